@@ -1,0 +1,26 @@
+//! Account administration (administrators only).
+
+use crate::model::{AccountId, AccountSummary, ApiError, CreateAccountRequest};
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+/// `POST /api/accounts/list`
+#[server(endpoint = "accounts/list", input = Json)]
+pub async fn list_accounts() -> Result<Vec<AccountSummary>, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.list_accounts(&meta).await
+}
+
+/// `POST /api/accounts/create`
+#[server(endpoint = "accounts/create", input = Json)]
+pub async fn create_account(account: CreateAccountRequest) -> Result<AccountSummary, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.create_account(&meta, account).await
+}
+
+/// `POST /api/accounts/delete`
+#[server(endpoint = "accounts/delete", input = Json)]
+pub async fn delete_account(id: AccountId) -> Result<(), ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.delete_account(&meta, id).await
+}

@@ -1,0 +1,9 @@
+//! The API contract: every `#[server]` function, each at a fixed path under
+//! `/api/` (documented in `docs/api.md`), JSON in and out.
+
+pub mod accounts;
+pub mod license;
+pub mod sessions;
+
+#[cfg(feature = "ssr")]
+pub mod port;

@@ -1,0 +1,41 @@
+//! Signing in and out, and keeping a seat while the app is open.
+
+use crate::model::{ApiError, HeartbeatInfo, SessionInfo};
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+/// Signs in and takes a seat. Public, stable: `POST /api/login`.
+#[server(endpoint = "login", input = Json)]
+pub async fn login(
+    tenant: String,
+    username: String,
+    password: String,
+) -> Result<SessionInfo, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    let outcome = backend.login(&meta, &tenant, &username, &password).await?;
+    super::port::set_cookie(&outcome.set_cookie);
+    Ok(outcome.session)
+}
+
+/// Ends the session and frees its seat at once. `POST /api/logout`.
+#[server(endpoint = "logout", input = Json)]
+pub async fn logout() -> Result<(), ApiError> {
+    let (backend, meta) = super::port::context()?;
+    let clear = backend.logout(&meta).await?;
+    super::port::set_cookie(&clear);
+    Ok(())
+}
+
+/// Keeps the caller's seat. `POST /api/heartbeat`.
+#[server(endpoint = "heartbeat", input = Json)]
+pub async fn heartbeat() -> Result<HeartbeatInfo, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.heartbeat(&meta).await
+}
+
+/// Who is signed in, or `null`. `POST /api/session`.
+#[server(endpoint = "session", input = Json)]
+pub async fn current_session() -> Result<Option<SessionInfo>, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.current_session(&meta).await
+}

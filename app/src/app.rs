@@ -1,0 +1,37 @@
+use crate::api::sessions::current_session;
+use crate::auth::Auth;
+use crate::components::Loading;
+use crate::pages::login::LoginPage;
+use crate::pages::shell::Shell;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::Router;
+
+/// The whole single-page app.
+#[component]
+pub fn App() -> impl IntoView {
+    let auth = Auth::new();
+    provide_context(auth);
+    let checked = RwSignal::new(false);
+    spawn_local(async move {
+        match current_session().await {
+            Ok(session) => auth.session.set(session),
+            Err(e) => auth.flash.set(Some(e.message)),
+        }
+        checked.set(true);
+    });
+    let signed_in = Memo::new(move |_| auth.session.with(Option::is_some));
+    view! {
+        <Router>
+            {move || {
+                if !checked.get() {
+                    view! { <main id="main"><Loading what="Rollcall" /></main> }.into_any()
+                } else if signed_in.get() {
+                    view! { <Shell /> }.into_any()
+                } else {
+                    view! { <LoginPage /> }.into_any()
+                }
+            }}
+        </Router>
+    }
+}

@@ -1,0 +1,53 @@
+use leptos::html;
+use leptos::prelude::*;
+
+/// A modal confirmation (native `<dialog>`: focus stays inside, Escape
+/// cancels). Shown while `open` is true.
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    #[prop(into)] message: Signal<String>,
+    #[prop(into)] confirm_label: Signal<String>,
+    #[prop(into)] busy: Signal<bool>,
+    #[prop(into)] error: Signal<Option<String>>,
+    on_confirm: impl Fn() + 'static,
+) -> impl IntoView {
+    let dialog: NodeRef<html::Dialog> = NodeRef::new();
+    Effect::new(move |_| {
+        let want = open.get();
+        if let Some(d) = dialog.get() {
+            if want && !d.open() {
+                let _ = d.show_modal();
+            } else if !want && d.open() {
+                d.close();
+            }
+        }
+    });
+    view! {
+        <dialog
+            node_ref=dialog
+            class="dialog"
+            aria-labelledby="dialog-title"
+            aria-describedby="dialog-message"
+            on:close=move |_| open.set(false)
+        >
+            <h2 id="dialog-title">{title}</h2>
+            <p id="dialog-message">{message}</p>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <div class="actions">
+                <button type="button" class="secondary" autofocus on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
+                <button
+                    type="button"
+                    class="danger"
+                    disabled=move || busy.get()
+                    on:click=move |_| on_confirm()
+                >
+                    {move || if busy.get() { "Deleting…".to_owned() } else { confirm_label.get() }}
+                </button>
+            </div>
+        </dialog>
+    }
+}

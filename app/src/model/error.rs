@@ -1,0 +1,255 @@
+//! The one error type that crosses the API boundary.
+//!
+//! Every server function answers `Result<T, ApiError>`. On the wire an error is
+//! JSON `{"code": "...", "message": "...", "field": ...}`; the HTTP status is
+//! derived from `code`, so the browser, scripts and the docs agree on one table.
+
+use serde::{Deserialize, Serialize};
+use server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use std::fmt;
+
+/// Machine-readable error codes, stable and documented in `docs/api.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request could not be read (malformed JSON, missing field).
+    BadRequest,
+    /// A value was read but breaks a rule; `field` names it.
+    Validation,
+    /// Wrong organisation, username or password (deliberately not saying which).
+    InvalidCredentials,
+    /// No valid session: sign in (again).
+    Unauthenticated,
+    /// Signed in, but not allowed to do this.
+    Forbidden,
+    /// The account may not sign in (deactivated).
+    AccountInactive,
+    /// Nothing with that id in the caller's organisation.
+    NotFound,
+    /// The change clashes with existing data; `field` names it.
+    Conflict,
+    /// Every seat of the organisation is held.
+    SeatsExhausted,
+    /// The browser could not reach the server.
+    Network,
+    /// Something failed on the server; details are in the server log only.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Validation => 422,
+            ErrorCode::InvalidCredentials | ErrorCode::Unauthenticated => 401,
+            ErrorCode::Forbidden | ErrorCode::AccountInactive => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
+            ErrorCode::Network => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Validation => "validation",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::AccountInactive => "account_inactive",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::SeatsExhausted => "seats_exhausted",
+            ErrorCode::Network => "network",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    /// Human-readable, says what to do next. Never contains internals.
+    pub message: String,
+    /// The input field the error is about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Validation,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::Conflict,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            ErrorCode::Unauthenticated,
+            "Your session has ended. Sign in again to continue.",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            ErrorCode::Forbidden,
+            "Only administrators can do this. Ask an administrator of your organisation.",
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            ErrorCode::NotFound,
+            format!(
+                "That {what} does not exist in your organisation. Reload the page and try again."
+            ),
+        )
+    }
+
+    pub fn not_found_named(what: &str, name: &str) -> Self {
+        Self::new(
+            ErrorCode::NotFound,
+            format!("There is no {what} named “{name}”."),
+        )
+    }
+
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            ErrorCode::InvalidCredentials,
+            "The organisation, username or password is not correct. Check them and try again.",
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            "Something went wrong on our side. Try again in a moment; if it keeps happening, contact support.",
+        )
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.http_status()
+    }
+
+    /// The message to show beside `field`, if this error is about it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        (self.field.as_deref() == Some(field)).then(|| self.message.clone())
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // Raised on the server while reading the request.
+            ServerFnErrorErr::Args(msg)
+            | ServerFnErrorErr::MissingArg(msg)
+            | ServerFnErrorErr::Deserialization(msg) => Self::new(
+                ErrorCode::BadRequest,
+                format!("The request could not be read: {msg}"),
+            ),
+            ServerFnErrorErr::UnsupportedRequestMethod(msg) => {
+                Self::new(ErrorCode::BadRequest, msg)
+            }
+            ServerFnErrorErr::Registration(_) => Self::new(
+                ErrorCode::NotFound,
+                "There is no such API endpoint. Check the path in docs/api.md.",
+            ),
+            // Raised in the browser when the request never got an answer.
+            ServerFnErrorErr::Request(_) => Self::new(
+                ErrorCode::Network,
+                "The server could not be reached. Check your connection and try again.",
+            ),
+            ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Serialization(_)
+            | ServerFnErrorErr::Response(_) => Self::internal(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format_is_code_message_field() {
+        let e = ApiError::conflict("username", "taken");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "conflict", "message": "taken", "field": "username"})
+        );
+        let plain = serde_json::to_value(ApiError::unauthenticated()).unwrap();
+        assert!(plain.get("field").is_none());
+        assert_eq!(plain["code"], "unauthenticated");
+    }
+
+    #[test]
+    fn statuses_follow_codes() {
+        assert_eq!(ApiError::invalid_credentials().status(), 401);
+        assert_eq!(ApiError::new(ErrorCode::SeatsExhausted, "x").status(), 409);
+        assert_eq!(ApiError::validation("f", "x").status(), 422);
+        assert_eq!(ApiError::new(ErrorCode::BadRequest, "x").status(), 400);
+        assert_eq!(ApiError::forbidden().status(), 403);
+        assert_eq!(ApiError::internal().status(), 500);
+    }
+
+    #[test]
+    fn as_str_matches_serde_name() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::Validation,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::Unauthenticated,
+            ErrorCode::Forbidden,
+            ErrorCode::AccountInactive,
+            ErrorCode::NotFound,
+            ErrorCode::Conflict,
+            ErrorCode::SeatsExhausted,
+            ErrorCode::Network,
+            ErrorCode::Internal,
+        ] {
+            let v = serde_json::to_value(code).unwrap();
+            assert_eq!(v.as_str(), Some(code.as_str()));
+        }
+    }
+
+    #[test]
+    fn unreadable_request_is_bad_request() {
+        let e = ApiError::from_server_fn_error(ServerFnErrorErr::Args("missing field".into()));
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        assert!(e.message.contains("missing field"));
+    }
+}

@@ -1,0 +1,43 @@
+use super::values::{AccountId, Role};
+use serde::{Deserialize, Serialize};
+
+/// Who is signed in, as the browser needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub account_id: AccountId,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    /// How often the open app should send a heartbeat to keep its seat.
+    pub heartbeat_seconds: u32,
+    /// A seat not seen for this long is given to the next person who signs in.
+    pub idle_lease_seconds: u32,
+}
+
+impl SessionInfo {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Administrator
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatInfo {
+    /// Seconds the seat stays held without another heartbeat.
+    pub lease_seconds: u32,
+}
+
+/// The session cookie's name, with the `__Host-` prefix when served over HTTPS.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-rollcall_session"
+    } else {
+        "rollcall_session"
+    }
+}

@@ -1,0 +1,320 @@
+//! Validated values. Each `parse` checks once; after that the value is known
+//! good on both sides of the wire. Messages say what to type instead.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(TenantId);
+id_type!(AccountId);
+
+macro_rules! string_type {
+    ($name:ident) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_type!(TenantSlug);
+string_type!(TenantName);
+string_type!(Username);
+string_type!(PersonName);
+string_type!(Email);
+
+pub const USERNAME_MAX: usize = 64;
+pub const NAME_MAX: usize = 100;
+pub const EMAIL_MAX: usize = 254;
+pub const TENANT_NAME_MAX: usize = 200;
+pub const SEATS_MAX: i32 = 100_000;
+
+impl TenantSlug {
+    /// Lower-case letters, digits and hyphens, 2 to 63 characters, starting and
+    /// ending with a letter or digit (it appears in URLs and on the sign-in page).
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim().to_ascii_lowercase();
+        if s.is_empty() {
+            return Err("Enter your organisation's short name.".into());
+        }
+        let ok_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_ends = !s.starts_with('-') && !s.ends_with('-');
+        if !(2..=63).contains(&s.len()) || !ok_chars || !ok_ends {
+            return Err(
+                "An organisation's short name has 2 to 63 letters, digits or hyphens, and does not start or end with a hyphen."
+                    .into(),
+            );
+        }
+        Ok(Self(s))
+    }
+}
+
+impl TenantName {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("Enter the organisation's name.".into());
+        }
+        if s.chars().count() > TENANT_NAME_MAX || s.chars().any(char::is_control) {
+            return Err(format!(
+                "An organisation's name has at most {TENANT_NAME_MAX} characters and no control characters."
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl Username {
+    /// Letters, digits and `. _ - @`, 1 to 64 characters. Uniqueness ignores
+    /// case; the spelling given at creation is kept for display.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("Enter a username.".into());
+        }
+        if s.chars().count() > USERNAME_MAX {
+            return Err(format!("A username has at most {USERNAME_MAX} characters."));
+        }
+        if let Some(bad) = s
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
+        {
+            let shown = if bad.is_whitespace() {
+                "spaces".to_owned()
+            } else {
+                format!("“{bad}”")
+            };
+            return Err(format!(
+                "A username may use letters, digits and . _ - @ only, not {shown}."
+            ));
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The form used for case-insensitive comparison.
+    pub fn folded(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl PersonName {
+    pub fn parse(input: &str, what: &str) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(format!("Enter a {what}."));
+        }
+        if s.chars().count() > NAME_MAX {
+            return Err(format!("A {what} has at most {NAME_MAX} characters."));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(format!("A {what} cannot contain control characters."));
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl Email {
+    /// A pragmatic check (one `@`, a dotted domain, no spaces); the address is
+    /// proven only by mail reaching it.
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("Enter an email address.".into());
+        }
+        let example = "Enter an email address like name@example.org.";
+        if s.len() > EMAIL_MAX {
+            return Err(format!(
+                "An email address has at most {EMAIL_MAX} characters."
+            ));
+        }
+        let Some((local, domain)) = s.split_once('@') else {
+            return Err(example.into());
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !domain.contains('@');
+        if local.is_empty() || !domain_ok || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(example.into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+/// Seat count a tenant owns (0 to 100,000; 0 lets nobody sign in).
+pub fn parse_seats(n: i64) -> Result<i32, String> {
+    i32::try_from(n)
+        .ok()
+        .filter(|n| (0..=SEATS_MAX).contains(n))
+        .ok_or_else(|| format!("Seats must be a whole number from 0 to {SEATS_MAX}."))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Administrator,
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "administrator" | "admin" => Ok(Role::Administrator),
+            "user" => Ok(Role::User),
+            _ => Err("The role is either administrator or user.".into()),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "Administrator",
+            Role::User => "User",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Inactive,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Inactive => "inactive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "active" => Ok(AccountStatus::Active),
+            "inactive" => Ok(AccountStatus::Inactive),
+            _ => Err("The status is either active or inactive.".into()),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "Active",
+            AccountStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_rules() {
+        assert_eq!(TenantSlug::parse(" Demo ").unwrap().as_str(), "demo");
+        assert!(TenantSlug::parse("a").is_err());
+        assert!(TenantSlug::parse("-ab").is_err());
+        assert!(TenantSlug::parse("ab-").is_err());
+        assert!(TenantSlug::parse("a_b").is_err());
+        assert!(TenantSlug::parse(&"a".repeat(64)).is_err());
+        assert!(TenantSlug::parse(&"a".repeat(63)).is_ok());
+        assert!(TenantSlug::parse("").unwrap_err().contains("Enter"));
+    }
+
+    #[test]
+    fn username_rules() {
+        assert_eq!(Username::parse(" j.doe ").unwrap().as_str(), "j.doe");
+        assert_eq!(Username::parse("JDoe").unwrap().folded(), "jdoe");
+        assert!(Username::parse("").is_err());
+        assert!(Username::parse("john doe").unwrap_err().contains("spaces"));
+        assert!(Username::parse("a/b").unwrap_err().contains("“/”"));
+        assert!(Username::parse(&"x".repeat(64)).is_ok());
+        assert!(Username::parse(&"x".repeat(65)).is_err());
+        assert!(Username::parse("élodie_m-1@x").is_ok());
+    }
+
+    #[test]
+    fn email_rules() {
+        assert!(Email::parse("a@b.co").is_ok());
+        for bad in [
+            "", "ab", "a@b", "@b.co", "a@.co", "a@b.", "a b@c.de", "a@b..c", "a@b@c.de",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn names_and_seats() {
+        assert!(PersonName::parse("  ", "first name")
+            .unwrap_err()
+            .contains("first name"));
+        assert!(PersonName::parse(&"n".repeat(101), "last name").is_err());
+        assert!(PersonName::parse("Ann\u{7}", "first name").is_err());
+        assert_eq!(parse_seats(3), Ok(3));
+        assert_eq!(parse_seats(0), Ok(0));
+        assert!(parse_seats(-1).is_err());
+        assert!(parse_seats(100_001).is_err());
+    }
+
+    #[test]
+    fn role_round_trip() {
+        for r in [Role::Administrator, Role::User] {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        assert_eq!(Role::parse("admin"), Ok(Role::Administrator));
+        assert!(Role::parse("root").is_err());
+    }
+}

@@ -1,0 +1,91 @@
+use crate::api::sessions::login;
+use crate::auth::Auth;
+use crate::components::TextField;
+use crate::model::ApiError;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = Auth::get();
+    let tenant = RwSignal::new(String::new());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let field_error = move |name: &'static str| {
+        Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(name))))
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        auth.flash.set(None);
+        let (t, u, p) = (
+            tenant.get_untracked(),
+            username.get_untracked(),
+            password.get_untracked(),
+        );
+        spawn_local(async move {
+            match login(t, u, p).await {
+                Ok(session) => {
+                    password.set(String::new());
+                    auth.session.set(Some(session));
+                }
+                Err(e) => {
+                    password.set(String::new());
+                    error.set(Some(e));
+                }
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <main class="login" id="main">
+            <div class="login-card">
+                <h1 class="brand">"Rollcall"</h1>
+                <h2>"Sign in"</h2>
+                {move || auth.flash.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
+                {move || {
+                    error
+                        .get()
+                        .filter(|e| e.field.is_none())
+                        .map(|e| view! { <p class="form-error" role="alert">{e.message}</p> })
+                }}
+                <form on:submit=submit novalidate>
+                    <TextField
+                        label="Organisation"
+                        id="tenant"
+                        value=tenant
+                        error=field_error("tenant")
+                        autocomplete="organization"
+                        hint="Your organisation's short name, e.g. demo"
+                    />
+                    <TextField
+                        label="Username"
+                        id="username"
+                        value=username
+                        error=field_error("username")
+                        autocomplete="username"
+                    />
+                    <TextField
+                        label="Password"
+                        id="password"
+                        value=password
+                        error=field_error("password")
+                        input_type="password"
+                        autocomplete="current-password"
+                    />
+                    <button type="submit" class="primary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Signing in…" } else { "Sign in" }}
+                    </button>
+                </form>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,106 @@
+use super::home::{AdminOnly, HomePage, NotFoundPage};
+use super::license::LicensePage;
+use super::users::form::CreateAccountPage;
+use super::users::list::AccountsPage;
+use crate::api::sessions::logout;
+use crate::auth::Auth;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Route, Routes, A};
+use leptos_router::path;
+
+/// The signed-in frame: header, navigation, the routed page, the heartbeat.
+#[component]
+pub fn Shell() -> impl IntoView {
+    let auth = Auth::get();
+    keep_seat_alive(auth);
+    let signing_out = RwSignal::new(false);
+    let sign_out = move |_| {
+        signing_out.set(true);
+        spawn_local(async move {
+            // Even if the request fails the seat is freed when its lease ends.
+            let _ = logout().await;
+            auth.signed_out("You have signed out.");
+        });
+    };
+    let name = move || auth.session.with(|s| s.as_ref().map(|s| s.display_name()));
+    let tenant = move || {
+        auth.session
+            .with(|s| s.as_ref().map(|s| s.tenant_name.clone()))
+    };
+    let is_admin = move || auth.is_admin();
+
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <span class="brand">"Rollcall"</span>
+            <span class="tenant">{tenant}</span>
+            <nav aria-label="Main">
+                <A href="/" exact=true>"Home"</A>
+                <Show when=is_admin>
+                    <A href="/accounts">"Accounts"</A>
+                    <A href="/license">"License"</A>
+                </Show>
+            </nav>
+            <div class="me">
+                <span class="who">{name}</span>
+                <button type="button" class="secondary" on:click=sign_out disabled=move || signing_out.get()>
+                    "Sign out"
+                </button>
+            </div>
+        </header>
+        <main id="main" tabindex="-1">
+            {move || auth.flash.get().map(|m| view! {
+                <p class="notice" role="status">
+                    {m}
+                    <button type="button" class="link" aria-label="Dismiss message" on:click=move |_| auth.flash.set(None)>"×"</button>
+                </p>
+            })}
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=HomePage />
+                <Route path=path!("/accounts") view=|| view! { <AdminOnly><AccountsPage /></AdminOnly> } />
+                <Route path=path!("/accounts/new") view=|| view! { <AdminOnly><CreateAccountPage /></AdminOnly> } />
+                <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
+            </Routes>
+        </main>
+    }
+}
+
+/// Sends a heartbeat every `heartbeat_seconds` while the app is open, so the
+/// seat stays held; a closed tab stops it and the lease runs out.
+#[cfg(target_arch = "wasm32")]
+fn keep_seat_alive(auth: Auth) {
+    use crate::api::sessions::heartbeat;
+    use crate::model::ErrorCode;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let alive = Arc::new(AtomicBool::new(true));
+    on_cleanup({
+        let alive = alive.clone();
+        move || alive.store(false, Ordering::Relaxed)
+    });
+    let seconds = auth
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.heartbeat_seconds))
+        .unwrap_or(60)
+        .max(5);
+    spawn_local(async move {
+        loop {
+            gloo_timers::future::TimeoutFuture::new(seconds * 1000).await;
+            if !alive.load(Ordering::Relaxed) {
+                break;
+            }
+            if let Err(e) = heartbeat().await {
+                if e.code == ErrorCode::Unauthenticated {
+                    auth.signed_out(e.message);
+                    break;
+                }
+                // A network blip: the next beat retries within the lease.
+            }
+        }
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn keep_seat_alive(_auth: Auth) {}

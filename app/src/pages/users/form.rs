@@ -1,0 +1,110 @@
+use crate::api::accounts::create_account;
+use crate::auth::Auth;
+use crate::components::{PasswordChecklist, SelectField, TextField};
+use crate::model::accounts::fields;
+use crate::model::{ApiError, CreateAccountRequest, PasswordPolicy};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn CreateAccountPage() -> impl IntoView {
+    let auth = Auth::get();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let first_name = RwSignal::new(String::new());
+    let last_name = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let role = RwSignal::new("user".to_owned());
+    let password = RwSignal::new(String::new());
+    let password_confirm = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<ApiError>::new());
+    let busy = RwSignal::new(false);
+    let policy = PasswordPolicy::default();
+
+    let error_for = move |name: &'static str| {
+        Signal::derive(move || errors.with(|all| all.iter().find_map(|e| e.for_field(name))))
+    };
+    let form_error = move || {
+        errors.with(|all| {
+            all.iter()
+                .find(|e| e.field.is_none())
+                .map(|e| e.message.clone())
+        })
+    };
+
+    let submit = {
+        let policy = policy.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            if busy.get_untracked() {
+                return;
+            }
+            let request = CreateAccountRequest {
+                username: username.get_untracked(),
+                first_name: first_name.get_untracked(),
+                last_name: last_name.get_untracked(),
+                email: email.get_untracked(),
+                role: role.get_untracked(),
+                password: password.get_untracked(),
+                password_confirm: password_confirm.get_untracked(),
+            };
+            // The same rules the server enforces, all at once.
+            if let Err(all) = request.validate(&policy) {
+                errors.set(all);
+                return;
+            }
+            errors.set(Vec::new());
+            busy.set(true);
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                match create_account(request).await {
+                    Ok(created) => {
+                        auth.flash
+                            .set(Some(format!("Account {} created.", created.username)));
+                        navigate("/accounts", Default::default());
+                    }
+                    Err(e) => {
+                        auth.message_for(&e);
+                        errors.set(vec![e]);
+                    }
+                }
+                busy.set(false);
+            });
+        }
+    };
+
+    view! {
+        <div class="page-head">
+            <h1>"Create account"</h1>
+        </div>
+        <form class="panel form" on:submit=submit novalidate>
+            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <fieldset>
+                <legend>"Identity"</legend>
+                <TextField label="Username" id=fields::USERNAME value=username error=error_for(fields::USERNAME)
+                    hint="Letters, digits and . _ - @. It cannot be changed later." />
+                <TextField label="First name" id=fields::FIRST_NAME value=first_name error=error_for(fields::FIRST_NAME) autocomplete="given-name" />
+                <TextField label="Last name" id=fields::LAST_NAME value=last_name error=error_for(fields::LAST_NAME) autocomplete="family-name" />
+                <TextField label="Email" id=fields::EMAIL value=email error=error_for(fields::EMAIL) input_type="email" autocomplete="email" />
+                <SelectField label="Role" id=fields::ROLE value=role error=error_for(fields::ROLE)
+                    options=vec![("user", "User"), ("administrator", "Administrator")] />
+            </fieldset>
+            <fieldset>
+                <legend>"Password"</legend>
+                <TextField label="Assign password" id=fields::PASSWORD value=password error=error_for(fields::PASSWORD)
+                    input_type="password" autocomplete="new-password" />
+                <TextField label="Re-type password" id=fields::PASSWORD_CONFIRM value=password_confirm
+                    error=error_for(fields::PASSWORD_CONFIRM) input_type="password" autocomplete="new-password" />
+                <PasswordChecklist policy=policy password=password username=username email=email />
+            </fieldset>
+            <div class="actions">
+                <A href="/accounts" attr:class="button secondary">"Cancel"</A>
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Creating…" } else { "Create account" }}
+                </button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,55 @@
+import { expect, test } from '@playwright/test';
+import { AppShell, env, SignInPage, signIn } from '../fixtures/rollcall';
+
+test('a user signs in, sees their name, and signs out', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.user);
+  await shell.expectSignedInAs(`Test ${env.user}`);
+  await expect(page.getByRole('heading', { name: 'Welcome, Test' })).toBeVisible();
+  // Users get no administration links.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Accounts' })).toHaveCount(0);
+  await shell.signOut();
+  await expect(page.getByRole('status')).toHaveText('You have signed out.');
+});
+
+test('the session survives a reload and ends with sign-out', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.user);
+  await page.reload();
+  await shell.expectSignedInAs(`Test ${env.user}`);
+  await shell.signOut();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+});
+
+test('a wrong password is refused with a clear message', async ({ page }) => {
+  const signInPage = new SignInPage(page);
+  await signInPage.open();
+  await signInPage.signIn(env.tenant, env.user, 'Not-the-password1!');
+  await expect(signInPage.alert()).toContainText('organisation, username or password is not correct');
+  await expect(page.getByLabel('Password')).toHaveValue('');
+});
+
+test('an administrator page refuses a user even by its address', async ({ page }) => {
+  await signIn(page, env.tenant, env.user);
+  await page.goto('/license');
+  await expect(page.getByRole('heading', { name: 'Administrators only' })).toBeVisible();
+  // The API refuses too, whatever the page shows.
+  const res = await page.request.post('/api/license', { data: {} });
+  expect(res.status()).toBe(403);
+  expect((await res.json()).code).toBe('forbidden');
+  await new AppShell(page).signOut();
+});
+
+test('signing in works with the keyboard alone', async ({ page }) => {
+  const signInPage = new SignInPage(page);
+  await signInPage.open();
+  await page.getByLabel('Organisation').focus();
+  await page.keyboard.type(env.tenant);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(env.user);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(env.password);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await new AppShell(page).signOut();
+});

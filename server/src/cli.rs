@@ -1,0 +1,204 @@
+//! The operator CLI: what a platform operator scripts. Every command reads
+//! `DATABASE_URL`, prints one clear line on error and exits non-zero.
+
+use crate::clock::SystemClock;
+use crate::config::{Config, Settings};
+use crate::domain::operator::Operator;
+use crate::domain::Services;
+use crate::error::Error;
+use app::model::{ApiError, CreateAccountRequest, Role};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Rollcall: serve the app, or administer tenants"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending database migrations.
+    Migrate,
+    /// Serve the site and the API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+    },
+    /// Manage tenants (organisations).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, allow_negative_numbers = true)]
+        seats: i64,
+    },
+    /// Change how many concurrent seats a tenant owns.
+    SetSeats {
+        #[arg(long)]
+        slug: String,
+        #[arg(long, allow_negative_numbers = true)]
+        seats: i64,
+    },
+    /// Print a tenant's settings; exits 1 when it does not exist.
+    Show {
+        #[arg(long)]
+        slug: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Create an account; the password is read from standard input (one line).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        first: String,
+        #[arg(long)]
+        last: String,
+        #[arg(long)]
+        email: String,
+        /// admin or user
+        #[arg(long)]
+        role: String,
+    },
+}
+
+/// A failure to print as one line.
+pub struct Failure(pub String);
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure(ApiError::from(e).message)
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure(e.message)
+    }
+}
+
+async fn services(config: &Config) -> Result<Services, Failure> {
+    let pool = crate::db::connect(&config.database_url, 2)
+        .await
+        .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
+    Ok(Services::new(
+        pool,
+        Arc::new(SystemClock),
+        Settings::default(),
+    ))
+}
+
+fn read_password() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure(format!("cannot read the password from standard input: {e}")))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(Failure(
+            "no password on standard input: pipe one line, e.g. `printf '%s\\n' \"$PW\" | server account create ...`".into(),
+        ));
+    }
+    Ok(password.to_owned())
+}
+
+pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), Failure> {
+    let op = Operator::from_env();
+    match command {
+        Command::Migrate => {
+            let pool = crate::db::connect(&config.database_url, 2)
+                .await
+                .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
+            crate::db::MIGRATOR
+                .run(&pool)
+                .await
+                .map_err(|e| Failure(format!("migrations failed: {e}")))?;
+            println!("migrations applied");
+        }
+        Command::Tenant { command } => {
+            let svc = services(config).await?;
+            match command {
+                TenantCommand::Create { slug, name, seats } => {
+                    let t = svc.create_tenant(&op, &slug, &name, seats).await?;
+                    println!(
+                        "created tenant {} ({}) with {} seats",
+                        t.slug, t.name, t.seat_limit
+                    );
+                }
+                TenantCommand::SetSeats { slug, seats } => {
+                    let t = svc.set_seats(&op, &slug, seats).await?;
+                    println!("tenant {} now has {} seats", t.slug, t.seat_limit);
+                }
+                TenantCommand::Show { slug } => {
+                    let t = svc.find_tenant(&slug).await?;
+                    println!(
+                        "slug: {}\nname: {}\nseats: {}\nidle lease: {} s",
+                        t.slug, t.name, t.seat_limit, t.idle_lease_seconds
+                    );
+                }
+            }
+        }
+        Command::Account {
+            command:
+                AccountCommand::Create {
+                    tenant,
+                    username,
+                    first,
+                    last,
+                    email,
+                    role,
+                },
+        } => {
+            let role = Role::parse(&role).map_err(Failure)?;
+            let password = read_password()?;
+            let request = CreateAccountRequest {
+                username,
+                first_name: first,
+                last_name: last,
+                email,
+                role: role.as_str().to_owned(),
+                password_confirm: password.clone(),
+                password,
+            };
+            let svc = services(config).await?;
+            let a = svc.operator_create_account(&op, &tenant, &request).await?;
+            println!(
+                "created {} account {} in tenant {}",
+                a.role, a.username, tenant
+            );
+        }
+        Command::Serve { .. } => {
+            return Err(Failure("serve is not an administrative command".into()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! The only place that writes SQL. Every query is checked against the schema
+//! at compile time (`.sqlx/` holds the offline data) and every tenant-owned
+//! row is reached through its tenant id.
+
+pub mod accounts;
+pub mod audit;
+pub mod sessions;
+pub mod tenants;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?.application_name("rollcall");
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+}

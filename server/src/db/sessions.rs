@@ -1,0 +1,160 @@
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Ends the tenant's sessions whose lease ran out (recording when it did), so
+/// they no longer count. Called under the tenant's lock before counting.
+pub async fn reclaim_expired(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    now: OffsetDateTime,
+    lease_seconds: i32,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE sessions
+         SET ended_at = last_seen_at + make_interval(secs => $3::int4), end_reason = 'lease_expired'
+         WHERE tenant_id = $1 AND ended_at IS NULL
+           AND last_seen_at <= $2::timestamptz - make_interval(secs => $3::int4)",
+        tenant_id,
+        now,
+        lease_seconds
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn count_open(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sessions WHERE tenant_id = $1 AND ended_at IS NULL"#,
+        tenant_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub struct InsertSession<'a> {
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub token_hash: &'a [u8],
+    pub now: OffsetDateTime,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut PgConnection, s: InsertSession<'_>) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO sessions (tenant_id, account_id, token_hash, created_at, last_seen_at, ip, user_agent)
+         VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING id",
+        s.tenant_id,
+        s.account_id,
+        s.token_hash,
+        s.now,
+        s.ip,
+        s.user_agent
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// A live session with its account and tenant.
+#[derive(Debug, Clone)]
+pub struct SessionContextRow {
+    pub session_id: Uuid,
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub idle_lease_seconds: i32,
+    pub account_id: Uuid,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: String,
+}
+
+/// Finds the live session for `token_hash` and marks it seen now. A session
+/// whose lease ran out is not revived, even if nobody reclaimed it yet: its
+/// seat may already have been counted as free.
+pub async fn touch(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> sqlx::Result<Option<SessionContextRow>> {
+    sqlx::query_as!(
+        SessionContextRow,
+        "UPDATE sessions s SET last_seen_at = GREATEST(s.last_seen_at, $2)
+         FROM tenants t, accounts a
+         WHERE s.token_hash = $1 AND s.ended_at IS NULL
+           AND t.id = s.tenant_id AND a.id = s.account_id AND a.tenant_id = s.tenant_id
+           AND a.status = 'active'
+           AND s.last_seen_at > $2::timestamptz - make_interval(secs => t.idle_lease_seconds)
+         RETURNING s.id AS session_id, t.id AS tenant_id, t.slug AS tenant_slug,
+                   t.name AS tenant_name, t.idle_lease_seconds, a.id AS account_id,
+                   a.username, a.first_name, a.last_name, a.role",
+        token_hash,
+        now
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct EndedSession {
+    pub session_id: Uuid,
+    pub tenant_id: Uuid,
+    pub account_id: Uuid,
+    pub username: String,
+}
+
+/// Ends the session (sign-out); `None` when it had already ended.
+pub async fn end_by_token(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> sqlx::Result<Option<EndedSession>> {
+    sqlx::query_as!(
+        EndedSession,
+        "WITH ended AS (
+             UPDATE sessions SET ended_at = $2, end_reason = 'logout'
+             WHERE token_hash = $1 AND ended_at IS NULL
+             RETURNING id, tenant_id, account_id
+         )
+         SELECT e.id AS session_id, e.tenant_id, e.account_id, a.username
+         FROM ended e JOIN accounts a ON a.id = e.account_id",
+        token_hash,
+        now
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct HolderRow {
+    pub account_id: Uuid,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub since: OffsetDateTime,
+    pub last_seen: OffsetDateTime,
+}
+
+/// Sessions holding a seat now, longest-held first.
+pub async fn holders(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    now: OffsetDateTime,
+    lease_seconds: i32,
+) -> sqlx::Result<Vec<HolderRow>> {
+    sqlx::query_as!(
+        HolderRow,
+        "SELECT a.id AS account_id, a.username, a.first_name, a.last_name,
+                s.created_at AS since, s.last_seen_at AS last_seen
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE s.tenant_id = $1 AND s.ended_at IS NULL
+           AND s.last_seen_at > $2::timestamptz - make_interval(secs => $3::int4)
+         ORDER BY s.created_at, s.id",
+        tenant_id,
+        now,
+        lease_seconds
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,365 @@
+//! Signing in and out, sessions, and the capabilities a session grants.
+
+use super::audit::{self, Action, Actor, Origin, Target};
+use super::licensing::{self, SeatDecision};
+use super::Services;
+use crate::crypto;
+use crate::db;
+use crate::error::Result;
+use app::api::port::RequestMeta;
+use app::model::{
+    session::session_cookie_name, AccountId, ApiError, ErrorCode, Role, SessionInfo, TenantId,
+    TenantSlug, Username,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A signed-in caller: proof that the request carried a live session.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub session_id: Uuid,
+    pub tenant_id: TenantId,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+    pub idle_lease_seconds: u32,
+    pub account_id: AccountId,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: Role,
+    pub origin: Origin,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor::Account {
+            id: self.account_id.as_uuid(),
+            username: self.username.clone(),
+        }
+    }
+
+    /// The only way to an [`AdminCaller`]: administrator operations take one,
+    /// so a forgotten role check does not compile.
+    pub fn into_admin(self) -> Result<AdminCaller, ApiError> {
+        match self.role {
+            Role::Administrator => Ok(AdminCaller(self)),
+            Role::User => Err(ApiError::forbidden()),
+        }
+    }
+
+    pub fn session_info(&self, heartbeat_seconds: u32) -> SessionInfo {
+        SessionInfo {
+            tenant_slug: self.tenant_slug.clone(),
+            tenant_name: self.tenant_name.clone(),
+            account_id: self.account_id,
+            username: self.username.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            role: self.role,
+            heartbeat_seconds,
+            idle_lease_seconds: self.idle_lease_seconds,
+        }
+    }
+}
+
+/// A caller proven to be an administrator of `tenant_id`.
+#[derive(Debug, Clone)]
+pub struct AdminCaller(Caller);
+
+impl std::ops::Deref for AdminCaller {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.0
+    }
+}
+
+pub fn origin(meta: &RequestMeta) -> Origin {
+    Origin {
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+    }
+}
+
+pub struct LoggedIn {
+    pub session: SessionInfo,
+    pub token: String,
+}
+
+fn seats_message(limit: u32, tenant_name: &str) -> String {
+    let then = "Try again when someone signs out, or ask your administrator for more seats.";
+    match limit {
+        0 => format!("{tenant_name} has no seats. Ask your administrator to add seats."),
+        1 => format!("The only seat for {tenant_name} is in use. {then}"),
+        n => format!("All {n} seats for {tenant_name} are in use. {then}"),
+    }
+}
+
+impl Services {
+    /// Verifies the password, then takes a seat in the same transaction that
+    /// creates the session. Refusals are audited.
+    pub async fn login(
+        &self,
+        meta: &RequestMeta,
+        tenant: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<LoggedIn> {
+        if tenant.trim().is_empty() {
+            return Err(ApiError::validation("tenant", "Enter your organisation.").into());
+        }
+        if username.trim().is_empty() {
+            return Err(ApiError::validation("username", "Enter your username.").into());
+        }
+        if password.is_empty() {
+            return Err(ApiError::validation("password", "Enter your password.").into());
+        }
+        let origin = origin(meta);
+        let claimed = format!("{}/{}", tenant.trim(), username.trim());
+        let mut conn = self.pool.acquire().await?;
+
+        // A malformed name cannot match anything: treat it as unknown.
+        let tenant_row = match TenantSlug::parse(tenant) {
+            Ok(slug) => db::tenants::by_slug(&mut conn, slug.as_str()).await?,
+            Err(_) => None,
+        };
+        let account = match (&tenant_row, Username::parse(username)) {
+            (Some(t), Ok(u)) => db::accounts::for_login(&mut conn, t.id, &u.folded()).await?,
+            _ => None,
+        };
+        drop(conn);
+
+        let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+        let verified = crypto::verify_password(hash, password.to_owned()).await?;
+        let now = self.now();
+
+        let (Some(tenant_row), Some(account), true) = (tenant_row.clone(), account, verified)
+        else {
+            let mut conn = self.pool.acquire().await?;
+            audit::record(
+                &mut conn,
+                audit::Event {
+                    tenant_id: tenant_row.as_ref().map(|t| t.id),
+                    at: now,
+                    actor: &Actor::Anonymous {
+                        claimed: claimed.clone(),
+                    },
+                    action: Action::LoginFailed,
+                    target: None,
+                    details: json!({ "reason": "invalid_credentials" }),
+                    origin: &origin,
+                },
+            )
+            .await?;
+            return Err(ApiError::invalid_credentials().into());
+        };
+        let account = account.account;
+        let actor = Actor::Account {
+            id: account.id,
+            username: account.username.clone(),
+        };
+        let target = || Target {
+            kind: "account",
+            id: Some(account.id),
+            label: &account.username,
+        };
+
+        if account.status != "active" {
+            let mut conn = self.pool.acquire().await?;
+            audit::record(
+                &mut conn,
+                audit::Event {
+                    tenant_id: Some(tenant_row.id),
+                    at: now,
+                    actor: &actor,
+                    action: Action::LoginRefusedInactive,
+                    target: Some(target()),
+                    details: json!({}),
+                    origin: &origin,
+                },
+            )
+            .await?;
+            return Err(ApiError::new(
+                ErrorCode::AccountInactive,
+                "This account is deactivated. Ask your administrator to reactivate it.",
+            )
+            .into());
+        }
+
+        let (token, token_hash) = crypto::new_session_token()?;
+        let mut tx = self.pool.begin().await?;
+        let decision = licensing::take_seat(&mut tx, tenant_row.id, now).await?;
+        let tenant_locked = match decision {
+            SeatDecision::Granted(t) => t,
+            SeatDecision::Full(t) => {
+                audit::record(
+                    &mut tx,
+                    audit::Event {
+                        tenant_id: Some(t.id),
+                        at: now,
+                        actor: &actor,
+                        action: Action::LoginRefusedSeats,
+                        target: Some(target()),
+                        details: json!({ "seat_limit": t.seat_limit }),
+                        origin: &origin,
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                let limit = u32::try_from(t.seat_limit).unwrap_or(0);
+                return Err(ApiError::new(
+                    ErrorCode::SeatsExhausted,
+                    seats_message(limit, &t.name),
+                )
+                .into());
+            }
+        };
+        let session_id = db::sessions::insert(
+            &mut tx,
+            db::sessions::InsertSession {
+                tenant_id: tenant_locked.id,
+                account_id: account.id,
+                token_hash: &token_hash,
+                now,
+                ip: origin.ip.as_deref(),
+                user_agent: origin.user_agent.as_deref(),
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant_locked.id),
+                at: now,
+                actor: &actor,
+                action: Action::LoginSucceeded,
+                target: Some(target()),
+                details: json!({ "session_id": session_id }),
+                origin: &origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+
+        let caller = Caller {
+            session_id,
+            tenant_id: TenantId::from_uuid(tenant_locked.id),
+            tenant_slug: tenant_locked.slug,
+            tenant_name: tenant_locked.name,
+            idle_lease_seconds: u32::try_from(tenant_locked.idle_lease_seconds).unwrap_or(0),
+            account_id: AccountId::from_uuid(account.id),
+            username: account.username,
+            first_name: account.first_name,
+            last_name: account.last_name,
+            role: Role::parse(&account.role).map_err(|_| ApiError::internal())?,
+            origin,
+        };
+        Ok(LoggedIn {
+            session: caller.session_info(self.settings.heartbeat_seconds),
+            token,
+        })
+    }
+
+    /// The caller behind the request's session cookie; refreshes its lease.
+    pub async fn authenticate(&self, meta: &RequestMeta) -> Result<Caller> {
+        self.try_authenticate(meta)
+            .await?
+            .ok_or_else(|| ApiError::unauthenticated().into())
+    }
+
+    pub async fn try_authenticate(&self, meta: &RequestMeta) -> Result<Option<Caller>> {
+        let Some(token) = meta.session_token.as_deref() else {
+            return Ok(None);
+        };
+        let mut conn = self.pool.acquire().await?;
+        let Some(row) =
+            db::sessions::touch(&mut conn, &crypto::token_hash(token), self.now()).await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Caller {
+            session_id: row.session_id,
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            tenant_slug: row.tenant_slug,
+            tenant_name: row.tenant_name,
+            idle_lease_seconds: u32::try_from(row.idle_lease_seconds).unwrap_or(0),
+            account_id: AccountId::from_uuid(row.account_id),
+            username: row.username,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            role: Role::parse(&row.role).map_err(|_| ApiError::internal())?,
+            origin: origin(meta),
+        }))
+    }
+
+    pub async fn require_admin(&self, meta: &RequestMeta) -> Result<AdminCaller> {
+        Ok(self.authenticate(meta).await?.into_admin()?)
+    }
+
+    /// Ends the request's session and frees its seat at once. Idempotent.
+    pub async fn logout(&self, meta: &RequestMeta) -> Result<()> {
+        let Some(token) = meta.session_token.as_deref() else {
+            return Ok(());
+        };
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        if let Some(ended) =
+            db::sessions::end_by_token(&mut tx, &crypto::token_hash(token), now).await?
+        {
+            audit::record(
+                &mut tx,
+                audit::Event {
+                    tenant_id: Some(ended.tenant_id),
+                    at: now,
+                    actor: &Actor::Account {
+                        id: ended.account_id,
+                        username: ended.username.clone(),
+                    },
+                    action: Action::Logout,
+                    target: Some(Target {
+                        kind: "session",
+                        id: Some(ended.session_id),
+                        label: &ended.username,
+                    }),
+                    details: json!({}),
+                    origin: &origin(meta),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub fn session_cookie(&self, token: &str) -> String {
+        let secure = self.settings.secure_cookies;
+        format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+            session_cookie_name(secure),
+            if secure { "; Secure" } else { "" }
+        )
+    }
+
+    pub fn clear_session_cookie(&self) -> String {
+        let secure = self.settings.secure_cookies;
+        format!(
+            "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            session_cookie_name(secure),
+            if secure { "; Secure" } else { "" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::seats_message;
+
+    #[test]
+    fn seat_message_names_the_limit() {
+        assert_eq!(
+            seats_message(3, "Demo"),
+            "All 3 seats for Demo are in use. Try again when someone signs out, or ask your administrator for more seats."
+        );
+        assert!(seats_message(1, "Demo").starts_with("The only seat for Demo is in use."));
+        assert!(seats_message(0, "Demo").contains("no seats"));
+    }
+}

@@ -1,0 +1,145 @@
+//! What a platform operator does from the CLI. Audited with the operator as
+//! actor; each command is one transaction, so nothing is half-written.
+
+use super::accounts::create_in_tenant;
+use super::audit::{self, Action, Actor, Origin, Target};
+use super::Services;
+use crate::db::{self, accounts::AccountRow, tenants::TenantRow};
+use crate::error::{unique_violation, Error, Result};
+use app::model::{parse_seats, ApiError, CreateAccountRequest, TenantName, TenantSlug};
+use serde_json::json;
+
+pub struct Operator {
+    pub name: String,
+}
+
+impl Operator {
+    /// `ROLLCALL_OPERATOR`, else the login name, else "operator".
+    pub fn from_env() -> Self {
+        let name = ["ROLLCALL_OPERATOR", "USER", "LOGNAME"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+            .unwrap_or_else(|| "operator".to_owned());
+        Self { name }
+    }
+
+    fn actor(&self) -> Actor {
+        Actor::Operator {
+            name: self.name.clone(),
+        }
+    }
+}
+
+fn invalid(field: &str, message: String) -> Error {
+    ApiError::validation(field, message).into()
+}
+
+impl Services {
+    pub async fn find_tenant(&self, slug: &str) -> Result<TenantRow> {
+        let slug = TenantSlug::parse(slug).map_err(|m| invalid("slug", m))?;
+        let mut conn = self.pool.acquire().await?;
+        db::tenants::by_slug(&mut conn, slug.as_str())
+            .await?
+            .ok_or_else(|| ApiError::not_found_named("tenant", slug.as_str()).into())
+    }
+
+    pub async fn create_tenant(
+        &self,
+        op: &Operator,
+        slug: &str,
+        name: &str,
+        seats: i64,
+    ) -> Result<TenantRow> {
+        let slug = TenantSlug::parse(slug).map_err(|m| invalid("slug", m))?;
+        let name = TenantName::parse(name).map_err(|m| invalid("name", m))?;
+        let seats = parse_seats(seats).map_err(|m| invalid("seats", m))?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let tenant = match db::tenants::insert(&mut tx, slug.as_str(), name.as_str(), seats, now)
+            .await
+            .map_err(Error::from)
+        {
+            Err(e) if unique_violation(&e) == Some("tenants_slug_key") => {
+                return Err(ApiError::conflict(
+                    "slug",
+                    format!("A tenant with the short name “{slug}” already exists."),
+                )
+                .into())
+            }
+            other => other?,
+        };
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant.id),
+                at: now,
+                actor: &op.actor(),
+                action: Action::TenantCreated,
+                target: Some(Target {
+                    kind: "tenant",
+                    id: Some(tenant.id),
+                    label: &tenant.slug,
+                }),
+                details: json!({ "after": { "slug": tenant.slug, "name": tenant.name, "seat_limit": tenant.seat_limit } }),
+                origin: &Origin::default(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(tenant)
+    }
+
+    /// Changes the seat count. Lowering it ends nobody's session: new sign-ins
+    /// wait until the number of live sessions drops below the new limit.
+    pub async fn set_seats(&self, op: &Operator, slug: &str, seats: i64) -> Result<TenantRow> {
+        let seats = parse_seats(seats).map_err(|m| invalid("seats", m))?;
+        let found = self.find_tenant(slug).await?;
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let before = db::tenants::lock(&mut tx, found.id).await?;
+        db::tenants::set_seats(&mut tx, before.id, seats).await?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(before.id),
+                at: now,
+                actor: &op.actor(),
+                action: Action::TenantSeatsChanged,
+                target: Some(Target {
+                    kind: "tenant",
+                    id: Some(before.id),
+                    label: &before.slug,
+                }),
+                details: json!({ "before": { "seat_limit": before.seat_limit }, "after": { "seat_limit": seats } }),
+                origin: &Origin::default(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TenantRow {
+            seat_limit: seats,
+            ..before
+        })
+    }
+
+    pub async fn operator_create_account(
+        &self,
+        op: &Operator,
+        tenant_slug: &str,
+        request: &CreateAccountRequest,
+    ) -> Result<AccountRow> {
+        let tenant = self.find_tenant(tenant_slug).await?;
+        let mut tx = self.pool.begin().await?;
+        let row = create_in_tenant(
+            &mut tx,
+            tenant.id,
+            request,
+            &op.actor(),
+            &Origin::default(),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}

@@ -1,0 +1,87 @@
+//! What the HTTP request tells about the caller.
+
+use app::api::port::RequestMeta;
+use app::model::session::session_cookie_name;
+use axum::extract::ConnectInfo;
+use http::header::{COOKIE, USER_AGENT};
+use http::request::Parts;
+use std::net::SocketAddr;
+
+const USER_AGENT_MAX: usize = 512;
+
+pub fn request_meta(parts: &Parts, secure_cookies: bool) -> RequestMeta {
+    let cookie_name = session_cookie_name(secure_cookies);
+    let session_token = parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == cookie_name)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty());
+    let user_agent = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+    RequestMeta {
+        session_token,
+        ip: client_ip(parts),
+        user_agent,
+    }
+}
+
+/// The peer address locally; on Lambda, the source IP API Gateway saw.
+fn client_ip(parts: &Parts) -> Option<String> {
+    if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+        return Some(addr.ip().to_string());
+    }
+    use lambda_http::request::RequestContext;
+    match parts.extensions.get::<RequestContext>()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
+        RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
+        RequestContext::Alb(_) => None,
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut b = http::Request::builder();
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn finds_the_session_cookie_among_others() {
+        let p = parts(&[("cookie", "a=1; rollcall_session=tok; b=2")]);
+        assert_eq!(
+            request_meta(&p, false).session_token.as_deref(),
+            Some("tok")
+        );
+        // Over HTTPS only the __Host- cookie counts.
+        assert_eq!(request_meta(&p, true).session_token, None);
+        let p = parts(&[("cookie", "__Host-rollcall_session=sec")]);
+        assert_eq!(request_meta(&p, true).session_token.as_deref(), Some("sec"));
+        let p = parts(&[("cookie", "rollcall_session=")]);
+        assert_eq!(request_meta(&p, false).session_token, None);
+    }
+
+    #[test]
+    fn user_agent_is_capped() {
+        let long = "x".repeat(2000);
+        let p = parts(&[("user-agent", long.as_str())]);
+        assert_eq!(
+            request_meta(&p, false).user_agent.unwrap().len(),
+            USER_AGENT_MAX
+        );
+    }
+}

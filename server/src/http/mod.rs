@@ -1,0 +1,8 @@
+//! HTTP: the axum router (the same one locally and on Lambda), the mapping
+//! from API errors to statuses, cookies, and the static site.
+
+pub mod lambda;
+mod meta;
+mod router;
+
+pub use router::{registered_endpoints, router};

@@ -1,0 +1,209 @@
+use super::meta::request_meta;
+use crate::domain::Services;
+use app::api::port::SharedBackend;
+use app::model::{ApiError, ErrorCode};
+use axum::body::{to_bytes, Body};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use leptos::prelude::provide_context;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Request bodies are small JSON documents; anything bigger is refused early.
+const BODY_LIMIT: usize = 256 * 1024;
+/// Error bodies are read back to derive the status; they are tiny.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(Clone)]
+struct AppState {
+    services: Services,
+    backend: SharedBackend,
+    endpoints: Arc<BTreeSet<&'static str>>,
+}
+
+/// Registers every server function explicitly, so a linker that drops the
+/// `app` crate's inventory entries cannot silently unplug the API.
+fn register_server_fns() {
+    use app::api::{accounts, license, sessions};
+    use server_fn::axum::register_explicit;
+    register_explicit::<sessions::Login>();
+    register_explicit::<sessions::Logout>();
+    register_explicit::<sessions::Heartbeat>();
+    register_explicit::<sessions::CurrentSession>();
+    register_explicit::<accounts::ListAccounts>();
+    register_explicit::<accounts::CreateAccount>();
+    register_explicit::<accounts::DeleteAccount>();
+    register_explicit::<license::GetLicense>();
+}
+
+/// Every server-function endpoint with its method, sorted (for docs and tests).
+pub fn registered_endpoints() -> Vec<(String, Method)> {
+    register_server_fns();
+    let mut all: Vec<_> = server_fn::axum::server_fn_paths()
+        .map(|(p, m)| (p.to_owned(), m))
+        .collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all
+}
+
+/// The whole application: the API under `/api/` and, when `site_root` is
+/// given, the single-page app (every unknown path answers its shell).
+pub fn router(services: Services, site_root: Option<PathBuf>) -> Router {
+    register_server_fns();
+    let endpoints = server_fn::axum::server_fn_paths().map(|(p, _)| p).collect();
+    let state = AppState {
+        backend: Arc::new(services.clone()),
+        services: services.clone(),
+        endpoints: Arc::new(endpoints),
+    };
+    let api = Router::new()
+        .route("/api/health", get(health))
+        .route("/api/{*rest}", any(api))
+        .route("/api", any(unknown_api))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state);
+    let app = match site_root {
+        Some(root) => {
+            let shell = ServeFile::new(root.join("index.html"));
+            let site = ServeDir::new(&root).fallback(shell);
+            api.fallback_service(site)
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    // File names are stable: always revalidate (ETag / Last-Modified).
+                    HeaderValue::from_static("no-cache"),
+                ))
+        }
+        None => api.fallback(|| async {
+            error_response(&ApiError::new(ErrorCode::NotFound, "Not found."))
+        }),
+    };
+    with_security_headers(app, services.settings.secure_cookies)
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+fn with_security_headers(app: Router, https: bool) -> Router {
+    let headers: [(HeaderName, &'static str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ),
+    ];
+    let mut app = app;
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    if https {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
+    app
+}
+
+fn error_response(err: &ApiError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(err)).into_response()
+}
+
+async fn unknown_api() -> Response {
+    error_response(&ApiError::new(
+        ErrorCode::NotFound,
+        "There is no such API endpoint. The endpoints are listed in docs/api.md.",
+    ))
+}
+
+/// `GET /api/health`: 200 when the database answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> Response {
+    match sqlx::query_scalar!("SELECT 1 AS \"one!\"")
+        .fetch_one(&state.services.pool)
+        .await
+    {
+        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn api(State(state): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    if !state.endpoints.contains(path.as_str()) {
+        return unknown_api().await;
+    }
+    if req.method() != Method::POST {
+        let mut res = error_response(&ApiError::new(
+            ErrorCode::BadRequest,
+            "Use POST with a JSON body for this endpoint.",
+        ));
+        *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+    let (parts, body) = req.into_parts();
+    let meta = request_meta(&parts, state.services.settings.secure_cookies);
+    let req = Request::from_parts(parts, body);
+    let backend = state.backend.clone();
+    let res = leptos_axum::handle_server_fns_with_context(
+        move || {
+            provide_context(backend.clone());
+            provide_context(meta.clone());
+        },
+        req,
+    )
+    .await
+    .into_response();
+    with_error_status(res).await
+}
+
+/// Server functions answer every error with 500; the body says which error it
+/// is, and its code decides the real status (401, 409, 422 ...).
+async fn with_error_status(res: Response) -> Response {
+    if !res.headers().contains_key("serverfnerror") {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match to_bytes(body, ERROR_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => return error_response(&ApiError::internal()),
+    };
+    let err: ApiError = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiError::internal());
+    parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.headers.remove("serverfnerror");
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes))
+}

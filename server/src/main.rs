@@ -1,0 +1,123 @@
+use clap::Parser;
+use server::cli::{self, Cli, Command};
+use server::clock::SystemClock;
+use server::config::Config;
+use server::domain::Services;
+use server::http::{self, lambda};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(lambda: bool) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if lambda {
+        // CloudWatch reads JSON lines; no ANSI colours or timestamps (it adds its own).
+        builder.json().without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let on_lambda = lambda::is_lambda();
+    init_logging(on_lambda);
+    let command = if on_lambda {
+        None
+    } else {
+        Cli::parse().command
+    };
+    let config = match Config::from_env(on_lambda) {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match command {
+        None if on_lambda => serve_lambda(config).await,
+        None => serve(config, "127.0.0.1:3000".parse().ok()).await,
+        Some(Command::Serve { addr }) => serve(config, Some(addr)).await,
+        Some(other) => cli::run_admin_command(other, &config)
+            .await
+            .map_err(|f| f.0),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn services(config: &Config) -> Result<Services, String> {
+    let pool = server::db::connect(&config.database_url, config.max_connections)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    server::crypto::prepare()
+        .await
+        .map_err(|e| format!("cannot prepare password hashing: {e}"))?;
+    Ok(Services::new(
+        pool,
+        Arc::new(SystemClock),
+        config.settings.clone(),
+    ))
+}
+
+async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
+    let addr = addr.ok_or("no address to listen on")?;
+    let services = services(&config).await?;
+    if let Some(root) = &config.site_root {
+        if !root.join("index.html").exists() {
+            tracing::warn!(site_root = %root.display(), "no index.html in the site root: build the site first (cargo xtask run does)");
+        }
+    }
+    let app = http::router(services, config.site_root.clone());
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(%addr, public_url = %config.public_url, "Rollcall is serving");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve_lambda(config: Config) -> Result<(), String> {
+    let services = services(&config).await?;
+    let app = http::router(services, config.site_root.clone());
+    lambda::run(app)
+        .await
+        .map_err(|e| format!("lambda runtime: {e}"))
+}

@@ -1,0 +1,184 @@
+//! Account administration: roles, tenants and the rules the server enforces.
+
+use super::support::*;
+use app::model::{AccountId, ErrorCode};
+use server::error::Error;
+use sqlx::PgPool;
+
+fn api_err<T: std::fmt::Debug>(r: Result<T, Error>) -> app::model::ApiError {
+    match r {
+        Err(Error::Api(e)) => e,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn administrators_create_list_and_delete(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "acme", 5).await;
+    account(&svc, "acme", "boss", "admin").await;
+    let admin = svc
+        .authenticate(&meta(Some(&login(&svc, "acme", "boss").await)))
+        .await
+        .unwrap()
+        .into_admin()
+        .unwrap();
+
+    let created = svc
+        .create_account(&admin, &account_request("Jane.Doe", "user"))
+        .await
+        .unwrap();
+    assert_eq!(created.username, "Jane.Doe");
+    let names: Vec<_> = svc
+        .list_accounts(&admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.username)
+        .collect();
+    assert_eq!(names, ["boss", "Jane.Doe"]);
+
+    // Unique ignoring case, with the field named.
+    let dup = api_err(
+        svc.create_account(&admin, &account_request("jane.doe", "user"))
+            .await,
+    );
+    assert_eq!(dup.code, ErrorCode::Conflict);
+    assert_eq!(dup.field.as_deref(), Some("username"));
+
+    // A policy violation names the field and changes nothing.
+    let mut weak = account_request("weak", "user");
+    weak.password = "short".into();
+    weak.password_confirm = "short".into();
+    let err = api_err(svc.create_account(&admin, &weak).await);
+    assert_eq!(err.field.as_deref(), Some("password"));
+    assert_eq!(svc.list_accounts(&admin).await.unwrap().len(), 2);
+
+    // The new account can sign in, then is deleted and its session ends.
+    let token = login(&svc, "acme", "jane.doe").await;
+    svc.delete_account(&admin, created.id).await.unwrap();
+    assert!(svc.authenticate(&meta(Some(&token))).await.is_err());
+    assert_eq!(open_sessions(&pool, t).await, 1);
+    assert_eq!(audit_count(&pool, t, "account.created").await, 2);
+    assert_eq!(audit_count(&pool, t, "account.deleted").await, 1);
+    let details: serde_json::Value =
+        sqlx::query_scalar("SELECT details FROM audit_events WHERE action = 'account.deleted'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(details["before"]["username"], "Jane.Doe");
+    let all_details: Vec<serde_json::Value> =
+        sqlx::query_scalar("SELECT details FROM audit_events")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for d in all_details {
+        let text = d.to_string();
+        assert!(
+            !text.contains(PASSWORD) && !text.contains("argon2"),
+            "secret in audit: {text}"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn nobody_deletes_themselves(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    tenant(&svc, "self", 5).await;
+    let me = account(&svc, "self", "me", "admin").await;
+    account(&svc, "self", "other", "admin").await;
+    let admin = svc
+        .require_admin(&meta(Some(&login(&svc, "self", "me").await)))
+        .await
+        .unwrap();
+    let err = api_err(svc.delete_account(&admin, AccountId::from_uuid(me)).await);
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(err.message.contains("your own account"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_last_active_administrator_stays(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    tenant(&svc, "last", 5).await;
+    let a1 = account(&svc, "last", "a1", "admin").await;
+    let a2 = account(&svc, "last", "a2", "admin").await;
+    let as_a1 = svc
+        .require_admin(&meta(Some(&login(&svc, "last", "a1").await)))
+        .await
+        .unwrap();
+    let as_a2 = svc
+        .require_admin(&meta(Some(&login(&svc, "last", "a2").await)))
+        .await
+        .unwrap();
+    // Two administrators delete each other at the same moment: the first
+    // wins, the second finds a1 is the last active administrator.
+    svc.delete_account(&as_a1, AccountId::from_uuid(a2))
+        .await
+        .unwrap();
+    let err = api_err(svc.delete_account(&as_a2, AccountId::from_uuid(a1)).await);
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    assert!(
+        err.message.contains("last active administrator"),
+        "{}",
+        err.message
+    );
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE role = 'administrator'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(count, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn tenants_cannot_touch_each_other(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    tenant(&svc, "alpha", 5).await;
+    tenant(&svc, "beta", 5).await;
+    account(&svc, "alpha", "admin", "admin").await;
+    let victim = account(&svc, "beta", "victim", "user").await;
+    let alpha_admin = svc
+        .require_admin(&meta(Some(&login(&svc, "alpha", "admin").await)))
+        .await
+        .unwrap();
+    let err = api_err(
+        svc.delete_account(&alpha_admin, AccountId::from_uuid(victim))
+            .await,
+    );
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let listed = svc.list_accounts(&alpha_admin).await.unwrap();
+    assert!(listed.iter().all(|a| a.username != "victim"));
+    // The same username may exist in both tenants.
+    account(&svc, "beta", "admin", "admin").await;
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn users_get_no_administrator_capability(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    tenant(&svc, "roles", 5).await;
+    account(&svc, "roles", "plain", "user").await;
+    let token = login(&svc, "roles", "plain").await;
+    let err = api_err(svc.require_admin(&meta(Some(&token))).await);
+    assert_eq!(err.code, ErrorCode::Forbidden);
+    let err = api_err(svc.require_admin(&meta(None)).await);
+    assert_eq!(err.code, ErrorCode::Unauthenticated);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn license_shows_who_holds_seats(pool: PgPool) {
+    let clock = clock();
+    let svc = services(pool.clone(), clock.clone());
+    tenant(&svc, "lic", 3).await;
+    account(&svc, "lic", "boss", "admin").await;
+    account(&svc, "lic", "worker", "user").await;
+    let boss = login(&svc, "lic", "boss").await;
+    clock.advance(time::Duration::minutes(1));
+    login(&svc, "lic", "worker").await;
+    let admin = svc.require_admin(&meta(Some(&boss))).await.unwrap();
+    let info = svc.license(&admin).await.unwrap();
+    assert_eq!((info.seats_owned, info.seats_in_use), (3, 2));
+    let holders: Vec<_> = info.holders.iter().map(|h| h.username.as_str()).collect();
+    assert_eq!(holders, ["boss", "worker"]);
+    assert_eq!(info.holders[0].full_name, "Test boss");
+    assert!(info.holders[0].since < info.holders[1].since);
+}

@@ -1,0 +1,172 @@
+//! The operator CLI, run as a real process against the test's database.
+
+use sqlx::PgPool;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// The test database's URL: the harness's server URL with this test's database.
+fn database_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL for tests");
+    let db = pool.connect_options().get_database().unwrap().to_owned();
+    let cut = base.rfind('/').unwrap();
+    format!("{}/{db}", &base[..cut])
+}
+
+fn run(pool: &PgPool, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", database_url(pool))
+        .env("ROLLCALL_OPERATOR", "ops-test")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn operator_commands(pool: PgPool) {
+    let created = run(
+        &pool,
+        &[
+            "tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--seats", "3",
+        ],
+        None,
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+
+    let dup = run(
+        &pool,
+        &[
+            "tenant", "create", "--slug", "acme", "--name", "Again", "--seats", "3",
+        ],
+        None,
+    );
+    assert!(!dup.status.success());
+    assert_eq!(
+        stderr(&dup).lines().count(),
+        1,
+        "one clear line: {}",
+        stderr(&dup)
+    );
+    assert!(stderr(&dup).contains("already exists"));
+
+    let bad_seats = run(
+        &pool,
+        &["tenant", "set-seats", "--slug", "acme", "--seats", "-1"],
+        None,
+    );
+    assert!(!bad_seats.status.success());
+    assert!(stderr(&bad_seats).contains("Seats must be"));
+
+    let seats = run(
+        &pool,
+        &["tenant", "set-seats", "--slug", "acme", "--seats", "7"],
+        None,
+    );
+    assert!(seats.status.success(), "{}", stderr(&seats));
+    let unknown = run(
+        &pool,
+        &["tenant", "set-seats", "--slug", "nope", "--seats", "7"],
+        None,
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no tenant named “nope”"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let account = [
+        "account",
+        "create",
+        "--tenant",
+        "acme",
+        "--username",
+        "ops",
+        "--first",
+        "Olga",
+        "--last",
+        "Ops",
+        "--email",
+        "olga@acme.example",
+        "--role",
+        "admin",
+    ];
+    let ok = run(&pool, &account, Some("Strong-pass 9!\n"));
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let again = run(&pool, &account, Some("Strong-pass 9!\n"));
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("already taken"));
+
+    let weak = run(
+        &pool,
+        &[&account[..5], &["weak"], &account[6..]].concat(),
+        Some("weak\n"),
+    );
+    assert!(!weak.status.success());
+    assert!(
+        stderr(&weak).contains("8 to 128 characters"),
+        "{}",
+        stderr(&weak)
+    );
+    let no_password = run(
+        &pool,
+        &[&account[..5], &["nopw"], &account[6..]].concat(),
+        Some(""),
+    );
+    assert!(!no_password.status.success());
+    assert!(stderr(&no_password).contains("no password on standard input"));
+    let bad_role = run(
+        &pool,
+        &[&account[..13], &["root"]].concat(),
+        Some("Strong-pass 9!\n"),
+    );
+    assert!(!bad_role.status.success());
+
+    // Nothing half-written: one tenant, one account, audited as the operator.
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(accounts, 1);
+    let seat_limit: i32 = sqlx::query_scalar("SELECT seat_limit FROM tenants")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(seat_limit, 7);
+    let actors: Vec<(String, String)> =
+        sqlx::query_as("SELECT actor_label, action FROM audit_events ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        actors,
+        [
+            ("operator:ops-test".into(), "tenant.created".into()),
+            ("operator:ops-test".into(), "tenant.seats_changed".into()),
+            ("operator:ops-test".into(), "account.created".into()),
+        ]
+    );
+}
+
+#[test]
+fn missing_database_url_is_one_clear_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["tenant", "show", "--slug", "x"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("DATABASE_URL is not set"));
+}

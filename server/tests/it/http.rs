@@ -1,0 +1,324 @@
+//! The HTTP contract of the API, through the real router.
+
+use super::support::*;
+use axum::body::Body;
+use axum::Router;
+use http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::config::Settings;
+use server::domain::Services;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub json: Value,
+}
+
+pub async fn send(
+    app: &Router,
+    method: &str,
+    path: &str,
+    body: &str,
+    cookie: Option<&str>,
+) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        json,
+    }
+}
+
+fn cookie_of(r: &Reply) -> String {
+    let set = r
+        .headers
+        .get(header::SET_COOKIE)
+        .expect("a Set-Cookie")
+        .to_str()
+        .unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn setup(pool: PgPool, settings: Settings) -> (Services, Router) {
+    let svc = Services::new(pool, clock(), settings);
+    tenant(&svc, "demo", 1).await;
+    account(&svc, "demo", "admin", "admin").await;
+    account(&svc, "demo", "user", "user").await;
+    let app = server::http::router(svc.clone(), None);
+    (svc, app)
+}
+
+fn login_body(user: &str, password: &str) -> String {
+    json!({ "tenant": "demo", "username": user, "password": password }).to_string()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn login_contract(pool: PgPool) {
+    let (_, app) = setup(pool, Settings::default()).await;
+
+    let ok = send(
+        &app,
+        "POST",
+        "/api/login",
+        &login_body("admin", PASSWORD),
+        None,
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.json["username"], "admin");
+    assert_eq!(ok.json["role"], "administrator");
+    let set = ok.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("rollcall_session="), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    assert!(!set.contains("Secure"), "plain HTTP locally: {set}");
+    assert!(!ok.json.to_string().contains(PASSWORD));
+
+    let wrong = send(
+        &app,
+        "POST",
+        "/api/login",
+        &login_body("admin", "Bad-pass1!"),
+        None,
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.json["code"], "invalid_credentials");
+    assert!(wrong.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("not correct"));
+    assert!(wrong.headers.get(header::SET_COOKIE).is_none());
+
+    let full = send(
+        &app,
+        "POST",
+        "/api/login",
+        &login_body("user", PASSWORD),
+        None,
+    )
+    .await;
+    assert_eq!(full.status, StatusCode::CONFLICT);
+    assert_eq!(full.json["code"], "seats_exhausted");
+    assert_eq!(
+        full.json["message"],
+        "The only seat for Tenant demo is in use. Try again when someone signs out, or ask your administrator for more seats."
+    );
+
+    let malformed = send(&app, "POST", "/api/login", "{not json", None).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.json["code"], "bad_request");
+
+    let missing = send(&app, "POST", "/api/login", r#"{"tenant":"demo"}"#, None).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing.json["code"], "bad_request");
+
+    let empty = send(&app, "POST", "/api/login", &login_body("", "x"), None).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(empty.json["code"], "validation");
+    assert_eq!(empty.json["field"], "username");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn logout_and_heartbeat_use_the_cookie(pool: PgPool) {
+    let (_, app) = setup(pool, Settings::default()).await;
+    let ok = send(
+        &app,
+        "POST",
+        "/api/login",
+        &login_body("admin", PASSWORD),
+        None,
+    )
+    .await;
+    let cookie = cookie_of(&ok);
+
+    let beat = send(&app, "POST", "/api/heartbeat", "{}", Some(&cookie)).await;
+    assert_eq!(beat.status, StatusCode::OK);
+    assert_eq!(beat.json["lease_seconds"], 900);
+
+    let me = send(&app, "POST", "/api/session", "{}", Some(&cookie)).await;
+    assert_eq!(me.json["username"], "admin");
+
+    let out = send(&app, "POST", "/api/logout", "{}", Some(&cookie)).await;
+    assert_eq!(out.status, StatusCode::OK);
+    assert!(out.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+
+    let beat = send(&app, "POST", "/api/heartbeat", "{}", Some(&cookie)).await;
+    assert_eq!(beat.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(beat.json["code"], "unauthenticated");
+    let me = send(&app, "POST", "/api/session", "{}", Some(&cookie)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json, Value::Null);
+
+    // The freed seat goes to the next person.
+    let next = send(
+        &app,
+        "POST",
+        "/api/login",
+        &login_body("user", PASSWORD),
+        None,
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
+    let (svc, app) = setup(pool, Settings::default()).await;
+    svc.set_seats(&operator(), "demo", 5).await.unwrap();
+    let user = cookie_of(
+        &send(
+            &app,
+            "POST",
+            "/api/login",
+            &login_body("user", PASSWORD),
+            None,
+        )
+        .await,
+    );
+    let admin = cookie_of(
+        &send(
+            &app,
+            "POST",
+            "/api/login",
+            &login_body("admin", PASSWORD),
+            None,
+        )
+        .await,
+    );
+
+    let admin_only = [
+        ("/api/accounts/list", "{}".to_owned()),
+        ("/api/license", "{}".to_owned()),
+        (
+            "/api/accounts/create",
+            json!({ "account": account_request("sneaky", "admin") }).to_string(),
+        ),
+        (
+            "/api/accounts/delete",
+            json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
+    ];
+    for (path, body) in &admin_only {
+        let anon = send(&app, "POST", path, body, None).await;
+        assert_eq!(anon.status, StatusCode::UNAUTHORIZED, "{path}");
+        let as_user = send(&app, "POST", path, body, Some(&user)).await;
+        assert_eq!(as_user.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(as_user.json["code"], "forbidden");
+    }
+
+    let listed = send(&app, "POST", "/api/accounts/list", "{}", Some(&admin)).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.json.as_array().unwrap().len(), 2);
+    let created = send(
+        &app,
+        "POST",
+        "/api/accounts/create",
+        &admin_only[2].1,
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{:?}", created.json);
+    let dup = send(
+        &app,
+        "POST",
+        "/api/accounts/create",
+        &admin_only[2].1,
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert_eq!(dup.json["field"], "username");
+    let gone = send(
+        &app,
+        "POST",
+        "/api/accounts/delete",
+        &admin_only[3].1,
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
+    let license = send(&app, "POST", "/api/license", "{}", Some(&admin)).await;
+    assert_eq!(license.json["seats_owned"], 5);
+    assert_eq!(license.json["seats_in_use"], 2);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn unknown_paths_and_methods(pool: PgPool) {
+    let (_, app) = setup(pool, Settings::default()).await;
+    let nope = send(&app, "POST", "/api/nope", "{}", None).await;
+    assert_eq!(nope.status, StatusCode::NOT_FOUND);
+    assert_eq!(nope.json["code"], "not_found");
+    let get = send(&app, "GET", "/api/login", "", None).await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(get.headers[header::ALLOW], "POST");
+    let health = send(&app, "GET", "/api/health", "", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json["status"], "ok");
+    assert_eq!(health.headers[header::CACHE_CONTROL], "no-store");
+    assert!(health.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn https_deployments_get_host_prefixed_secure_cookies(pool: PgPool) {
+    let settings = Settings {
+        secure_cookies: true,
+        ..Settings::default()
+    };
+    let (_, app) = setup(pool, settings).await;
+    let ok = send(
+        &app,
+        "POST",
+        "/api/login",
+        &login_body("admin", PASSWORD),
+        None,
+    )
+    .await;
+    let set = ok.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(set.starts_with("__Host-rollcall_session="), "{set}");
+    assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));
+    let cookie = cookie_of(&ok);
+    let me = send(&app, "POST", "/api/session", "{}", Some(&cookie)).await;
+    assert_eq!(me.json["username"], "admin");
+    assert!(ok.headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+}
+
+#[test]
+fn every_endpoint_is_documented() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap();
+    let endpoints = server::http::registered_endpoints();
+    assert!(endpoints.len() >= 8);
+    for (path, method) in endpoints {
+        let heading = format!("`{method} {path}`");
+        assert!(docs.contains(&heading), "docs/api.md lacks {heading}");
+    }
+    assert!(docs.contains("`GET /api/health`"));
+}

@@ -1,0 +1,123 @@
+use app::api::port::RequestMeta;
+use app::model::CreateAccountRequest;
+use server::clock::{Clock, ManualClock};
+use server::config::Settings;
+use server::db;
+use server::domain::operator::Operator;
+use server::domain::Services;
+use sqlx::PgPool;
+use std::sync::Arc;
+use time::macros::datetime;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "Seat-test 1!";
+
+pub fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::starting_at(datetime!(2026-11-22 09:00 UTC)))
+}
+
+pub fn services(pool: PgPool, clock: Arc<ManualClock>) -> Services {
+    let clock: Arc<dyn Clock> = clock;
+    Services::new(pool, clock, Settings::default())
+}
+
+pub fn operator() -> Operator {
+    Operator {
+        name: "tests".into(),
+    }
+}
+
+pub async fn tenant(svc: &Services, slug: &str, seats: i64) -> Uuid {
+    svc.create_tenant(&operator(), slug, &format!("Tenant {slug}"), seats)
+        .await
+        .unwrap()
+        .id
+}
+
+pub fn account_request(username: &str, role: &str) -> CreateAccountRequest {
+    CreateAccountRequest {
+        username: username.into(),
+        first_name: "Test".into(),
+        last_name: username.into(),
+        email: format!("{username}@example.org"),
+        role: role.into(),
+        password: PASSWORD.into(),
+        password_confirm: PASSWORD.into(),
+    }
+}
+
+pub async fn account(svc: &Services, tenant: &str, username: &str, role: &str) -> Uuid {
+    svc.operator_create_account(&operator(), tenant, &account_request(username, role))
+        .await
+        .unwrap()
+        .id
+}
+
+/// Many accounts sharing one password hash (hashing each would only slow the
+/// test down; verification still runs argon2 for every sign-in).
+pub async fn many_accounts(pool: &PgPool, tenant_id: Uuid, prefix: &str, n: usize) -> Vec<String> {
+    let hash = server::crypto::hash_password(PASSWORD.into())
+        .await
+        .unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let now = datetime!(2026-11-22 08:00 UTC);
+    let mut names = Vec::with_capacity(n);
+    for i in 0..n {
+        let username = format!("{prefix}{i:03}");
+        db::accounts::insert(
+            &mut conn,
+            db::accounts::InsertAccount {
+                tenant_id,
+                username: &username,
+                username_key: &username,
+                first_name: "Load",
+                last_name: &username,
+                email: &format!("{username}@example.org"),
+                role: "user",
+                password_hash: Some(&hash),
+                now,
+            },
+        )
+        .await
+        .unwrap();
+        names.push(username);
+    }
+    names
+}
+
+pub fn meta(token: Option<&str>) -> RequestMeta {
+    RequestMeta {
+        session_token: token.map(str::to_owned),
+        ip: Some("192.0.2.7".into()),
+        user_agent: Some("integration-test".into()),
+    }
+}
+
+/// Signs in and returns the session token.
+pub async fn login(svc: &Services, tenant: &str, username: &str) -> String {
+    svc.login(&meta(None), tenant, username, PASSWORD)
+        .await
+        .unwrap_or_else(|e| panic!("{username} could not sign in: {e}"))
+        .token
+}
+
+pub async fn open_sessions(pool: &PgPool, tenant_id: Uuid) -> i64 {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM sessions WHERE tenant_id = $1 AND ended_at IS NULL",
+    )
+    .bind(tenant_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+pub async fn audit_count(pool: &PgPool, tenant_id: Uuid, action: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM audit_events WHERE tenant_id = $1 AND action = $2",
+    )
+    .bind(tenant_id)
+    .bind(action)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}

@@ -1,0 +1,319 @@
+//! A private PostgreSQL cluster inside the project, on a free loopback port.
+//!
+//! `initdb` and `postgres` refuse to run as root; when xtask runs as root (CI)
+//! the cluster belongs to the `postgres` system user and commands run through
+//! `runuser`. The superuser `rollcall` has a generated password kept beside the
+//! data folder.
+
+use crate::proc;
+use crate::Result;
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Kept between runs (`cargo xtask run`).
+    Persistent,
+    /// Recreated on every start; durability traded for speed (tests, benches).
+    Throwaway,
+}
+
+pub struct Cluster {
+    data_dir: PathBuf,
+    bin_dir: PathBuf,
+    run_as: Option<&'static str>,
+    password: String,
+    mode: Mode,
+}
+
+pub struct Running<'a> {
+    cluster: &'a Cluster,
+    port: u16,
+}
+
+const SUPERUSER: &str = "rollcall";
+
+impl Cluster {
+    pub fn open(data_dir: &Path, mode: Mode) -> Result<Cluster> {
+        let bin_dir = find_bin_dir()?;
+        let run_as = is_root().then_some("postgres");
+        let parent = data_dir
+            .parent()
+            .ok_or("the data folder has no parent")?
+            .to_path_buf();
+        fs::create_dir_all(&parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        let password_file = parent.join(format!(
+            "{}.password",
+            data_dir
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        ));
+        if mode == Mode::Throwaway && data_dir.exists() {
+            stop_quietly(&bin_dir, run_as, data_dir);
+            fs::remove_dir_all(data_dir)
+                .map_err(|e| format!("cannot remove {}: {e}", data_dir.display()))?;
+        }
+        let password = if data_dir.join("PG_VERSION").exists() {
+            fs::read_to_string(&password_file)
+                .map_err(|e| {
+                    format!(
+                        "the cluster in {} exists but its password file {} cannot be read ({e}); remove the folder to start afresh",
+                        data_dir.display(),
+                        password_file.display()
+                    )
+                })?
+                .trim()
+                .to_owned()
+        } else {
+            let password = crate::tools::generate_password()?;
+            initdb(&bin_dir, run_as, data_dir, &password)?;
+            write_private(&password_file, &password)?;
+            password
+        };
+        Ok(Cluster {
+            data_dir: data_dir.to_path_buf(),
+            bin_dir,
+            run_as,
+            password,
+            mode,
+        })
+    }
+
+    fn pg_command(&self, tool: &str) -> Command {
+        pg_command(&self.bin_dir, self.run_as, tool)
+    }
+
+    pub fn start(&self) -> Result<Running<'_>> {
+        stop_quietly(&self.bin_dir, self.run_as, &self.data_dir);
+        let port = free_port()?;
+        let mut options = format!(
+            "-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300"
+        );
+        if self.mode == Mode::Throwaway {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
+        let log = self.data_dir.join("server.log");
+        let mut cmd = self.pg_command("pg_ctl");
+        cmd.arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "-t", "60", "-o", &options, "start"])
+            .stdout(Stdio::null());
+        proc::run_checked(cmd).map_err(|e| {
+            format!(
+                "{e}\nPostgreSQL did not start; its log is {}",
+                log.display()
+            )
+        })?;
+        let running = Running {
+            cluster: self,
+            port,
+        };
+        running.wait_ready()?;
+        Ok(running)
+    }
+}
+
+impl Running<'_> {
+    fn url(&self, database: &str) -> String {
+        format!(
+            "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
+            self.cluster.password, self.port
+        )
+    }
+
+    /// The maintenance database: what `#[sqlx::test]` needs to create its own.
+    pub fn admin_url(&self) -> String {
+        self.url("postgres")
+    }
+
+    fn psql(&self, sql: &str) -> Result<String> {
+        let mut cmd = Command::new(self.cluster.bin_dir.join("psql"));
+        cmd.args([
+            "-X",
+            "-q",
+            "-t",
+            "-A",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            &self.admin_url(),
+            "-c",
+            sql,
+        ]);
+        proc::output(cmd)
+    }
+
+    fn wait_ready(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut cmd = Command::new(self.cluster.bin_dir.join("pg_isready"));
+            cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q"]);
+            if cmd.status().is_ok_and(|s| s.success()) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err("PostgreSQL did not accept connections within 30 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Creates `name` unless it exists; returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String> {
+        let exists = self.psql(&format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+        ))?;
+        if exists.trim().is_empty() {
+            self.psql(&format!("CREATE DATABASE \"{name}\""))?;
+        }
+        Ok(self.url(name))
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        stop_quietly(
+            &self.cluster.bin_dir,
+            self.cluster.run_as,
+            &self.cluster.data_dir,
+        );
+    }
+}
+
+fn pg_command(bin_dir: &Path, run_as: Option<&str>, tool: &str) -> Command {
+    let program = bin_dir.join(tool);
+    match run_as {
+        Some(user) => {
+            let mut cmd = Command::new("runuser");
+            cmd.args(["-u", user, "--"]).arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+fn stop_quietly(bin_dir: &Path, run_as: Option<&str>, data_dir: &Path) {
+    if !data_dir.join("postmaster.pid").exists() {
+        return;
+    }
+    let _ = pg_command(bin_dir, run_as, "pg_ctl")
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-m", "fast", "-w", "stop"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+fn initdb(bin_dir: &Path, run_as: Option<&str>, data_dir: &Path, password: &str) -> Result<()> {
+    fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let pwfile = data_dir.with_extension("initpw");
+    write_private(&pwfile, password)?;
+    if let Some(user) = run_as {
+        for path in [data_dir, pwfile.as_path()] {
+            proc::run_checked(proc::command(
+                "chown",
+                &[user, &path.to_string_lossy()],
+                &[],
+            ))?;
+        }
+        ensure_traversable(data_dir, user)?;
+    }
+    let mut cmd = pg_command(bin_dir, run_as, "initdb");
+    cmd.arg("-D")
+        .arg(data_dir)
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ])
+        .arg(format!("--pwfile={}", pwfile.display()))
+        .stdout(Stdio::null());
+    let result = proc::run_checked(cmd);
+    let _ = fs::remove_file(&pwfile);
+    result
+}
+
+/// The `postgres` user must reach the data folder through every parent.
+fn ensure_traversable(data_dir: &Path, user: &str) -> Result<()> {
+    let ok = Command::new("runuser")
+        .args(["-u", user, "--", "test", "-w"])
+        .arg(data_dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "the `{user}` user cannot reach {}; run from a folder whose parents it can enter (chmod o+x)",
+            data_dir.display()
+        ))
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut f, content.as_bytes()).map_err(|e| e.to_string())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+pub fn free_port() -> Result<u16> {
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free loopback port: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+/// Finds `initdb`, installing PostgreSQL through apt when it is missing.
+fn find_bin_dir() -> Result<PathBuf> {
+    if let Some(dir) = locate_bin_dir() {
+        return Ok(dir);
+    }
+    crate::tools::apt_install(&["postgresql"])?;
+    locate_bin_dir()
+        .ok_or_else(|| "PostgreSQL's initdb was not found even after installing postgresql".into())
+}
+
+fn locate_bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, p)| p).or_else(|| {
+        let out = Command::new("pg_config").arg("--bindir").output().ok()?;
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        dir.join("initdb").exists().then_some(dir)
+    })
+}

@@ -1,0 +1,150 @@
+//! Building the browser bundle and running the Playwright suite.
+
+use crate::pg::{self, Running};
+use crate::proc;
+use crate::Result;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn path_with_node_tools(root: &Path) -> String {
+    let tools = root.join("xtask/node/node_modules/.bin");
+    let path = std::env::var("PATH").unwrap_or_default();
+    format!("{}:{path}", tools.display())
+}
+
+/// Release wasm + JS + CSS into `target/site`, and the SPA shell beside them
+/// (cargo-leptos reserves `index.html` in the assets folder, so it is copied here).
+pub fn build_frontend(root: &Path) -> Result<()> {
+    let path = path_with_node_tools(root);
+    proc::cargo(
+        root,
+        &["leptos", "build", "--release", "--frontend-only"],
+        &[("PATH", path.as_str())],
+    )?;
+    let site = root.join("target/site");
+    fs::copy(root.join("frontend/index.html"), site.join("index.html"))
+        .map_err(|e| format!("cannot copy the SPA shell: {e}"))?;
+    Ok(())
+}
+
+struct Fixture {
+    tenant: &'static str,
+    name: &'static str,
+    seats: &'static str,
+    accounts: &'static [(&'static str, &'static str)],
+}
+
+/// What the suite expects to exist; QA provisions the same on another
+/// deployment (see e2e/README.md).
+const FIXTURES: &[Fixture] = &[
+    Fixture {
+        tenant: "e2e",
+        name: "End to End",
+        seats: "50",
+        accounts: &[("e2e-admin", "admin"), ("e2e-user", "user")],
+    },
+    Fixture {
+        tenant: "e2e-seats",
+        name: "Seat Test",
+        seats: "2",
+        accounts: &[("seat1", "user"), ("seat2", "user"), ("seat3", "user")],
+    },
+];
+
+pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
+    let url = cluster.create_database("rollcall_e2e")?;
+    let server = root.join("target/debug/server");
+    let env = [("DATABASE_URL", url.as_str())];
+    proc::run_checked(proc::command(&server, &["migrate"], &env))?;
+    let password = crate::tools::generate_password()?;
+    for f in FIXTURES {
+        proc::run_checked(proc::command(
+            &server,
+            &[
+                "tenant", "create", "--slug", f.tenant, "--name", f.name, "--seats", f.seats,
+            ],
+            &env,
+        ))?;
+        for (username, role) in f.accounts {
+            let email = format!("{username}@{}.example", f.tenant);
+            let mut cmd = proc::command(
+                &server,
+                &[
+                    "account",
+                    "create",
+                    "--tenant",
+                    f.tenant,
+                    "--username",
+                    username,
+                    "--first",
+                    "Test",
+                    "--last",
+                    username,
+                    "--email",
+                    &email,
+                    "--role",
+                    role,
+                ],
+                &env,
+            );
+            cmd.stdout(Stdio::null());
+            proc::run_with_stdin(&mut cmd, &format!("{password}\n"))?;
+        }
+    }
+
+    let port = pg::free_port()?;
+    let addr = format!("127.0.0.1:{port}");
+    let log_path = root.join("target/xtask/e2e-server.log");
+    let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let log_err = log.try_clone().map_err(|e| e.to_string())?;
+    let site_root = root.join("target/site");
+    let mut serve = proc::command(&server, &["serve", "--addr", &addr], &env);
+    serve
+        .env("ROLLCALL_SITE_ROOT", &site_root)
+        .env("RUST_LOG", "info")
+        .stdout(log)
+        .stderr(log_err);
+    let mut child = serve
+        .spawn()
+        .map_err(|e| format!("cannot start the server: {e}"))?;
+    let base_url = format!("http://{addr}");
+    let outcome = wait_healthy(&addr).and_then(|()| {
+        let mut cmd = proc::command(
+            "npx",
+            &["playwright", "test"],
+            &[
+                ("ROLLCALL_BASE_URL", base_url.as_str()),
+                ("ROLLCALL_E2E_PASSWORD", password.as_str()),
+            ],
+        );
+        cmd.current_dir(root.join("e2e"));
+        proc::run_checked(cmd)
+    });
+    proc::stop_child(&mut child, Duration::from_secs(10));
+    outcome.map_err(|e| format!("{e}\nserver log: {}", log_path.display()))
+}
+
+fn wait_healthy(addr: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = TcpStream::connect(addr) {
+            let request =
+                format!("GET /api/health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            let mut response = String::new();
+            if stream.write_all(request.as_bytes()).is_ok()
+                && stream.read_to_string(&mut response).is_ok()
+                && response.starts_with("HTTP/1.1 200")
+            {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!(
+        "the server at {addr} did not become healthy within 60 s"
+    ))
+}

@@ -1,0 +1,187 @@
+//! Installs what the commands need, once. Each check is cheap when the tool
+//! is already there, so every command calls these unconditionally.
+
+use crate::proc;
+use crate::Result;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+const CARGO_LEPTOS_VERSION: &str = "0.3.10";
+const SQLX_CLI_VERSION: &str = "0.8.6";
+
+fn cargo_install(args: &[&str]) -> Result<()> {
+    println!("installing: cargo install {}", args.join(" "));
+    let mut full = vec!["install"];
+    full.extend_from_slice(args);
+    proc::run_checked(proc::command("cargo", &full, &[]))
+}
+
+fn version_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The Rust side of the site build: wasm target, cargo-leptos, a wasm-bindgen
+/// CLI matching the library in Cargo.lock, and wasm-opt.
+pub fn ensure_build_tools(root: &Path) -> Result<()> {
+    let targets = version_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
+        proc::run_checked(proc::command(
+            "rustup",
+            &["target", "add", "wasm32-unknown-unknown"],
+            &[],
+        ))?;
+    }
+    let leptos = version_of("cargo", &["leptos", "--version"]).unwrap_or_default();
+    if !leptos.contains(CARGO_LEPTOS_VERSION) {
+        // `no_downloads`: use the tools on PATH instead of fetching binaries.
+        cargo_install(&[
+            "cargo-leptos",
+            "--version",
+            &format!("={CARGO_LEPTOS_VERSION}"),
+            "--locked",
+            "--features",
+            "no_downloads",
+        ])?;
+    }
+    let wanted = locked_version(root, "wasm-bindgen")?;
+    let have = version_of("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if !have.split_whitespace().any(|w| w == wanted) {
+        // No --locked: the CLI's own lock file names a yanked crate.
+        cargo_install(&["wasm-bindgen-cli", "--version", &format!("={wanted}")])?;
+    }
+    ensure_node()?;
+    let node_dir = root.join("xtask/node");
+    if !node_dir.join("node_modules/.bin/wasm-opt").exists() {
+        npm_ci(&node_dir)?;
+    }
+    Ok(())
+}
+
+pub fn ensure_sqlx_cli() -> Result<()> {
+    let have = version_of("cargo", &["sqlx", "--version"]).unwrap_or_default();
+    if !have.contains(SQLX_CLI_VERSION) {
+        cargo_install(&[
+            "sqlx-cli",
+            "--version",
+            &format!("={SQLX_CLI_VERSION}"),
+            "--locked",
+            "--no-default-features",
+            "--features",
+            "postgres,rustls",
+        ])?;
+    }
+    Ok(())
+}
+
+/// Chromium from Debian (Playwright cannot download browsers here) and the
+/// suite's npm packages.
+pub fn ensure_e2e_tools(root: &Path) -> Result<()> {
+    ensure_node()?;
+    if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("ROLLCALL_CHROMIUM").is_none() {
+        apt_install(&["chromium"])?;
+    }
+    let e2e = root.join("e2e");
+    let stamp = e2e.join("node_modules/.package-lock.json");
+    let lock = e2e.join("package-lock.json");
+    let stale = match (fs::metadata(&stamp), fs::metadata(&lock)) {
+        (Ok(s), Ok(l)) => match (s.modified(), l.modified()) {
+            (Ok(s), Ok(l)) => s < l,
+            _ => true,
+        },
+        _ => true,
+    };
+    if stale {
+        npm_ci(&e2e)?;
+    }
+    Ok(())
+}
+
+fn ensure_node() -> Result<()> {
+    if proc::succeeds("npm", &["--version"]) {
+        return Ok(());
+    }
+    apt_install(&["nodejs", "npm"])
+}
+
+fn npm_ci(dir: &Path) -> Result<()> {
+    let mut cmd = proc::command("npm", &["ci", "--no-audit", "--no-fund"], &[]);
+    cmd.current_dir(dir);
+    proc::run_checked(cmd)
+}
+
+/// Installs Debian packages; only possible as root with apt.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    if !proc::succeeds("apt-get", &["--version"]) {
+        return Err(format!(
+            "{} is missing and this machine has no apt-get: install it with your package manager",
+            packages.join(", ")
+        ));
+    }
+    println!("installing with apt-get: {}", packages.join(" "));
+    proc::run_checked(proc::command("apt-get", &["update", "-qq"], &[]))?;
+    let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    args.extend_from_slice(packages);
+    proc::run_checked(proc::command(
+        "apt-get",
+        &args,
+        &[("DEBIAN_FRONTEND", "noninteractive")],
+    ))
+}
+
+/// The version of `name` that Cargo.lock pins.
+fn locked_version(root: &Path, name: &str) -> Result<String> {
+    let lock = fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let needle = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == needle {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
+                return Ok(v.trim_matches('"').to_owned());
+            }
+        }
+    }
+    Err(format!("{name} is not in Cargo.lock"))
+}
+
+/// A random password meeting the default policy: four groups of five letters
+/// and digits joined by hyphens, with at least one digit (about 119 bits).
+pub fn generate_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut bytes = [0u8; 64];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    // 256 is not a multiple of the alphabet's size: reject the biased tail.
+    let limit = 256 - 256 % ALPHABET.len();
+    let mut chars = bytes
+        .iter()
+        .filter(|b| usize::from(**b) < limit)
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char);
+    let mut groups = Vec::new();
+    for _ in 0..4 {
+        let group: String = chars.by_ref().take(5).collect();
+        if group.len() < 5 {
+            return Err("not enough randomness for a password".into());
+        }
+        groups.push(group);
+    }
+    let mut password = groups.join("-");
+    if !password.chars().any(|c| c.is_ascii_digit()) {
+        password.push('7');
+    }
+    Ok(password)
+}
