@@ -19,7 +19,7 @@ impl Auth {
     }
 
     pub fn get() -> Self {
-        use_context::<Auth>().unwrap_or_else(Auth::new)
+        use_context::<Auth>().unwrap_or_default()
     }
 
     /// Drops back to the sign-in page with `message`.

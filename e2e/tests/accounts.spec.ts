@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { env, signIn, uniqueName } from '../fixtures/rollcall';
+import { env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
+
+test.afterEach(releaseSeat);
 
 test('an administrator creates an account and deletes it after confirming', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
@@ -29,7 +31,7 @@ test('an administrator creates an account and deletes it after confirming', asyn
 
   await page.getByLabel('Re-type password').fill('Long enough 42!');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('status')).toContainText(`Account ${username} created.`);
+  await expect(page.getByRole('status').filter({ hasText: `Account ${username} created.` })).toBeVisible();
   const users = page.getByRole('region', { name: 'Users' });
   const row = users.getByRole('row').filter({ hasText: username });
   await expect(row).toContainText('Nora Newcomer');
@@ -56,7 +58,7 @@ test('an administrator creates an account and deletes it after confirming', asyn
 
   await row.getByRole('button', { name: `Delete ${username}` }).click();
   await dialog.getByRole('button', { name: `Delete ${username}` }).click();
-  await expect(page.getByRole('status')).toContainText(`Account ${username} deleted.`);
+  await expect(page.getByRole('status').filter({ hasText: `Account ${username} deleted.` })).toBeVisible();
   await expect(users.getByRole('row').filter({ hasText: username })).toHaveCount(0);
   await shell.signOut();
 });

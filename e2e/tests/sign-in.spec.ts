@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { AppShell, env, SignInPage, signIn } from '../fixtures/rollcall';
+import { AppShell, env, releaseSeat, SignInPage, signIn } from '../fixtures/rollcall';
+
+test.afterEach(releaseSeat);
 
 test('a user signs in, sees their name, and signs out', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.user);
@@ -9,7 +11,7 @@ test('a user signs in, sees their name, and signs out', async ({ page }) => {
   const nav = page.getByRole('navigation', { name: 'Main' });
   await expect(nav.getByRole('link', { name: 'Accounts' })).toHaveCount(0);
   await shell.signOut();
-  await expect(page.getByRole('status')).toHaveText('You have signed out.');
+  await expect(page.getByRole('status').filter({ hasText: 'You have signed out.' })).toBeVisible();
 });
 
 test('the session survives a reload and ends with sign-out', async ({ page }) => {

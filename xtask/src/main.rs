@@ -224,7 +224,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         let admin_url = guard.admin_url();
         proc::cargo(
             root,
-            &["test", "--workspace", "--all-targets"],
+            &["test", "--workspace"],
             &[
                 ("SQLX_OFFLINE", "true"),
                 ("DATABASE_URL", admin_url.as_str()),
@@ -247,6 +247,9 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
 /// `cargo xtask bench`
 fn bench(root: &Path) -> Result<()> {
     tools::ensure_build_tools(root)?;
+    step("initial download (release site)");
+    site::build_frontend(root)?;
+    site::report_sizes(root)?;
     let cluster = pg::Cluster::open(&root.join("target/xtask/pg-bench"), pg::Mode::Throwaway)?;
     let guard = cluster.start()?;
     let url = guard.admin_url();

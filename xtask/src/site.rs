@@ -31,6 +31,36 @@ pub fn build_frontend(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Raw and gzip -9 size of what a browser downloads first.
+pub fn report_sizes(root: &Path) -> Result<()> {
+    let pkg = root.join("target/site/pkg");
+    let mut total = (0u64, 0u64);
+    println!("  {:<16} {:>10} {:>10}", "file", "raw", "gzip -9");
+    for name in ["rollcall.wasm", "rollcall.js", "rollcall.css"] {
+        let path = pkg.join(name);
+        let raw = fs::metadata(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        let out = proc::command("gzip", &["-9c", &path.to_string_lossy()], &[])
+            .output()
+            .map_err(|e| format!("cannot run gzip: {e}"))?;
+        let gz = out.stdout.len() as u64;
+        total = (total.0 + raw, total.1 + gz);
+        println!(
+            "  {name:<16} {:>8.1} KB {:>8.1} KB",
+            raw as f64 / 1024.0,
+            gz as f64 / 1024.0
+        );
+    }
+    println!(
+        "  {:<16} {:>8.1} KB {:>8.1} KB",
+        "total",
+        total.0 as f64 / 1024.0,
+        total.1 as f64 / 1024.0
+    );
+    Ok(())
+}
+
 struct Fixture {
     tenant: &'static str,
     name: &'static str,

@@ -1,4 +1,5 @@
 //! Integration tests: real Postgres, one fresh database per test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
 mod cli;

@@ -1,0 +1,221 @@
+//! `cargo xtask bench`: login throughput next to raw argon2 throughput (same
+//! run, same machine), and server-side latency of the hot paths through the
+//! real router. Needs DATABASE_URL pointing at a maintenance database; it
+//! creates and drops its own database.
+
+use app::model::CreateAccountRequest;
+use axum::body::Body;
+use http::{header, Request};
+use server::clock::SystemClock;
+use server::config::Settings;
+use server::domain::operator::Operator;
+use server::domain::Services;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Bench-pass 1!";
+const HASHES: usize = 40;
+const LOGINS: usize = 80;
+const LIST_ACCOUNTS: usize = 1_000;
+const SAMPLES: usize = 400;
+
+type Fail = Box<dyn std::error::Error>;
+
+#[tokio::main]
+async fn main() -> Result<(), Fail> {
+    let admin_url = std::env::var("DATABASE_URL")?;
+    let db = "rollcall_bench";
+    let mut admin = PgConnection::connect(&admin_url).await?;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&mut admin)
+        .await?;
+    let cut = admin_url.rfind('/').ok_or("DATABASE_URL has no database")?;
+    let url = format!("{}/{db}", &admin_url[..cut]);
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .connect(&url)
+        .await?;
+    server::db::MIGRATOR.run(&pool).await?;
+    let svc = Services::new(pool.clone(), Arc::new(SystemClock), Settings::default());
+    let op = Operator {
+        name: "bench".into(),
+    };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    println!(
+        "machine: {cores} cores; argon2id m={} KiB t={} p={}",
+        server::crypto::ARGON2_MEMORY_KIB,
+        server::crypto::ARGON2_PASSES,
+        server::crypto::ARGON2_LANES
+    );
+
+    // 1. argon2id alone, `cores` at a time.
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for chunk in 0..cores {
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..HASHES / cores + usize::from(chunk < HASHES % cores) {
+                server::crypto::hash_password(PASSWORD.into()).await?;
+            }
+            Ok::<_, server::error::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let hashes_per_s = HASHES as f64 / start.elapsed().as_secs_f64();
+
+    // 2. Full logins (verify + seat transaction + audit), `cores * 2` in flight.
+    svc.create_tenant(&op, "bench", "Bench", 100_000).await?;
+    let hash = server::crypto::hash_password(PASSWORD.into()).await?;
+    let mut conn = pool.acquire().await?;
+    let now = svc.now();
+    for i in 0..LIST_ACCOUNTS {
+        let username = format!("user{i:05}");
+        server::db::accounts::insert(
+            &mut conn,
+            server::db::accounts::InsertAccount {
+                tenant_id: svc.find_tenant("bench").await?.id,
+                username: &username,
+                username_key: &username,
+                first_name: "Bench",
+                last_name: &username,
+                email: &format!("{username}@bench.example"),
+                role: "user",
+                password_hash: Some(&hash),
+                now,
+            },
+        )
+        .await?;
+    }
+    drop(conn);
+    svc.operator_create_account(
+        &op,
+        "bench",
+        &CreateAccountRequest {
+            username: "boss".into(),
+            first_name: "Bench".into(),
+            last_name: "Admin".into(),
+            email: "boss@bench.example".into(),
+            role: "administrator".into(),
+            password: PASSWORD.into(),
+            password_confirm: PASSWORD.into(),
+        },
+    )
+    .await?;
+    let in_flight = cores * 2;
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for lane in 0..in_flight {
+        let svc = svc.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut i = lane;
+            while i < LOGINS {
+                svc.login(
+                    &Default::default(),
+                    "bench",
+                    &format!("user{i:05}"),
+                    PASSWORD,
+                )
+                .await?;
+                i += in_flight;
+            }
+            Ok::<_, server::error::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let logins_per_s = LOGINS as f64 / start.elapsed().as_secs_f64();
+    println!("\nthroughput (same run)");
+    println!("  argon2id hashes alone   {hashes_per_s:>8.1} /s");
+    println!(
+        "  full logins             {logins_per_s:>8.1} /s  ({:.0}% of hashing)",
+        100.0 * logins_per_s / hashes_per_s
+    );
+
+    // 3. Hot paths through the router, one at a time (server-side latency).
+    let app = server::http::router(svc.clone(), None);
+    let login = app
+        .clone()
+        .oneshot(json_post(
+            "/api/login",
+            &format!(r#"{{"tenant":"bench","username":"boss","password":"{PASSWORD}"}}"#),
+            None,
+        ))
+        .await?;
+    let cookie = login
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("login gave no cookie")?
+        .to_owned();
+    println!("\nlatency through the router ({SAMPLES} sequential requests each; {} accounts, {} open sessions)",
+        LIST_ACCOUNTS + 1, LOGINS + 1);
+    println!(
+        "  {:<28} {:>9} {:>9} {:>9}",
+        "endpoint", "p50", "p95", "p99"
+    );
+    for (path, samples) in [
+        ("/api/heartbeat", SAMPLES),
+        ("/api/session", SAMPLES),
+        ("/api/license", SAMPLES),
+        ("/api/accounts/list", SAMPLES / 4),
+    ] {
+        let mut times = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            let t = Instant::now();
+            let res = app
+                .clone()
+                .oneshot(json_post(path, "{}", Some(&cookie)))
+                .await?;
+            let status = res.status();
+            let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            times.push(t.elapsed());
+            if !status.is_success() {
+                return Err(format!("{path} answered {status}").into());
+            }
+        }
+        times.sort();
+        println!(
+            "  {:<28} {:>9} {:>9} {:>9}",
+            path,
+            ms(pct(&times, 50)),
+            ms(pct(&times, 95)),
+            ms(pct(&times, 99))
+        );
+    }
+
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    Ok(())
+}
+
+fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    b.body(Body::from(body.to_owned())).unwrap_or_default()
+}
+
+fn pct(sorted: &[Duration], p: usize) -> Duration {
+    sorted[((sorted.len() * p) / 100).min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
