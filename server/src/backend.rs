@@ -4,7 +4,7 @@ use crate::domain::Services;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
 use app::model::{
     AccountId, AccountSummary, ApiError, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
-    SessionInfo,
+    SessionInfo, UpdateAccountRequest,
 };
 use async_trait::async_trait;
 
@@ -53,6 +53,24 @@ impl Backend for Services {
     ) -> Result<AccountSummary, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::create_account(self, &admin, &req).await?)
+    }
+
+    async fn get_account(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<AccountSummary, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::get_account(self, &admin, id).await?)
+    }
+
+    async fn update_account(
+        &self,
+        meta: &RequestMeta,
+        req: UpdateAccountRequest,
+    ) -> Result<AccountSummary, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::update_account(self, &admin, &req).await?)
     }
 
     async fn delete_account(&self, meta: &RequestMeta, id: AccountId) -> Result<(), ApiError> {

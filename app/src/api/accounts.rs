@@ -1,6 +1,8 @@
 //! Account administration (administrators only).
 
-use crate::model::{AccountId, AccountSummary, ApiError, CreateAccountRequest};
+use crate::model::{
+    AccountId, AccountSummary, ApiError, CreateAccountRequest, UpdateAccountRequest,
+};
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
@@ -23,4 +25,18 @@ pub async fn create_account(account: CreateAccountRequest) -> Result<AccountSumm
 pub async fn delete_account(id: AccountId) -> Result<(), ApiError> {
     let (backend, meta) = super::port::context()?;
     backend.delete_account(&meta, id).await
+}
+
+/// `POST /api/accounts/get`
+#[server(endpoint = "accounts/get", input = Json)]
+pub async fn get_account(id: AccountId) -> Result<AccountSummary, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.get_account(&meta, id).await
+}
+
+/// `POST /api/accounts/update`
+#[server(endpoint = "accounts/update", input = Json)]
+pub async fn update_account(account: UpdateAccountRequest) -> Result<AccountSummary, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.update_account(&meta, account).await
 }

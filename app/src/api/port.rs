@@ -4,7 +4,7 @@
 
 use crate::model::{
     AccountId, AccountSummary, ApiError, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
-    SessionInfo,
+    SessionInfo, UpdateAccountRequest,
 };
 use async_trait::async_trait;
 use leptos::prelude::use_context;
@@ -43,6 +43,16 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         meta: &RequestMeta,
         req: CreateAccountRequest,
+    ) -> Result<AccountSummary, ApiError>;
+    async fn get_account(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<AccountSummary, ApiError>;
+    async fn update_account(
+        &self,
+        meta: &RequestMeta,
+        req: UpdateAccountRequest,
     ) -> Result<AccountSummary, ApiError>;
     async fn delete_account(&self, meta: &RequestMeta, id: AccountId) -> Result<(), ApiError>;
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError>;

@@ -5,11 +5,13 @@ mod checklist;
 mod dialog;
 mod field;
 mod states;
+mod table;
 
 pub use checklist::PasswordChecklist;
 pub use dialog::ConfirmDialog;
 pub use field::{SelectField, TextField};
 pub use states::{ErrorState, Loading};
+pub use table::DataTable;
 
 use time::macros::format_description;
 use time::OffsetDateTime;

@@ -33,6 +33,7 @@ pub mod fields {
     pub const ROLE: &str = "role";
     pub const PASSWORD: &str = "password";
     pub const PASSWORD_CONFIRM: &str = "password_confirm";
+    pub const STATUS: &str = "status";
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +113,62 @@ impl CreateAccountRequest {
     }
 }
 
+/// An edit of an existing account: everything but the username.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateAccountRequest {
+    pub id: AccountId,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// `administrator` or `user`.
+    pub role: String,
+    /// `active` or `inactive`.
+    pub status: String,
+}
+
+/// An update that passed every field rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChanges {
+    pub first_name: PersonName,
+    pub last_name: PersonName,
+    pub email: Email,
+    pub role: Role,
+    pub status: AccountStatus,
+}
+
+impl UpdateAccountRequest {
+    pub fn validate(&self) -> Result<AccountChanges, Vec<ApiError>> {
+        use fields::*;
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let first_name = collect_field(
+            e,
+            FIRST_NAME,
+            PersonName::parse(&self.first_name, "first name"),
+        );
+        let last_name = collect_field(
+            e,
+            LAST_NAME,
+            PersonName::parse(&self.last_name, "last name"),
+        );
+        let email = collect_field(e, EMAIL, Email::parse(&self.email));
+        let role = collect_field(e, ROLE, Role::parse(&self.role));
+        let status = collect_field(e, STATUS, AccountStatus::parse(&self.status));
+        match (first_name, last_name, email, role, status) {
+            (Some(first_name), Some(last_name), Some(email), Some(role), Some(status)) => {
+                Ok(AccountChanges {
+                    first_name,
+                    last_name,
+                    email,
+                    role,
+                    status,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
 /// Keeps the value, or records the error against `field`.
 fn collect_field<T>(
     errors: &mut Vec<ApiError>,
@@ -170,6 +227,32 @@ mod tests {
                 "password_confirm"
             ]
         );
+    }
+
+    #[test]
+    fn updates_validate_every_field() {
+        let req = UpdateAccountRequest {
+            id: AccountId::from_uuid(uuid::Uuid::nil()),
+            first_name: " ".into(),
+            last_name: "Doe".into(),
+            email: "bad".into(),
+            role: "user".into(),
+            status: "sleeping".into(),
+        };
+        let fields: Vec<_> = req
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .filter_map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["first_name", "email", "status"]);
+        let ok = UpdateAccountRequest {
+            first_name: "Jane".into(),
+            email: "jane@example.org".into(),
+            status: "inactive".into(),
+            ..req
+        };
+        assert_eq!(ok.validate().unwrap().status, AccountStatus::Inactive);
     }
 
     #[test]

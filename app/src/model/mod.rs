@@ -7,7 +7,9 @@ pub mod password;
 pub mod session;
 pub mod values;
 
-pub use accounts::{AccountSummary, CreateAccountRequest, NewAccount};
+pub use accounts::{
+    AccountChanges, AccountSummary, CreateAccountRequest, NewAccount, UpdateAccountRequest,
+};
 pub use error::{ApiError, ErrorCode};
 pub use license::{LicenseInfo, SeatHolder};
 pub use password::{PasswordOwner, PasswordPolicy, PasswordRule};

@@ -1,6 +1,6 @@
 use crate::api::license::get_license;
 use crate::auth::Auth;
-use crate::components::{format_time, ErrorState, Loading};
+use crate::components::{format_time, DataTable, ErrorState, Loading};
 use crate::model::LicenseInfo;
 use leptos::prelude::*;
 
@@ -29,29 +29,19 @@ pub fn LicensePage() -> impl IntoView {
                     view! { <p class="state empty">"Nobody is signed in."</p> }.into_any()
                 } else {
                     view! {
-                        <div class="table-wrap">
-                            <table>
-                                <caption class="visually-hidden">"Who holds a seat"</caption>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Username"</th>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Signed in since"</th>
-                                        <th scope="col">"Last seen"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {holders.into_iter().map(|h| view! {
-                                        <tr>
-                                            <td>{h.username}</td>
-                                            <td>{h.full_name}</td>
-                                            <td>{format_time(h.since)}</td>
-                                            <td>{format_time(h.last_seen)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                        <DataTable
+                            caption="Who holds a seat"
+                            headers=&["Username", "Name", "Signed in since", "Last seen"]
+                        >
+                            {holders.into_iter().map(|h| view! {
+                                <tr>
+                                    <td>{h.username}</td>
+                                    <td>{h.full_name}</td>
+                                    <td>{format_time(h.since)}</td>
+                                    <td>{format_time(h.last_seen)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </DataTable>
                     }.into_any()
                 }}
             </section>

@@ -1,5 +1,6 @@
 use super::home::{AdminOnly, HomePage, NotFoundPage};
 use super::license::LicensePage;
+use super::users::edit::EditAccountPage;
 use super::users::form::CreateAccountPage;
 use super::users::list::AccountsPage;
 use crate::api::sessions::logout;
@@ -60,6 +61,7 @@ pub fn Shell() -> impl IntoView {
                 <Route path=path!("/") view=HomePage />
                 <Route path=path!("/accounts") view=|| view! { <AdminOnly><AccountsPage /></AdminOnly> } />
                 <Route path=path!("/accounts/new") view=|| view! { <AdminOnly><CreateAccountPage /></AdminOnly> } />
+                <Route path=path!("/accounts/:id") view=|| view! { <AdminOnly><EditAccountPage /></AdminOnly> } />
                 <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
             </Routes>
         </main>

@@ -131,3 +131,53 @@ pub async fn delete(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> sqlx:
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+pub struct UpdateAccount<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub status: &'a str,
+    pub now: OffsetDateTime,
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    u: UpdateAccount<'_>,
+) -> sqlx::Result<AccountRow> {
+    sqlx::query_as!(
+        AccountRow,
+        "UPDATE accounts
+         SET first_name = $3, last_name = $4, email = $5, role = $6, status = $7, updated_at = $8
+         WHERE tenant_id = $1 AND id = $2
+         RETURNING id, tenant_id, username, first_name, last_name, email, role, status, created_at",
+        tenant_id,
+        id,
+        u.first_name,
+        u.last_name,
+        u.email,
+        u.role,
+        u.status,
+        u.now
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn get(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        "SELECT id, tenant_id, username, first_name, last_name, email, role, status, created_at
+         FROM accounts WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}

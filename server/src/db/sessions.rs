@@ -158,3 +158,20 @@ pub async fn holders(
     .fetch_all(conn)
     .await
 }
+
+/// Ends every open session of an account (its seats are free at once).
+pub async fn end_for_account(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    now: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE sessions SET ended_at = $2, end_reason = 'account_deactivated'
+         WHERE account_id = $1 AND ended_at IS NULL",
+        account_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

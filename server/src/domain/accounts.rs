@@ -8,7 +8,7 @@ use crate::db::{self, accounts::AccountRow};
 use crate::error::{unique_violation, Error, Result};
 use app::model::{
     AccountId, AccountStatus, AccountSummary, ApiError, CreateAccountRequest, ErrorCode,
-    NewAccount, PasswordPolicy, Role,
+    NewAccount, PasswordPolicy, Role, UpdateAccountRequest,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -139,6 +139,107 @@ impl Services {
         .await?;
         tx.commit().await?;
         row.try_into()
+    }
+
+    pub async fn get_account(&self, admin: &AdminCaller, id: AccountId) -> Result<AccountSummary> {
+        let mut conn = self.pool.acquire().await?;
+        db::accounts::get(&mut conn, admin.tenant_id.as_uuid(), id.as_uuid())
+            .await?
+            .ok_or_else(|| ApiError::not_found("account"))?
+            .try_into()
+    }
+
+    /// Edits everything but the username. Deactivating ends the account's
+    /// sessions at once. Nobody demotes or deactivates themselves, and the
+    /// last active administrator stays one.
+    pub async fn update_account(
+        &self,
+        admin: &AdminCaller,
+        request: &UpdateAccountRequest,
+    ) -> Result<AccountSummary> {
+        let changes = request
+            .validate()
+            .map_err(|errors| errors.into_iter().next().unwrap_or_else(ApiError::internal))?;
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        db::tenants::lock(&mut tx, tenant_id).await?;
+        let before = db::accounts::lock(&mut tx, tenant_id, request.id.as_uuid())
+            .await?
+            .ok_or_else(|| ApiError::not_found("account"))?;
+        let was_active_admin = before.role == Role::Administrator.as_str()
+            && before.status == AccountStatus::Active.as_str();
+        let stays_active_admin =
+            changes.role == Role::Administrator && changes.status == AccountStatus::Active;
+        if was_active_admin && !stays_active_admin {
+            if request.id == admin.account_id {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "You cannot demote or deactivate your own account. Ask another administrator to do it.",
+                )
+                .into());
+            }
+            if db::accounts::count_active_admins(&mut tx, tenant_id).await? <= 1 {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "This is the organisation's last active administrator: it cannot be demoted or deactivated.",
+                )
+                .into());
+            }
+        }
+        let after = db::accounts::update(
+            &mut tx,
+            tenant_id,
+            before.id,
+            db::accounts::UpdateAccount {
+                first_name: changes.first_name.as_str(),
+                last_name: changes.last_name.as_str(),
+                email: changes.email.as_str(),
+                role: changes.role.as_str(),
+                status: changes.status.as_str(),
+                now,
+            },
+        )
+        .await?;
+        let action = match (before.status.as_str(), after.status.as_str()) {
+            ("active", "inactive") => Action::AccountDeactivated,
+            ("inactive", "active") => Action::AccountReactivated,
+            _ => Action::AccountUpdated,
+        };
+        let ended = if action == Action::AccountDeactivated {
+            db::sessions::end_for_account(&mut tx, after.id, now).await?
+        } else {
+            0
+        };
+        let (old, new) = (audit_fields(&before), audit_fields(&after));
+        let changed: serde_json::Map<String, serde_json::Value> = new
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, v)| old.get(k.as_str()) != Some(v))
+            .map(|(k, v)| (k.clone(), json!({ "before": old[k.as_str()], "after": v })))
+            .collect();
+        if !changed.is_empty() {
+            audit::record(
+                &mut tx,
+                audit::Event {
+                    tenant_id: Some(tenant_id),
+                    at: now,
+                    actor: &admin.actor(),
+                    action,
+                    target: Some(Target {
+                        kind: "account",
+                        id: Some(after.id),
+                        label: &after.username,
+                    }),
+                    details: json!({ "changes": changed, "sessions_ended": ended }),
+                    origin: &admin.origin,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        after.try_into()
     }
 
     /// Deletes an account of the caller's tenant, ending its sessions (and

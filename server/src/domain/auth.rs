@@ -31,6 +31,22 @@ pub struct Caller {
 }
 
 impl Caller {
+    fn from_row(row: db::sessions::SessionContextRow, origin: Origin) -> Result<Caller> {
+        Ok(Caller {
+            session_id: row.session_id,
+            tenant_id: TenantId::from_uuid(row.tenant_id),
+            tenant_slug: row.tenant_slug,
+            tenant_name: row.tenant_name,
+            idle_lease_seconds: u32::try_from(row.idle_lease_seconds).unwrap_or(0),
+            account_id: AccountId::from_uuid(row.account_id),
+            username: row.username,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            role: Role::parse(&row.role).map_err(|_| ApiError::internal())?,
+            origin,
+        })
+    }
+
     pub fn actor(&self) -> Actor {
         Actor::Account {
             id: self.account_id.as_uuid(),
@@ -240,19 +256,21 @@ impl Services {
         .await?;
         tx.commit().await?;
 
-        let caller = Caller {
-            session_id,
-            tenant_id: TenantId::from_uuid(tenant_locked.id),
-            tenant_slug: tenant_locked.slug,
-            tenant_name: tenant_locked.name,
-            idle_lease_seconds: u32::try_from(tenant_locked.idle_lease_seconds).unwrap_or(0),
-            account_id: AccountId::from_uuid(account.id),
-            username: account.username,
-            first_name: account.first_name,
-            last_name: account.last_name,
-            role: Role::parse(&account.role).map_err(|_| ApiError::internal())?,
+        let caller = Caller::from_row(
+            db::sessions::SessionContextRow {
+                session_id,
+                tenant_id: tenant_locked.id,
+                tenant_slug: tenant_locked.slug,
+                tenant_name: tenant_locked.name,
+                idle_lease_seconds: tenant_locked.idle_lease_seconds,
+                account_id: account.id,
+                username: account.username,
+                first_name: account.first_name,
+                last_name: account.last_name,
+                role: account.role,
+            },
             origin,
-        };
+        )?;
         Ok(LoggedIn {
             session: caller.session_info(self.settings.heartbeat_seconds),
             token,
@@ -276,19 +294,7 @@ impl Services {
         else {
             return Ok(None);
         };
-        Ok(Some(Caller {
-            session_id: row.session_id,
-            tenant_id: TenantId::from_uuid(row.tenant_id),
-            tenant_slug: row.tenant_slug,
-            tenant_name: row.tenant_name,
-            idle_lease_seconds: u32::try_from(row.idle_lease_seconds).unwrap_or(0),
-            account_id: AccountId::from_uuid(row.account_id),
-            username: row.username,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            role: Role::parse(&row.role).map_err(|_| ApiError::internal())?,
-            origin: origin(meta),
-        }))
+        Ok(Some(Caller::from_row(row, origin(meta))?))
     }
 
     pub async fn require_admin(&self, meta: &RequestMeta) -> Result<AdminCaller> {

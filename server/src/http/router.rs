@@ -40,6 +40,8 @@ fn register_server_fns() {
     register_explicit::<sessions::CurrentSession>();
     register_explicit::<accounts::ListAccounts>();
     register_explicit::<accounts::CreateAccount>();
+    register_explicit::<accounts::GetAccount>();
+    register_explicit::<accounts::UpdateAccount>();
     register_explicit::<accounts::DeleteAccount>();
     register_explicit::<license::GetLicense>();
 }

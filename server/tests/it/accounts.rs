@@ -182,3 +182,135 @@ async fn license_shows_who_holds_seats(pool: PgPool) {
     assert_eq!(info.holders[0].full_name, "Test boss");
     assert!(info.holders[0].since < info.holders[1].since);
 }
+
+fn edit(id: uuid::Uuid, role: &str, status: &str) -> app::model::UpdateAccountRequest {
+    app::model::UpdateAccountRequest {
+        id: AccountId::from_uuid(id),
+        first_name: "Renamed".into(),
+        last_name: "Person".into(),
+        email: "renamed@example.org".into(),
+        role: role.into(),
+        status: status.into(),
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "edit", 5).await;
+    account(&svc, "edit", "boss", "admin").await;
+    let worker = account(&svc, "edit", "worker", "user").await;
+    let admin = svc
+        .require_admin(&meta(Some(&login(&svc, "edit", "boss").await)))
+        .await
+        .unwrap();
+    let saved = svc
+        .update_account(&admin, &edit(worker, "user", "active"))
+        .await
+        .unwrap();
+    assert_eq!(saved.username, "worker", "the username never changes");
+    assert_eq!(saved.display_name(), "Renamed Person");
+    let details: serde_json::Value =
+        sqlx::query_scalar("SELECT details FROM audit_events WHERE action = 'account.updated'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(details["changes"]["first_name"]["before"], "Test");
+    assert_eq!(details["changes"]["first_name"]["after"], "Renamed");
+    assert!(
+        details["changes"].get("role").is_none(),
+        "only changed fields"
+    );
+
+    // Saving the same values again records nothing.
+    svc.update_account(&admin, &edit(worker, "user", "active"))
+        .await
+        .unwrap();
+    assert_eq!(audit_count(&pool, t, "account.updated").await, 1);
+
+    let mut bad = edit(worker, "user", "active");
+    bad.email = "not-an-email".into();
+    let err = api_err(svc.update_account(&admin, &bad).await);
+    assert_eq!(err.field.as_deref(), Some("email"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "deact", 2).await;
+    account(&svc, "deact", "boss", "admin").await;
+    let worker = account(&svc, "deact", "worker", "user").await;
+    let admin = svc
+        .require_admin(&meta(Some(&login(&svc, "deact", "boss").await)))
+        .await
+        .unwrap();
+    let token = login(&svc, "deact", "worker").await;
+    assert_eq!(open_sessions(&pool, t).await, 2);
+
+    svc.update_account(&admin, &edit(worker, "user", "inactive"))
+        .await
+        .unwrap();
+    assert_eq!(
+        open_sessions(&pool, t).await,
+        1,
+        "the seat is freed at once"
+    );
+    assert!(svc.authenticate(&meta(Some(&token))).await.is_err());
+    match svc.login(&meta(None), "deact", "worker", PASSWORD).await {
+        Err(Error::Api(e)) => {
+            assert_eq!(e.code, ErrorCode::AccountInactive);
+            assert!(e.message.contains("deactivated"));
+        }
+        _ => panic!("an inactive account signed in"),
+    }
+    assert_eq!(audit_count(&pool, t, "account.deactivated").await, 1);
+
+    svc.update_account(&admin, &edit(worker, "user", "active"))
+        .await
+        .unwrap();
+    assert_eq!(audit_count(&pool, t, "account.reactivated").await, 1);
+    login(&svc, "deact", "worker").await;
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn administrators_keep_their_own_role_and_the_last_one_stays(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    tenant(&svc, "keep", 5).await;
+    let a1 = account(&svc, "keep", "first", "admin").await;
+    let a2 = account(&svc, "keep", "second", "admin").await;
+    let as_a1 = svc
+        .require_admin(&meta(Some(&login(&svc, "keep", "first").await)))
+        .await
+        .unwrap();
+    let as_a2 = svc
+        .require_admin(&meta(Some(&login(&svc, "keep", "second").await)))
+        .await
+        .unwrap();
+    for (role, status) in [("user", "active"), ("administrator", "inactive")] {
+        let err = api_err(svc.update_account(&as_a1, &edit(a1, role, status)).await);
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert!(err.message.contains("your own account"));
+    }
+    // first demotes second; second (still holding an old capability) can
+    // then not demote first, the last active administrator.
+    svc.update_account(&as_a1, &edit(a2, "user", "active"))
+        .await
+        .unwrap();
+    let err = api_err(
+        svc.update_account(&as_a2, &edit(a1, "user", "active"))
+            .await,
+    );
+    assert!(
+        err.message.contains("last active administrator"),
+        "{}",
+        err.message
+    );
+    // Another tenant's account is not found.
+    tenant(&svc, "other", 1).await;
+    let stranger = account(&svc, "other", "stranger", "user").await;
+    let err = api_err(
+        svc.update_account(&as_a1, &edit(stranger, "user", "inactive"))
+            .await,
+    );
+    assert_eq!(err.code, ErrorCode::NotFound);
+}

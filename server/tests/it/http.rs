@@ -67,6 +67,10 @@ async fn setup(pool: PgPool, settings: Settings) -> (Services, Router) {
     (svc, app)
 }
 
+async fn login_as(app: &Router, user: &str) -> Reply {
+    send(app, "POST", "/api/login", &login_body(user, PASSWORD), None).await
+}
+
 fn login_body(user: &str, password: &str) -> String {
     json!({ "tenant": "demo", "username": user, "password": password }).to_string()
 }
@@ -75,14 +79,7 @@ fn login_body(user: &str, password: &str) -> String {
 async fn login_contract(pool: PgPool) {
     let (_, app) = setup(pool, Settings::default()).await;
 
-    let ok = send(
-        &app,
-        "POST",
-        "/api/login",
-        &login_body("admin", PASSWORD),
-        None,
-    )
-    .await;
+    let ok = login_as(&app, "admin").await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.json["username"], "admin");
     assert_eq!(ok.json["role"], "administrator");
@@ -111,14 +108,7 @@ async fn login_contract(pool: PgPool) {
         .contains("not correct"));
     assert!(wrong.headers.get(header::SET_COOKIE).is_none());
 
-    let full = send(
-        &app,
-        "POST",
-        "/api/login",
-        &login_body("user", PASSWORD),
-        None,
-    )
-    .await;
+    let full = login_as(&app, "user").await;
     assert_eq!(full.status, StatusCode::CONFLICT);
     assert_eq!(full.json["code"], "seats_exhausted");
     assert_eq!(
@@ -143,14 +133,7 @@ async fn login_contract(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn logout_and_heartbeat_use_the_cookie(pool: PgPool) {
     let (_, app) = setup(pool, Settings::default()).await;
-    let ok = send(
-        &app,
-        "POST",
-        "/api/login",
-        &login_body("admin", PASSWORD),
-        None,
-    )
-    .await;
+    let ok = login_as(&app, "admin").await;
     let cookie = cookie_of(&ok);
 
     let beat = send(&app, "POST", "/api/heartbeat", "{}", Some(&cookie)).await;
@@ -175,14 +158,7 @@ async fn logout_and_heartbeat_use_the_cookie(pool: PgPool) {
     assert_eq!(me.json, Value::Null);
 
     // The freed seat goes to the next person.
-    let next = send(
-        &app,
-        "POST",
-        "/api/login",
-        &login_body("user", PASSWORD),
-        None,
-    )
-    .await;
+    let next = login_as(&app, "user").await;
     assert_eq!(next.status, StatusCode::OK);
 }
 
@@ -190,26 +166,8 @@ async fn logout_and_heartbeat_use_the_cookie(pool: PgPool) {
 async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
     let (svc, app) = setup(pool, Settings::default()).await;
     svc.set_seats(&operator(), "demo", 5).await.unwrap();
-    let user = cookie_of(
-        &send(
-            &app,
-            "POST",
-            "/api/login",
-            &login_body("user", PASSWORD),
-            None,
-        )
-        .await,
-    );
-    let admin = cookie_of(
-        &send(
-            &app,
-            "POST",
-            "/api/login",
-            &login_body("admin", PASSWORD),
-            None,
-        )
-        .await,
-    );
+    let user = cookie_of(&login_as(&app, "user").await);
+    let admin = cookie_of(&login_as(&app, "admin").await);
 
     let admin_only = [
         ("/api/accounts/list", "{}".to_owned()),
@@ -221,6 +179,17 @@ async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
         (
             "/api/accounts/delete",
             json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
+        (
+            "/api/accounts/get",
+            json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
+        (
+            "/api/accounts/update",
+            json!({ "account": { "id": "00000000-0000-0000-0000-000000000000",
+                "first_name": "A", "last_name": "B", "email": "a@b.co",
+                "role": "administrator", "status": "active" } })
+            .to_string(),
         ),
     ];
     for (path, body) in &admin_only {
@@ -293,14 +262,7 @@ async fn https_deployments_get_host_prefixed_secure_cookies(pool: PgPool) {
         ..Settings::default()
     };
     let (_, app) = setup(pool, settings).await;
-    let ok = send(
-        &app,
-        "POST",
-        "/api/login",
-        &login_body("admin", PASSWORD),
-        None,
-    )
-    .await;
+    let ok = login_as(&app, "admin").await;
     let set = ok.headers[header::SET_COOKIE].to_str().unwrap();
     assert!(set.starts_with("__Host-rollcall_session="), "{set}");
     assert!(set.contains("; Secure") && set.contains("Path=/") && !set.contains("Domain"));

@@ -1,6 +1,6 @@
 use crate::api::accounts::{delete_account, list_accounts};
 use crate::auth::Auth;
-use crate::components::{format_time, ConfirmDialog, ErrorState, Loading};
+use crate::components::{format_time, ConfirmDialog, DataTable, ErrorState, Loading};
 use crate::model::{AccountSummary, Role};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -48,9 +48,14 @@ pub fn AccountsPage() -> impl IntoView {
         let is_me = me() == Some(a.id);
         let delete_label = format!("Delete {}", a.username);
         let for_dialog = a.clone();
+        let href = format!("/accounts/{}", a.id);
+        let username = a.username.clone();
         view! {
             <tr>
-                <td>{a.username.clone()}{is_me.then(|| view! { <span class="tag">"you"</span> })}</td>
+                <td>
+                    <A href=href>{username}</A>
+                    {is_me.then(|| view! { <span class="tag">"you"</span> })}
+                </td>
                 <td>{a.display_name()}</td>
                 <td>{a.email.clone()}</td>
                 <td>{a.role.label()}</td>
@@ -83,23 +88,13 @@ pub fn AccountsPage() -> impl IntoView {
                     view! { <p class="state empty">{format!("No {} yet.", title.to_lowercase())}</p> }.into_any()
                 } else {
                     view! {
-                        <div class="table-wrap">
-                            <table>
-                                <caption class="visually-hidden">{title}</caption>
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Username"</th>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Email"</th>
-                                        <th scope="col">"Role"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"Created"</th>
-                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
-                            </table>
-                        </div>
+                        <DataTable
+                            caption=title
+                            headers=&["Username", "Name", "Email", "Role", "Status", "Created"]
+                            actions_column=true
+                        >
+                            {rows.into_iter().map(row).collect_view()}
+                        </DataTable>
                     }.into_any()
                 }}
             </section>

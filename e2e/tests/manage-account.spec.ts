@@ -1,0 +1,85 @@
+import { expect, test } from '@playwright/test';
+import { env, releaseSeat, SignInPage, signIn, uniqueName } from '../fixtures/rollcall';
+
+test.afterEach(releaseSeat);
+
+test('an administrator edits an account, deactivates it (signing it out) and reactivates it', async ({
+  page,
+  browser,
+}) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  const username = uniqueName('staff');
+  const created = await page.request.post('/api/accounts/create', {
+    data: {
+      account: {
+        username,
+        first_name: 'Sam',
+        last_name: 'Staff',
+        email: `${username}@example.org`,
+        role: 'user',
+        password: env.password,
+        password_confirm: env.password,
+      },
+    },
+  });
+  expect(created.ok()).toBeTruthy();
+
+  // The staff member is signed in elsewhere.
+  const other = await browser.newContext();
+  const staffPage = await other.newPage();
+  try {
+    await signIn(staffPage, env.tenant, username);
+
+    await shell.go('Accounts');
+    await page.getByRole('link', { name: username, exact: true }).click();
+    await expect(page.getByRole('heading', { name: `Account ${username}` })).toBeVisible();
+    await expect(page.getByLabel('Username')).toHaveAttribute('readonly', '');
+    await page.getByLabel('First name').fill('Samantha');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Changes to ${username} saved.` })).toBeVisible();
+    await expect(page.getByRole('row').filter({ hasText: username })).toContainText('Samantha Staff');
+
+    // Bad input is named beside its field and nothing is saved.
+    await page.getByRole('link', { name: username, exact: true }).click();
+    await page.getByLabel('Email').fill('not an email');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByText('Enter an email address like name@example.org.')).toBeVisible();
+    await page.getByLabel('Email').fill(`${username}@example.org`);
+
+    // Deactivate: the staff member is signed out at once and cannot return.
+    await page.getByLabel('Status').selectOption('inactive');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByRole('row').filter({ hasText: username })).toContainText('Inactive');
+    await staffPage.reload();
+    const again = new SignInPage(staffPage);
+    await expect(staffPage.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await again.signIn(env.tenant, username, env.password);
+    await expect(again.alert()).toContainText('This account is deactivated');
+
+    // Reactivate: they can sign in again.
+    await page.getByRole('link', { name: username, exact: true }).click();
+    await page.getByLabel('Status').selectOption('active');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect(page.getByRole('row').filter({ hasText: username })).toContainText('Active');
+    await again.signIn(env.tenant, username, env.password);
+    await expect(staffPage.getByRole('button', { name: 'Sign out' })).toBeVisible();
+
+    // Delete from the account's own page, after confirming.
+    await page.getByRole('link', { name: username, exact: true }).click();
+    await page.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: `Delete ${username}` }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Account ${username} deleted.` })).toBeVisible();
+  } finally {
+    await staffPage.request.post('/api/logout', { data: {} });
+    await other.close();
+  }
+});
+
+test('administrators cannot change their own role or status', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  await shell.go('Accounts');
+  await page.getByRole('link', { name: env.admin, exact: true }).click();
+  await expect(page.getByText('You cannot change your own role or status')).toBeVisible();
+  await expect(page.getByLabel('Status')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
+});
