@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "Bench-pass 1!";
-const HASHES: usize = 40;
-const LOGINS: usize = 80;
+const HASHES: usize = 160;
+const LOGINS: usize = 160;
 const LIST_ACCOUNTS: usize = 1_000;
 const SAMPLES: usize = 400;
 
@@ -56,13 +56,21 @@ async fn main() -> Result<(), Fail> {
         server::crypto::ARGON2_LANES
     );
 
-    // 1. argon2id alone, `cores` at a time.
+    // Both phases keep the same number of operations in flight.
+    let in_flight = cores * 2;
+
+    // 1. argon2id alone (after a warm-up hash per lane).
+    for _ in 0..in_flight {
+        server::crypto::hash_password(PASSWORD.into()).await?;
+    }
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for chunk in 0..cores {
+    for lane in 0..in_flight {
         tasks.push(tokio::spawn(async move {
-            for _ in 0..HASHES / cores + usize::from(chunk < HASHES % cores) {
+            let mut i = lane;
+            while i < HASHES {
                 server::crypto::hash_password(PASSWORD.into()).await?;
+                i += in_flight;
             }
             Ok::<_, server::error::Error>(())
         }));
@@ -110,7 +118,6 @@ async fn main() -> Result<(), Fail> {
         },
     )
     .await?;
-    let in_flight = cores * 2;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for lane in 0..in_flight {

@@ -250,7 +250,7 @@ fn bench(root: &Path) -> Result<()> {
     step("initial download (release site)");
     site::build_frontend(root)?;
     site::report_sizes(root)?;
-    let cluster = pg::Cluster::open(&root.join("target/xtask/pg-bench"), pg::Mode::Throwaway)?;
+    let cluster = pg::Cluster::open(&root.join("target/xtask/pg-bench"), pg::Mode::FreshDurable)?;
     let guard = cluster.start()?;
     let url = guard.admin_url();
     step("benchmarks (release build)");

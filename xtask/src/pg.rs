@@ -17,8 +17,11 @@ use std::time::{Duration, Instant};
 pub enum Mode {
     /// Kept between runs (`cargo xtask run`).
     Persistent,
-    /// Recreated on every start; durability traded for speed (tests, benches).
+    /// Recreated on every start; durability traded for speed (tests).
     Throwaway,
+    /// Recreated on every start, with the durable settings of a real
+    /// deployment so write latencies are honest (benchmarks).
+    FreshDurable,
 }
 
 pub struct Cluster {
@@ -53,7 +56,7 @@ impl Cluster {
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default()
         ));
-        if mode == Mode::Throwaway && data_dir.exists() {
+        if mode != Mode::Persistent && data_dir.exists() {
             stop_quietly(&bin_dir, run_as, data_dir);
             fs::remove_dir_all(data_dir)
                 .map_err(|e| format!("cannot remove {}: {e}", data_dir.display()))?;
