@@ -3,8 +3,8 @@
 use crate::domain::Services;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
 use app::model::{
-    AccountId, AccountSummary, ApiError, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
-    SessionInfo, UpdateAccountRequest,
+    AccountId, AccountSummary, ApiError, AuditPage, AuditQuery, CreateAccountRequest,
+    HeartbeatInfo, LicenseInfo, SessionInfo, UpdateAccountRequest,
 };
 use async_trait::async_trait;
 
@@ -76,6 +76,24 @@ impl Backend for Services {
     async fn delete_account(&self, meta: &RequestMeta, id: AccountId) -> Result<(), ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::delete_account(self, &admin, id).await?)
+    }
+
+    async fn list_audit_events(
+        &self,
+        meta: &RequestMeta,
+        query: AuditQuery,
+    ) -> Result<AuditPage, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::list_audit_events(self, &admin, &query).await?)
+    }
+
+    async fn export_audit_events(
+        &self,
+        meta: &RequestMeta,
+        query: AuditQuery,
+    ) -> Result<String, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::export_audit_events(self, &admin, &query).await?)
     }
 
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError> {

@@ -2,6 +2,7 @@
 //! `/api/` (documented in `docs/api.md`), JSON in and out.
 
 pub mod accounts;
+pub mod audit;
 pub mod license;
 pub mod sessions;
 

@@ -3,8 +3,8 @@
 //! links sqlx and the backend is testable without a browser.
 
 use crate::model::{
-    AccountId, AccountSummary, ApiError, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
-    SessionInfo, UpdateAccountRequest,
+    AccountId, AccountSummary, ApiError, AuditPage, AuditQuery, CreateAccountRequest,
+    HeartbeatInfo, LicenseInfo, SessionInfo, UpdateAccountRequest,
 };
 use async_trait::async_trait;
 use leptos::prelude::use_context;
@@ -56,6 +56,16 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<AccountSummary, ApiError>;
     async fn delete_account(&self, meta: &RequestMeta, id: AccountId) -> Result<(), ApiError>;
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError>;
+    async fn list_audit_events(
+        &self,
+        meta: &RequestMeta,
+        query: AuditQuery,
+    ) -> Result<AuditPage, ApiError>;
+    async fn export_audit_events(
+        &self,
+        meta: &RequestMeta,
+        query: AuditQuery,
+    ) -> Result<String, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

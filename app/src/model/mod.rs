@@ -1,6 +1,7 @@
 //! Request and response types of the API, and the validation both sides share.
 
 pub mod accounts;
+pub mod audit;
 pub mod error;
 pub mod license;
 pub mod password;
@@ -10,6 +11,7 @@ pub mod values;
 pub use accounts::{
     AccountChanges, AccountSummary, CreateAccountRequest, NewAccount, UpdateAccountRequest,
 };
+pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
 pub use error::{ApiError, ErrorCode};
 pub use license::{LicenseInfo, SeatHolder};
 pub use password::{PasswordOwner, PasswordPolicy, PasswordRule};

@@ -1,3 +1,4 @@
+use super::audit::AuditPage;
 use super::home::{AdminOnly, HomePage, NotFoundPage};
 use super::license::LicensePage;
 use super::users::edit::EditAccountPage;
@@ -41,6 +42,7 @@ pub fn Shell() -> impl IntoView {
                 <Show when=is_admin>
                     <A href="/accounts">"Accounts"</A>
                     <A href="/license">"License"</A>
+                    <A href="/audit">"Audit"</A>
                 </Show>
             </nav>
             <div class="me">
@@ -63,6 +65,7 @@ pub fn Shell() -> impl IntoView {
                 <Route path=path!("/accounts/new") view=|| view! { <AdminOnly><CreateAccountPage /></AdminOnly> } />
                 <Route path=path!("/accounts/:id") view=|| view! { <AdminOnly><EditAccountPage /></AdminOnly> } />
                 <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
+                <Route path=path!("/audit") view=|| view! { <AdminOnly><AuditPage /></AdminOnly> } />
             </Routes>
         </main>
     }

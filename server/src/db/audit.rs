@@ -39,3 +39,56 @@ pub async fn insert(conn: &mut PgConnection, e: InsertAuditEvent<'_>) -> sqlx::R
     .await
     .map(|_| ())
 }
+
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: OffsetDateTime,
+    pub actor_label: String,
+    pub action: String,
+    pub target_label: Option<String>,
+    pub details: serde_json::Value,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub struct AuditFilterSql<'a> {
+    /// `ILIKE` patterns, already escaped and wrapped in `%`.
+    pub actor_like: Option<&'a str>,
+    pub target_like: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub from: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+}
+
+/// The tenant's events, newest first.
+pub async fn list(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    f: &AuditFilterSql<'_>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<AuditRow>> {
+    sqlx::query_as!(
+        AuditRow,
+        r#"SELECT id, occurred_at, actor_label, action, target_label, details, ip, user_agent
+           FROM audit_events
+           WHERE tenant_id = $1
+             AND ($2::text IS NULL OR actor_label ILIKE $2)
+             AND ($3::text IS NULL OR target_label ILIKE $3)
+             AND ($4::text IS NULL OR action = $4)
+             AND ($5::timestamptz IS NULL OR occurred_at >= $5)
+             AND ($6::timestamptz IS NULL OR occurred_at < $6)
+           ORDER BY occurred_at DESC, id DESC
+           LIMIT $7 OFFSET $8"#,
+        tenant_id,
+        f.actor_like,
+        f.target_like,
+        f.action,
+        f.from,
+        f.until,
+        limit,
+        offset
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,6 +1,12 @@
 //! Audit events, written in the same transaction as the change they record.
 
+use super::auth::AdminCaller;
+use super::Services;
 use crate::db;
+use crate::error::Result;
+use app::model::audit::{audit_csv, AuditFilter, AUDIT_PAGE_SIZE};
+use app::model::{ApiError, AuditEvent, AuditPage, AuditQuery, ErrorCode};
+use serde_json::json;
 use serde_json::Value;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -30,40 +36,8 @@ pub struct Origin {
     pub user_agent: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    LoginSucceeded,
-    LoginFailed,
-    LoginRefusedSeats,
-    LoginRefusedInactive,
-    Logout,
-    AccountCreated,
-    AccountUpdated,
-    AccountDeactivated,
-    AccountReactivated,
-    AccountDeleted,
-    TenantCreated,
-    TenantSeatsChanged,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::LoginSucceeded => "login.succeeded",
-            Action::LoginFailed => "login.failed",
-            Action::LoginRefusedSeats => "login.refused_seats",
-            Action::LoginRefusedInactive => "login.refused_inactive",
-            Action::Logout => "logout",
-            Action::AccountCreated => "account.created",
-            Action::AccountUpdated => "account.updated",
-            Action::AccountDeactivated => "account.deactivated",
-            Action::AccountReactivated => "account.reactivated",
-            Action::AccountDeleted => "account.deleted",
-            Action::TenantCreated => "tenant.created",
-            Action::TenantSeatsChanged => "tenant.seats_changed",
-        }
-    }
-}
+/// The kinds of events; names and labels are shared with the browser.
+pub use app::model::AuditAction as Action;
 
 pub struct Target<'a> {
     pub kind: &'static str,
@@ -109,4 +83,114 @@ pub async fn record(conn: &mut PgConnection, e: Event<'_>) -> sqlx::Result<()> {
         },
     )
     .await
+}
+
+/// More than this many rows is refused rather than silently cut.
+pub const EXPORT_MAX_ROWS: i64 = 50_000;
+
+/// `ILIKE` pattern for "contains", with the user's `%`, `_` and `\` taken literally.
+fn contains_pattern(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn day_start(d: time::Date) -> OffsetDateTime {
+    d.midnight().assume_utc()
+}
+
+impl From<db::audit::AuditRow> for AuditEvent {
+    fn from(r: db::audit::AuditRow) -> Self {
+        AuditEvent {
+            id: r.id,
+            at: r.occurred_at,
+            actor: r.actor_label,
+            action: r.action,
+            target: r.target_label,
+            details: r.details,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+impl Services {
+    async fn audit_rows(
+        &self,
+        admin: &AdminCaller,
+        filter: &AuditFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AuditEvent>> {
+        let actor = filter.actor.as_deref().map(contains_pattern);
+        let target = filter.target.as_deref().map(contains_pattern);
+        let sql = db::audit::AuditFilterSql {
+            actor_like: actor.as_deref(),
+            target_like: target.as_deref(),
+            action: filter.action.map(Action::as_str),
+            from: filter.from.map(day_start),
+            until: filter.until.map(day_start),
+        };
+        let mut conn = self.pool.acquire().await?;
+        let rows =
+            db::audit::list(&mut conn, admin.tenant_id.as_uuid(), &sql, limit, offset).await?;
+        Ok(rows.into_iter().map(AuditEvent::from).collect())
+    }
+
+    pub async fn list_audit_events(
+        &self,
+        admin: &AdminCaller,
+        query: &AuditQuery,
+    ) -> Result<AuditPage> {
+        let filter = query.validate()?;
+        let size = i64::from(AUDIT_PAGE_SIZE);
+        let offset = i64::from(filter.page - 1) * size;
+        let mut events = self.audit_rows(admin, &filter, size + 1, offset).await?;
+        let has_more = events.len() as i64 > size;
+        events.truncate(AUDIT_PAGE_SIZE as usize);
+        Ok(AuditPage {
+            events,
+            page: filter.page,
+            page_size: AUDIT_PAGE_SIZE,
+            has_more,
+        })
+    }
+
+    /// Every matching event as CSV; the export itself is audited.
+    pub async fn export_audit_events(
+        &self,
+        admin: &AdminCaller,
+        query: &AuditQuery,
+    ) -> Result<String> {
+        let filter = query.validate()?;
+        let events = self
+            .audit_rows(admin, &filter, EXPORT_MAX_ROWS + 1, 0)
+            .await?;
+        if events.len() as i64 > EXPORT_MAX_ROWS {
+            return Err(ApiError::new(
+                ErrorCode::Validation,
+                format!("More than {EXPORT_MAX_ROWS} events match. Narrow the dates or filters and export again."),
+            )
+            .into());
+        }
+        let mut conn = self.pool.acquire().await?;
+        record(
+            &mut conn,
+            Event {
+                tenant_id: Some(admin.tenant_id.as_uuid()),
+                at: self.now(),
+                actor: &admin.actor(),
+                action: Action::AuditExported,
+                target: None,
+                details: json!({ "rows": events.len(), "filters": {
+                    "actor": query.actor, "target": query.target, "action": query.action,
+                    "from": query.from, "to": query.to } }),
+                origin: &admin.origin,
+            },
+        )
+        .await?;
+        Ok(audit_csv(&events))
+    }
 }

@@ -32,7 +32,7 @@ struct AppState {
 /// Registers every server function explicitly, so a linker that drops the
 /// `app` crate's inventory entries cannot silently unplug the API.
 fn register_server_fns() {
-    use app::api::{accounts, license, sessions};
+    use app::api::{accounts, audit, license, sessions};
     use server_fn::axum::register_explicit;
     register_explicit::<sessions::Login>();
     register_explicit::<sessions::Logout>();
@@ -44,6 +44,8 @@ fn register_server_fns() {
     register_explicit::<accounts::UpdateAccount>();
     register_explicit::<accounts::DeleteAccount>();
     register_explicit::<license::GetLicense>();
+    register_explicit::<audit::ListAuditEvents>();
+    register_explicit::<audit::ExportAuditEvents>();
 }
 
 /// Every server-function endpoint with its method, sorted (for docs and tests).

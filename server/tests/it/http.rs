@@ -184,6 +184,8 @@ async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
             "/api/accounts/get",
             json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
         ),
+        ("/api/audit/list", json!({ "query": {} }).to_string()),
+        ("/api/audit/export", json!({ "query": {} }).to_string()),
         (
             "/api/accounts/update",
             json!({ "account": { "id": "00000000-0000-0000-0000-000000000000",

@@ -1,0 +1,364 @@
+//! The audit trail as the API shows it.
+
+use super::error::ApiError;
+use serde::{Deserialize, Serialize};
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+/// Every kind of audit event, with its stable name and a label for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    LoginSucceeded,
+    LoginFailed,
+    LoginRefusedSeats,
+    LoginRefusedInactive,
+    Logout,
+    AccountCreated,
+    AccountUpdated,
+    AccountDeactivated,
+    AccountReactivated,
+    AccountDeleted,
+    TenantCreated,
+    TenantSeatsChanged,
+    AuditExported,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 13] = [
+        AuditAction::LoginSucceeded,
+        AuditAction::LoginFailed,
+        AuditAction::LoginRefusedSeats,
+        AuditAction::LoginRefusedInactive,
+        AuditAction::Logout,
+        AuditAction::AccountCreated,
+        AuditAction::AccountUpdated,
+        AuditAction::AccountDeactivated,
+        AuditAction::AccountReactivated,
+        AuditAction::AccountDeleted,
+        AuditAction::TenantCreated,
+        AuditAction::TenantSeatsChanged,
+        AuditAction::AuditExported,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::LoginSucceeded => "login.succeeded",
+            AuditAction::LoginFailed => "login.failed",
+            AuditAction::LoginRefusedSeats => "login.refused_seats",
+            AuditAction::LoginRefusedInactive => "login.refused_inactive",
+            AuditAction::Logout => "logout",
+            AuditAction::AccountCreated => "account.created",
+            AuditAction::AccountUpdated => "account.updated",
+            AuditAction::AccountDeactivated => "account.deactivated",
+            AuditAction::AccountReactivated => "account.reactivated",
+            AuditAction::AccountDeleted => "account.deleted",
+            AuditAction::TenantCreated => "tenant.created",
+            AuditAction::TenantSeatsChanged => "tenant.seats_changed",
+            AuditAction::AuditExported => "audit.exported",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::LoginSucceeded => "Signed in",
+            AuditAction::LoginFailed => "Sign-in failed",
+            AuditAction::LoginRefusedSeats => "Sign-in refused: no free seat",
+            AuditAction::LoginRefusedInactive => "Sign-in refused: account inactive",
+            AuditAction::Logout => "Signed out",
+            AuditAction::AccountCreated => "Account created",
+            AuditAction::AccountUpdated => "Account changed",
+            AuditAction::AccountDeactivated => "Account deactivated",
+            AuditAction::AccountReactivated => "Account reactivated",
+            AuditAction::AccountDeleted => "Account deleted",
+            AuditAction::TenantCreated => "Organisation created",
+            AuditAction::TenantSeatsChanged => "Seats changed",
+            AuditAction::AuditExported => "Audit trail exported",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AuditAction> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// Filters of the audit list; empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// Part of the actor's name (any case).
+    #[serde(default)]
+    pub actor: String,
+    /// Part of the target's name (any case).
+    #[serde(default)]
+    pub target: String,
+    /// One action name, e.g. `account.created`.
+    #[serde(default)]
+    pub action: String,
+    /// First day included, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub from: String,
+    /// Last day included, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub to: String,
+    /// 1-based.
+    #[serde(default = "first_page")]
+    pub page: u32,
+}
+
+fn first_page() -> u32 {
+    1
+}
+
+pub const AUDIT_PAGE_SIZE: u32 = 50;
+
+/// A query that passed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub action: Option<AuditAction>,
+    pub from: Option<Date>,
+    /// Exclusive: the day after the last day included.
+    pub until: Option<Date>,
+    pub page: u32,
+}
+
+fn parse_day(field: &str, s: &str) -> Result<Option<Date>, ApiError> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    Date::parse(s, format_description!("[year]-[month]-[day]"))
+        .map(Some)
+        .map_err(|_| ApiError::validation(field, "Enter a date as YYYY-MM-DD."))
+}
+
+impl AuditQuery {
+    pub fn validate(&self) -> Result<AuditFilter, ApiError> {
+        let text = |s: &str| {
+            let s = s.trim();
+            (!s.is_empty()).then(|| s.chars().take(100).collect::<String>())
+        };
+        let action = match self.action.trim() {
+            "" => None,
+            name => Some(AuditAction::parse(name).ok_or_else(|| {
+                ApiError::validation("action", "Choose an action from the list.")
+            })?),
+        };
+        let from = parse_day("from", &self.from)?;
+        let to = parse_day("to", &self.to)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if t < f {
+                return Err(ApiError::validation(
+                    "to",
+                    "The last day comes before the first day.",
+                ));
+            }
+        }
+        Ok(AuditFilter {
+            actor: text(&self.actor),
+            target: text(&self.target),
+            action,
+            from,
+            until: to.and_then(|d| d.next_day()),
+            page: self.page.max(1),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    /// Changed fields (before/after) and context; never secrets.
+    pub details: serde_json::Value,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn action_label(&self) -> String {
+        AuditAction::parse(&self.action)
+            .map(|a| a.label().to_owned())
+            .unwrap_or_else(|| self.action.clone())
+    }
+
+    /// The details in one line: `first_name: Test → Renamed; …`.
+    pub fn summary(&self) -> String {
+        fn show(v: &serde_json::Value) -> String {
+            match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => "—".into(),
+                other => other.to_string(),
+            }
+        }
+        let Some(map) = self.details.as_object() else {
+            return String::new();
+        };
+        let mut parts = Vec::new();
+        for (key, value) in map {
+            match (key.as_str(), value) {
+                ("changes", serde_json::Value::Object(changes)) => {
+                    for (field, change) in changes {
+                        parts.push(format!(
+                            "{field}: {} → {}",
+                            show(&change["before"]),
+                            show(&change["after"])
+                        ));
+                    }
+                }
+                ("before" | "after", serde_json::Value::Object(fields)) => {
+                    let list: Vec<String> = fields
+                        .iter()
+                        .map(|(f, v)| format!("{f}={}", show(v)))
+                        .collect();
+                    parts.push(format!("{key}: {}", list.join(", ")));
+                }
+                (_, v) => parts.push(format!("{key}: {}", show(v))),
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub page: u32,
+    pub page_size: u32,
+    pub has_more: bool,
+}
+
+/// One CSV cell: quoted when needed, and defused when a spreadsheet would
+/// read it as a formula.
+fn csv_cell(s: &str) -> String {
+    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if defused.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", defused.replace('"', "\"\""))
+    } else {
+        defused
+    }
+}
+
+/// The events as CSV (RFC 4180, CRLF line ends), with a header row.
+pub fn audit_csv(events: &[AuditEvent]) -> String {
+    let mut out = String::from("time,actor,action,target,details,ip,user_agent\r\n");
+    for e in events {
+        let at =
+            e.at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+        let cells = [
+            at,
+            e.actor.clone(),
+            e.action.clone(),
+            e.target.clone().unwrap_or_default(),
+            e.details.to_string(),
+            e.ip.clone().unwrap_or_default(),
+            e.user_agent.clone().unwrap_or_default(),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn action_names_round_trip() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(AuditAction::parse("nope"), None);
+    }
+
+    #[test]
+    fn query_validation() {
+        let q = AuditQuery {
+            actor: "  ad ".into(),
+            action: "account.created".into(),
+            from: "2026-11-01".into(),
+            to: "2026-11-22".into(),
+            page: 0,
+            ..AuditQuery::default()
+        };
+        let f = q.validate().unwrap();
+        assert_eq!(f.actor.as_deref(), Some("ad"));
+        assert_eq!(f.target, None);
+        assert_eq!(f.action, Some(AuditAction::AccountCreated));
+        assert_eq!(f.from, Some(date!(2026 - 11 - 01)));
+        assert_eq!(f.until, Some(date!(2026 - 11 - 23)));
+        assert_eq!(f.page, 1);
+        let bad = AuditQuery {
+            from: "22/11/2026".into(),
+            ..AuditQuery::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field.as_deref(), Some("from"));
+        let reversed = AuditQuery {
+            from: "2026-11-22".into(),
+            to: "2026-11-01".into(),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            reversed.validate().unwrap_err().field.as_deref(),
+            Some("to")
+        );
+        let unknown = AuditQuery {
+            action: "drop.tables".into(),
+            ..AuditQuery::default()
+        };
+        assert_eq!(
+            unknown.validate().unwrap_err().field.as_deref(),
+            Some("action")
+        );
+    }
+
+    fn event(details: serde_json::Value, actor: &str) -> AuditEvent {
+        AuditEvent {
+            id: 1,
+            at: datetime!(2026-11-22 09:00 UTC),
+            actor: actor.into(),
+            action: "account.updated".into(),
+            target: Some("jdoe".into()),
+            details,
+            ip: None,
+            user_agent: Some("Agent, \"quoted\"".into()),
+        }
+    }
+
+    #[test]
+    fn summaries_read_as_sentences() {
+        let e = event(
+            json!({ "changes": { "first_name": { "before": "Jo", "after": "Joan" } }, "sessions_ended": 0 }),
+            "admin",
+        );
+        assert_eq!(e.summary(), "first_name: Jo → Joan; sessions_ended: 0");
+        assert_eq!(e.action_label(), "Account changed");
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let csv = audit_csv(&[event(json!({}), "=HYPERLINK(\"x\")")]);
+        let mut lines = csv.split("\r\n");
+        assert_eq!(
+            lines.next(),
+            Some("time,actor,action,target,details,ip,user_agent")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("2026-11-22T09:00:00Z,\"'=HYPERLINK(\"\"x\"\")\",account.updated,jdoe,{},,\"Agent, \"\"quoted\"\"\"")
+        );
+    }
+}
