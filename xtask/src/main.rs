@@ -65,7 +65,7 @@ fn run(root: &Path) -> Result<()> {
 
     step("applying migrations");
     proc::run_checked(proc::command(&server, &["migrate"], &env))?;
-    seed_demo(&server, &env)?;
+    seed_demo(root, &server, &env)?;
 
     step("serving Rollcall at http://127.0.0.1:3000 (Ctrl-C stops server and database)");
     let site_root = root.join("target/site");
@@ -82,26 +82,31 @@ fn run(root: &Path) -> Result<()> {
     }
 }
 
-/// Creates the `demo` tenant and its administrator on the first run only.
-fn seed_demo(server: &Path, env: &[(&str, &str)]) -> Result<()> {
-    let exists = proc::command(server, &["tenant", "show", "--slug", "demo"], env)
+/// Creates the `demo` tenant and its administrator on the first run only. A
+/// marker beside the data records that the administrator exists, so a first
+/// run that stopped half-way finishes the job next time.
+fn seed_demo(root: &Path, server: &Path, env: &[(&str, &str)]) -> Result<()> {
+    let marker = root.join(".data/demo-admin-created");
+    let tenant_exists = proc::command(server, &["tenant", "show", "--slug", "demo"], env)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .map_err(|e| format!("could not run the server binary: {e}"))?
         .success();
-    if exists {
+    if tenant_exists && marker.exists() {
         println!("demo tenant already exists; sign in with the administrator password printed on the first run");
         return Ok(());
     }
-    step("first run: creating tenant `demo` (3 seats) and its administrator");
-    proc::run_checked(proc::command(
-        server,
-        &[
-            "tenant", "create", "--slug", "demo", "--name", "Demo", "--seats", "3",
-        ],
-        env,
-    ))?;
+    if !tenant_exists {
+        step("first run: creating tenant `demo` (3 seats) and its administrator");
+        proc::run_checked(proc::command(
+            server,
+            &[
+                "tenant", "create", "--slug", "demo", "--name", "Demo", "--seats", "3",
+            ],
+            env,
+        ))?;
+    }
     let password = tools::generate_password()?;
     let mut create = proc::command(
         server,
@@ -123,11 +128,15 @@ fn seed_demo(server: &Path, env: &[(&str, &str)]) -> Result<()> {
         ],
         env,
     );
-    proc::run_with_stdin(&mut create, &format!("{password}\n"))?;
-    println!(
-        "\n  Organisation: demo\n  Username:     admin\n  Password:     {password}\n\n  This password is shown once. Keep it; it is not stored in clear anywhere."
-    );
-    Ok(())
+    match proc::run_with_stdin(&mut create, &format!("{password}\n")) {
+        Ok(()) => println!(
+            "\n  Organisation: demo\n  Username:     admin\n  Password:     {password}\n\n  This password is shown once. Keep it; it is not stored in clear anywhere."
+        ),
+        // The account was made by hand or by an older run: keep it.
+        Err(_) => println!("the demo administrator already exists; its password was printed when it was created"),
+    }
+    std::fs::write(&marker, "the demo administrator exists\n")
+        .map_err(|e| format!("cannot write {}: {e}", marker.display()))
 }
 
 /// `cargo xtask db`

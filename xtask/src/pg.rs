@@ -35,6 +35,8 @@ pub struct Cluster {
 pub struct Running<'a> {
     cluster: &'a Cluster,
     port: u16,
+    /// False when another command started the cluster: it is left running.
+    owned: bool,
 }
 
 const SUPERUSER: &str = "rollcall";
@@ -91,7 +93,29 @@ impl Cluster {
         pg_command(&self.bin_dir, self.run_as, tool)
     }
 
+    /// The port of this cluster if it is already up (e.g. `cargo xtask db`
+    /// in another terminal): line 4 of postmaster.pid.
+    fn running_port(&self) -> Option<u16> {
+        let pid_file = fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?;
+        let port: u16 = pid_file.lines().nth(3)?.trim().parse().ok()?;
+        Command::new(self.bin_dir.join("pg_isready"))
+            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q"])
+            .status()
+            .is_ok_and(|s| s.success())
+            .then_some(port)
+    }
+
     pub fn start(&self) -> Result<Running<'_>> {
+        if self.mode == Mode::Persistent {
+            if let Some(port) = self.running_port() {
+                println!("(reusing the cluster already running on port {port})");
+                return Ok(Running {
+                    cluster: self,
+                    port,
+                    owned: false,
+                });
+            }
+        }
         stop_quietly(&self.bin_dir, self.run_as, &self.data_dir);
         let port = free_port()?;
         let mut options = format!(
@@ -117,6 +141,7 @@ impl Cluster {
         let running = Running {
             cluster: self,
             port,
+            owned: true,
         };
         running.wait_ready()?;
         Ok(running)
@@ -182,6 +207,9 @@ impl Running<'_> {
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         stop_quietly(
             &self.cluster.bin_dir,
             self.cluster.run_as,
