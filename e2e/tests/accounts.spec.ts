@@ -9,12 +9,13 @@ test('an administrator creates an account and deletes it after confirming', asyn
   await expect(page.getByRole('heading', { name: 'Accounts', level: 1 })).toBeVisible();
 
   const username = uniqueName('new');
-  await page.getByRole('link', { name: 'Create account' }).click();
+  await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  await expect(page.getByRole('heading', { name: 'Create user' })).toBeVisible();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('First name').fill('Nora');
   await page.getByLabel('Last name').fill('Newcomer');
   await page.getByLabel('Email').fill(`${username}@example.org`);
-  await page.getByLabel('Role').selectOption('User');
+  await expect(page.getByLabel('Role')).toHaveValue('user');
 
   // The live checklist follows the typing.
   const rules = page.getByRole('list', { name: 'The password needs:' });
@@ -25,12 +26,12 @@ test('an administrator creates an account and deletes it after confirming', asyn
 
   // Mismatched confirmation is caught beside its field.
   await page.getByLabel('Re-type password').fill('something else');
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.getByText('The two passwords are not the same')).toBeVisible();
   await expect(page.getByLabel('Re-type password')).toHaveAttribute('aria-invalid', 'true');
 
   await page.getByLabel('Re-type password').fill('Long enough 42!');
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Account ${username} created.` })).toBeVisible();
   const users = page.getByRole('region', { name: 'Users' });
   const row = users.getByRole('row').filter({ hasText: username });
@@ -44,7 +45,7 @@ test('an administrator creates an account and deletes it after confirming', asyn
   await page.getByLabel('Email').fill('again@example.org');
   await page.getByLabel('Assign password').fill('Long enough 42!');
   await page.getByLabel('Re-type password').fill('Long enough 42!');
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.getByText('is already taken in this organisation')).toBeVisible();
   await page.getByRole('link', { name: 'Cancel' }).click();
 
@@ -101,4 +102,18 @@ test('the license page shows seats and who holds them', async ({ page }) => {
   const holders = page.getByRole('region', { name: 'Signed in now' });
   await expect(holders.getByRole('row').filter({ hasText: env.admin })).toBeVisible();
   await shell.signOut();
+});
+
+test('each section creates its own kind of account', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  await shell.go('Accounts');
+  await page.getByRole('region', { name: 'Administrators' }).getByRole('link', { name: 'Create administrator' }).click();
+  await expect(page.getByRole('heading', { name: 'Create administrator' })).toBeVisible();
+  await expect(page.getByLabel('Role')).toHaveValue('administrator');
+  await expect(page.getByRole('button', { name: 'Create administrator' })).toBeVisible();
+  // Changing the role changes what the page creates.
+  await page.getByLabel('Role').selectOption('User');
+  await expect(page.getByRole('heading', { name: 'Create user' })).toBeVisible();
+  await page.getByRole('link', { name: 'Cancel' }).click();
+  await expect(page.getByRole('heading', { name: 'Accounts', level: 1 })).toBeVisible();
 });

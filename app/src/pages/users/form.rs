@@ -6,7 +6,7 @@ use crate::model::{ApiError, CreateAccountRequest, PasswordPolicy};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn CreateAccountPage() -> impl IntoView {
@@ -16,7 +16,13 @@ pub fn CreateAccountPage() -> impl IntoView {
     let first_name = RwSignal::new(String::new());
     let last_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
-    let role = RwSignal::new("user".to_owned());
+    // "Create administrator" / "Create user" links preselect the role.
+    let preset = use_query_map().with_untracked(|q| q.get("role"));
+    let role = RwSignal::new(match preset.as_deref() {
+        Some("administrator") => "administrator".to_owned(),
+        _ => "user".to_owned(),
+    });
+    let is_admin_role = move || role.with(|r| r == "administrator");
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<ApiError>::new());
@@ -77,7 +83,7 @@ pub fn CreateAccountPage() -> impl IntoView {
 
     view! {
         <div class="page-head">
-            <h1>"Create account"</h1>
+            <h1>{move || if is_admin_role() { "Create administrator" } else { "Create user" }}</h1>
         </div>
         <form class="panel form" on:submit=submit novalidate>
             {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
@@ -102,7 +108,11 @@ pub fn CreateAccountPage() -> impl IntoView {
             <div class="actions">
                 <A href="/accounts" attr:class="button secondary">"Cancel"</A>
                 <button type="submit" class="primary" disabled=move || busy.get()>
-                    {move || if busy.get() { "Creating…" } else { "Create account" }}
+                    {move || match (busy.get(), is_admin_role()) {
+                        (true, _) => "Creating…",
+                        (false, true) => "Create administrator",
+                        (false, false) => "Create user",
+                    }}
                 </button>
             </div>
         </form>

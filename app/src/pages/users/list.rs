@@ -81,9 +81,16 @@ pub fn AccountsPage() -> impl IntoView {
         let rows: Vec<_> = list.iter().filter(|a| a.role == role).cloned().collect();
         let heading_id = format!("{}-heading", role.as_str());
         let labelled_by = heading_id.clone();
+        let (create_href, create_label) = match role {
+            Role::Administrator => ("/accounts/new?role=administrator", "Create administrator"),
+            Role::User => ("/accounts/new?role=user", "Create user"),
+        };
         view! {
             <section class="panel" aria-labelledby=labelled_by>
-                <h2 id=heading_id>{title}</h2>
+                <div class="section-head">
+                    <h2 id=heading_id>{title}</h2>
+                    <A href=create_href attr:class="button secondary small">{create_label}</A>
+                </div>
                 {if rows.is_empty() {
                     view! { <p class="state empty">{format!("No {} yet.", title.to_lowercase())}</p> }.into_any()
                 } else {
