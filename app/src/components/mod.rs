@@ -4,12 +4,14 @@
 mod checklist;
 mod dialog;
 mod field;
+mod form;
 mod states;
 mod table;
 
 pub use checklist::PasswordChecklist;
 pub use dialog::ConfirmDialog;
 pub use field::{SelectField, TextField};
+pub use form::FormState;
 pub use states::{ErrorState, Loading};
 pub use table::DataTable;
 

@@ -1,6 +1,8 @@
 use crate::api::accounts::{delete_account, get_account, update_account};
 use crate::auth::Auth;
-use crate::components::{format_time, ConfirmDialog, ErrorState, Loading, SelectField, TextField};
+use crate::components::{
+    format_time, ConfirmDialog, ErrorState, FormState, Loading, SelectField, TextField,
+};
 use crate::model::accounts::fields;
 use crate::model::{AccountId, AccountSummary, ApiError, UpdateAccountRequest};
 use leptos::prelude::*;
@@ -58,27 +60,16 @@ fn EditAccountForm(account: AccountSummary) -> impl IntoView {
     let role = RwSignal::new(account.role.as_str().to_owned());
     let status = RwSignal::new(account.status.as_str().to_owned());
     let username_value = RwSignal::new(account.username.clone());
-    let errors = RwSignal::new(Vec::<ApiError>::new());
-    let busy = RwSignal::new(false);
-    let error_for = move |name: &'static str| {
-        Signal::derive(move || errors.with(|all| all.iter().find_map(|e| e.for_field(name))))
-    };
-    let form_error = move || {
-        errors.with(|all| {
-            all.iter()
-                .find(|e| e.field.is_none())
-                .map(|e| e.message.clone())
-        })
-    };
+    let form = FormState::new();
+    let busy = form.busy;
+    let error_for = move |name: &'static str| form.error_for(name);
+    let form_error = move || form.form_error();
 
     let id = account.id;
     let submit = {
         let navigate = navigate.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
             let request = UpdateAccountRequest {
                 id,
                 first_name: first_name.get_untracked(),
@@ -87,27 +78,17 @@ fn EditAccountForm(account: AccountSummary) -> impl IntoView {
                 role: role.get_untracked(),
                 status: status.get_untracked(),
             };
-            if let Err(all) = request.validate() {
-                errors.set(all);
-                return;
-            }
-            errors.set(Vec::new());
-            busy.set(true);
+            let checked = request.validate().map(|_| ());
             let navigate = navigate.clone();
-            spawn_local(async move {
-                match update_account(request).await {
-                    Ok(saved) => {
-                        auth.flash
-                            .set(Some(format!("Changes to {} saved.", saved.username)));
-                        navigate("/accounts", Default::default());
-                    }
-                    Err(e) => {
-                        auth.message_for(&e);
-                        errors.set(vec![e]);
-                    }
-                }
-                busy.set(false);
-            });
+            form.submit(
+                checked,
+                move || update_account(request),
+                move |saved| {
+                    auth.flash
+                        .set(Some(format!("Changes to {} saved.", saved.username)));
+                    navigate("/accounts", Default::default());
+                },
+            );
         }
     };
 

@@ -1,10 +1,9 @@
 use crate::api::accounts::create_account;
 use crate::auth::Auth;
-use crate::components::{PasswordChecklist, SelectField, TextField};
+use crate::components::{FormState, PasswordChecklist, SelectField, TextField};
 use crate::model::accounts::fields;
-use crate::model::{ApiError, CreateAccountRequest, PasswordPolicy};
+use crate::model::{CreateAccountRequest, PasswordPolicy};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -25,28 +24,16 @@ pub fn CreateAccountPage() -> impl IntoView {
     let is_admin_role = move || role.with(|r| r == "administrator");
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
-    let errors = RwSignal::new(Vec::<ApiError>::new());
-    let busy = RwSignal::new(false);
+    let form = FormState::new();
+    let busy = form.busy;
     let policy = PasswordPolicy::default();
-
-    let error_for = move |name: &'static str| {
-        Signal::derive(move || errors.with(|all| all.iter().find_map(|e| e.for_field(name))))
-    };
-    let form_error = move || {
-        errors.with(|all| {
-            all.iter()
-                .find(|e| e.field.is_none())
-                .map(|e| e.message.clone())
-        })
-    };
+    let error_for = move |name: &'static str| form.error_for(name);
+    let form_error = move || form.form_error();
 
     let submit = {
         let policy = policy.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
-            if busy.get_untracked() {
-                return;
-            }
             let request = CreateAccountRequest {
                 username: username.get_untracked(),
                 first_name: first_name.get_untracked(),
@@ -57,27 +44,17 @@ pub fn CreateAccountPage() -> impl IntoView {
                 password_confirm: password_confirm.get_untracked(),
             };
             // The same rules the server enforces, all at once.
-            if let Err(all) = request.validate(&policy) {
-                errors.set(all);
-                return;
-            }
-            errors.set(Vec::new());
-            busy.set(true);
+            let checked = request.validate(&policy).map(|_| ());
             let navigate = navigate.clone();
-            spawn_local(async move {
-                match create_account(request).await {
-                    Ok(created) => {
-                        auth.flash
-                            .set(Some(format!("Account {} created.", created.username)));
-                        navigate("/accounts", Default::default());
-                    }
-                    Err(e) => {
-                        auth.message_for(&e);
-                        errors.set(vec![e]);
-                    }
-                }
-                busy.set(false);
-            });
+            form.submit(
+                checked,
+                move || create_account(request),
+                move |created| {
+                    auth.flash
+                        .set(Some(format!("Account {} created.", created.username)));
+                    navigate("/accounts", Default::default());
+                },
+            );
         }
     };
 
