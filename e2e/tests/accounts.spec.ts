@@ -117,3 +117,32 @@ test('each section creates its own kind of account', async ({ page }) => {
   await page.getByRole('link', { name: 'Cancel' }).click();
   await expect(page.getByRole('heading', { name: 'Accounts', level: 1 })).toBeVisible();
 });
+
+test('a generated password meets the policy, is shown once and creates the account', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  await shell.go('Accounts');
+  const username = uniqueName('gen');
+  await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('First name').fill('Gene');
+  await page.getByLabel('Last name').fill('Rated');
+  await page.getByLabel('Email').fill(`${username}@example.org`);
+  await page.getByRole('button', { name: 'Generate password' }).click();
+
+  const shown = page.getByLabel('Generated password');
+  await expect(shown).toHaveValue(/^.{16}$/);
+  const generated = await shown.inputValue();
+  await expect(page.getByLabel('Assign password')).toHaveValue(generated);
+  await expect(page.getByLabel('Re-type password')).toHaveValue(generated);
+  await expect(page.getByRole('list', { name: 'The password needs:' }).getByText('not met yet')).toHaveCount(0);
+  // A second click gives a different one.
+  await page.getByRole('button', { name: 'Generate password' }).click();
+  await expect(shown).not.toHaveValue(generated);
+  const final = await shown.inputValue();
+
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Account ${username} created.` })).toBeVisible();
+  await shell.signOut();
+  // The owner can sign in with it.
+  await signIn(page, env.tenant, username, final);
+});

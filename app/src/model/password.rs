@@ -110,6 +110,51 @@ impl PasswordPolicy {
     }
 }
 
+/// Letters and digits without look-alikes (0/O, 1/l/I), for generated passwords.
+const GENERATED_ALPHANUMERIC: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+/// Specials that survive being read aloud or pasted into a chat.
+const GENERATED_SPECIAL: &[u8] = b"!#%+-=?@_";
+
+impl PasswordPolicy {
+    /// A random password that meets this policy, from `fill` (an OS or
+    /// browser CSPRNG): at least 16 characters (or the minimum, if higher),
+    /// with a digit and a special character where required. `None` only
+    /// when no attempt fits (an owner whose name is a single common letter).
+    pub fn generate(
+        &self,
+        owner: PasswordOwner<'_>,
+        mut fill: impl FnMut(&mut [u8]),
+    ) -> Option<String> {
+        let length = (self.min_length.max(16)).min(self.max_length) as usize;
+        let alphabet: Vec<u8> = GENERATED_ALPHANUMERIC
+            .iter()
+            .chain(GENERATED_SPECIAL)
+            .copied()
+            .collect();
+        // Rejection sampling keeps every character equally likely.
+        let limit = 256 - 256 % alphabet.len();
+        for _ in 0..32 {
+            let mut password = Vec::with_capacity(length);
+            let mut bytes = [0u8; 64];
+            while password.len() < length {
+                fill(&mut bytes);
+                password.extend(
+                    bytes
+                        .iter()
+                        .filter(|b| usize::from(**b) < limit)
+                        .map(|b| alphabet[usize::from(*b) % alphabet.len()] as char)
+                        .take(length - password.len()),
+                );
+            }
+            let candidate: String = password.into_iter().collect();
+            if self.check(&candidate, owner).is_ok() {
+                return Some(candidate);
+            }
+        }
+        None
+    }
+}
+
 fn contains_folded(haystack: &str, needle: &str) -> bool {
     let needle = needle.trim();
     !needle.is_empty() && haystack.to_lowercase().contains(&needle.to_lowercase())
@@ -186,6 +231,37 @@ mod tests {
             assert!(err.contains(part), "{err} lacks {part}");
         }
         assert!(!err.contains("email"));
+    }
+
+    /// A deterministic stand-in for a CSPRNG (xorshift), for repeatable tests.
+    fn pseudo(seed: u64) -> impl FnMut(&mut [u8]) {
+        let mut state = seed.max(1);
+        move |buf: &mut [u8]| {
+            for b in buf.iter_mut() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *b = state as u8;
+            }
+        }
+    }
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        let policy = PasswordPolicy::default();
+        for seed in 1..500 {
+            let pw = policy.generate(OWNER, pseudo(seed)).unwrap();
+            assert_eq!(pw.chars().count(), 16);
+            assert!(policy.check(&pw, OWNER).is_ok(), "{pw}");
+        }
+        let long = PasswordPolicy {
+            min_length: 20,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(long.generate(OWNER, pseudo(7)).unwrap().chars().count(), 20);
+        let a = policy.generate(OWNER, pseudo(1)).unwrap();
+        let b = policy.generate(OWNER, pseudo(2)).unwrap();
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -27,6 +27,35 @@ pub fn CreateAccountPage() -> impl IntoView {
     let form = FormState::new();
     let busy = form.busy;
     let policy = PasswordPolicy::default();
+    let generated = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(None::<&'static str>);
+    let generate = {
+        let policy = policy.clone();
+        move |_| {
+            let (user, mail) = (username.get_untracked(), email.get_untracked());
+            let owner = crate::model::PasswordOwner {
+                username: user.trim(),
+                email: mail.trim(),
+            };
+            match generate_in_browser(&policy, owner) {
+                Some(pw) => {
+                    password.set(pw.clone());
+                    password_confirm.set(pw.clone());
+                    generated.set(Some(pw));
+                    copied.set(None);
+                }
+                None => form.errors.set(vec![crate::model::ApiError::validation(
+                    fields::PASSWORD,
+                    "This browser cannot generate a secure password. Type one instead.",
+                )]),
+            }
+        }
+    };
+    let copy = move |_| {
+        if let Some(pw) = generated.get_untracked() {
+            copy_to_clipboard(pw, copied);
+        }
+    };
     let error_for = move |name: &'static str| form.error_for(name);
     let form_error = move || form.form_error();
 
@@ -80,6 +109,22 @@ pub fn CreateAccountPage() -> impl IntoView {
                     input_type="password" autocomplete="new-password" />
                 <TextField label="Re-type password" id=fields::PASSWORD_CONFIRM value=password_confirm
                     error=error_for(fields::PASSWORD_CONFIRM) input_type="password" autocomplete="new-password" />
+                <div class="generate">
+                    <button type="button" class="secondary" on:click=generate>"Generate password"</button>
+                </div>
+                {move || generated.get().map(|pw| view! {
+                    <div class="generated">
+                        <label for="generated-password">"Generated password"</label>
+                        <div class="generated-row">
+                            <input id="generated-password" readonly aria-describedby="generated-hint" prop:value=pw />
+                            <button type="button" class="secondary small" on:click=copy>"Copy"</button>
+                        </div>
+                        <p class="hint" id="generated-hint">
+                            "Save it now to give to the account owner: it is shown only here."
+                        </p>
+                        <p class="hint" aria-live="polite">{move || copied.get()}</p>
+                    </div>
+                })}
                 <PasswordChecklist policy=policy password=password username=username email=email />
             </fieldset>
             <div class="actions">
@@ -95,3 +140,46 @@ pub fn CreateAccountPage() -> impl IntoView {
         </form>
     }
 }
+
+/// A password from the browser's CSPRNG; `None` if it is unavailable (never
+/// a weaker fallback).
+#[cfg(target_arch = "wasm32")]
+fn generate_in_browser(
+    policy: &crate::model::PasswordPolicy,
+    owner: crate::model::PasswordOwner<'_>,
+) -> Option<String> {
+    let crypto = web_sys::window()?.crypto().ok()?;
+    let mut failed = false;
+    let password = policy.generate(owner, |buf| {
+        if crypto.get_random_values_with_u8_array(buf).is_err() {
+            failed = true;
+        }
+    })?;
+    (!failed).then_some(password)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn generate_in_browser(
+    _policy: &crate::model::PasswordPolicy,
+    _owner: crate::model::PasswordOwner<'_>,
+) -> Option<String> {
+    None
+}
+
+#[cfg(target_arch = "wasm32")]
+fn copy_to_clipboard(text: String, copied: RwSignal<Option<&'static str>>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = window.navigator().clipboard().write_text(&text);
+    leptos::task::spawn_local(async move {
+        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
+        copied.set(Some(match outcome {
+            Ok(_) => "Copied to the clipboard.",
+            Err(_) => "Could not copy: select the password and copy it by hand.",
+        }));
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn copy_to_clipboard(_text: String, _copied: RwSignal<Option<&'static str>>) {}
