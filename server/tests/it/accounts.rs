@@ -5,13 +5,6 @@ use app::model::{AccountId, ErrorCode};
 use server::error::Error;
 use sqlx::PgPool;
 
-fn api_err<T: std::fmt::Debug>(r: Result<T, Error>) -> app::model::ApiError {
-    match r {
-        Err(Error::Api(e)) => e,
-        other => panic!("expected an API error, got {other:?}"),
-    }
-}
-
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn administrators_create_list_and_delete(pool: PgPool) {
     let svc = services(pool.clone(), clock());
@@ -87,10 +80,7 @@ async fn nobody_deletes_themselves(pool: PgPool) {
     tenant(&svc, "self", 5).await;
     let me = account(&svc, "self", "me", "admin").await;
     account(&svc, "self", "other", "admin").await;
-    let admin = svc
-        .require_admin(&meta(Some(&login(&svc, "self", "me").await)))
-        .await
-        .unwrap();
+    let admin = admin_of(&svc, "self", "me").await;
     let err = api_err(svc.delete_account(&admin, AccountId::from_uuid(me)).await);
     assert_eq!(err.code, ErrorCode::Forbidden);
     assert!(err.message.contains("your own account"));
@@ -102,14 +92,8 @@ async fn the_last_active_administrator_stays(pool: PgPool) {
     tenant(&svc, "last", 5).await;
     let a1 = account(&svc, "last", "a1", "admin").await;
     let a2 = account(&svc, "last", "a2", "admin").await;
-    let as_a1 = svc
-        .require_admin(&meta(Some(&login(&svc, "last", "a1").await)))
-        .await
-        .unwrap();
-    let as_a2 = svc
-        .require_admin(&meta(Some(&login(&svc, "last", "a2").await)))
-        .await
-        .unwrap();
+    let as_a1 = admin_of(&svc, "last", "a1").await;
+    let as_a2 = admin_of(&svc, "last", "a2").await;
     // Two administrators delete each other at the same moment: the first
     // wins, the second finds a1 is the last active administrator.
     svc.delete_account(&as_a1, AccountId::from_uuid(a2))
@@ -137,10 +121,7 @@ async fn tenants_cannot_touch_each_other(pool: PgPool) {
     tenant(&svc, "beta", 5).await;
     account(&svc, "alpha", "admin", "admin").await;
     let victim = account(&svc, "beta", "victim", "user").await;
-    let alpha_admin = svc
-        .require_admin(&meta(Some(&login(&svc, "alpha", "admin").await)))
-        .await
-        .unwrap();
+    let alpha_admin = admin_of(&svc, "alpha", "admin").await;
     let err = api_err(
         svc.delete_account(&alpha_admin, AccountId::from_uuid(victim))
             .await,
@@ -200,10 +181,7 @@ async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
     let t = tenant(&svc, "edit", 5).await;
     account(&svc, "edit", "boss", "admin").await;
     let worker = account(&svc, "edit", "worker", "user").await;
-    let admin = svc
-        .require_admin(&meta(Some(&login(&svc, "edit", "boss").await)))
-        .await
-        .unwrap();
+    let admin = admin_of(&svc, "edit", "boss").await;
     let saved = svc
         .update_account(&admin, &edit(worker, "user", "active"))
         .await
@@ -240,10 +218,7 @@ async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
     let t = tenant(&svc, "deact", 2).await;
     account(&svc, "deact", "boss", "admin").await;
     let worker = account(&svc, "deact", "worker", "user").await;
-    let admin = svc
-        .require_admin(&meta(Some(&login(&svc, "deact", "boss").await)))
-        .await
-        .unwrap();
+    let admin = admin_of(&svc, "deact", "boss").await;
     let token = login(&svc, "deact", "worker").await;
     assert_eq!(open_sessions(&pool, t).await, 2);
 
@@ -278,14 +253,8 @@ async fn administrators_keep_their_own_role_and_the_last_one_stays(pool: PgPool)
     tenant(&svc, "keep", 5).await;
     let a1 = account(&svc, "keep", "first", "admin").await;
     let a2 = account(&svc, "keep", "second", "admin").await;
-    let as_a1 = svc
-        .require_admin(&meta(Some(&login(&svc, "keep", "first").await)))
-        .await
-        .unwrap();
-    let as_a2 = svc
-        .require_admin(&meta(Some(&login(&svc, "keep", "second").await)))
-        .await
-        .unwrap();
+    let as_a1 = admin_of(&svc, "keep", "first").await;
+    let as_a2 = admin_of(&svc, "keep", "second").await;
     for (role, status) in [("user", "active"), ("administrator", "inactive")] {
         let err = api_err(svc.update_account(&as_a1, &edit(a1, role, status)).await);
         assert_eq!(err.code, ErrorCode::Forbidden);

@@ -7,11 +7,7 @@ use sqlx::PgPool;
 use time::Duration;
 
 fn code_of<T>(r: Result<T, Error>) -> ErrorCode {
-    match r {
-        Ok(_) => panic!("expected an error"),
-        Err(Error::Api(e)) => e.code,
-        Err(other) => panic!("unexpected error: {other}"),
-    }
+    api_err(r).code
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -3,8 +3,10 @@ use app::model::CreateAccountRequest;
 use server::clock::{Clock, ManualClock};
 use server::config::Settings;
 use server::db;
+use server::domain::auth::AdminCaller;
 use server::domain::operator::Operator;
 use server::domain::Services;
+use server::error::Error;
 use sqlx::PgPool;
 use std::sync::Arc;
 use time::macros::datetime;
@@ -120,4 +122,20 @@ pub async fn audit_count(pool: &PgPool, tenant_id: Uuid, action: &str) -> i64 {
     .fetch_one(pool)
     .await
     .unwrap()
+}
+
+/// The API error a call must have answered.
+pub fn api_err<T>(r: Result<T, Error>) -> app::model::ApiError {
+    match r {
+        Err(Error::Api(e)) => e,
+        Err(other) => panic!("expected an API error, got {other}"),
+        Ok(_) => panic!("expected an API error, got success"),
+    }
+}
+
+/// Signs `username` in and returns the administrator capability.
+pub async fn admin_of(svc: &Services, tenant: &str, username: &str) -> AdminCaller {
+    svc.require_admin(&meta(Some(&login(svc, tenant, username).await)))
+        .await
+        .unwrap()
 }
