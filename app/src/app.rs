@@ -21,11 +21,17 @@ pub fn App() -> impl IntoView {
         checked.set(true);
     });
     let signed_in = Memo::new(move |_| auth.session.with(Option::is_some));
+    let restricted = Memo::new(move |_| {
+        auth.session
+            .with(|s| s.as_ref().is_some_and(|s| s.password_change_required))
+    });
     view! {
         <Router>
             {move || {
                 if !checked.get() {
                     view! { <main id="main"><Loading what="Rollcall" /></main> }.into_any()
+                } else if restricted.get() {
+                    view! { <Shell restricted=true /> }.into_any()
                 } else if signed_in.get() {
                     view! { <Shell /> }.into_any()
                 } else {

@@ -31,8 +31,15 @@ impl Auth {
     /// An API error seen by a page: when it means the session is gone, sign
     /// out; otherwise hand back the message to show.
     pub fn message_for(&self, err: &ApiError) -> String {
-        if err.code == ErrorCode::Unauthenticated {
-            self.signed_out(err.message.clone());
+        match err.code {
+            ErrorCode::Unauthenticated => self.signed_out(err.message.clone()),
+            // The session may only set a new password: show that page.
+            ErrorCode::PasswordChangeRequired => self.session.update(|s| {
+                if let Some(s) = s {
+                    s.password_change_required = true;
+                }
+            }),
+            _ => {}
         }
         err.message.clone()
     }

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Rollcall's browser app and its API contract.
 //!
 //! - `model`: request/response types and validation shared with the server;

@@ -3,8 +3,10 @@
 use crate::domain::Services;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
 use app::model::{
-    AccountId, AccountSummary, ApiError, AuditPage, AuditQuery, CreateAccountRequest,
-    HeartbeatInfo, LicenseInfo, SessionInfo, UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountSummary, ApiError, AuditPage, AuditQuery,
+    ChangePasswordRequest, Client, ClientId, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
+    PasswordPolicy, ResetPasswordRequest, SaveClientRequest, SessionInfo, TenantSettings,
+    UpdateAccountRequest,
 };
 use async_trait::async_trait;
 
@@ -30,7 +32,7 @@ impl Backend for Services {
     }
 
     async fn heartbeat(&self, meta: &RequestMeta) -> Result<HeartbeatInfo, ApiError> {
-        let caller = self.authenticate(meta).await?;
+        let caller = self.authenticate_restricted(meta).await?;
         Ok(HeartbeatInfo {
             lease_seconds: caller.idle_lease_seconds,
         })
@@ -59,7 +61,7 @@ impl Backend for Services {
         &self,
         meta: &RequestMeta,
         id: AccountId,
-    ) -> Result<AccountSummary, ApiError> {
+    ) -> Result<AccountDetails, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::get_account(self, &admin, id).await?)
     }
@@ -99,5 +101,74 @@ impl Backend for Services {
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::license(self, &admin).await?)
+    }
+
+    async fn reset_password(
+        &self,
+        meta: &RequestMeta,
+        req: ResetPasswordRequest,
+    ) -> Result<(), ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::reset_password(self, &admin, &req).await?)
+    }
+
+    async fn account_form_options(
+        &self,
+        meta: &RequestMeta,
+    ) -> Result<AccountFormOptions, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::account_form_options(self, &admin).await?)
+    }
+
+    async fn get_settings(&self, meta: &RequestMeta) -> Result<TenantSettings, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::get_settings(self, &admin).await?)
+    }
+
+    async fn update_settings(
+        &self,
+        meta: &RequestMeta,
+        settings: TenantSettings,
+    ) -> Result<TenantSettings, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::update_settings(self, &admin, &settings).await?)
+    }
+
+    async fn list_clients(&self, meta: &RequestMeta) -> Result<Vec<Client>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::list_clients(self, &admin).await?)
+    }
+
+    async fn save_client(
+        &self,
+        meta: &RequestMeta,
+        req: SaveClientRequest,
+    ) -> Result<Client, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::save_client(self, &admin, &req).await?)
+    }
+
+    async fn archive_client(
+        &self,
+        meta: &RequestMeta,
+        id: ClientId,
+        archived: bool,
+    ) -> Result<Client, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::archive_client(self, &admin, id, archived).await?)
+    }
+
+    async fn password_policy(&self, meta: &RequestMeta) -> Result<PasswordPolicy, ApiError> {
+        let caller = self.authenticate_restricted(meta).await?;
+        Ok(Services::password_policy(self, &caller).await?)
+    }
+
+    async fn change_password(
+        &self,
+        meta: &RequestMeta,
+        req: ChangePasswordRequest,
+    ) -> Result<SessionInfo, ApiError> {
+        let caller = self.authenticate_restricted(meta).await?;
+        Ok(Services::change_password(self, &caller, &req).await?)
     }
 }

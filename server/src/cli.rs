@@ -182,10 +182,14 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             let password = read_password()?;
             let request = CreateAccountRequest {
                 username,
-                first_name: first,
-                last_name: last,
-                email,
-                role: role.as_str().to_owned(),
+                account_type: app::model::AccountType::Local.as_str().to_owned(),
+                form: app::model::AccountForm {
+                    first_name: first,
+                    last_name: last,
+                    email,
+                    role: role.as_str().to_owned(),
+                    ..app::model::AccountForm::default()
+                },
                 password_confirm: password.clone(),
                 password,
             };

@@ -70,6 +70,19 @@ pub async fn verify_password(hash: Option<String>, password: String) -> Result<b
     .await?
 }
 
+/// Whether `password` matches any of `hashes` (the password history).
+pub async fn matches_any(hashes: Vec<String>, password: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        for h in &hashes {
+            if verify_blocking(h, &password)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    })
+    .await?
+}
+
 /// Warms the dummy hash so the first unknown-user login is not slower.
 pub async fn prepare() -> Result<()> {
     tokio::task::spawn_blocking(|| dummy_hash().map(|_| ())).await?

@@ -162,6 +162,11 @@ impl Running<'_> {
     }
 
     fn psql(&self, sql: &str) -> Result<String> {
+        self.psql_in("postgres", sql)
+    }
+
+    /// Runs `sql` in `database` as the superuser; returns the unaligned output.
+    pub fn psql_in(&self, database: &str, sql: &str) -> Result<String> {
         let mut cmd = Command::new(self.cluster.bin_dir.join("psql"));
         cmd.args([
             "-X",
@@ -171,7 +176,7 @@ impl Running<'_> {
             "-v",
             "ON_ERROR_STOP=1",
             "-d",
-            &self.admin_url(),
+            &self.url(database),
             "-c",
             sql,
         ]);

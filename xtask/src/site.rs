@@ -75,7 +75,25 @@ const FIXTURES: &[Fixture] = &[
         tenant: "e2e",
         name: "End to End",
         seats: "50",
-        accounts: &[("e2e-admin", "admin"), ("e2e-user", "user")],
+        accounts: &[
+            ("e2e-admin", "admin"),
+            ("e2e-user", "user"),
+            ("e2e-expired", "user"),
+        ],
+    },
+    // Tenants whose settings or clients a test changes, so that the others
+    // keep the defaults.
+    Fixture {
+        tenant: "e2e-forms",
+        name: "Forms Test",
+        seats: "20",
+        accounts: &[("forms-admin", "admin")],
+    },
+    Fixture {
+        tenant: "e2e-policy",
+        name: "Policy Test",
+        seats: "20",
+        accounts: &[("policy-admin", "admin")],
     },
     Fixture {
         tenant: "e2e-seats",
@@ -125,6 +143,14 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
             proc::run_with_stdin(&mut cmd, &format!("{password}\n"))?;
         }
     }
+
+    // An account whose Expires/Deactivates on date has come: the date is set
+    // in the database directly, as if the calendar had moved on.
+    cluster.psql_in(
+        "rollcall_e2e",
+        "UPDATE accounts SET expires_on = (now() AT TIME ZONE 'UTC')::date - 1 \
+         WHERE username_key = 'e2e-expired'",
+    )?;
 
     let port = pg::free_port()?;
     let addr = format!("127.0.0.1:{port}");

@@ -1,7 +1,8 @@
 //! Account administration (administrators only).
 
 use crate::model::{
-    AccountId, AccountSummary, ApiError, CreateAccountRequest, UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountSummary, ApiError, CreateAccountRequest,
+    ResetPasswordRequest, UpdateAccountRequest,
 };
 use leptos::prelude::*;
 use server_fn::codec::Json;
@@ -29,7 +30,7 @@ pub async fn delete_account(id: AccountId) -> Result<(), ApiError> {
 
 /// `POST /api/accounts/get`
 #[server(endpoint = "accounts/get", input = Json)]
-pub async fn get_account(id: AccountId) -> Result<AccountSummary, ApiError> {
+pub async fn get_account(id: AccountId) -> Result<AccountDetails, ApiError> {
     let (backend, meta) = super::port::context()?;
     backend.get_account(&meta, id).await
 }
@@ -39,4 +40,18 @@ pub async fn get_account(id: AccountId) -> Result<AccountSummary, ApiError> {
 pub async fn update_account(account: UpdateAccountRequest) -> Result<AccountSummary, ApiError> {
     let (backend, meta) = super::port::context()?;
     backend.update_account(&meta, account).await
+}
+
+/// `POST /api/accounts/reset-password`
+#[server(endpoint = "accounts/reset-password", input = Json)]
+pub async fn reset_password(reset: ResetPasswordRequest) -> Result<(), ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.reset_password(&meta, reset).await
+}
+
+/// What the account form offers: `POST /api/accounts/form-options`.
+#[server(endpoint = "accounts/form-options", input = Json)]
+pub async fn get_account_form_options() -> Result<AccountFormOptions, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.account_form_options(&meta).await
 }

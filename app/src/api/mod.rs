@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod license;
 pub mod sessions;
+pub mod settings;
 
 #[cfg(feature = "ssr")]
 pub mod port;

@@ -3,8 +3,10 @@
 //! links sqlx and the backend is testable without a browser.
 
 use crate::model::{
-    AccountId, AccountSummary, ApiError, AuditPage, AuditQuery, CreateAccountRequest,
-    HeartbeatInfo, LicenseInfo, SessionInfo, UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountSummary, ApiError, AuditPage, AuditQuery,
+    ChangePasswordRequest, Client, ClientId, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
+    PasswordPolicy, ResetPasswordRequest, SaveClientRequest, SessionInfo, TenantSettings,
+    UpdateAccountRequest,
 };
 use async_trait::async_trait;
 use leptos::prelude::use_context;
@@ -48,13 +50,46 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         meta: &RequestMeta,
         id: AccountId,
-    ) -> Result<AccountSummary, ApiError>;
+    ) -> Result<AccountDetails, ApiError>;
     async fn update_account(
         &self,
         meta: &RequestMeta,
         req: UpdateAccountRequest,
     ) -> Result<AccountSummary, ApiError>;
     async fn delete_account(&self, meta: &RequestMeta, id: AccountId) -> Result<(), ApiError>;
+    async fn reset_password(
+        &self,
+        meta: &RequestMeta,
+        req: ResetPasswordRequest,
+    ) -> Result<(), ApiError>;
+    async fn account_form_options(
+        &self,
+        meta: &RequestMeta,
+    ) -> Result<AccountFormOptions, ApiError>;
+    async fn get_settings(&self, meta: &RequestMeta) -> Result<TenantSettings, ApiError>;
+    async fn update_settings(
+        &self,
+        meta: &RequestMeta,
+        settings: TenantSettings,
+    ) -> Result<TenantSettings, ApiError>;
+    async fn list_clients(&self, meta: &RequestMeta) -> Result<Vec<Client>, ApiError>;
+    async fn save_client(
+        &self,
+        meta: &RequestMeta,
+        req: SaveClientRequest,
+    ) -> Result<Client, ApiError>;
+    async fn archive_client(
+        &self,
+        meta: &RequestMeta,
+        id: ClientId,
+        archived: bool,
+    ) -> Result<Client, ApiError>;
+    async fn password_policy(&self, meta: &RequestMeta) -> Result<PasswordPolicy, ApiError>;
+    async fn change_password(
+        &self,
+        meta: &RequestMeta,
+        req: ChangePasswordRequest,
+    ) -> Result<SessionInfo, ApiError>;
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError>;
     async fn list_audit_events(
         &self,

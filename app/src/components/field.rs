@@ -76,3 +76,41 @@ pub fn SelectField(
         </div>
     }
 }
+
+/// A labelled checkbox with an optional hint and error.
+#[component]
+pub fn CheckboxField(
+    label: &'static str,
+    id: &'static str,
+    checked: RwSignal<bool>,
+    #[prop(into, optional)] hint: Option<Signal<String>>,
+    #[prop(into, optional)] error: Option<Signal<Option<String>>>,
+) -> impl IntoView {
+    let error = error.unwrap_or_else(|| Signal::derive(|| None));
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        let has_hint = hint.is_some();
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if error.with(Option::is_some) {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field checkbox" class:has-error=move || error.with(Option::is_some)>
+            <label for=id>
+                <input type="checkbox" id=id name=id bind:checked=checked aria-describedby=described />
+                {label}
+            </label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            {move || error.get().map(|e| view! { <p class="field-error" id=error_id.clone()>{e}</p> })}
+        </div>
+    }
+}

@@ -10,7 +10,7 @@ mod table;
 
 pub use checklist::PasswordChecklist;
 pub use dialog::ConfirmDialog;
-pub use field::{SelectField, TextField};
+pub use field::{CheckboxField, SelectField, TextField};
 pub use form::FormState;
 pub use states::{ErrorState, Loading};
 pub use table::DataTable;

@@ -1,8 +1,42 @@
 use super::error::ApiError;
 use super::password::{PasswordOwner, PasswordPolicy};
-use super::values::{AccountId, AccountStatus, Email, PersonName, Role, Username};
+use super::values::{
+    format_date, parse_date, AccountId, AccountStatus, AccountType, CaseAccess, ClientId, Email,
+    PersonName, Role, Username,
+};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
+
+/// `Option<Date>` as `"YYYY-MM-DD"` or `null` on the wire.
+pub mod date_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<time::Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&super::format_date(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<time::Date>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| super::parse_date(&s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
+/// `Date` as `"YYYY-MM-DD"` on the wire.
+pub mod date {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &time::Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_date(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<time::Date, D::Error> {
+        super::parse_date(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
 
 /// A row of the accounts list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +48,13 @@ pub struct AccountSummary {
     pub email: String,
     pub role: Role,
     pub status: AccountStatus,
+    pub account_type: AccountType,
+    /// The account deactivates at 00:00 UTC on this date.
+    #[serde(with = "date_opt")]
+    pub expires_on: Option<Date>,
+    /// The expiry date has passed: the account cannot sign in until an
+    /// administrator reactivates it with a new password.
+    pub expired: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -22,11 +63,36 @@ impl AccountSummary {
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
+
+    /// What the list shows in its Status column.
+    pub fn status_label(&self) -> &'static str {
+        if self.expired {
+            "Expired"
+        } else {
+            self.status.label()
+        }
+    }
+}
+
+/// Everything the account form shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDetails {
+    #[serde(flatten)]
+    pub summary: AccountSummary,
+    pub clients: Vec<ClientId>,
+    pub case_access: CaseAccess,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
+    /// False for directory accounts and for local ones never given a password.
+    pub has_password: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub password_changed_at: Option<OffsetDateTime>,
 }
 
 /// Field names as the form and the API name them.
 pub mod fields {
     pub const USERNAME: &str = "username";
+    pub const ACCOUNT_TYPE: &str = "account_type";
     pub const FIRST_NAME: &str = "first_name";
     pub const LAST_NAME: &str = "last_name";
     pub const EMAIL: &str = "email";
@@ -34,89 +100,18 @@ pub mod fields {
     pub const PASSWORD: &str = "password";
     pub const PASSWORD_CONFIRM: &str = "password_confirm";
     pub const STATUS: &str = "status";
+    pub const CLIENTS: &str = "clients";
+    pub const CASE_ACCESS: &str = "case_access";
+    pub const MUST_CHANGE_PASSWORD: &str = "must_change_password";
+    pub const ROTATE_PASSWORD: &str = "rotate_password";
+    pub const EXPIRES_ON: &str = "expires_on";
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreateAccountRequest {
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    /// `administrator` or `user`.
-    pub role: String,
-    pub password: String,
-    pub password_confirm: String,
-}
-
-/// A create request that passed every field rule.
-#[derive(Debug, Clone)]
-pub struct NewAccount {
-    pub username: Username,
-    pub first_name: PersonName,
-    pub last_name: PersonName,
-    pub email: Email,
-    pub role: Role,
-    pub password: String,
-}
-
-impl CreateAccountRequest {
-    /// Every field error at once (the form shows each beside its field; the
-    /// server answers the first).
-    pub fn validate(&self, policy: &PasswordPolicy) -> Result<NewAccount, Vec<ApiError>> {
-        use fields::*;
-        let mut errors = Vec::new();
-        let e = &mut errors;
-        let username = collect_field(e, USERNAME, Username::parse(&self.username));
-        let first_name = collect_field(
-            e,
-            FIRST_NAME,
-            PersonName::parse(&self.first_name, "first name"),
-        );
-        let last_name = collect_field(
-            e,
-            LAST_NAME,
-            PersonName::parse(&self.last_name, "last name"),
-        );
-        let email = collect_field(e, EMAIL, Email::parse(&self.email));
-        let role = collect_field(e, ROLE, Role::parse(&self.role));
-        let owner = PasswordOwner {
-            username: self.username.trim(),
-            email: self.email.trim(),
-        };
-        let password_checked = if self.password.is_empty() {
-            Err("Enter a password, or generate one.".to_owned())
-        } else {
-            policy.check(&self.password, owner)
-        };
-        collect_field(e, PASSWORD, password_checked);
-        if self.password_confirm != self.password {
-            e.push(ApiError::validation(
-                PASSWORD_CONFIRM,
-                "The two passwords are not the same. Type the password again.",
-            ));
-        }
-        match (username, first_name, last_name, email, role) {
-            (Some(username), Some(first_name), Some(last_name), Some(email), Some(role))
-                if errors.is_empty() =>
-            {
-                Ok(NewAccount {
-                    username,
-                    first_name,
-                    last_name,
-                    email,
-                    role,
-                    password: self.password.clone(),
-                })
-            }
-            _ => Err(errors),
-        }
-    }
-}
-
-/// An edit of an existing account: everything but the username.
+/// The editable fields of an account, as typed: shared by create and edit.
+/// Missing keys take the defaults a new account has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateAccountRequest {
-    pub id: AccountId,
+#[serde(default)]
+pub struct AccountForm {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
@@ -124,23 +119,91 @@ pub struct UpdateAccountRequest {
     pub role: String,
     /// `active` or `inactive`.
     pub status: String,
+    /// Users only: the clients they work on.
+    pub clients: Vec<ClientId>,
+    /// Users only: `standard` or `read_only`.
+    pub case_access: String,
+    /// Local accounts only.
+    pub must_change_password: bool,
+    /// Local accounts only: change every `rotation_days` of the policy.
+    pub rotate_password: bool,
+    /// `YYYY-MM-DD`, or empty for never.
+    pub expires_on: String,
 }
 
-/// An update that passed every field rule.
+impl Default for AccountForm {
+    fn default() -> Self {
+        Self {
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            role: Role::User.as_str().into(),
+            status: AccountStatus::Active.as_str().into(),
+            clients: Vec::new(),
+            case_access: CaseAccess::Standard.as_str().into(),
+            must_change_password: false,
+            rotate_password: false,
+            expires_on: String::new(),
+        }
+    }
+}
+
+impl From<&AccountDetails> for AccountForm {
+    fn from(d: &AccountDetails) -> Self {
+        let s = &d.summary;
+        Self {
+            first_name: s.first_name.clone(),
+            last_name: s.last_name.clone(),
+            email: s.email.clone(),
+            role: s.role.as_str().into(),
+            status: s.status.as_str().into(),
+            clients: d.clients.clone(),
+            case_access: d.case_access.as_str().into(),
+            must_change_password: d.must_change_password,
+            rotate_password: d.rotate_password,
+            expires_on: s.expires_on.map(format_date).unwrap_or_default(),
+        }
+    }
+}
+
+/// The editable fields after every rule passed. Fields that do not apply
+/// (clients and case access of an administrator, password flags of a
+/// directory account) are normalised away.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountChanges {
+pub struct AccountValues {
     pub first_name: PersonName,
     pub last_name: PersonName,
     pub email: Email,
     pub role: Role,
     pub status: AccountStatus,
+    pub clients: Vec<ClientId>,
+    pub case_access: CaseAccess,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
+    pub expires_on: Option<Date>,
 }
 
-impl UpdateAccountRequest {
-    pub fn validate(&self) -> Result<AccountChanges, Vec<ApiError>> {
+/// What validation needs to know besides the request.
+#[derive(Debug, Clone, Copy)]
+pub struct FormContext<'a> {
+    pub policy: &'a PasswordPolicy,
+    /// Today in UTC: an expiry date must be later.
+    pub today: Date,
+    /// The tenant has active clients, so a user must have at least one.
+    pub clients_required: bool,
+}
+
+impl AccountForm {
+    /// `previous_expiry` is the stored date on edit: keeping a past date is
+    /// allowed (the account stays expired), setting a new one is not.
+    fn validate_into(
+        &self,
+        e: &mut Vec<ApiError>,
+        account_type: AccountType,
+        ctx: FormContext<'_>,
+        previous_expiry: Option<Date>,
+    ) -> Option<AccountValues> {
         use fields::*;
-        let mut errors = Vec::new();
-        let e = &mut errors;
         let first_name = collect_field(
             e,
             FIRST_NAME,
@@ -154,17 +217,335 @@ impl UpdateAccountRequest {
         let email = collect_field(e, EMAIL, Email::parse(&self.email));
         let role = collect_field(e, ROLE, Role::parse(&self.role));
         let status = collect_field(e, STATUS, AccountStatus::parse(&self.status));
-        match (first_name, last_name, email, role, status) {
-            (Some(first_name), Some(last_name), Some(email), Some(role), Some(status)) => {
-                Ok(AccountChanges {
-                    first_name,
-                    last_name,
-                    email,
-                    role,
-                    status,
+        let case_access = collect_field(e, CASE_ACCESS, CaseAccess::parse(&self.case_access));
+        let expires_on = if self.expires_on.trim().is_empty() {
+            Some(None)
+        } else {
+            let parsed = parse_date(&self.expires_on).and_then(|d| {
+                if d > ctx.today || Some(d) == previous_expiry {
+                    Ok(Some(d))
+                } else {
+                    Err(format!(
+                        "Choose a date after today ({}), or leave it empty for no expiry.",
+                        format_date(ctx.today)
+                    ))
+                }
+            });
+            collect_field(e, EXPIRES_ON, parsed)
+        };
+        let is_user = role == Some(Role::User);
+        let mut clients = if is_user {
+            self.clients.clone()
+        } else {
+            Vec::new()
+        };
+        clients.sort_unstable_by_key(ClientId::as_uuid);
+        clients.dedup();
+        if is_user && ctx.clients_required && clients.is_empty() {
+            e.push(ApiError::validation(
+                CLIENTS,
+                "Choose at least one client for this user (or Select all).",
+            ));
+        }
+        let local = account_type == AccountType::Local;
+        match (
+            first_name,
+            last_name,
+            email,
+            role,
+            status,
+            case_access,
+            expires_on,
+        ) {
+            (
+                Some(first_name),
+                Some(last_name),
+                Some(email),
+                Some(role),
+                Some(status),
+                Some(case_access),
+                Some(expires_on),
+            ) => Some(AccountValues {
+                first_name,
+                last_name,
+                email,
+                role,
+                status,
+                clients,
+                case_access: if is_user {
+                    case_access
+                } else {
+                    CaseAccess::Standard
+                },
+                must_change_password: local && self.must_change_password,
+                rotate_password: local && self.rotate_password,
+                expires_on,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAccountRequest {
+    pub username: String,
+    /// `local` (the default) or `directory`.
+    #[serde(default = "default_account_type")]
+    pub account_type: String,
+    #[serde(flatten)]
+    pub form: AccountForm,
+    /// Local accounts: required. Directory accounts: must be empty.
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+fn default_account_type() -> String {
+    AccountType::Local.as_str().into()
+}
+
+/// A create request that passed every field rule.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: Username,
+    pub account_type: AccountType,
+    pub values: AccountValues,
+    /// `None` for directory accounts.
+    pub password: Option<String>,
+}
+
+/// Checks a new password and its confirmation, recording errors.
+fn check_new_password(
+    e: &mut Vec<ApiError>,
+    policy: &PasswordPolicy,
+    owner: PasswordOwner<'_>,
+    password: &str,
+    confirm: &str,
+) {
+    let checked = if password.is_empty() {
+        Err("Enter a password, or generate one.".to_owned())
+    } else {
+        policy.check(password, owner)
+    };
+    collect_field(e, fields::PASSWORD, checked);
+    if confirm != password {
+        e.push(ApiError::validation(
+            fields::PASSWORD_CONFIRM,
+            "The two passwords are not the same. Type the password again.",
+        ));
+    }
+}
+
+impl CreateAccountRequest {
+    /// Every field error at once (the form shows each beside its field; the
+    /// server answers the first).
+    pub fn validate(&self, ctx: FormContext<'_>) -> Result<NewAccount, Vec<ApiError>> {
+        use fields::*;
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let username = collect_field(e, USERNAME, Username::parse(&self.username));
+        let account_type = collect_field(e, ACCOUNT_TYPE, AccountType::parse(&self.account_type));
+        let values =
+            self.form
+                .validate_into(e, account_type.unwrap_or(AccountType::Local), ctx, None);
+        let password = match account_type {
+            Some(AccountType::Local) => {
+                let owner = PasswordOwner {
+                    username: self.username.trim(),
+                    email: self.form.email.trim(),
+                };
+                check_new_password(e, ctx.policy, owner, &self.password, &self.password_confirm);
+                Some(self.password.clone())
+            }
+            Some(AccountType::Directory) => {
+                if !self.password.is_empty() || !self.password_confirm.is_empty() {
+                    e.push(ApiError::validation(
+                        PASSWORD,
+                        "A directory account signs in with its domain password: leave the password empty.",
+                    ));
+                }
+                None
+            }
+            None => None,
+        };
+        match (username, account_type, values) {
+            (Some(username), Some(account_type), Some(values)) if errors.is_empty() => {
+                Ok(NewAccount {
+                    username,
+                    account_type,
+                    values,
+                    password,
                 })
             }
             _ => Err(errors),
+        }
+    }
+}
+
+/// An edit of an existing account: everything but the username and type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateAccountRequest {
+    pub id: AccountId,
+    #[serde(flatten)]
+    pub form: AccountForm,
+    /// A new password (local accounts): optional, except when the edit
+    /// reactivates an expired account.
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
+}
+
+/// An update that passed every field rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChanges {
+    pub values: AccountValues,
+    pub new_password: Option<String>,
+}
+
+/// What the edit is checked against: the stored account.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentAccount<'a> {
+    pub username: &'a str,
+    pub account_type: AccountType,
+    pub expires_on: Option<Date>,
+    pub expired: bool,
+}
+
+impl UpdateAccountRequest {
+    pub fn validate(
+        &self,
+        ctx: FormContext<'_>,
+        current: CurrentAccount<'_>,
+    ) -> Result<AccountChanges, Vec<ApiError>> {
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let values = self
+            .form
+            .validate_into(e, current.account_type, ctx, current.expires_on);
+        let reactivating = current.expired
+            && values
+                .as_ref()
+                .is_some_and(|v| v.expires_on.is_none_or(|d| d > ctx.today));
+        let wants_password = !self.password.is_empty() || !self.password_confirm.is_empty();
+        let new_password = match current.account_type {
+            AccountType::Directory if wants_password => {
+                e.push(ApiError::validation(
+                    fields::PASSWORD,
+                    "A directory account's password is managed in the directory, not here.",
+                ));
+                None
+            }
+            AccountType::Directory => None,
+            AccountType::Local if reactivating || wants_password => {
+                if reactivating && !wants_password {
+                    e.push(ApiError::validation(
+                        fields::PASSWORD,
+                        "This account expired: set a new password to reactivate it.",
+                    ));
+                } else {
+                    let owner = PasswordOwner {
+                        username: current.username,
+                        email: self.form.email.trim(),
+                    };
+                    check_new_password(
+                        e,
+                        ctx.policy,
+                        owner,
+                        &self.password,
+                        &self.password_confirm,
+                    );
+                }
+                Some(self.password.clone())
+            }
+            AccountType::Local => None,
+        };
+        match values {
+            Some(values) if errors.is_empty() => Ok(AccountChanges {
+                values,
+                new_password,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// An administrator setting a new password for a local account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetPasswordRequest {
+    pub id: AccountId,
+    pub password: String,
+    pub password_confirm: String,
+    /// On by default: the owner must choose their own at next sign-in.
+    #[serde(default = "yes")]
+    pub must_change_password: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ResetPasswordRequest {
+    pub fn validate(
+        &self,
+        policy: &PasswordPolicy,
+        owner: PasswordOwner<'_>,
+    ) -> Result<(), Vec<ApiError>> {
+        let mut errors = Vec::new();
+        check_new_password(
+            &mut errors,
+            policy,
+            owner,
+            &self.password,
+            &self.password_confirm,
+        );
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Someone changing their own password (required at sign-in, or by choice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+impl ChangePasswordRequest {
+    pub fn validate(
+        &self,
+        policy: &PasswordPolicy,
+        owner: PasswordOwner<'_>,
+    ) -> Result<(), Vec<ApiError>> {
+        let mut errors = Vec::new();
+        if self.current_password.is_empty() {
+            errors.push(ApiError::validation(
+                "current_password",
+                "Enter your current password.",
+            ));
+        }
+        check_new_password(
+            &mut errors,
+            policy,
+            owner,
+            &self.password,
+            &self.password_confirm,
+        );
+        if errors.is_empty() && self.password == self.current_password {
+            errors.push(ApiError::validation(
+                fields::PASSWORD,
+                "The new password must differ from the current one.",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
         }
     }
 }
@@ -183,14 +564,28 @@ fn collect_field<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 11 - 23);
+
+    fn ctx(policy: &PasswordPolicy) -> FormContext<'_> {
+        FormContext {
+            policy,
+            today: TODAY,
+            clients_required: false,
+        }
+    }
 
     fn good() -> CreateAccountRequest {
         CreateAccountRequest {
             username: "jdoe".into(),
-            first_name: "Jane".into(),
-            last_name: "Doe".into(),
-            email: "jane@example.org".into(),
-            role: "user".into(),
+            account_type: "local".into(),
+            form: AccountForm {
+                first_name: "Jane".into(),
+                last_name: "Doe".into(),
+                email: "jane@example.org".into(),
+                ..AccountForm::default()
+            },
             password: "correct horse 1!".into(),
             password_confirm: "correct horse 1!".into(),
         }
@@ -198,23 +593,37 @@ mod tests {
 
     #[test]
     fn accepts_a_good_request() {
-        let ok = good().validate(&PasswordPolicy::default()).unwrap();
+        let policy = PasswordPolicy::default();
+        let ok = good().validate(ctx(&policy)).unwrap();
         assert_eq!(ok.username.as_str(), "jdoe");
-        assert_eq!(ok.role, Role::User);
+        assert_eq!(ok.values.role, Role::User);
+        assert_eq!(ok.values.status, AccountStatus::Active);
+        assert_eq!(ok.account_type, AccountType::Local);
+    }
+
+    #[test]
+    fn old_clients_send_the_flat_shape() {
+        let req: CreateAccountRequest = serde_json::from_str(
+            r#"{"username":"a","first_name":"A","last_name":"B","email":"a@b.c","role":"user","password":"x","password_confirm":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(req.account_type, "local");
+        assert_eq!(req.form.status, "active");
+        assert_eq!(req.form.case_access, "standard");
     }
 
     #[test]
     fn reports_every_bad_field() {
-        let req = CreateAccountRequest {
-            username: "j doe".into(),
-            first_name: "".into(),
-            email: "nope".into(),
-            role: "root".into(),
-            password: "short".into(),
-            password_confirm: "other".into(),
-            ..good()
-        };
-        let errs = req.validate(&PasswordPolicy::default()).unwrap_err();
+        let mut req = good();
+        req.username = "j doe".into();
+        req.form.first_name = "".into();
+        req.form.email = "nope".into();
+        req.form.role = "root".into();
+        req.form.expires_on = "2026-11-23".into();
+        req.password = "short".into();
+        req.password_confirm = "other".into();
+        let policy = PasswordPolicy::default();
+        let errs = req.validate(ctx(&policy)).unwrap_err();
         let fields: Vec<_> = errs.iter().filter_map(|e| e.field.clone()).collect();
         assert_eq!(
             fields,
@@ -223,6 +632,7 @@ mod tests {
                 "first_name",
                 "email",
                 "role",
+                "expires_on",
                 "password",
                 "password_confirm"
             ]
@@ -230,40 +640,154 @@ mod tests {
     }
 
     #[test]
-    fn updates_validate_every_field() {
-        let req = UpdateAccountRequest {
-            id: AccountId::from_uuid(uuid::Uuid::nil()),
-            first_name: " ".into(),
-            last_name: "Doe".into(),
-            email: "bad".into(),
-            role: "user".into(),
-            status: "sleeping".into(),
+    fn expiry_must_be_after_today() {
+        let policy = PasswordPolicy::default();
+        let mut req = good();
+        req.form.expires_on = "2026-11-24".into();
+        assert_eq!(
+            req.validate(ctx(&policy)).unwrap().values.expires_on,
+            Some(date!(2026 - 11 - 24))
+        );
+        req.form.expires_on = "24/11/2026".into();
+        assert!(req.validate(ctx(&policy)).is_err());
+    }
+
+    #[test]
+    fn users_need_a_client_when_the_tenant_has_some() {
+        let policy = PasswordPolicy::default();
+        let required = FormContext {
+            clients_required: true,
+            ..ctx(&policy)
         };
+        let errs = good().validate(required).unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("clients"));
+        // Administrators have no clients: none asked, any sent are dropped.
+        let mut admin = good();
+        admin.form.role = "administrator".into();
+        admin.form.clients = vec![ClientId::from_uuid(uuid::Uuid::nil())];
+        admin.form.case_access = "read_only".into();
+        let ok = admin.validate(required).unwrap();
+        assert!(ok.values.clients.is_empty());
+        assert_eq!(ok.values.case_access, CaseAccess::Standard);
+    }
+
+    #[test]
+    fn directory_accounts_take_no_password() {
+        let policy = PasswordPolicy::default();
+        let mut req = good();
+        req.account_type = "directory".into();
+        req.form.must_change_password = true;
+        assert_eq!(
+            req.validate(ctx(&policy)).unwrap_err()[0].field.as_deref(),
+            Some("password")
+        );
+        req.password.clear();
+        req.password_confirm.clear();
+        let ok = req.validate(ctx(&policy)).unwrap();
+        assert_eq!(ok.password, None);
+        assert!(!ok.values.must_change_password);
+    }
+
+    fn edit() -> UpdateAccountRequest {
+        UpdateAccountRequest {
+            id: AccountId::from_uuid(uuid::Uuid::nil()),
+            form: good().form,
+            password: String::new(),
+            password_confirm: String::new(),
+        }
+    }
+
+    const CURRENT: CurrentAccount<'static> = CurrentAccount {
+        username: "jdoe",
+        account_type: AccountType::Local,
+        expires_on: None,
+        expired: false,
+    };
+
+    #[test]
+    fn updates_validate_every_field() {
+        let policy = PasswordPolicy::default();
+        let mut req = edit();
+        req.form.first_name = " ".into();
+        req.form.email = "bad".into();
+        req.form.status = "sleeping".into();
         let fields: Vec<_> = req
-            .validate()
+            .validate(ctx(&policy), CURRENT)
             .unwrap_err()
             .into_iter()
             .filter_map(|e| e.field)
             .collect();
         assert_eq!(fields, ["first_name", "email", "status"]);
-        let ok = UpdateAccountRequest {
-            first_name: "Jane".into(),
-            email: "jane@example.org".into(),
-            status: "inactive".into(),
-            ..req
+        let mut ok = edit();
+        ok.form.status = "inactive".into();
+        let changes = ok.validate(ctx(&policy), CURRENT).unwrap();
+        assert_eq!(changes.values.status, AccountStatus::Inactive);
+        assert_eq!(changes.new_password, None);
+    }
+
+    #[test]
+    fn a_past_expiry_may_stay_but_reactivating_needs_a_password() {
+        let policy = PasswordPolicy::default();
+        let past = date!(2026 - 11 - 01);
+        let expired = CurrentAccount {
+            expires_on: Some(past),
+            expired: true,
+            ..CURRENT
         };
-        assert_eq!(ok.validate().unwrap().status, AccountStatus::Inactive);
+        // Editing the name and keeping the past date: allowed, stays expired.
+        let mut keep = edit();
+        keep.form.expires_on = "2026-11-01".into();
+        assert!(keep.validate(ctx(&policy), expired).is_ok());
+        // Clearing the date reactivates: a new password is required.
+        let clear = edit();
+        let errs = clear.validate(ctx(&policy), expired).unwrap_err();
+        assert!(errs[0].message.contains("set a new password"));
+        let mut with_password = edit();
+        with_password.password = "Fresh start 2!".into();
+        with_password.password_confirm = "Fresh start 2!".into();
+        let changes = with_password.validate(ctx(&policy), expired).unwrap();
+        assert_eq!(changes.new_password.as_deref(), Some("Fresh start 2!"));
+        // A directory account reactivates without one.
+        let directory = CurrentAccount {
+            account_type: AccountType::Directory,
+            ..expired
+        };
+        assert!(clear.validate(ctx(&policy), directory).is_ok());
     }
 
     #[test]
     fn password_may_not_contain_username() {
+        let policy = PasswordPolicy::default();
         let req = CreateAccountRequest {
             password: "xJDOEx12!".into(),
             password_confirm: "xJDOEx12!".into(),
             ..good()
         };
-        let errs = req.validate(&PasswordPolicy::default()).unwrap_err();
+        let errs = req.validate(ctx(&policy)).unwrap_err();
         assert_eq!(errs[0].field.as_deref(), Some("password"));
         assert!(errs[0].message.contains("username"));
+    }
+
+    #[test]
+    fn changing_your_own_password() {
+        let policy = PasswordPolicy::default();
+        let owner = PasswordOwner {
+            username: "jdoe",
+            email: "jane@example.org",
+        };
+        let same = ChangePasswordRequest {
+            current_password: "Old pass 1!".into(),
+            password: "Old pass 1!".into(),
+            password_confirm: "Old pass 1!".into(),
+        };
+        assert!(same.validate(&policy, owner).unwrap_err()[0]
+            .message
+            .contains("differ"));
+        let fine = ChangePasswordRequest {
+            password: "New pass 2!".into(),
+            password_confirm: "New pass 2!".into(),
+            ..same
+        };
+        assert!(fine.validate(&policy, owner).is_ok());
     }
 }

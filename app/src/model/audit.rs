@@ -21,10 +21,19 @@ pub enum AuditAction {
     TenantCreated,
     TenantSeatsChanged,
     AuditExported,
+    LoginRefusedExpired,
+    LoginRefusedDirectory,
+    PasswordChanged,
+    PasswordReset,
+    ClientCreated,
+    ClientRenamed,
+    ClientArchived,
+    ClientRestored,
+    SettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -38,6 +47,15 @@ impl AuditAction {
         AuditAction::TenantCreated,
         AuditAction::TenantSeatsChanged,
         AuditAction::AuditExported,
+        AuditAction::LoginRefusedExpired,
+        AuditAction::LoginRefusedDirectory,
+        AuditAction::PasswordChanged,
+        AuditAction::PasswordReset,
+        AuditAction::ClientCreated,
+        AuditAction::ClientRenamed,
+        AuditAction::ClientArchived,
+        AuditAction::ClientRestored,
+        AuditAction::SettingsChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +73,15 @@ impl AuditAction {
             AuditAction::TenantCreated => "tenant.created",
             AuditAction::TenantSeatsChanged => "tenant.seats_changed",
             AuditAction::AuditExported => "audit.exported",
+            AuditAction::LoginRefusedExpired => "login.refused_expired",
+            AuditAction::LoginRefusedDirectory => "login.refused_directory",
+            AuditAction::PasswordChanged => "password.changed",
+            AuditAction::PasswordReset => "password.reset",
+            AuditAction::ClientCreated => "client.created",
+            AuditAction::ClientRenamed => "client.renamed",
+            AuditAction::ClientArchived => "client.archived",
+            AuditAction::ClientRestored => "client.restored",
+            AuditAction::SettingsChanged => "settings.changed",
         }
     }
 
@@ -73,6 +100,15 @@ impl AuditAction {
             AuditAction::TenantCreated => "Organisation created",
             AuditAction::TenantSeatsChanged => "Seats changed",
             AuditAction::AuditExported => "Audit trail exported",
+            AuditAction::LoginRefusedExpired => "Sign-in refused: account expired",
+            AuditAction::LoginRefusedDirectory => "Sign-in refused: directory not connected",
+            AuditAction::PasswordChanged => "Password changed by its owner",
+            AuditAction::PasswordReset => "Password reset by an administrator",
+            AuditAction::ClientCreated => "Client created",
+            AuditAction::ClientRenamed => "Client renamed",
+            AuditAction::ClientArchived => "Client archived",
+            AuditAction::ClientRestored => "Client restored",
+            AuditAction::SettingsChanged => "Organisation settings changed",
         }
     }
 

@@ -27,6 +27,12 @@ pub enum ErrorCode {
     Forbidden,
     /// The account may not sign in (deactivated).
     AccountInactive,
+    /// The account's Expires/Deactivates on date has passed.
+    AccountExpired,
+    /// Signed in, but the password must be changed before anything else.
+    PasswordChangeRequired,
+    /// A directory account cannot sign in: directory sign-in is not connected.
+    DirectoryUnavailable,
     /// Nothing with that id in the caller's organisation.
     NotFound,
     /// The change clashes with existing data; `field` names it.
@@ -45,10 +51,13 @@ impl ErrorCode {
             ErrorCode::BadRequest => 400,
             ErrorCode::Validation => 422,
             ErrorCode::InvalidCredentials | ErrorCode::Unauthenticated => 401,
-            ErrorCode::Forbidden | ErrorCode::AccountInactive => 403,
+            ErrorCode::Forbidden
+            | ErrorCode::AccountInactive
+            | ErrorCode::AccountExpired
+            | ErrorCode::PasswordChangeRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
-            ErrorCode::Network => 503,
+            ErrorCode::Network | ErrorCode::DirectoryUnavailable => 503,
             ErrorCode::Internal => 500,
         }
     }
@@ -61,6 +70,9 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::AccountInactive => "account_inactive",
+            ErrorCode::AccountExpired => "account_expired",
+            ErrorCode::PasswordChangeRequired => "password_change_required",
+            ErrorCode::DirectoryUnavailable => "directory_unavailable",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",

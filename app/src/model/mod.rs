@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod clients;
 pub mod error;
 pub mod license;
 pub mod password;
@@ -9,14 +10,20 @@ pub mod session;
 pub mod values;
 
 pub use accounts::{
-    AccountChanges, AccountSummary, CreateAccountRequest, NewAccount, UpdateAccountRequest,
+    AccountChanges, AccountDetails, AccountForm, AccountSummary, AccountValues,
+    ChangePasswordRequest, CreateAccountRequest, CurrentAccount, FormContext, NewAccount,
+    ResetPasswordRequest, UpdateAccountRequest,
 };
 pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
+pub use clients::{AccountFormOptions, Client, SaveClientRequest, TenantSettings};
 pub use error::{ApiError, ErrorCode};
 pub use license::{LicenseInfo, SeatHolder};
-pub use password::{PasswordOwner, PasswordPolicy, PasswordRule};
+pub use password::{
+    common_passwords, install_common_passwords, CommonPasswords, PasswordOwner, PasswordPolicy,
+    PasswordRule,
+};
 pub use session::{HeartbeatInfo, SessionInfo};
 pub use values::{
-    parse_seats, AccountId, AccountStatus, Email, PersonName, Role, TenantId, TenantName,
-    TenantSlug, Username,
+    format_date, parse_client_name, parse_date, parse_seats, AccountId, AccountStatus, AccountType,
+    CaseAccess, ClientId, Email, PersonName, Role, TenantId, TenantName, TenantSlug, Username,
 };

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 /// Special characters the seed policy counts (CloudNine's list).
 pub const SPECIAL_CHARACTERS: &str = "`~!@#$%^&*()-_+=[]{}|\\/:;\"'<>,.?";
 
+/// A tenant's password policy. Stored as JSON; a key that is missing takes
+/// the seed default, so older rows and partial documents stay readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PasswordPolicy {
     pub min_length: u32,
     pub max_length: u32,
@@ -14,6 +17,23 @@ pub struct PasswordPolicy {
     pub require_special: bool,
     pub forbid_username: bool,
     pub forbid_email: bool,
+    /// Reject the most common passwords (the list shipped in
+    /// `public/common-passwords.txt`).
+    pub reject_common: bool,
+    /// "Require password change at N-day intervals": N. 0 turns rotation off
+    /// for every account.
+    pub rotation_days: u32,
+    /// A new password may not be any of the account's last N passwords
+    /// (the current one included). 0 allows reuse.
+    pub history_count: u32,
+}
+
+/// Bounds an administrator may set, checked on both sides.
+pub mod limits {
+    pub const MIN_LENGTH: std::ops::RangeInclusive<u32> = 8..=64;
+    pub const MAX_LENGTH: std::ops::RangeInclusive<u32> = 16..=256;
+    pub const ROTATION_DAYS: std::ops::RangeInclusive<u32> = 0..=3650;
+    pub const HISTORY_COUNT: std::ops::RangeInclusive<u32> = 0..=24;
 }
 
 impl Default for PasswordPolicy {
@@ -27,7 +47,161 @@ impl Default for PasswordPolicy {
             require_special: true,
             forbid_username: true,
             forbid_email: true,
+            reject_common: false,
+            rotation_days: 90,
+            history_count: 3,
         }
+    }
+}
+
+impl PasswordPolicy {
+    /// NIST SP 800-63B: at least 15 characters, no composition rules, no
+    /// periodic rotation, and no commonly used passwords.
+    pub fn nist() -> Self {
+        Self {
+            min_length: 15,
+            max_length: 128,
+            require_digit: false,
+            require_special: false,
+            forbid_username: true,
+            forbid_email: true,
+            reject_common: true,
+            rotation_days: 0,
+            history_count: 0,
+        }
+    }
+
+    pub fn is_nist(&self) -> bool {
+        *self == Self::nist()
+    }
+
+    /// The policy's own settings, every out-of-range value at once (field
+    /// names as in the JSON).
+    pub fn validate_settings(&self) -> Result<(), Vec<super::ApiError>> {
+        use super::ApiError;
+        let mut errors = Vec::new();
+        let mut range = |field: &str, what: &str, value: u32, r: std::ops::RangeInclusive<u32>| {
+            if !r.contains(&value) {
+                errors.push(ApiError::validation(
+                    field,
+                    format!("{what} must be from {} to {}.", r.start(), r.end()),
+                ));
+            }
+        };
+        range(
+            "min_length",
+            "The minimum length",
+            self.min_length,
+            limits::MIN_LENGTH,
+        );
+        range(
+            "max_length",
+            "The maximum length",
+            self.max_length,
+            limits::MAX_LENGTH,
+        );
+        range(
+            "rotation_days",
+            "The rotation interval",
+            self.rotation_days,
+            limits::ROTATION_DAYS,
+        );
+        range(
+            "history_count",
+            "The number of remembered passwords",
+            self.history_count,
+            limits::HISTORY_COUNT,
+        );
+        if self.max_length < self.min_length
+            && !errors
+                .iter()
+                .any(|e| e.field.as_deref() == Some("max_length"))
+        {
+            errors.push(ApiError::validation(
+                "max_length",
+                "The maximum length cannot be below the minimum length.",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+impl PasswordPolicy {
+    /// Whether an account must set a new password before doing anything
+    /// else: the administrator asked for it, or rotation is on for the
+    /// account and its password is older than the interval.
+    pub fn change_due(
+        &self,
+        must_change: bool,
+        rotate: bool,
+        changed_at: Option<time::OffsetDateTime>,
+        now: time::OffsetDateTime,
+    ) -> bool {
+        must_change
+            || (rotate
+                && self.rotation_days > 0
+                && changed_at.is_some_and(|at| {
+                    now - at >= time::Duration::days(i64::from(self.rotation_days))
+                }))
+    }
+}
+
+/// The most commonly used passwords, lower-cased and sorted for lookup.
+#[derive(Debug, Default)]
+pub struct CommonPasswords(Vec<String>);
+
+impl CommonPasswords {
+    /// One password per line (the format of `public/common-passwords.txt`).
+    pub fn parse(text: &str) -> Self {
+        let mut list: Vec<String> = text
+            .lines()
+            .map(|l| l.trim().to_lowercase())
+            .filter(|l| !l.is_empty())
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        Self(list)
+    }
+
+    pub fn contains(&self, password: &str) -> bool {
+        self.0
+            .binary_search(&password.trim().to_lowercase())
+            .is_ok()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+static COMMON: std::sync::OnceLock<CommonPasswords> = std::sync::OnceLock::new();
+
+/// Makes the list available to the validator. The browser calls this once it
+/// has fetched `/common-passwords.txt`; later calls are ignored.
+pub fn install_common_passwords(text: &str) {
+    let _ = COMMON.set(CommonPasswords::parse(text));
+}
+
+/// The list, if known. The server always knows it (it is compiled in); until
+/// the browser has fetched it, the rule reads as met and the server decides.
+pub fn common_passwords() -> Option<&'static CommonPasswords> {
+    #[cfg(any(test, feature = "ssr"))]
+    {
+        Some(COMMON.get_or_init(|| {
+            CommonPasswords::parse(include_str!("../../../public/common-passwords.txt"))
+        }))
+    }
+    #[cfg(not(any(test, feature = "ssr")))]
+    {
+        COMMON.get()
     }
 }
 
@@ -39,6 +213,7 @@ pub enum PasswordRule {
     Special,
     NotUsername,
     NotEmail,
+    NotCommon,
 }
 
 impl PasswordRule {
@@ -51,6 +226,7 @@ impl PasswordRule {
             PasswordRule::Special => "at least one special character such as ! ? # or %".into(),
             PasswordRule::NotUsername => "does not contain the username".into(),
             PasswordRule::NotEmail => "does not contain the email address".into(),
+            PasswordRule::NotCommon => "is not one of the most commonly used passwords".into(),
         }
     }
 }
@@ -79,6 +255,9 @@ impl PasswordPolicy {
         }
         if self.forbid_email {
             rules.push(PasswordRule::NotEmail);
+        }
+        if self.reject_common {
+            rules.push(PasswordRule::NotCommon);
         }
         rules
     }
@@ -170,6 +349,7 @@ fn rule_met(rule: PasswordRule, password: &str, owner: PasswordOwner<'_>) -> boo
         PasswordRule::Special => password.chars().any(|c| SPECIAL_CHARACTERS.contains(c)),
         PasswordRule::NotUsername => !contains_folded(password, owner.username),
         PasswordRule::NotEmail => !contains_folded(password, owner.email),
+        PasswordRule::NotCommon => common_passwords().is_none_or(|list| !list.contains(password)),
     }
 }
 
@@ -262,6 +442,92 @@ mod tests {
         let a = policy.generate(OWNER, pseudo(1)).unwrap();
         let b = policy.generate(OWNER, pseudo(2)).unwrap();
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn nist_preset() {
+        let nist = PasswordPolicy::nist();
+        assert!(nist.is_nist());
+        assert!(!PasswordPolicy::default().is_nist());
+        let owner = PasswordOwner::default();
+        // 14 characters: too short; 15 without digits or specials: fine.
+        assert!(nist.check("abcdefghijklmn", owner).is_err());
+        assert!(nist.check("correcthorsebat", owner).is_ok());
+        // Common passwords are refused whatever their case.
+        let list = common_passwords().unwrap();
+        assert!(list.len() > 8000);
+        assert!(list.contains("password1234"));
+        assert!(PasswordPolicy {
+            min_length: 8,
+            ..nist.clone()
+        }
+        .check("PASSWORD1234", owner)
+        .unwrap_err()
+        .contains("commonly used"));
+        assert!(!nist.rules().contains(&PasswordRule::Digit));
+        assert_eq!(nist.rotation_days, 0);
+    }
+
+    #[test]
+    fn rotation_is_due_after_the_interval() {
+        use time::macros::datetime;
+        let policy = PasswordPolicy::default();
+        let set = datetime!(2026-01-01 00:00 UTC);
+        let day = time::Duration::days(1);
+        let due = |rotate, now| policy.change_due(false, rotate, Some(set), now);
+        assert!(!due(true, set + day * 89));
+        assert!(due(true, set + day * 90));
+        assert!(!due(false, set + day * 900));
+        assert!(policy.change_due(true, false, Some(set), set));
+        let off = PasswordPolicy {
+            rotation_days: 0,
+            ..policy.clone()
+        };
+        assert!(!off.change_due(false, true, Some(set), set + day * 900));
+        // An account without a password (directory) never rotates here.
+        assert!(!policy.change_due(false, true, None, set + day * 900));
+    }
+
+    #[test]
+    fn policy_settings_are_bounded() {
+        assert!(PasswordPolicy::default().validate_settings().is_ok());
+        assert!(PasswordPolicy::nist().validate_settings().is_ok());
+        let bad = PasswordPolicy {
+            min_length: 7,
+            max_length: 300,
+            rotation_days: 4000,
+            history_count: 25,
+            ..PasswordPolicy::default()
+        };
+        let fields: Vec<_> = bad
+            .validate_settings()
+            .unwrap_err()
+            .into_iter()
+            .filter_map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["min_length", "max_length", "rotation_days", "history_count"]
+        );
+        let crossed = PasswordPolicy {
+            min_length: 40,
+            max_length: 30,
+            ..PasswordPolicy::default()
+        };
+        assert_eq!(
+            crossed.validate_settings().unwrap_err()[0].field.as_deref(),
+            Some("max_length")
+        );
+    }
+
+    #[test]
+    fn missing_keys_take_the_seed_default() {
+        let p: PasswordPolicy = serde_json::from_str(r#"{"min_length": 12}"#).unwrap();
+        assert_eq!(p.min_length, 12);
+        assert_eq!(p.max_length, 128);
+        assert!(p.require_special);
+        let empty: PasswordPolicy = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, PasswordPolicy::default());
     }
 
     #[test]

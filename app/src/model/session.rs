@@ -15,6 +15,10 @@ pub struct SessionInfo {
     pub heartbeat_seconds: u32,
     /// A seat not seen for this long is given to the next person who signs in.
     pub idle_lease_seconds: u32,
+    /// The session may do nothing but set a new password (required at next
+    /// sign-in, or the rotation interval has passed).
+    #[serde(default)]
+    pub password_change_required: bool,
 }
 
 impl SessionInfo {

@@ -30,6 +30,7 @@ macro_rules! id_type {
 
 id_type!(TenantId);
 id_type!(AccountId);
+id_type!(ClientId);
 
 macro_rules! string_type {
     ($name:ident) => {
@@ -258,6 +259,113 @@ impl AccountStatus {
     }
 }
 
+/// How an account proves who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountType {
+    /// A Rollcall password, set and reset by administrators.
+    Local,
+    /// An Active Directory domain account: the directory owns the password
+    /// and the person's details.
+    Directory,
+}
+
+impl AccountType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountType::Local => "local",
+            AccountType::Directory => "directory",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "local" => Ok(AccountType::Local),
+            "directory" => Ok(AccountType::Directory),
+            _ => Err("The account type is either local or directory.".into()),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountType::Local => "Local account",
+            AccountType::Directory => "Active Directory domain account",
+        }
+    }
+}
+
+/// What a user may do with the cases of their clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseAccess {
+    Standard,
+    ReadOnly,
+}
+
+impl CaseAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseAccess::Standard => "standard",
+            CaseAccess::ReadOnly => "read_only",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "standard" => Ok(CaseAccess::Standard),
+            "read_only" => Ok(CaseAccess::ReadOnly),
+            _ => Err("The case access level is either standard or read_only.".into()),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseAccess::Standard => "Standard Access",
+            CaseAccess::ReadOnly => "Read Only Access",
+        }
+    }
+}
+
+/// A calendar date as forms and the API write it: `YYYY-MM-DD`.
+pub fn parse_date(input: &str) -> Result<time::Date, String> {
+    let bad = || format!("“{input}” is not a date: use the form YYYY-MM-DD, e.g. 2027-03-31.");
+    let mut parts = input.trim().splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = y.parse().map_err(|_| bad())?;
+    let month: u8 = m.parse().map_err(|_| bad())?;
+    let day: u8 = d.parse().map_err(|_| bad())?;
+    let month = time::Month::try_from(month).map_err(|_| bad())?;
+    time::Date::from_calendar_date(year, month, day).map_err(|_| bad())
+}
+
+/// `YYYY-MM-DD`, the inverse of [`parse_date`].
+pub fn format_date(date: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}
+
+/// A client's name: 1 to 120 characters, trimmed.
+pub fn parse_client_name(input: &str) -> Result<String, String> {
+    let name = input.trim();
+    match name.chars().count() {
+        0 => Err("Enter the client's name.".into()),
+        n if n > 120 => Err("A client's name is at most 120 characters.".into()),
+        _ if name.chars().any(char::is_control) => {
+            Err("A client's name cannot contain control characters.".into())
+        }
+        _ => Ok(name.to_owned()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,5 +424,40 @@ mod tests {
         }
         assert_eq!(Role::parse("admin"), Ok(Role::Administrator));
         assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        let d = parse_date("2027-03-31").unwrap();
+        assert_eq!(format_date(d), "2027-03-31");
+        for bad in [
+            "",
+            "2027-3-31",
+            "2027-02-30",
+            "31/03/2027",
+            "2027-13-01",
+            "abcd-ef-gh",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+        assert!(parse_date("x").unwrap_err().contains("YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn enums_round_trip() {
+        for t in [AccountType::Local, AccountType::Directory] {
+            assert_eq!(AccountType::parse(t.as_str()), Ok(t));
+        }
+        for c in [CaseAccess::Standard, CaseAccess::ReadOnly] {
+            assert_eq!(CaseAccess::parse(c.as_str()), Ok(c));
+        }
+        assert!(CaseAccess::parse("admin").is_err());
+    }
+
+    #[test]
+    fn client_names() {
+        assert_eq!(parse_client_name("  Acme  ").unwrap(), "Acme");
+        assert!(parse_client_name(" ").is_err());
+        assert!(parse_client_name(&"x".repeat(121)).is_err());
     }
 }

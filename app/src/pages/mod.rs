@@ -4,5 +4,7 @@ pub mod audit;
 pub mod home;
 pub mod license;
 pub mod login;
+pub mod password;
+pub mod settings;
 pub mod shell;
 pub mod users;

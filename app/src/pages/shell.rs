@@ -1,6 +1,8 @@
 use super::audit::AuditPage;
 use super::home::{AdminOnly, HomePage, NotFoundPage};
 use super::license::LicensePage;
+use super::password::ChangePasswordPage;
+use super::settings::{ClientsPage, SettingsPage};
 use super::users::edit::EditAccountPage;
 use super::users::form::CreateAccountPage;
 use super::users::list::AccountsPage;
@@ -12,8 +14,9 @@ use leptos_router::components::{Route, Routes, A};
 use leptos_router::path;
 
 /// The signed-in frame: header, navigation, the routed page, the heartbeat.
+/// A `restricted` session (must set a new password) gets only that page.
 #[component]
-pub fn Shell() -> impl IntoView {
+pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
     let auth = Auth::get();
     keep_seat_alive(auth);
     let signing_out = RwSignal::new(false);
@@ -38,15 +41,20 @@ pub fn Shell() -> impl IntoView {
             <span class="brand">"Rollcall"</span>
             <span class="tenant">{tenant}</span>
             <nav aria-label="Main">
-                <A href="/" exact=true>"Home"</A>
-                <Show when=is_admin>
-                    <A href="/accounts">"Accounts"</A>
-                    <A href="/license">"License"</A>
-                    <A href="/audit">"Audit"</A>
+                <Show when=move || !restricted>
+                    <A href="/" exact=true>"Home"</A>
+                    <Show when=is_admin>
+                        <A href="/accounts">"Accounts"</A>
+                        <A href="/clients">"Clients"</A>
+                        <A href="/settings">"Settings"</A>
+                        <A href="/license">"License"</A>
+                        <A href="/audit">"Audit"</A>
+                    </Show>
                 </Show>
             </nav>
             <div class="me">
                 <span class="who">{name}</span>
+                {(!restricted).then(|| view! { <A href="/password">"Change password"</A> })}
                 <button type="button" class="secondary" on:click=sign_out disabled=move || signing_out.get()>
                     "Sign out"
                 </button>
@@ -59,6 +67,18 @@ pub fn Shell() -> impl IntoView {
                     <button type="button" class="link" aria-label="Dismiss message" on:click=move |_| auth.flash.set(None)>"×"</button>
                 </p>
             })}
+            {if restricted {
+                view! { <ChangePasswordPage /> }.into_any()
+            } else {
+                view! { <AppRoutes /> }.into_any()
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn AppRoutes() -> impl IntoView {
+    view! {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/") view=HomePage />
                 <Route path=path!("/accounts") view=|| view! { <AdminOnly><AccountsPage /></AdminOnly> } />
@@ -66,8 +86,10 @@ pub fn Shell() -> impl IntoView {
                 <Route path=path!("/accounts/:id") view=|| view! { <AdminOnly><EditAccountPage /></AdminOnly> } />
                 <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
                 <Route path=path!("/audit") view=|| view! { <AdminOnly><AuditPage /></AdminOnly> } />
+                <Route path=path!("/clients") view=|| view! { <AdminOnly><ClientsPage /></AdminOnly> } />
+                <Route path=path!("/settings") view=|| view! { <AdminOnly><SettingsPage /></AdminOnly> } />
+                <Route path=path!("/password") view=ChangePasswordPage />
             </Routes>
-        </main>
     }
 }
 

@@ -1,5 +1,5 @@
 use sqlx::PgConnection;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -12,6 +12,13 @@ pub struct AccountRow {
     pub email: String,
     pub role: String,
     pub status: String,
+    pub account_type: String,
+    pub case_access: String,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
+    pub password_changed_at: Option<OffsetDateTime>,
+    pub expires_on: Option<Date>,
+    pub has_password: bool,
     pub created_at: OffsetDateTime,
 }
 
@@ -23,6 +30,12 @@ pub struct InsertAccount<'a> {
     pub last_name: &'a str,
     pub email: &'a str,
     pub role: &'a str,
+    pub status: &'a str,
+    pub account_type: &'a str,
+    pub case_access: &'a str,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
+    pub expires_on: Option<Date>,
     pub password_hash: Option<&'a str>,
     pub now: OffsetDateTime,
 }
@@ -30,10 +43,16 @@ pub struct InsertAccount<'a> {
 pub async fn insert(conn: &mut PgConnection, a: InsertAccount<'_>) -> sqlx::Result<AccountRow> {
     sqlx::query_as!(
         AccountRow,
-        "INSERT INTO accounts (tenant_id, username, username_key, first_name, last_name, email,
-                               role, password_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-         RETURNING id, tenant_id, username, first_name, last_name, email, role, status, created_at",
+        r#"INSERT INTO accounts (tenant_id, username, username_key, first_name, last_name, email,
+                               role, status, account_type, case_access, must_change_password,
+                               rotate_password, expires_on, password_hash, password_changed_at,
+                               created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                 CASE WHEN $14::text IS NULL THEN NULL ELSE $15::timestamptz END, $15, $15)
+         RETURNING id, tenant_id, username, first_name, last_name, email, role, status,
+                   account_type, case_access, must_change_password, rotate_password,
+                   password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
+                   created_at"#,
         a.tenant_id,
         a.username,
         a.username_key,
@@ -41,6 +60,12 @@ pub async fn insert(conn: &mut PgConnection, a: InsertAccount<'_>) -> sqlx::Resu
         a.last_name,
         a.email,
         a.role,
+        a.status,
+        a.account_type,
+        a.case_access,
+        a.must_change_password,
+        a.rotate_password,
+        a.expires_on,
         a.password_hash,
         a.now
     )
@@ -59,9 +84,10 @@ pub async fn for_login(
     username_key: &str,
 ) -> sqlx::Result<Option<LoginRow>> {
     let row = sqlx::query!(
-        "SELECT id, tenant_id, username, first_name, last_name, email, role, status, created_at,
-                password_hash
-         FROM accounts WHERE tenant_id = $1 AND username_key = $2",
+        r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
+                  account_type, case_access, must_change_password, rotate_password,
+                  password_changed_at, expires_on, created_at, password_hash
+         FROM accounts WHERE tenant_id = $1 AND username_key = $2"#,
         tenant_id,
         username_key
     )
@@ -77,17 +103,43 @@ pub async fn for_login(
             email: r.email,
             role: r.role,
             status: r.status,
+            account_type: r.account_type,
+            case_access: r.case_access,
+            must_change_password: r.must_change_password,
+            rotate_password: r.rotate_password,
+            password_changed_at: r.password_changed_at,
+            expires_on: r.expires_on,
+            has_password: r.password_hash.is_some(),
             created_at: r.created_at,
         },
         password_hash: r.password_hash,
     }))
 }
 
+/// The stored hash of one account (for verifying its current password).
+pub async fn password_hash(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<String>> {
+    Ok(sqlx::query_scalar!(
+        "SELECT password_hash FROM accounts WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
+}
+
 pub async fn list(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<Vec<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
-        "SELECT id, tenant_id, username, first_name, last_name, email, role, status, created_at
-         FROM accounts WHERE tenant_id = $1 ORDER BY username_key",
+        r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
+                  account_type, case_access, must_change_password, rotate_password,
+                  password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
+                  created_at
+         FROM accounts WHERE tenant_id = $1 ORDER BY username_key"#,
         tenant_id
     )
     .fetch_all(conn)
@@ -102,8 +154,11 @@ pub async fn lock(
 ) -> sqlx::Result<Option<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
-        "SELECT id, tenant_id, username, first_name, last_name, email, role, status, created_at
-         FROM accounts WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
+                  account_type, case_access, must_change_password, rotate_password,
+                  password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
+                  created_at
+         FROM accounts WHERE tenant_id = $1 AND id = $2 FOR UPDATE"#,
         tenant_id,
         id
     )
@@ -111,11 +166,37 @@ pub async fn lock(
     .await
 }
 
-pub async fn count_active_admins(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<i64> {
+pub async fn get(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
+                  account_type, case_access, must_change_password, rotate_password,
+                  password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
+                  created_at
+         FROM accounts WHERE tenant_id = $1 AND id = $2"#,
+        tenant_id,
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Active administrators that can sign in on `today` (not expired).
+pub async fn count_active_admins(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    today: Date,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM accounts
-           WHERE tenant_id = $1 AND role = 'administrator' AND status = 'active'"#,
-        tenant_id
+           WHERE tenant_id = $1 AND role = 'administrator' AND status = 'active'
+             AND (expires_on IS NULL OR expires_on > $2)"#,
+        tenant_id,
+        today
     )
     .fetch_one(conn)
     .await
@@ -138,6 +219,10 @@ pub struct UpdateAccount<'a> {
     pub email: &'a str,
     pub role: &'a str,
     pub status: &'a str,
+    pub case_access: &'a str,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
+    pub expires_on: Option<Date>,
     pub now: OffsetDateTime,
 }
 
@@ -149,10 +234,15 @@ pub async fn update(
 ) -> sqlx::Result<AccountRow> {
     sqlx::query_as!(
         AccountRow,
-        "UPDATE accounts
-         SET first_name = $3, last_name = $4, email = $5, role = $6, status = $7, updated_at = $8
+        r#"UPDATE accounts
+         SET first_name = $3, last_name = $4, email = $5, role = $6, status = $7,
+             case_access = $8, must_change_password = $9, rotate_password = $10,
+             expires_on = $11, updated_at = $12
          WHERE tenant_id = $1 AND id = $2
-         RETURNING id, tenant_id, username, first_name, last_name, email, role, status, created_at",
+         RETURNING id, tenant_id, username, first_name, last_name, email, role, status,
+                   account_type, case_access, must_change_password, rotate_password,
+                   password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
+                   created_at"#,
         tenant_id,
         id,
         u.first_name,
@@ -160,24 +250,107 @@ pub async fn update(
         u.email,
         u.role,
         u.status,
+        u.case_access,
+        u.must_change_password,
+        u.rotate_password,
+        u.expires_on,
         u.now
     )
     .fetch_one(conn)
     .await
 }
 
-pub async fn get(
+/// Sets a new password hash, records it in the history, and sets whether the
+/// owner must change it at next sign-in.
+pub async fn set_password(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<Option<AccountRow>> {
-    sqlx::query_as!(
-        AccountRow,
-        "SELECT id, tenant_id, username, first_name, last_name, email, role, status, created_at
-         FROM accounts WHERE tenant_id = $1 AND id = $2",
+    hash: &str,
+    must_change_password: bool,
+    now: OffsetDateTime,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE accounts
+         SET password_hash = $3, must_change_password = $4, password_changed_at = $5, updated_at = $5
+         WHERE tenant_id = $1 AND id = $2 AND account_type = 'local'",
         tenant_id,
-        id
+        id,
+        hash,
+        must_change_password,
+        now
     )
-    .fetch_optional(conn)
+    .execute(&mut *conn)
+    .await?;
+    remember_password(conn, id, hash, now).await
+}
+
+pub async fn remember_password(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    hash: &str,
+    now: OffsetDateTime,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        account_id,
+        hash,
+        now
+    )
+    .execute(conn)
     .await
+    .map(|_| ())
+}
+
+/// The account's last `n` password hashes, newest first.
+pub async fn recent_passwords(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    n: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "SELECT password_hash FROM password_history WHERE account_id = $1
+         ORDER BY created_at DESC, id DESC LIMIT $2",
+        account_id,
+        n
+    )
+    .fetch_all(conn)
+    .await
+}
+
+pub async fn client_ids(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "SELECT ac.client_id FROM account_clients ac JOIN clients c ON c.id = ac.client_id
+         WHERE ac.account_id = $1 ORDER BY c.name_key",
+        account_id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Replaces the account's clients. The foreign keys refuse a client of
+/// another tenant.
+pub async fn set_clients(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    account_id: Uuid,
+    clients: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM account_clients WHERE account_id = $1 AND NOT (client_id = ANY($2))",
+        account_id,
+        clients
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO account_clients (tenant_id, account_id, client_id)
+         SELECT $1, $2, unnest($3::uuid[]) ON CONFLICT DO NOTHING",
+        tenant_id,
+        account_id,
+        clients
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

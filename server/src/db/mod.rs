@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod clients;
 pub mod sessions;
 pub mod tenants;
 

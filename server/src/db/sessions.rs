@@ -24,6 +24,29 @@ pub async fn reclaim_expired(
     Ok(done.rows_affected())
 }
 
+/// Ends the tenant's open sessions whose account's expiry date has come
+/// (00:00 UTC on that date), so their seats are free. Called under the
+/// tenant's lock before counting, and on every authentication.
+pub async fn end_expired_accounts(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    now: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE sessions s
+         SET ended_at = GREATEST(s.created_at, a.expires_on::timestamp AT TIME ZONE 'UTC'),
+             end_reason = 'account_expired'
+         FROM accounts a
+         WHERE s.tenant_id = $1 AND s.ended_at IS NULL AND a.id = s.account_id
+           AND a.expires_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date",
+        tenant_id,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn count_open(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM sessions WHERE tenant_id = $1 AND ended_at IS NULL"#,
@@ -70,11 +93,16 @@ pub struct SessionContextRow {
     pub first_name: String,
     pub last_name: String,
     pub role: String,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
+    pub password_changed_at: Option<OffsetDateTime>,
+    pub password_policy: serde_json::Value,
 }
 
 /// Finds the live session for `token_hash` and marks it seen now. A session
 /// whose lease ran out is not revived, even if nobody reclaimed it yet: its
-/// seat may already have been counted as free.
+/// seat may already have been counted as free. Nor is the session of an
+/// inactive or expired account.
 pub async fn touch(
     conn: &mut PgConnection,
     token_hash: &[u8],
@@ -87,10 +115,12 @@ pub async fn touch(
          WHERE s.token_hash = $1 AND s.ended_at IS NULL
            AND t.id = s.tenant_id AND a.id = s.account_id AND a.tenant_id = s.tenant_id
            AND a.status = 'active'
+           AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
            AND s.last_seen_at > $2::timestamptz - make_interval(secs => t.idle_lease_seconds)
          RETURNING s.id AS session_id, t.id AS tenant_id, t.slug AS tenant_slug,
                    t.name AS tenant_name, t.idle_lease_seconds, a.id AS account_id,
-                   a.username, a.first_name, a.last_name, a.role",
+                   a.username, a.first_name, a.last_name, a.role, a.must_change_password,
+                   a.rotate_password, a.password_changed_at, t.password_policy",
         token_hash,
         now
     )
@@ -150,6 +180,7 @@ pub async fn holders(
          FROM sessions s JOIN accounts a ON a.id = s.account_id
          WHERE s.tenant_id = $1 AND s.ended_at IS NULL
            AND s.last_seen_at > $2::timestamptz - make_interval(secs => $3::int4)
+           AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
          ORDER BY s.created_at, s.id",
         tenant_id,
         now,
@@ -159,17 +190,40 @@ pub async fn holders(
     .await
 }
 
-/// Ends every open session of an account (its seats are free at once).
+/// Why an administrator's change ended an account's sessions.
+#[derive(Debug, Clone, Copy)]
+pub enum EndReason {
+    AccountDeactivated,
+    AccountExpired,
+    PasswordReset,
+}
+
+impl EndReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            EndReason::AccountDeactivated => "account_deactivated",
+            EndReason::AccountExpired => "account_expired",
+            EndReason::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// Ends every open session of an account (its seats are free at once),
+/// except `keep` (the caller's own, when it changes its own password).
 pub async fn end_for_account(
     conn: &mut PgConnection,
     account_id: Uuid,
     now: OffsetDateTime,
+    reason: EndReason,
+    keep: Option<Uuid>,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
-        "UPDATE sessions SET ended_at = $2, end_reason = 'account_deactivated'
-         WHERE account_id = $1 AND ended_at IS NULL",
+        "UPDATE sessions SET ended_at = $2, end_reason = $3
+         WHERE account_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $4",
         account_id,
-        now
+        now,
+        reason.as_str(),
+        keep
     )
     .execute(conn)
     .await?;

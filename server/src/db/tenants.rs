@@ -9,6 +9,7 @@ pub struct TenantRow {
     pub name: String,
     pub seat_limit: i32,
     pub idle_lease_seconds: i32,
+    pub password_policy: serde_json::Value,
 }
 
 pub async fn insert(
@@ -21,7 +22,7 @@ pub async fn insert(
     sqlx::query_as!(
         TenantRow,
         "INSERT INTO tenants (slug, name, seat_limit, created_at) VALUES ($1, $2, $3, $4)
-         RETURNING id, slug, name, seat_limit, idle_lease_seconds",
+         RETURNING id, slug, name, seat_limit, idle_lease_seconds, password_policy",
         slug,
         name,
         seat_limit,
@@ -34,7 +35,7 @@ pub async fn insert(
 pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<TenantRow>> {
     sqlx::query_as!(
         TenantRow,
-        "SELECT id, slug, name, seat_limit, idle_lease_seconds FROM tenants WHERE slug = $1",
+        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy FROM tenants WHERE slug = $1",
         slug
     )
     .fetch_optional(conn)
@@ -44,7 +45,7 @@ pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TenantRow>> {
     sqlx::query_as!(
         TenantRow,
-        "SELECT id, slug, name, seat_limit, idle_lease_seconds FROM tenants WHERE id = $1",
+        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy FROM tenants WHERE id = $1",
         id
     )
     .fetch_optional(conn)
@@ -56,7 +57,7 @@ pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ten
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<TenantRow> {
     sqlx::query_as!(
         TenantRow,
-        "SELECT id, slug, name, seat_limit, idle_lease_seconds FROM tenants WHERE id = $1 FOR UPDATE",
+        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy FROM tenants WHERE id = $1 FOR UPDATE",
         id
     )
     .fetch_one(conn)
@@ -68,6 +69,38 @@ pub async fn set_seats(conn: &mut PgConnection, id: Uuid, seat_limit: i32) -> sq
         "UPDATE tenants SET seat_limit = $2 WHERE id = $1",
         id,
         seat_limit
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub struct SettingsRow {
+    pub directory_signin_enabled: bool,
+    pub password_policy: serde_json::Value,
+}
+
+pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SettingsRow> {
+    sqlx::query_as!(
+        SettingsRow,
+        "SELECT directory_signin_enabled, password_policy FROM tenants WHERE id = $1",
+        id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn set_settings(
+    conn: &mut PgConnection,
+    id: Uuid,
+    directory_signin_enabled: bool,
+    password_policy: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE tenants SET directory_signin_enabled = $2, password_policy = $3 WHERE id = $1",
+        id,
+        directory_signin_enabled,
+        password_policy
     )
     .execute(conn)
     .await

@@ -1,34 +1,48 @@
 //! Account administration.
 
 use super::audit::{self, Action, Actor, Origin, Target};
-use super::auth::AdminCaller;
+use super::auth::{is_expired, today, AdminCaller};
+use super::settings::{check_history, tenant_policy, tenant_settings};
 use super::Services;
 use crate::crypto;
-use crate::db::{self, accounts::AccountRow};
+use crate::db::{self, accounts::AccountRow, sessions::EndReason};
 use crate::error::{unique_violation, Error, Result};
 use app::model::{
-    AccountId, AccountStatus, AccountSummary, ApiError, CreateAccountRequest, ErrorCode,
-    NewAccount, PasswordPolicy, Role, UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary, AccountType,
+    ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, ErrorCode, FormContext,
+    NewAccount, PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
 };
 use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-impl TryFrom<AccountRow> for AccountSummary {
-    type Error = Error;
-    fn try_from(r: AccountRow) -> Result<Self> {
-        Ok(AccountSummary {
-            id: AccountId::from_uuid(r.id),
-            role: Role::parse(&r.role).map_err(|_| bad("role"))?,
-            status: AccountStatus::parse(&r.status).map_err(|_| bad("status"))?,
-            username: r.username,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            email: r.email,
-            created_at: r.created_at,
-        })
-    }
+fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
+    Ok(AccountSummary {
+        id: AccountId::from_uuid(r.id),
+        role: Role::parse(&r.role).map_err(|_| bad("role"))?,
+        status: AccountStatus::parse(&r.status).map_err(|_| bad("status"))?,
+        account_type: AccountType::parse(&r.account_type).map_err(|_| bad("account_type"))?,
+        username: r.username.clone(),
+        first_name: r.first_name.clone(),
+        last_name: r.last_name.clone(),
+        email: r.email.clone(),
+        expires_on: r.expires_on,
+        expired: is_expired(r.expires_on, now),
+        created_at: r.created_at,
+    })
+}
+
+fn details(r: &AccountRow, clients: Vec<Uuid>, now: OffsetDateTime) -> Result<AccountDetails> {
+    Ok(AccountDetails {
+        summary: summary(r, now)?,
+        clients: clients.into_iter().map(ClientId::from_uuid).collect(),
+        case_access: CaseAccess::parse(&r.case_access).map_err(|_| bad("case_access"))?,
+        must_change_password: r.must_change_password,
+        rotate_password: r.rotate_password,
+        has_password: r.has_password,
+        password_changed_at: r.password_changed_at,
+    })
 }
 
 /// A stored value the code does not know: a bug or a hand edit, not user error.
@@ -37,20 +51,57 @@ fn bad(column: &str) -> Error {
     Error::Api(ApiError::internal())
 }
 
+fn first_error(errors: Vec<ApiError>) -> Error {
+    Error::Api(errors.into_iter().next().unwrap_or_else(ApiError::internal))
+}
+
 /// The audit view of an account: what changed, never secrets.
-fn audit_fields(a: &AccountRow) -> serde_json::Value {
+fn audit_fields(a: &AccountRow, clients: &[Uuid]) -> serde_json::Value {
     json!({
         "username": a.username,
+        "account_type": a.account_type,
         "first_name": a.first_name,
         "last_name": a.last_name,
         "email": a.email,
         "role": a.role,
         "status": a.status,
+        "clients": clients,
+        "case_access": a.case_access,
+        "must_change_password": a.must_change_password,
+        "rotate_password": a.rotate_password,
+        "expires_on": a.expires_on.map(app::model::format_date),
     })
 }
 
-/// Validates, hashes and inserts an account with its audit event, inside the
-/// caller's transaction. Shared by administrators and the operator CLI.
+/// Refuses clients that are not active clients of the tenant. Clients the
+/// account already has may stay even when archived since.
+async fn check_new_clients(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    wanted: &[ClientId],
+    already: &[Uuid],
+) -> Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = wanted.iter().map(ClientId::as_uuid).collect();
+    let added: Vec<Uuid> = ids
+        .iter()
+        .copied()
+        .filter(|id| !already.contains(id))
+        .collect();
+    if !added.is_empty()
+        && db::clients::count_active_among(conn, tenant_id, &added).await? != added.len() as i64
+    {
+        return Err(ApiError::validation(
+            "clients",
+            "One of the chosen clients is archived or no longer exists. Reload the page and choose again.",
+        )
+        .into());
+    }
+    Ok(ids)
+}
+
+/// Validates, hashes and inserts an account with its clients and audit
+/// event, inside the caller's transaction, under the tenant's policy.
+/// Shared by administrators and the operator CLI.
 pub async fn create_in_tenant(
     tx: &mut PgConnection,
     tenant_id: Uuid,
@@ -59,21 +110,46 @@ pub async fn create_in_tenant(
     origin: &Origin,
     now: OffsetDateTime,
 ) -> Result<AccountRow> {
-    let new: NewAccount = request
-        .validate(&PasswordPolicy::default())
-        .map_err(|errors| errors.into_iter().next().unwrap_or_else(ApiError::internal))?;
-    let hash = crypto::hash_password(new.password.clone()).await?;
+    let settings = tenant_settings(tx, tenant_id).await?;
+    let ctx = FormContext {
+        policy: &settings.password_policy,
+        today: today(now),
+        clients_required: db::clients::any_active(tx, tenant_id).await?,
+    };
+    let new: NewAccount = request.validate(ctx).map_err(|errors| {
+        // The CLI prints one error: make it the whole password story.
+        first_error(errors)
+    })?;
+    if new.account_type == AccountType::Directory && !settings.directory_signin_enabled {
+        return Err(ApiError::validation(
+            "account_type",
+            "Directory sign-in is not enabled for this organisation: create a local account, or enable it in Settings.",
+        )
+        .into());
+    }
+    let clients = check_new_clients(tx, tenant_id, &new.values.clients, &[]).await?;
+    let hash = match &new.password {
+        Some(pw) => Some(crypto::hash_password(pw.clone()).await?),
+        None => None,
+    };
+    let v = &new.values;
     let inserted = db::accounts::insert(
         tx,
         db::accounts::InsertAccount {
             tenant_id,
             username: new.username.as_str(),
             username_key: &new.username.folded(),
-            first_name: new.first_name.as_str(),
-            last_name: new.last_name.as_str(),
-            email: new.email.as_str(),
-            role: new.role.as_str(),
-            password_hash: Some(&hash),
+            first_name: v.first_name.as_str(),
+            last_name: v.last_name.as_str(),
+            email: v.email.as_str(),
+            role: v.role.as_str(),
+            status: v.status.as_str(),
+            account_type: new.account_type.as_str(),
+            case_access: v.case_access.as_str(),
+            must_change_password: v.must_change_password,
+            rotate_password: v.rotate_password,
+            expires_on: v.expires_on,
+            password_hash: hash.as_deref(),
             now,
         },
     )
@@ -92,6 +168,10 @@ pub async fn create_in_tenant(
         }
         other => other?,
     };
+    db::accounts::set_clients(tx, tenant_id, row.id, &clients).await?;
+    if let Some(hash) = &hash {
+        db::accounts::remember_password(tx, row.id, hash, now).await?;
+    }
     audit::record(
         tx,
         audit::Event {
@@ -104,7 +184,7 @@ pub async fn create_in_tenant(
                 id: Some(row.id),
                 label: &row.username,
             }),
-            details: json!({ "after": audit_fields(&row) }),
+            details: json!({ "after": audit_fields(&row, &clients) }),
             origin,
         },
     )
@@ -115,10 +195,11 @@ pub async fn create_in_tenant(
 impl Services {
     pub async fn list_accounts(&self, admin: &AdminCaller) -> Result<Vec<AccountSummary>> {
         let mut conn = self.pool.acquire().await?;
+        let now = self.now();
         db::accounts::list(&mut conn, admin.tenant_id.as_uuid())
             .await?
-            .into_iter()
-            .map(AccountSummary::try_from)
+            .iter()
+            .map(|r| summary(r, now))
             .collect()
     }
 
@@ -127,6 +208,7 @@ impl Services {
         admin: &AdminCaller,
         request: &CreateAccountRequest,
     ) -> Result<AccountSummary> {
+        let now = self.now();
         let mut tx = self.pool.begin().await?;
         let row = create_in_tenant(
             &mut tx,
@@ -134,32 +216,44 @@ impl Services {
             request,
             &admin.actor(),
             &admin.origin,
-            self.now(),
+            now,
         )
         .await?;
         tx.commit().await?;
-        row.try_into()
+        summary(&row, now)
     }
 
-    pub async fn get_account(&self, admin: &AdminCaller, id: AccountId) -> Result<AccountSummary> {
+    pub async fn get_account(&self, admin: &AdminCaller, id: AccountId) -> Result<AccountDetails> {
         let mut conn = self.pool.acquire().await?;
-        db::accounts::get(&mut conn, admin.tenant_id.as_uuid(), id.as_uuid())
+        let row = db::accounts::get(&mut conn, admin.tenant_id.as_uuid(), id.as_uuid())
             .await?
-            .ok_or_else(|| ApiError::not_found("account"))?
-            .try_into()
+            .ok_or_else(|| ApiError::not_found("account"))?;
+        let clients = db::accounts::client_ids(&mut conn, row.id).await?;
+        details(&row, clients, self.now())
     }
 
-    /// Edits everything but the username. Deactivating ends the account's
-    /// sessions at once. Nobody demotes or deactivates themselves, and the
-    /// last active administrator stays one.
+    /// What the account form offers: settings, clients and today's date.
+    pub async fn account_form_options(&self, admin: &AdminCaller) -> Result<AccountFormOptions> {
+        let settings = {
+            let mut conn = self.pool.acquire().await?;
+            tenant_settings(&mut conn, admin.tenant_id.as_uuid()).await?
+        };
+        Ok(AccountFormOptions {
+            settings,
+            clients: self.list_clients(admin).await?,
+            today: today(self.now()),
+        })
+    }
+
+    /// Edits everything but the username and type. Deactivating ends the
+    /// account's sessions at once; reactivating an expired account needs a
+    /// new password. Nobody demotes or deactivates themselves, and the last
+    /// active administrator stays one.
     pub async fn update_account(
         &self,
         admin: &AdminCaller,
         request: &UpdateAccountRequest,
     ) -> Result<AccountSummary> {
-        let changes = request
-            .validate()
-            .map_err(|errors| errors.into_iter().next().unwrap_or_else(ApiError::internal))?;
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
         let mut tx = self.pool.begin().await?;
@@ -167,19 +261,54 @@ impl Services {
         let before = db::accounts::lock(&mut tx, tenant_id, request.id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
+        let clients_before = db::accounts::client_ids(&mut tx, before.id).await?;
+        let policy = tenant_policy(&mut tx, tenant_id).await?;
+        let ctx = FormContext {
+            policy: &policy,
+            today: today(now),
+            clients_required: db::clients::any_active(&mut tx, tenant_id).await?,
+        };
+        let account_type =
+            AccountType::parse(&before.account_type).map_err(|_| bad("account_type"))?;
+        let was_expired = is_expired(before.expires_on, now);
+        let changes = request
+            .validate(
+                ctx,
+                CurrentAccount {
+                    username: &before.username,
+                    account_type,
+                    expires_on: before.expires_on,
+                    expired: was_expired,
+                },
+            )
+            .map_err(first_error)?;
+        let v = &changes.values;
+        if account_type == AccountType::Directory
+            && (v.first_name.as_str() != before.first_name
+                || v.last_name.as_str() != before.last_name
+                || v.email.as_str() != before.email)
+        {
+            return Err(ApiError::validation(
+                "first_name",
+                "The names and email of a directory account come from Active Directory and cannot be changed here.",
+            )
+            .into());
+        }
         let was_active_admin = before.role == Role::Administrator.as_str()
-            && before.status == AccountStatus::Active.as_str();
-        let stays_active_admin =
-            changes.role == Role::Administrator && changes.status == AccountStatus::Active;
+            && before.status == AccountStatus::Active.as_str()
+            && !was_expired;
+        let stays_active_admin = v.role == Role::Administrator
+            && v.status == AccountStatus::Active
+            && !is_expired(v.expires_on, now);
         if was_active_admin && !stays_active_admin {
             if request.id == admin.account_id {
                 return Err(ApiError::new(
                     ErrorCode::Forbidden,
-                    "You cannot demote or deactivate your own account. Ask another administrator to do it.",
+                    "You cannot demote, deactivate or expire your own account. Ask another administrator to do it.",
                 )
                 .into());
             }
-            if db::accounts::count_active_admins(&mut tx, tenant_id).await? <= 1 {
+            if db::accounts::count_active_admins(&mut tx, tenant_id, today(now)).await? <= 1 {
                 return Err(ApiError::new(
                     ErrorCode::Forbidden,
                     "This is the organisation's last active administrator: it cannot be demoted or deactivated.",
@@ -187,38 +316,65 @@ impl Services {
                 .into());
             }
         }
+        let clients = check_new_clients(&mut tx, tenant_id, &v.clients, &clients_before).await?;
+        if let Some(password) = &changes.new_password {
+            check_history(&mut tx, before.id, &policy, password).await?;
+        }
         let after = db::accounts::update(
             &mut tx,
             tenant_id,
             before.id,
             db::accounts::UpdateAccount {
-                first_name: changes.first_name.as_str(),
-                last_name: changes.last_name.as_str(),
-                email: changes.email.as_str(),
-                role: changes.role.as_str(),
-                status: changes.status.as_str(),
+                first_name: v.first_name.as_str(),
+                last_name: v.last_name.as_str(),
+                email: v.email.as_str(),
+                role: v.role.as_str(),
+                status: v.status.as_str(),
+                case_access: v.case_access.as_str(),
+                must_change_password: v.must_change_password,
+                rotate_password: v.rotate_password,
+                expires_on: v.expires_on,
                 now,
             },
         )
         .await?;
-        let action = match (before.status.as_str(), after.status.as_str()) {
-            ("active", "inactive") => Action::AccountDeactivated,
-            ("inactive", "active") => Action::AccountReactivated,
+        db::accounts::set_clients(&mut tx, tenant_id, after.id, &clients).await?;
+        if let Some(password) = &changes.new_password {
+            let hash = crypto::hash_password(password.clone()).await?;
+            db::accounts::set_password(
+                &mut tx,
+                tenant_id,
+                after.id,
+                &hash,
+                v.must_change_password,
+                now,
+            )
+            .await?;
+        }
+        let was_usable = before.status == "active" && !was_expired;
+        let is_usable = after.status == "active" && !is_expired(after.expires_on, now);
+        let action = match (was_usable, is_usable) {
+            (true, false) => Action::AccountDeactivated,
+            (false, true) => Action::AccountReactivated,
             _ => Action::AccountUpdated,
         };
         let ended = if action == Action::AccountDeactivated {
-            db::sessions::end_for_account(&mut tx, after.id, now).await?
+            let reason = if after.status == "active" {
+                EndReason::AccountExpired
+            } else {
+                EndReason::AccountDeactivated
+            };
+            db::sessions::end_for_account(&mut tx, after.id, now, reason, None).await?
         } else {
             0
         };
-        let (old, new) = (audit_fields(&before), audit_fields(&after));
-        let changed: serde_json::Map<String, serde_json::Value> = new
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| old.get(k.as_str()) != Some(v))
-            .map(|(k, v)| (k.clone(), json!({ "before": old[k.as_str()], "after": v })))
-            .collect();
+        let mut changed = audit::changes(
+            &audit_fields(&before, &clients_before),
+            &audit_fields(&after, &clients),
+        );
+        if changes.new_password.is_some() {
+            changed.insert("password".into(), json!("set by an administrator"));
+        }
         if !changed.is_empty() {
             audit::record(
                 &mut tx,
@@ -239,7 +395,83 @@ impl Services {
             .await?;
         }
         tx.commit().await?;
-        after.try_into()
+        summary(&after, now)
+    }
+
+    /// An administrator sets a new password for a local account of the
+    /// tenant (never their own: they use Change password). The owner must
+    /// change it at next sign-in unless the request says otherwise; the
+    /// account's sessions end.
+    pub async fn reset_password(
+        &self,
+        admin: &AdminCaller,
+        req: &ResetPasswordRequest,
+    ) -> Result<()> {
+        if req.id == admin.account_id {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "To change your own password, use Change password in the menu.",
+            )
+            .into());
+        }
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let account = db::accounts::lock(&mut tx, tenant_id, req.id.as_uuid())
+            .await?
+            .ok_or_else(|| ApiError::not_found("account"))?;
+        if account.account_type != AccountType::Local.as_str() {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This is a directory account: its password is managed in the directory.",
+            )
+            .into());
+        }
+        let policy = tenant_policy(&mut tx, tenant_id).await?;
+        req.validate(
+            &policy,
+            PasswordOwner {
+                username: &account.username,
+                email: &account.email,
+            },
+        )
+        .map_err(first_error)?;
+        check_history(&mut tx, account.id, &policy, &req.password).await?;
+        let hash = crypto::hash_password(req.password.clone()).await?;
+        db::accounts::set_password(
+            &mut tx,
+            tenant_id,
+            account.id,
+            &hash,
+            req.must_change_password,
+            now,
+        )
+        .await?;
+        let ended =
+            db::sessions::end_for_account(&mut tx, account.id, now, EndReason::PasswordReset, None)
+                .await?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant_id),
+                at: now,
+                actor: &admin.actor(),
+                action: Action::PasswordReset,
+                target: Some(Target {
+                    kind: "account",
+                    id: Some(account.id),
+                    label: &account.username,
+                }),
+                details: json!({
+                    "must_change_password": req.must_change_password,
+                    "sessions_ended": ended,
+                }),
+                origin: &admin.origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Deletes an account of the caller's tenant, ending its sessions (and
@@ -264,7 +496,8 @@ impl Services {
             .ok_or_else(|| ApiError::not_found("account"))?;
         if target.role == Role::Administrator.as_str()
             && target.status == AccountStatus::Active.as_str()
-            && db::accounts::count_active_admins(&mut tx, tenant_id).await? <= 1
+            && !is_expired(target.expires_on, now)
+            && db::accounts::count_active_admins(&mut tx, tenant_id, today(now)).await? <= 1
         {
             return Err(ApiError::new(
                 ErrorCode::Forbidden,
@@ -272,6 +505,7 @@ impl Services {
             )
             .into());
         }
+        let clients = db::accounts::client_ids(&mut tx, target.id).await?;
         db::accounts::delete(&mut tx, tenant_id, target.id).await?;
         audit::record(
             &mut tx,
@@ -285,7 +519,7 @@ impl Services {
                     id: Some(target.id),
                     label: &target.username,
                 }),
-                details: json!({ "before": audit_fields(&target) }),
+                details: json!({ "before": audit_fields(&target, &clients) }),
                 origin: &admin.origin,
             },
         )

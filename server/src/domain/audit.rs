@@ -56,6 +56,21 @@ pub struct Event<'a> {
     pub origin: &'a Origin,
 }
 
+/// The fields of `new` that differ from `old`, as `{field: {before, after}}`.
+pub fn changes(old: &Value, new: &Value) -> serde_json::Map<String, Value> {
+    new.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| old.get(k.as_str()) != Some(v))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                json!({ "before": old.get(k.as_str()).cloned().unwrap_or(Value::Null), "after": v }),
+            )
+        })
+        .collect()
+}
+
 pub async fn record(conn: &mut PgConnection, e: Event<'_>) -> sqlx::Result<()> {
     let (actor_kind, actor_account_id, actor_label) = match e.actor {
         Actor::Account { id, username } => ("account", Some(*id), username.clone()),

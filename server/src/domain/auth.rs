@@ -8,8 +8,8 @@ use crate::db;
 use crate::error::Result;
 use app::api::port::RequestMeta;
 use app::model::{
-    session::session_cookie_name, AccountId, ApiError, ErrorCode, Role, SessionInfo, TenantId,
-    TenantSlug, Username,
+    session::session_cookie_name, AccountId, AccountStatus, AccountType, ApiError, ErrorCode, Role,
+    SessionInfo, TenantId, TenantSlug, Username,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,12 +27,25 @@ pub struct Caller {
     pub first_name: String,
     pub last_name: String,
     pub role: Role,
+    /// The session may only set a new password.
+    pub password_change_required: bool,
     pub origin: Origin,
 }
 
 impl Caller {
-    fn from_row(row: db::sessions::SessionContextRow, origin: Origin) -> Result<Caller> {
+    fn from_row(
+        row: db::sessions::SessionContextRow,
+        origin: Origin,
+        now: time::OffsetDateTime,
+    ) -> Result<Caller> {
+        let policy = super::settings::parse_policy(row.password_policy)?;
         Ok(Caller {
+            password_change_required: policy.change_due(
+                row.must_change_password,
+                row.rotate_password,
+                row.password_changed_at,
+                now,
+            ),
             session_id: row.session_id,
             tenant_id: TenantId::from_uuid(row.tenant_id),
             tenant_slug: row.tenant_slug,
@@ -74,6 +87,7 @@ impl Caller {
             role: self.role,
             heartbeat_seconds,
             idle_lease_seconds: self.idle_lease_seconds,
+            password_change_required: self.password_change_required,
         }
     }
 }
@@ -87,6 +101,16 @@ impl std::ops::Deref for AdminCaller {
     fn deref(&self) -> &Caller {
         &self.0
     }
+}
+
+/// An account expires at 00:00 UTC on its expiry date.
+pub fn is_expired(expires_on: Option<time::Date>, now: time::OffsetDateTime) -> bool {
+    expires_on.is_some_and(|d| d <= today(now))
+}
+
+/// The UTC calendar date of `now`.
+pub fn today(now: time::OffsetDateTime) -> time::Date {
+    now.to_offset(time::UtcOffset::UTC).date()
 }
 
 pub fn origin(meta: &RequestMeta) -> Origin {
@@ -147,8 +171,12 @@ impl Services {
         let hash = account.as_ref().and_then(|a| a.password_hash.clone());
         let verified = crypto::verify_password(hash, password.to_owned()).await?;
         let now = self.now();
+        let directory = account
+            .as_ref()
+            .is_some_and(|a| a.account.account_type == AccountType::Directory.as_str());
 
-        let (Some(tenant_row), Some(account), true) = (tenant_row.clone(), account, verified)
+        let (Some(tenant_row), Some(account), true) =
+            (tenant_row.clone(), account, verified || directory)
         else {
             let mut conn = self.pool.acquire().await?;
             audit::record(
@@ -179,7 +207,34 @@ impl Services {
             label: &account.username,
         };
 
-        if account.status != "active" {
+        let refusal = if directory {
+            Some((
+                Action::LoginRefusedDirectory,
+                ApiError::new(
+                    ErrorCode::DirectoryUnavailable,
+                    "This is an Active Directory account, and directory sign-in is not connected for your organisation yet. Ask your administrator.",
+                ),
+            ))
+        } else if account.status != AccountStatus::Active.as_str() {
+            Some((
+                Action::LoginRefusedInactive,
+                ApiError::new(
+                    ErrorCode::AccountInactive,
+                    "This account is deactivated. Ask your administrator to reactivate it.",
+                ),
+            ))
+        } else if is_expired(account.expires_on, now) {
+            Some((
+                Action::LoginRefusedExpired,
+                ApiError::new(
+                    ErrorCode::AccountExpired,
+                    "This account has expired. Ask your administrator to reactivate it and set a new password.",
+                ),
+            ))
+        } else {
+            None
+        };
+        if let Some((action, error)) = refusal {
             let mut conn = self.pool.acquire().await?;
             audit::record(
                 &mut conn,
@@ -187,18 +242,14 @@ impl Services {
                     tenant_id: Some(tenant_row.id),
                     at: now,
                     actor: &actor,
-                    action: Action::LoginRefusedInactive,
+                    action,
                     target: Some(target()),
                     details: json!({}),
                     origin: &origin,
                 },
             )
             .await?;
-            return Err(ApiError::new(
-                ErrorCode::AccountInactive,
-                "This account is deactivated. Ask your administrator to reactivate it.",
-            )
-            .into());
+            return Err(error.into());
         }
 
         let (token, token_hash) = crypto::new_session_token()?;
@@ -268,8 +319,13 @@ impl Services {
                 first_name: account.first_name,
                 last_name: account.last_name,
                 role: account.role,
+                must_change_password: account.must_change_password,
+                rotate_password: account.rotate_password,
+                password_changed_at: account.password_changed_at,
+                password_policy: tenant_locked.password_policy,
             },
             origin,
+            now,
         )?;
         Ok(LoggedIn {
             session: caller.session_info(self.settings.heartbeat_seconds),
@@ -278,7 +334,23 @@ impl Services {
     }
 
     /// The caller behind the request's session cookie; refreshes its lease.
+    /// A session that must change its password is refused here: it may only
+    /// use [`Services::authenticate_restricted`] operations.
     pub async fn authenticate(&self, meta: &RequestMeta) -> Result<Caller> {
+        let caller = self.authenticate_restricted(meta).await?;
+        if caller.password_change_required {
+            return Err(ApiError::new(
+                ErrorCode::PasswordChangeRequired,
+                "You must set a new password before you continue.",
+            )
+            .into());
+        }
+        Ok(caller)
+    }
+
+    /// Any live session, including one that must change its password: for
+    /// the heartbeat, the session info and changing the password.
+    pub async fn authenticate_restricted(&self, meta: &RequestMeta) -> Result<Caller> {
         self.try_authenticate(meta)
             .await?
             .ok_or_else(|| ApiError::unauthenticated().into())
@@ -289,12 +361,12 @@ impl Services {
             return Ok(None);
         };
         let mut conn = self.pool.acquire().await?;
-        let Some(row) =
-            db::sessions::touch(&mut conn, &crypto::token_hash(token), self.now()).await?
+        let now = self.now();
+        let Some(row) = db::sessions::touch(&mut conn, &crypto::token_hash(token), now).await?
         else {
             return Ok(None);
         };
-        Ok(Some(Caller::from_row(row, origin(meta))?))
+        Ok(Some(Caller::from_row(row, origin(meta), now)?))
     }
 
     pub async fn require_admin(&self, meta: &RequestMeta) -> Result<AdminCaller> {

@@ -28,6 +28,7 @@ pub async fn take_seat(
 ) -> Result<SeatDecision> {
     let tenant = db::tenants::lock(tx, tenant_id).await?;
     db::sessions::reclaim_expired(tx, tenant_id, now, tenant.idle_lease_seconds).await?;
+    db::sessions::end_expired_accounts(tx, tenant_id, now).await?;
     let open = db::sessions::count_open(tx, tenant_id).await?;
     Ok(if open < i64::from(tenant.seat_limit) {
         SeatDecision::Granted(tenant)

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod licensing;
 pub mod operator;
+pub mod settings;
 
 use crate::clock::Clock;
 use crate::config::Settings;

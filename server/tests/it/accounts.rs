@@ -167,11 +167,16 @@ async fn license_shows_who_holds_seats(pool: PgPool) {
 fn edit(id: uuid::Uuid, role: &str, status: &str) -> app::model::UpdateAccountRequest {
     app::model::UpdateAccountRequest {
         id: AccountId::from_uuid(id),
-        first_name: "Renamed".into(),
-        last_name: "Person".into(),
-        email: "renamed@example.org".into(),
-        role: role.into(),
-        status: status.into(),
+        form: app::model::AccountForm {
+            first_name: "Renamed".into(),
+            last_name: "Person".into(),
+            email: "renamed@example.org".into(),
+            role: role.into(),
+            status: status.into(),
+            ..app::model::AccountForm::default()
+        },
+        password: String::new(),
+        password_confirm: String::new(),
     }
 }
 
@@ -207,7 +212,7 @@ async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
     assert_eq!(audit_count(&pool, t, "account.updated").await, 1);
 
     let mut bad = edit(worker, "user", "active");
-    bad.email = "not-an-email".into();
+    bad.form.email = "not-an-email".into();
     let err = api_err(svc.update_account(&admin, &bad).await);
     assert_eq!(err.field.as_deref(), Some("email"));
 }

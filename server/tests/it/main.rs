@@ -6,6 +6,8 @@ mod audit;
 mod cli;
 mod http;
 mod lambda;
+mod lifecycle;
 mod seats;
 mod sessions;
+mod settings;
 mod support;

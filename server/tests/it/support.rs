@@ -1,5 +1,5 @@
 use app::api::port::RequestMeta;
-use app::model::CreateAccountRequest;
+use app::model::{AccountForm, CreateAccountRequest};
 use server::clock::{Clock, ManualClock};
 use server::config::Settings;
 use server::db;
@@ -39,10 +39,14 @@ pub async fn tenant(svc: &Services, slug: &str, seats: i64) -> Uuid {
 pub fn account_request(username: &str, role: &str) -> CreateAccountRequest {
     CreateAccountRequest {
         username: username.into(),
-        first_name: "Test".into(),
-        last_name: username.into(),
-        email: format!("{username}@example.org"),
-        role: role.into(),
+        account_type: "local".into(),
+        form: AccountForm {
+            first_name: "Test".into(),
+            last_name: username.into(),
+            email: format!("{username}@example.org"),
+            role: role.into(),
+            ..AccountForm::default()
+        },
         password: PASSWORD.into(),
         password_confirm: PASSWORD.into(),
     }
@@ -76,6 +80,12 @@ pub async fn many_accounts(pool: &PgPool, tenant_id: Uuid, prefix: &str, n: usiz
                 last_name: &username,
                 email: &format!("{username}@example.org"),
                 role: "user",
+                status: "active",
+                account_type: "local",
+                case_access: "standard",
+                must_change_password: false,
+                rotate_password: false,
+                expires_on: None,
                 password_hash: Some(&hash),
                 now,
             },

@@ -1,10 +1,16 @@
-use crate::api::accounts::{delete_account, get_account, update_account};
+use super::fields::{AccessFields, AccountSignals, IdentityFields};
+use super::password::PasswordInputs;
+use crate::api::accounts::{
+    delete_account, get_account, get_account_form_options, reset_password, update_account,
+};
 use crate::auth::Auth;
 use crate::components::{
-    format_time, ConfirmDialog, ErrorState, FormState, Loading, SelectField, TextField,
+    format_time, CheckboxField, ConfirmDialog, ErrorState, FormState, Loading,
 };
-use crate::model::accounts::fields;
-use crate::model::{AccountId, AccountSummary, ApiError, UpdateAccountRequest};
+use crate::model::{
+    format_date, AccountDetails, AccountForm, AccountFormOptions, AccountId, AccountType, ApiError,
+    CurrentAccount, FormContext, PasswordOwner, ResetPasswordRequest, UpdateAccountRequest,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -22,63 +28,82 @@ pub fn EditAccountPage() -> impl IntoView {
             .and_then(|s| uuid::Uuid::parse_str(&s).ok())
             .map(AccountId::from_uuid)
     };
-    let account = LocalResource::new(move || {
+    let loaded = LocalResource::new(move || {
         let id = id();
         async move {
-            match id {
-                Some(id) => get_account(id).await,
-                None => Err(ApiError::not_found("account")),
-            }
+            let Some(id) = id else {
+                return Err(ApiError::not_found("account"));
+            };
+            let account = get_account(id).await?;
+            let options = get_account_form_options().await?;
+            Ok((account, options))
         }
     });
-    move || match account.get() {
+    move || match loaded.get() {
         None => view! { <Loading what="the account" /> }.into_any(),
         Some(Err(e)) => {
             let message = auth.message_for(&e);
             view! {
                 <h1>"Account"</h1>
-                <ErrorState message=message retry=move || account.refetch() />
+                <ErrorState message=message retry=move || loaded.refetch() />
                 <A href="/accounts">"Back to accounts"</A>
             }
             .into_any()
         }
-        Some(Ok(a)) => view! { <EditAccountForm account=a /> }.into_any(),
+        Some(Ok((a, o))) => view! { <EditAccountForm account=a options=o /> }.into_any(),
     }
 }
 
 #[component]
-fn EditAccountForm(account: AccountSummary) -> impl IntoView {
+fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl IntoView {
     let auth = Auth::get();
     let navigate = use_navigate();
+    let summary = account.summary.clone();
     let is_me = auth
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.account_id))
-        == Some(account.id);
-    let first_name = RwSignal::new(account.first_name.clone());
-    let last_name = RwSignal::new(account.last_name.clone());
-    let email = RwSignal::new(account.email.clone());
-    let role = RwSignal::new(account.role.as_str().to_owned());
-    let status = RwSignal::new(account.status.as_str().to_owned());
-    let username_value = RwSignal::new(account.username.clone());
+        == Some(summary.id);
+    let s = AccountSignals::new(AccountForm::from(&account));
+    let local = summary.account_type == AccountType::Local;
+    let username_value = RwSignal::new(summary.username.clone());
+    let password = RwSignal::new(String::new());
+    let password_confirm = RwSignal::new(String::new());
     let form = FormState::new();
     let busy = form.busy;
-    let error_for = move |name: &'static str| form.error_for(name);
-    let form_error = move || form.form_error();
+    let policy = options.settings.password_policy.clone();
+    let clients_required = options.clients.iter().any(|c| !c.archived);
+    let today = options.today;
+    let expired = summary.expired;
+    let previous_expiry = summary.expires_on;
 
-    let id = account.id;
+    let id = summary.id;
     let submit = {
         let navigate = navigate.clone();
+        let policy = policy.clone();
+        let username = summary.username.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let request = UpdateAccountRequest {
                 id,
-                first_name: first_name.get_untracked(),
-                last_name: last_name.get_untracked(),
-                email: email.get_untracked(),
-                role: role.get_untracked(),
-                status: status.get_untracked(),
+                form: s.form(),
+                password: password.get_untracked(),
+                password_confirm: password_confirm.get_untracked(),
             };
-            let checked = request.validate().map(|_| ());
+            let checked = request
+                .validate(
+                    FormContext {
+                        policy: &policy,
+                        today,
+                        clients_required,
+                    },
+                    CurrentAccount {
+                        username: &username,
+                        account_type: summary.account_type,
+                        expires_on: previous_expiry,
+                        expired,
+                    },
+                )
+                .map(|_| ());
             let navigate = navigate.clone();
             form.submit(
                 checked,
@@ -95,52 +120,75 @@ fn EditAccountForm(account: AccountSummary) -> impl IntoView {
     let dialog_open = RwSignal::new(false);
     let deleting = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
-    let username = account.username.clone();
-    let confirm_delete = move || {
-        deleting.set(true);
+    let username = summary.username.clone();
+    let confirm_delete = {
         let navigate = navigate.clone();
-        let username = username.clone();
-        spawn_local(async move {
-            match delete_account(id).await {
-                Ok(()) => {
-                    dialog_open.set(false);
-                    auth.flash.set(Some(format!("Account {username} deleted.")));
-                    navigate("/accounts", Default::default());
+        move || {
+            deleting.set(true);
+            let navigate = navigate.clone();
+            let username = username.clone();
+            spawn_local(async move {
+                match delete_account(id).await {
+                    Ok(()) => {
+                        dialog_open.set(false);
+                        auth.flash.set(Some(format!("Account {username} deleted.")));
+                        navigate("/accounts", Default::default());
+                    }
+                    Err(e) => delete_error.set(Some(auth.message_for(&e))),
                 }
-                Err(e) => delete_error.set(Some(auth.message_for(&e))),
-            }
-            deleting.set(false);
-        });
+                deleting.set(false);
+            });
+        }
     };
-    let role_label = account.role.label().to_lowercase();
+    let role_label = summary.role.label().to_lowercase();
+    let status_line = {
+        let mut parts = vec![
+            summary.account_type.label().to_owned(),
+            format!("created {}", format_time(summary.created_at)),
+        ];
+        if let Some(at) = account.password_changed_at {
+            parts.push(format!("password set {}", format_time(at)));
+        }
+        parts.join(" · ")
+    };
 
     view! {
         <div class="page-head">
-            <h1>{format!("Account {}", account.username)}</h1>
+            <h1>{format!("Account {}", summary.username)}</h1>
         </div>
-        <p class="lede">{format!("Created {}.", format_time(account.created_at))}</p>
+        <p class="lede">{status_line}</p>
+        {expired.then(|| view! {
+            <p class="notice warn" role="status">
+                {format!(
+                    "This account expired on {}. To reactivate it, clear or move the Expires/Deactivates on date{}.",
+                    summary.expires_on.map(format_date).unwrap_or_default(),
+                    if local { " and set a new password" } else { "" },
+                )}
+            </p>
+        })}
         <form class="panel form" on:submit=submit novalidate>
-            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            <div class="field">
-                <label for="username">"Username"</label>
-                <p class="hint" id="username-hint">"A username cannot be changed."</p>
-                <input id="username" readonly aria-describedby="username-hint" bind:value=username_value />
-            </div>
-            <TextField label="First name" id=fields::FIRST_NAME value=first_name error=error_for(fields::FIRST_NAME) autocomplete="given-name" />
-            <TextField label="Last name" id=fields::LAST_NAME value=last_name error=error_for(fields::LAST_NAME) autocomplete="family-name" />
-            <TextField label="Email" id=fields::EMAIL value=email error=error_for(fields::EMAIL) input_type="email" autocomplete="email" />
-            {if is_me {
-                view! {
-                    <p class="hint">"You cannot change your own role or status; another administrator can."</p>
-                }.into_any()
-            } else {
-                view! {
-                    <SelectField label="Role" id=fields::ROLE value=role error=error_for(fields::ROLE)
-                        options=vec![("user", "User"), ("administrator", "Administrator")] />
-                    <SelectField label="Status" id=fields::STATUS value=status error=error_for(fields::STATUS)
-                        options=vec![("active", "Active"), ("inactive", "Inactive (cannot sign in; signed out at once)")] />
-                }.into_any()
-            }}
+            {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <fieldset>
+                <legend>"Identity"</legend>
+                <div class="field">
+                    <label for="username">"Username"</label>
+                    <p class="hint" id="username-hint">"A username cannot be changed."</p>
+                    <input id="username" readonly aria-describedby="username-hint" bind:value=username_value />
+                </div>
+                <IdentityFields s=s form=form read_only=!local />
+            </fieldset>
+            <fieldset>
+                <legend>"Access"</legend>
+                <AccessFields s=s form=form options=options.clone() local=local is_me=is_me />
+            </fieldset>
+            {(expired && local).then(|| view! {
+                <fieldset>
+                    <legend>"New password"</legend>
+                    <p class="hint">"Reactivating an expired account requires a new password."</p>
+                    <PasswordInputs policy=policy.clone() password=password password_confirm=password_confirm
+                        username=username_value email=s.email form=form label="New password" />
+                </fieldset>
+            })}
             <div class="actions">
                 <A href="/accounts" attr:class="button secondary">"Cancel"</A>
                 <button type="submit" class="primary" disabled=move || busy.get()>
@@ -148,6 +196,9 @@ fn EditAccountForm(account: AccountSummary) -> impl IntoView {
                 </button>
             </div>
         </form>
+        {(local && !is_me && !expired).then(|| view! {
+            <ResetPasswordPanel id=id username=summary.username.clone() email=s.email policy=policy.clone() />
+        })}
         {(!is_me).then(|| view! {
             <section class="panel danger-zone" aria-labelledby="delete-heading">
                 <h2 id="delete-heading">"Delete this account"</h2>
@@ -159,16 +210,84 @@ fn EditAccountForm(account: AccountSummary) -> impl IntoView {
         })}
         <ConfirmDialog
             open=dialog_open
-            title=format!("Delete {}?", account.username)
+            title=format!("Delete {}?", summary.username)
             message=format!(
                 "Delete the account {} ({})? They are signed out at once. This cannot be undone.",
-                account.username,
-                account.display_name(),
+                summary.username,
+                summary.display_name(),
             )
-            confirm_label=format!("Delete {}", account.username)
+            confirm_label=format!("Delete {}", summary.username)
             busy=deleting
             error=delete_error
             on_confirm=confirm_delete
         />
+    }
+}
+
+/// An administrator sets a new password for someone else's local account.
+#[component]
+fn ResetPasswordPanel(
+    id: AccountId,
+    username: String,
+    email: RwSignal<String>,
+    policy: crate::model::PasswordPolicy,
+) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let password_confirm = RwSignal::new(String::new());
+    let must_change = RwSignal::new(true);
+    let form = FormState::new();
+    let busy = form.busy;
+    let done = RwSignal::new(None::<String>);
+    let username_signal = RwSignal::new(username.clone());
+    let submit = {
+        let policy = policy.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let request = ResetPasswordRequest {
+                id,
+                password: password.get_untracked(),
+                password_confirm: password_confirm.get_untracked(),
+                must_change_password: must_change.get_untracked(),
+            };
+            let mail = email.get_untracked();
+            let checked = request.validate(
+                &policy,
+                PasswordOwner {
+                    username: &username,
+                    email: mail.trim(),
+                },
+            );
+            let name = username.clone();
+            done.set(None);
+            form.submit(
+                checked,
+                move || reset_password(request),
+                move |()| {
+                    password.set(String::new());
+                    password_confirm.set(String::new());
+                    done.set(Some(format!(
+                        "The password of {name} was reset; they were signed out."
+                    )));
+                },
+            );
+        }
+    };
+    view! {
+        <section class="panel form" aria-labelledby="reset-heading">
+            <h2 id="reset-heading">"Reset password"</h2>
+            <p class="hint">"Sets a new password and signs the account out everywhere."</p>
+            <form on:submit=submit novalidate>
+                {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+                <PasswordInputs policy=policy password=password password_confirm=password_confirm
+                    username=username_signal email=email form=form label="New password" />
+                <CheckboxField label="Require password change at next login" id="reset-must-change" checked=must_change />
+                {move || done.get().map(|m| view! { <p class="hint" role="status">{m}</p> })}
+                <div class="actions">
+                    <button type="submit" class="secondary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Resetting…" } else { "Reset password" }}
+                    </button>
+                </div>
+            </form>
+        </section>
     }
 }

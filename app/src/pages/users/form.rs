@@ -1,79 +1,87 @@
-use crate::api::accounts::create_account;
+use super::fields::{AccessFields, AccountSignals, IdentityFields};
+use super::password::PasswordInputs;
+use crate::api::accounts::{create_account, get_account_form_options};
 use crate::auth::Auth;
-use crate::components::{FormState, PasswordChecklist, SelectField, TextField};
+use crate::components::{ErrorState, FormState, Loading, SelectField, TextField};
 use crate::model::accounts::fields;
-use crate::model::{CreateAccountRequest, PasswordPolicy};
+use crate::model::{AccountForm, AccountFormOptions, CreateAccountRequest, FormContext};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
+/// Create administrator / Create user.
 #[component]
 pub fn CreateAccountPage() -> impl IntoView {
     let auth = Auth::get();
+    let options = LocalResource::new(get_account_form_options);
+    move || match options.get() {
+        None => view! { <Loading what="the account form" /> }.into_any(),
+        Some(Err(e)) => {
+            let message = auth.message_for(&e);
+            view! {
+                <h1>"Create account"</h1>
+                <ErrorState message=message retry=move || options.refetch() />
+            }
+            .into_any()
+        }
+        Some(Ok(o)) => view! { <CreateAccountForm options=o /> }.into_any(),
+    }
+}
+
+#[component]
+fn CreateAccountForm(options: AccountFormOptions) -> impl IntoView {
+    let auth = Auth::get();
     let navigate = use_navigate();
-    let username = RwSignal::new(String::new());
-    let first_name = RwSignal::new(String::new());
-    let last_name = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
     // "Create administrator" / "Create user" links preselect the role.
     let preset = use_query_map().with_untracked(|q| q.get("role"));
-    let role = RwSignal::new(match preset.as_deref() {
-        Some("administrator") => "administrator".to_owned(),
-        _ => "user".to_owned(),
+    let s = AccountSignals::new(AccountForm {
+        role: match preset.as_deref() {
+            Some("administrator") => "administrator".to_owned(),
+            _ => "user".to_owned(),
+        },
+        ..AccountForm::default()
     });
-    let is_admin_role = move || role.with(|r| r == "administrator");
+    let username = RwSignal::new(String::new());
+    let account_type = RwSignal::new("local".to_owned());
+    let local = Signal::derive(move || account_type.with(|t| t == "local"));
+    let is_admin_role = move || s.role.with(|r| r == "administrator");
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
     let form = FormState::new();
     let busy = form.busy;
-    let policy = PasswordPolicy::default();
-    let generated = RwSignal::new(None::<String>);
-    let copied = RwSignal::new(None::<&'static str>);
-    let generate = {
-        let policy = policy.clone();
-        move |_| {
-            let (user, mail) = (username.get_untracked(), email.get_untracked());
-            let owner = crate::model::PasswordOwner {
-                username: user.trim(),
-                email: mail.trim(),
-            };
-            match generate_in_browser(&policy, owner) {
-                Some(pw) => {
-                    password.set(pw.clone());
-                    password_confirm.set(pw.clone());
-                    generated.set(Some(pw));
-                    copied.set(None);
-                }
-                None => form.errors.set(vec![crate::model::ApiError::validation(
-                    fields::PASSWORD,
-                    "This browser cannot generate a secure password. Type one instead.",
-                )]),
-            }
-        }
-    };
-    let copy = move |_| {
-        if let Some(pw) = generated.get_untracked() {
-            copy_to_clipboard(pw, copied);
-        }
-    };
-    let error_for = move |name: &'static str| form.error_for(name);
-    let form_error = move || form.form_error();
+    let policy = options.settings.password_policy.clone();
+    let directory_enabled = options.settings.directory_signin_enabled;
+    let clients_required = options.clients.iter().any(|c| !c.archived);
+    let today = options.today;
 
     let submit = {
         let policy = policy.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
+            let is_local = local.get_untracked();
             let request = CreateAccountRequest {
                 username: username.get_untracked(),
-                first_name: first_name.get_untracked(),
-                last_name: last_name.get_untracked(),
-                email: email.get_untracked(),
-                role: role.get_untracked(),
-                password: password.get_untracked(),
-                password_confirm: password_confirm.get_untracked(),
+                account_type: account_type.get_untracked(),
+                form: s.form(),
+                password: if is_local {
+                    password.get_untracked()
+                } else {
+                    String::new()
+                },
+                password_confirm: if is_local {
+                    password_confirm.get_untracked()
+                } else {
+                    String::new()
+                },
             };
             // The same rules the server enforces, all at once.
-            let checked = request.validate(&policy).map(|_| ());
+            let checked = request
+                .validate(FormContext {
+                    policy: &policy,
+                    today,
+                    clients_required,
+                })
+                .map(|_| ());
             let navigate = navigate.clone();
             form.submit(
                 checked,
@@ -92,41 +100,40 @@ pub fn CreateAccountPage() -> impl IntoView {
             <h1>{move || if is_admin_role() { "Create administrator" } else { "Create user" }}</h1>
         </div>
         <form class="panel form" on:submit=submit novalidate>
-            {move || form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <fieldset>
                 <legend>"Identity"</legend>
-                <TextField label="Username" id=fields::USERNAME value=username error=error_for(fields::USERNAME)
+                {if directory_enabled {
+                    view! {
+                        <SelectField label="Account type" id=fields::ACCOUNT_TYPE value=account_type
+                            error=form.error_for(fields::ACCOUNT_TYPE)
+                            options=vec![("local", "Local account"), ("directory", "Active Directory domain account")] />
+                    }.into_any()
+                } else {
+                    view! {
+                        <p class="hint">"Account type: local account. Active Directory accounts are offered when directory sign-in is enabled in Settings."</p>
+                    }.into_any()
+                }}
+                <TextField label="Username" id=fields::USERNAME value=username error=form.error_for(fields::USERNAME)
                     hint="Letters, digits and . _ - @. It cannot be changed later." />
-                <TextField label="First name" id=fields::FIRST_NAME value=first_name error=error_for(fields::FIRST_NAME) autocomplete="given-name" />
-                <TextField label="Last name" id=fields::LAST_NAME value=last_name error=error_for(fields::LAST_NAME) autocomplete="family-name" />
-                <TextField label="Email" id=fields::EMAIL value=email error=error_for(fields::EMAIL) input_type="email" autocomplete="email" />
-                <SelectField label="Role" id=fields::ROLE value=role error=error_for(fields::ROLE)
-                    options=vec![("user", "User"), ("administrator", "Administrator")] />
+                <IdentityFields s=s form=form read_only=false />
             </fieldset>
             <fieldset>
-                <legend>"Password"</legend>
-                <TextField label="Assign password" id=fields::PASSWORD value=password error=error_for(fields::PASSWORD)
-                    input_type="password" autocomplete="new-password" />
-                <TextField label="Re-type password" id=fields::PASSWORD_CONFIRM value=password_confirm
-                    error=error_for(fields::PASSWORD_CONFIRM) input_type="password" autocomplete="new-password" />
-                <div class="generate">
-                    <button type="button" class="secondary" on:click=generate>"Generate password"</button>
-                </div>
-                {move || generated.get().map(|pw| view! {
-                    <div class="generated">
-                        <label for="generated-password">"Generated password"</label>
-                        <div class="generated-row">
-                            <input id="generated-password" readonly aria-describedby="generated-hint" prop:value=pw />
-                            <button type="button" class="secondary small" on:click=copy>"Copy"</button>
-                        </div>
-                        <p class="hint" id="generated-hint">
-                            "Save it now to give to the account owner: it is shown only here."
-                        </p>
-                        <p class="hint" aria-live="polite">{move || copied.get()}</p>
-                    </div>
-                })}
-                <PasswordChecklist policy=policy password=password username=username email=email />
+                <legend>"Access"</legend>
+                <AccessFields s=s form=form options=options.clone() local=local />
             </fieldset>
+            <Show
+                when=move || local.get()
+                fallback=|| view! {
+                    <p class="hint">"A directory account signs in with its domain password; Rollcall keeps none."</p>
+                }
+            >
+                <fieldset>
+                    <legend>"Password"</legend>
+                    <PasswordInputs policy=policy.clone() password=password password_confirm=password_confirm
+                        username=username email=s.email form=form />
+                </fieldset>
+            </Show>
             <div class="actions">
                 <A href="/accounts" attr:class="button secondary">"Cancel"</A>
                 <button type="submit" class="primary" disabled=move || busy.get()>
@@ -140,46 +147,3 @@ pub fn CreateAccountPage() -> impl IntoView {
         </form>
     }
 }
-
-/// A password from the browser's CSPRNG; `None` if it is unavailable (never
-/// a weaker fallback).
-#[cfg(target_arch = "wasm32")]
-fn generate_in_browser(
-    policy: &crate::model::PasswordPolicy,
-    owner: crate::model::PasswordOwner<'_>,
-) -> Option<String> {
-    let crypto = web_sys::window()?.crypto().ok()?;
-    let mut failed = false;
-    let password = policy.generate(owner, |buf| {
-        if crypto.get_random_values_with_u8_array(buf).is_err() {
-            failed = true;
-        }
-    })?;
-    (!failed).then_some(password)
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn generate_in_browser(
-    _policy: &crate::model::PasswordPolicy,
-    _owner: crate::model::PasswordOwner<'_>,
-) -> Option<String> {
-    None
-}
-
-#[cfg(target_arch = "wasm32")]
-fn copy_to_clipboard(text: String, copied: RwSignal<Option<&'static str>>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let promise = window.navigator().clipboard().write_text(&text);
-    leptos::task::spawn_local(async move {
-        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
-        copied.set(Some(match outcome {
-            Ok(_) => "Copied to the clipboard.",
-            Err(_) => "Could not copy: select the password and copy it by hand.",
-        }));
-    });
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn copy_to_clipboard(_text: String, _copied: RwSignal<Option<&'static str>>) {}

@@ -59,7 +59,7 @@ pub fn AccountsPage() -> impl IntoView {
                 <td>{a.display_name()}</td>
                 <td>{a.email.clone()}</td>
                 <td>{a.role.label()}</td>
-                <td>{a.status.label()}</td>
+                <td>{a.status_label()}</td>
                 <td>{format_time(a.created_at)}</td>
                 <td class="actions-cell">
                     {(!is_me).then(|| view! {

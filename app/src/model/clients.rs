@@ -1,0 +1,46 @@
+//! The organisation's clients, and the settings page's data.
+
+use super::password::PasswordPolicy;
+use super::values::ClientId;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: String,
+    /// Archived clients stay on the accounts that have them but cannot be
+    /// chosen for more.
+    pub archived: bool,
+    /// How many accounts work on this client.
+    pub account_count: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Create (no `id`) or rename (with `id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveClientRequest {
+    #[serde(default)]
+    pub id: Option<ClientId>,
+    pub name: String,
+}
+
+/// The tenant-wide settings an administrator edits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// Offers "Active Directory domain account" on the account form.
+    pub directory_signin_enabled: bool,
+    pub password_policy: PasswordPolicy,
+}
+
+/// What the account form needs to draw itself: the policy, whether the
+/// directory option is offered, the clients to choose from, and today's date
+/// on the server (expiry dates must be later).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountFormOptions {
+    pub settings: TenantSettings,
+    pub clients: Vec<Client>,
+    #[serde(with = "super::accounts::date")]
+    pub today: time::Date,
+}

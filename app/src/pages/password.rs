@@ -1,0 +1,99 @@
+//! Changing one's own password: required after an administrator asked for
+//! it or the rotation interval passed, or by choice from the menu.
+
+use crate::api::settings::{change_password, get_password_policy};
+use crate::auth::Auth;
+use crate::components::{ErrorState, FormState, Loading, TextField};
+use crate::model::{ChangePasswordRequest, PasswordOwner, PasswordPolicy};
+use crate::pages::users::password::PasswordInputs;
+use leptos::prelude::*;
+
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let auth = Auth::get();
+    let policy = LocalResource::new(get_password_policy);
+    move || match policy.get() {
+        None => view! { <Loading what="the password policy" /> }.into_any(),
+        Some(Err(e)) => {
+            let message = auth.message_for(&e);
+            view! {
+                <h1>"Change password"</h1>
+                <ErrorState message=message retry=move || policy.refetch() />
+            }
+            .into_any()
+        }
+        Some(Ok(p)) => view! { <ChangePasswordForm policy=p /> }.into_any(),
+    }
+}
+
+#[component]
+fn ChangePasswordForm(policy: PasswordPolicy) -> impl IntoView {
+    let auth = Auth::get();
+    let required = auth
+        .session
+        .with_untracked(|s| s.as_ref().is_some_and(|s| s.password_change_required));
+    let username = auth
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.username.clone()).unwrap_or_default());
+    let username = RwSignal::new(username);
+    // The email rule is checked on the server, which knows the address.
+    let email = RwSignal::new(String::new());
+    let current = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let password_confirm = RwSignal::new(String::new());
+    let form = FormState::new();
+    let busy = form.busy;
+    let submit = {
+        let policy = policy.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let request = ChangePasswordRequest {
+                current_password: current.get_untracked(),
+                password: password.get_untracked(),
+                password_confirm: password_confirm.get_untracked(),
+            };
+            let user = username.get_untracked();
+            let checked = request.validate(
+                &policy,
+                PasswordOwner {
+                    username: &user,
+                    email: "",
+                },
+            );
+            form.submit(
+                checked,
+                move || change_password(request),
+                move |session| {
+                    current.set(String::new());
+                    password.set(String::new());
+                    password_confirm.set(String::new());
+                    auth.flash
+                        .set(Some("Your password has been changed.".into()));
+                    auth.session.set(Some(session));
+                },
+            );
+        }
+    };
+    view! {
+        <div class="page-head">
+            <h1>{if required { "Set a new password" } else { "Change password" }}</h1>
+        </div>
+        {required.then(|| view! {
+            <p class="notice warn" role="status">
+                "You must set a new password before you continue. Your administrator asked for it, or your password is older than your organisation allows."
+            </p>
+        })}
+        <form class="panel form" on:submit=submit novalidate>
+            {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <TextField label="Current password" id="current_password" value=current
+                error=form.error_for("current_password") input_type="password" autocomplete="current-password" />
+            <PasswordInputs policy=policy password=password password_confirm=password_confirm
+                username=username email=email form=form label="New password" generate=false />
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Saving…" } else { "Set new password" }}
+                </button>
+            </div>
+        </form>
+    }
+}

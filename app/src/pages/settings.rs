@@ -1,0 +1,345 @@
+//! The organisation's settings (password policy, directory sign-in) and its
+//! clients.
+
+use crate::api::settings::{
+    archive_client, get_settings, list_clients, save_client, update_settings,
+};
+use crate::auth::Auth;
+use crate::components::{
+    format_time, CheckboxField, DataTable, ErrorState, FormState, Loading, TextField,
+};
+use crate::model::password::limits;
+use crate::model::{ApiError, Client, PasswordPolicy, SaveClientRequest, TenantSettings};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let auth = Auth::get();
+    let settings = LocalResource::new(get_settings);
+    view! {
+        <div class="page-head"><h1>"Settings"</h1></div>
+        {move || match settings.get() {
+            None => view! { <Loading what="the settings" /> }.into_any(),
+            Some(Err(e)) => {
+                let message = auth.message_for(&e);
+                view! { <ErrorState message=message retry=move || settings.refetch() /> }.into_any()
+            }
+            Some(Ok(s)) => view! { <SettingsForm settings=s /> }.into_any(),
+        }}
+    }
+}
+
+/// The policy's fields as typed.
+#[derive(Clone, Copy)]
+struct PolicySignals {
+    min_length: RwSignal<String>,
+    max_length: RwSignal<String>,
+    require_digit: RwSignal<bool>,
+    require_special: RwSignal<bool>,
+    forbid_username: RwSignal<bool>,
+    forbid_email: RwSignal<bool>,
+    reject_common: RwSignal<bool>,
+    rotation_days: RwSignal<String>,
+    history_count: RwSignal<String>,
+}
+
+impl PolicySignals {
+    fn new(p: &PasswordPolicy) -> Self {
+        Self {
+            min_length: RwSignal::new(p.min_length.to_string()),
+            max_length: RwSignal::new(p.max_length.to_string()),
+            require_digit: RwSignal::new(p.require_digit),
+            require_special: RwSignal::new(p.require_special),
+            forbid_username: RwSignal::new(p.forbid_username),
+            forbid_email: RwSignal::new(p.forbid_email),
+            reject_common: RwSignal::new(p.reject_common),
+            rotation_days: RwSignal::new(p.rotation_days.to_string()),
+            history_count: RwSignal::new(p.history_count.to_string()),
+        }
+    }
+
+    fn set(&self, p: &PasswordPolicy) {
+        self.min_length.set(p.min_length.to_string());
+        self.max_length.set(p.max_length.to_string());
+        self.require_digit.set(p.require_digit);
+        self.require_special.set(p.require_special);
+        self.forbid_username.set(p.forbid_username);
+        self.forbid_email.set(p.forbid_email);
+        self.reject_common.set(p.reject_common);
+        self.rotation_days.set(p.rotation_days.to_string());
+        self.history_count.set(p.history_count.to_string());
+    }
+
+    /// The policy, or an error beside each number that is not one.
+    fn read(&self) -> Result<PasswordPolicy, Vec<ApiError>> {
+        let mut errors = Vec::new();
+        let mut number = |field: &str, what: &str, value: RwSignal<String>| {
+            value
+                .get_untracked()
+                .trim()
+                .parse::<u32>()
+                .unwrap_or_else(|_| {
+                    errors.push(ApiError::validation(
+                        field,
+                        format!("Enter {what} as a whole number."),
+                    ));
+                    0
+                })
+        };
+        let policy = PasswordPolicy {
+            min_length: number("min_length", "the minimum length", self.min_length),
+            max_length: number("max_length", "the maximum length", self.max_length),
+            rotation_days: number("rotation_days", "the rotation interval", self.rotation_days),
+            history_count: number(
+                "history_count",
+                "the number of remembered passwords",
+                self.history_count,
+            ),
+            require_digit: self.require_digit.get_untracked(),
+            require_special: self.require_special.get_untracked(),
+            forbid_username: self.forbid_username.get_untracked(),
+            forbid_email: self.forbid_email.get_untracked(),
+            reject_common: self.reject_common.get_untracked(),
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        policy.validate_settings().map(|()| policy)
+    }
+}
+
+#[component]
+fn SettingsForm(settings: TenantSettings) -> impl IntoView {
+    let auth = Auth::get();
+    let directory = RwSignal::new(settings.directory_signin_enabled);
+    let p = PolicySignals::new(&settings.password_policy);
+    let form = FormState::new();
+    let busy = form.busy;
+    let saved = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let policy = p.read();
+        let checked = policy.as_ref().map(|_| ()).map_err(Clone::clone);
+        let request = TenantSettings {
+            directory_signin_enabled: directory.get_untracked(),
+            password_policy: policy.unwrap_or_default(),
+        };
+        form.submit(
+            checked,
+            move || update_settings(request),
+            move |_| {
+                saved.set(true);
+                auth.flash.set(Some("Settings saved.".into()));
+            },
+        );
+    };
+    let nist = move |_| p.set(&PasswordPolicy::nist());
+    let seed = move |_| p.set(&PasswordPolicy::default());
+    let range = |r: std::ops::RangeInclusive<u32>| format!("From {} to {}.", r.start(), r.end());
+    view! {
+        <form class="panel form" on:submit=submit novalidate>
+            {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <fieldset>
+                <legend>"Sign-in"</legend>
+                <CheckboxField label="Enable Active Directory sign-in" id="directory_signin_enabled" checked=directory
+                    hint=Signal::derive(|| "Offers “Active Directory domain account” on the account form. Directory accounts cannot sign in until the directory connection is configured.".to_owned()) />
+            </fieldset>
+            <fieldset>
+                <legend>"Password policy"</legend>
+                <p class="hint">"Applies to every password set from now on: by administrators, by people changing their own, and by the operator CLI."</p>
+                <div class="generate">
+                    <button type="button" class="secondary small" on:click=nist>"Use the NIST SP 800-63B preset"</button>
+                    " "
+                    <button type="button" class="secondary small" on:click=seed>"Use the standard policy"</button>
+                </div>
+                <p class="hint">"NIST SP 800-63B: at least 15 characters, no composition rules, no periodic change, and no commonly used passwords."</p>
+                <div class="form-grid">
+                    <TextField label="Minimum length" id="min_length" value=p.min_length input_type="number"
+                        error=form.error_for("min_length") hint=range_hint(limits::MIN_LENGTH) />
+                    <TextField label="Maximum length" id="max_length" value=p.max_length input_type="number"
+                        error=form.error_for("max_length") hint=range_hint(limits::MAX_LENGTH) />
+                </div>
+                <CheckboxField label="Require at least one number" id="require_digit" checked=p.require_digit />
+                <CheckboxField label="Require at least one special character" id="require_special" checked=p.require_special />
+                <CheckboxField label="Must not contain the username" id="forbid_username" checked=p.forbid_username />
+                <CheckboxField label="Must not contain the email address" id="forbid_email" checked=p.forbid_email />
+                <CheckboxField label="Reject commonly used passwords" id="reject_common" checked=p.reject_common />
+                <div class="form-grid">
+                    <TextField label="Rotation interval (days)" id="rotation_days" value=p.rotation_days input_type="number"
+                        error=form.error_for("rotation_days")
+                        hint="For accounts with “Require password change at intervals”. 0 turns rotation off." />
+                    <TextField label="Remembered passwords" id="history_count" value=p.history_count input_type="number"
+                        error=form.error_for("history_count")
+                        hint="A new password may not be any of the last N. 0 allows reuse." />
+                </div>
+                <p class="visually-hidden">{range(limits::ROTATION_DAYS)}</p>
+            </fieldset>
+            {move || saved.get().then(|| view! { <p class="hint" role="status">"Saved."</p> })}
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Saving…" } else { "Save settings" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+fn range_hint(r: std::ops::RangeInclusive<u32>) -> &'static str {
+    match (*r.start(), *r.end()) {
+        (8, 64) => "From 8 to 64.",
+        (16, 256) => "From 16 to 256.",
+        _ => "",
+    }
+}
+
+/// The organisation's clients: create, rename, archive and restore.
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    let auth = Auth::get();
+    let clients = LocalResource::new(list_clients);
+    let name = RwSignal::new(String::new());
+    let form = FormState::new();
+    let busy = form.busy;
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = SaveClientRequest {
+            id: None,
+            name: name.get_untracked(),
+        };
+        let checked = crate::model::parse_client_name(&request.name)
+            .map(|_| ())
+            .map_err(|m| vec![ApiError::validation("name", m)]);
+        form.submit(
+            checked,
+            move || save_client(request),
+            move |c: Client| {
+                name.set(String::new());
+                auth.flash.set(Some(format!("Client {} created.", c.name)));
+                clients.refetch();
+            },
+        );
+    };
+    view! {
+        <div class="page-head"><h1>"Clients"</h1></div>
+        <p class="lede">"The clients users work on. Archived clients stay on the accounts that have them but cannot be chosen for more."</p>
+        <form class="panel" on:submit=create novalidate>
+            <h2>"Add a client"</h2>
+            {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
+            <div class="inline-form">
+                <TextField label="Client name" id="name" value=name error=form.error_for("name") />
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Adding…" } else { "Add client" }}
+                </button>
+            </div>
+        </form>
+        <section class="panel" aria-labelledby="clients-heading">
+            <h2 id="clients-heading">"All clients"</h2>
+            {move || match clients.get() {
+                None => view! { <Loading what="clients" /> }.into_any(),
+                Some(Err(e)) => {
+                    let message = auth.message_for(&e);
+                    view! { <ErrorState message=message retry=move || clients.refetch() /> }.into_any()
+                }
+                Some(Ok(list)) if list.is_empty() => view! {
+                    <p class="state empty">"No clients yet. Add the first one above."</p>
+                }.into_any(),
+                Some(Ok(list)) => view! {
+                    <DataTable caption="Clients" headers=&["Name", "Accounts", "Status", "Created"] actions_column=true>
+                        {list.into_iter().map(|c| view! { <ClientRow client=c on_change=move || clients.refetch() /> }).collect_view()}
+                    </DataTable>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ClientRow(client: Client, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let auth = Auth::get();
+    let editing = RwSignal::new(false);
+    let name = RwSignal::new(client.name.clone());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let id = client.id;
+    let archived = client.archived;
+    let rename = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Err(m) = crate::model::parse_client_name(&name.get_untracked()) {
+            error.set(Some(m));
+            return;
+        }
+        busy.set(true);
+        let request = SaveClientRequest {
+            id: Some(id),
+            name: name.get_untracked(),
+        };
+        spawn_local(async move {
+            match save_client(request).await {
+                Ok(c) => {
+                    auth.flash
+                        .set(Some(format!("Client renamed to {}.", c.name)));
+                    editing.set(false);
+                    on_change();
+                }
+                Err(e) => error.set(Some(auth.message_for(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    let toggle_archive = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            match archive_client(id, !archived).await {
+                Ok(c) => {
+                    auth.flash.set(Some(format!(
+                        "Client {} {}.",
+                        c.name,
+                        if c.archived { "archived" } else { "restored" }
+                    )));
+                    on_change();
+                }
+                Err(e) => error.set(Some(auth.message_for(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    let label = client.name.clone();
+    let rename_label = format!("Rename {label}");
+    let archive_label = format!("{} {label}", if archived { "Restore" } else { "Archive" });
+    view! {
+        <tr>
+            <td>
+                {move || if editing.get() {
+                    view! {
+                        <form class="inline-form" on:submit=rename novalidate>
+                            <div class="field" class:has-error=move || error.with(Option::is_some)>
+                                <label for=format!("rename-{id}")>"New name"</label>
+                                <input id=format!("rename-{id}") bind:value=name aria-describedby=format!("rename-{id}-error") />
+                                {move || error.get().map(|e| view! { <p class="field-error" id=format!("rename-{id}-error")>{e}</p> })}
+                            </div>
+                            <button type="submit" class="primary small" disabled=move || busy.get()>"Save"</button>
+                            <button type="button" class="secondary small" on:click=move |_| { editing.set(false); error.set(None); }>"Cancel"</button>
+                        </form>
+                    }.into_any()
+                } else {
+                    view! { <span>{name.get_untracked()}</span> }.into_any()
+                }}
+            </td>
+            <td>{client.account_count}</td>
+            <td>{if archived { "Archived" } else { "Active" }}</td>
+            <td>{format_time(client.created_at)}</td>
+            <td class="actions-cell">
+                {move || (!editing.get()).then(|| view! {
+                    <button type="button" class="secondary small" aria-label=rename_label.clone() on:click=move |_| editing.set(true)>"Rename"</button>
+                })}
+                " "
+                <button type="button" class="secondary small" aria-label=archive_label disabled=move || busy.get() on:click=toggle_archive>
+                    {if archived { "Restore" } else { "Archive" }}
+                </button>
+                {move || (!editing.get()).then(|| error.get()).flatten().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,337 @@
+//! The organisation's settings (password policy, directory sign-in), its
+//! clients, and people changing their own password.
+
+use super::audit::{self, Action, Target};
+use super::auth::{AdminCaller, Caller};
+use super::Services;
+use crate::crypto;
+use crate::db::{self, clients::ClientRow};
+use crate::error::{unique_violation, Error, Result};
+use app::model::{
+    parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, ErrorCode, PasswordOwner,
+    PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
+};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The stored policy document; a key that is missing takes the seed default.
+pub fn parse_policy(value: serde_json::Value) -> Result<PasswordPolicy> {
+    serde_json::from_value(value).map_err(|e| {
+        tracing::error!(error = %e, "unreadable password policy in the tenants table");
+        Error::Api(ApiError::internal())
+    })
+}
+
+pub async fn tenant_policy(conn: &mut PgConnection, tenant_id: Uuid) -> Result<PasswordPolicy> {
+    parse_policy(
+        db::tenants::settings(conn, tenant_id)
+            .await?
+            .password_policy,
+    )
+}
+
+pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result<TenantSettings> {
+    let row = db::tenants::settings(conn, tenant_id).await?;
+    Ok(TenantSettings {
+        directory_signin_enabled: row.directory_signin_enabled,
+        password_policy: parse_policy(row.password_policy)?,
+    })
+}
+
+/// Refuses a password that is one of the account's last `history_count`.
+pub async fn check_history(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    policy: &PasswordPolicy,
+    password: &str,
+) -> Result<()> {
+    if policy.history_count == 0 {
+        return Ok(());
+    }
+    let recent =
+        db::accounts::recent_passwords(conn, account_id, i64::from(policy.history_count)).await?;
+    if crypto::matches_any(recent, password.to_owned()).await? {
+        return Err(ApiError::validation(
+            "password",
+            format!(
+                "This password was used recently: choose one that is not among the last {} passwords of this account.",
+                policy.history_count
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn client_from_row(r: ClientRow) -> Client {
+    Client {
+        id: ClientId::from_uuid(r.id),
+        name: r.name,
+        archived: r.archived_at.is_some(),
+        account_count: u32::try_from(r.account_count).unwrap_or(u32::MAX),
+        created_at: r.created_at,
+    }
+}
+
+fn first_error(errors: Vec<ApiError>) -> Error {
+    Error::Api(errors.into_iter().next().unwrap_or_else(ApiError::internal))
+}
+
+impl Services {
+    pub async fn get_settings(&self, admin: &AdminCaller) -> Result<TenantSettings> {
+        let mut conn = self.pool.acquire().await?;
+        tenant_settings(&mut conn, admin.tenant_id.as_uuid()).await
+    }
+
+    /// Saves the settings; the audit event names every changed setting.
+    pub async fn update_settings(
+        &self,
+        admin: &AdminCaller,
+        settings: &TenantSettings,
+    ) -> Result<TenantSettings> {
+        settings
+            .password_policy
+            .validate_settings()
+            .map_err(first_error)?;
+        let tenant_id = admin.tenant_id.as_uuid();
+        let mut tx = self.pool.begin().await?;
+        let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
+        let before = tenant_settings(&mut tx, tenant_id).await?;
+        let policy_json = serde_json::to_value(&settings.password_policy)
+            .map_err(|_| Error::Api(ApiError::internal()))?;
+        db::tenants::set_settings(
+            &mut tx,
+            tenant_id,
+            settings.directory_signin_enabled,
+            &policy_json,
+        )
+        .await?;
+        let flat = |s: &TenantSettings| {
+            let mut v = serde_json::to_value(&s.password_policy).unwrap_or_default();
+            if let Some(map) = v.as_object_mut() {
+                map.insert(
+                    "directory_signin_enabled".into(),
+                    json!(s.directory_signin_enabled),
+                );
+            }
+            v
+        };
+        let changed = audit::changes(&flat(&before), &flat(settings));
+        if !changed.is_empty() {
+            audit::record(
+                &mut tx,
+                audit::Event {
+                    tenant_id: Some(tenant_id),
+                    at: self.now(),
+                    actor: &admin.actor(),
+                    action: Action::SettingsChanged,
+                    target: Some(Target {
+                        kind: "tenant",
+                        id: Some(tenant_id),
+                        label: &tenant.slug,
+                    }),
+                    details: json!({ "changes": changed }),
+                    origin: &admin.origin,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(settings.clone())
+    }
+
+    pub async fn list_clients(&self, admin: &AdminCaller) -> Result<Vec<Client>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(db::clients::list(&mut conn, admin.tenant_id.as_uuid())
+            .await?
+            .into_iter()
+            .map(client_from_row)
+            .collect())
+    }
+
+    /// Creates a client, or renames one of the caller's tenant.
+    pub async fn save_client(
+        &self,
+        admin: &AdminCaller,
+        req: &SaveClientRequest,
+    ) -> Result<Client> {
+        let name = parse_client_name(&req.name).map_err(|m| ApiError::validation("name", m))?;
+        let key = name.to_lowercase();
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let (id, action, details) = match req.id {
+            None => {
+                let id = db::clients::insert(&mut tx, tenant_id, &name, &key, now).await;
+                (
+                    id.map_err(Error::from),
+                    Action::ClientCreated,
+                    json!({ "after": { "name": name } }),
+                )
+            }
+            Some(id) => {
+                let before = db::clients::get(&mut tx, tenant_id, id.as_uuid())
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("client"))?;
+                let renamed = db::clients::rename(&mut tx, tenant_id, before.id, &name, &key)
+                    .await
+                    .map(|()| before.id);
+                (
+                    renamed.map_err(Error::from),
+                    Action::ClientRenamed,
+                    json!({ "changes": { "name": { "before": before.name, "after": name } } }),
+                )
+            }
+        };
+        let id = match id {
+            Err(e) if unique_violation(&e) == Some("clients_name_key") => {
+                return Err(ApiError::conflict(
+                    "name",
+                    format!("There is already a client named “{name}” (names ignore case). Choose another name."),
+                )
+                .into())
+            }
+            other => other?,
+        };
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant_id),
+                at: now,
+                actor: &admin.actor(),
+                action,
+                target: Some(Target {
+                    kind: "client",
+                    id: Some(id),
+                    label: &name,
+                }),
+                details,
+                origin: &admin.origin,
+            },
+        )
+        .await?;
+        let saved = db::clients::get(&mut tx, tenant_id, id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        tx.commit().await?;
+        Ok(client_from_row(saved))
+    }
+
+    /// Archives (or restores) a client. Accounts keep it; it can no longer be
+    /// chosen for more accounts.
+    pub async fn archive_client(
+        &self,
+        admin: &AdminCaller,
+        id: ClientId,
+        archived: bool,
+    ) -> Result<Client> {
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let before = db::clients::get(&mut tx, tenant_id, id.as_uuid())
+            .await?
+            .ok_or_else(|| ApiError::not_found("client"))?;
+        if before.archived_at.is_some() != archived {
+            db::clients::set_archived(&mut tx, tenant_id, before.id, archived.then_some(now))
+                .await?;
+            audit::record(
+                &mut tx,
+                audit::Event {
+                    tenant_id: Some(tenant_id),
+                    at: now,
+                    actor: &admin.actor(),
+                    action: if archived {
+                        Action::ClientArchived
+                    } else {
+                        Action::ClientRestored
+                    },
+                    target: Some(Target {
+                        kind: "client",
+                        id: Some(before.id),
+                        label: &before.name,
+                    }),
+                    details: json!({ "accounts": before.account_count }),
+                    origin: &admin.origin,
+                },
+            )
+            .await?;
+        }
+        let after = db::clients::get(&mut tx, tenant_id, before.id)
+            .await?
+            .ok_or_else(ApiError::internal)?;
+        tx.commit().await?;
+        Ok(client_from_row(after))
+    }
+
+    /// The caller's own policy (any signed-in person, restricted or not).
+    pub async fn password_policy(&self, caller: &Caller) -> Result<PasswordPolicy> {
+        let mut conn = self.pool.acquire().await?;
+        tenant_policy(&mut conn, caller.tenant_id.as_uuid()).await
+    }
+
+    /// Someone changes their own password: the current one must be right, the
+    /// new one must meet the policy and not be among the last N. Other
+    /// sessions of the account stay; the must-change flag is cleared.
+    pub async fn change_password(
+        &self,
+        caller: &Caller,
+        req: &ChangePasswordRequest,
+    ) -> Result<SessionInfo> {
+        let tenant_id = caller.tenant_id.as_uuid();
+        let account_id = caller.account_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let account = db::accounts::lock(&mut tx, tenant_id, account_id)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let policy = tenant_policy(&mut tx, tenant_id).await?;
+        req.validate(
+            &policy,
+            PasswordOwner {
+                username: &account.username,
+                email: &account.email,
+            },
+        )
+        .map_err(first_error)?;
+        let current = db::accounts::password_hash(&mut tx, tenant_id, account_id).await?;
+        if current.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "This account's password is managed in the directory; change it there.",
+            )
+            .into());
+        }
+        if !crypto::verify_password(current, req.current_password.clone()).await? {
+            return Err(ApiError::validation(
+                "current_password",
+                "Your current password is not correct. Type it again.",
+            )
+            .into());
+        }
+        check_history(&mut tx, account_id, &policy, &req.password).await?;
+        let hash = crypto::hash_password(req.password.clone()).await?;
+        db::accounts::set_password(&mut tx, tenant_id, account_id, &hash, false, now).await?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant_id),
+                at: now,
+                actor: &caller.actor(),
+                action: Action::PasswordChanged,
+                target: Some(Target {
+                    kind: "account",
+                    id: Some(account_id),
+                    label: &account.username,
+                }),
+                details: json!({ "was_required": caller.password_change_required }),
+                origin: &caller.origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let mut info = caller.session_info(self.settings.heartbeat_seconds);
+        info.password_change_required = false;
+        Ok(info)
+    }
+}

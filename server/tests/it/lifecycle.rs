@@ -1,0 +1,296 @@
+//! The account lifecycle at sign-in: expiry, forced and periodic password
+//! changes, reactivation and administrator resets. The clock is moved, never
+//! slept on.
+
+use super::support::*;
+use app::model::{
+    AccountForm, AccountId, ChangePasswordRequest, ErrorCode, ResetPasswordRequest,
+    UpdateAccountRequest,
+};
+use sqlx::PgPool;
+use time::Duration;
+
+fn with_form(id: uuid::Uuid, f: impl FnOnce(&mut AccountForm)) -> UpdateAccountRequest {
+    let mut form = AccountForm {
+        first_name: "Test".into(),
+        last_name: "person".into(),
+        email: "person@example.org".into(),
+        ..AccountForm::default()
+    };
+    f(&mut form);
+    UpdateAccountRequest {
+        id: AccountId::from_uuid(id),
+        form,
+        password: String::new(),
+        password_confirm: String::new(),
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_account_expires_at_midnight_utc_and_its_seat_is_freed(pool: PgPool) {
+    let clock = clock(); // 2026-11-22 09:00 UTC
+    let svc = services(pool.clone(), clock.clone());
+    let t = tenant(&svc, "exp", 2).await;
+    // A day-long lease, so the session survives to midnight without heartbeats.
+    sqlx::query("UPDATE tenants SET idle_lease_seconds = 86400 WHERE id = $1")
+        .bind(t)
+        .execute(&pool)
+        .await
+        .unwrap();
+    account(&svc, "exp", "boss", "admin").await;
+    let mut request = account_request("temp", "user");
+    request.form.expires_on = "2026-11-23".into();
+    let admin = admin_of(&svc, "exp", "boss").await;
+    let temp = svc.create_account(&admin, &request).await.unwrap();
+    assert!(!temp.expired);
+    let token = login(&svc, "exp", "temp").await;
+    assert_eq!(open_sessions(&pool, t).await, 2, "both seats held");
+
+    // One minute before midnight it still works; at midnight it does not.
+    clock.advance(Duration::hours(14) + Duration::minutes(59));
+    assert!(svc.authenticate(&meta(Some(&token))).await.is_ok());
+    clock.advance(Duration::minutes(1));
+    assert!(svc.authenticate(&meta(Some(&token))).await.is_err());
+    let refused = api_err(svc.login(&meta(None), "exp", "temp", PASSWORD).await);
+    assert_eq!(refused.code, ErrorCode::AccountExpired);
+    assert!(refused.message.contains("expired"));
+    assert_eq!(audit_count(&pool, t, "login.refused_expired").await, 1);
+
+    // Its seat is free at once: someone else gets in on a 2-seat tenant
+    // where the expired session was never signed out.
+    account(&svc, "exp", "other", "user").await;
+    login(&svc, "exp", "other").await;
+    let reason: String = sqlx::query_scalar(
+        "SELECT end_reason FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE a.username = 'temp'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "account_expired");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
+    let clock = clock();
+    let svc = services(pool.clone(), clock.clone());
+    let t = tenant(&svc, "react", 5).await;
+    account(&svc, "react", "boss", "admin").await;
+    let admin = admin_of(&svc, "react", "boss").await;
+    let mut request = account_request("temp", "user");
+    request.form.expires_on = "2026-11-25".into();
+    let temp = svc.create_account(&admin, &request).await.unwrap();
+    clock.advance(Duration::days(5));
+    let admin = admin_of(&svc, "react", "boss").await;
+    let listed = svc.get_account(&admin, temp.id).await.unwrap();
+    assert!(listed.summary.expired);
+
+    // Editing other fields while keeping the past date is allowed.
+    let keep = with_form(temp.id.as_uuid(), |f| {
+        f.last_name = "Kept".into();
+        f.expires_on = "2026-11-25".into();
+    });
+    assert!(svc.update_account(&admin, &keep).await.unwrap().expired);
+
+    // Clearing the date without a password is refused and changes nothing.
+    let clear = with_form(temp.id.as_uuid(), |_| {});
+    let err = api_err(svc.update_account(&admin, &clear).await);
+    assert_eq!(err.field.as_deref(), Some("password"));
+    assert!(
+        svc.get_account(&admin, temp.id)
+            .await
+            .unwrap()
+            .summary
+            .expired
+    );
+
+    // With a new password it is reactivated, audited, and the old password is dead.
+    let mut with_password = clear.clone();
+    with_password.password = "Brand new 2!".into();
+    with_password.password_confirm = "Brand new 2!".into();
+    let saved = svc.update_account(&admin, &with_password).await.unwrap();
+    assert!(!saved.expired);
+    assert_eq!(audit_count(&pool, t, "account.reactivated").await, 1);
+    assert!(svc
+        .login(&meta(None), "react", "temp", PASSWORD)
+        .await
+        .is_err());
+    svc.login(&meta(None), "react", "temp", "Brand new 2!")
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "must", 5).await;
+    account(&svc, "must", "boss", "admin").await;
+    let admin = admin_of(&svc, "must", "boss").await;
+    let mut request = account_request("newbie", "administrator");
+    request.form.must_change_password = true;
+    svc.create_account(&admin, &request).await.unwrap();
+
+    // Signs in (and holds a seat) but may do nothing else.
+    let done = svc
+        .login(&meta(None), "must", "newbie", PASSWORD)
+        .await
+        .unwrap();
+    assert!(done.session.password_change_required);
+    assert_eq!(open_sessions(&pool, t).await, 2);
+    let m = meta(Some(&done.token));
+    let refused = api_err(svc.require_admin(&m).await);
+    assert_eq!(refused.code, ErrorCode::PasswordChangeRequired);
+    assert_eq!(refused.status(), 403);
+    assert!(
+        svc.authenticate_restricted(&m).await.is_ok(),
+        "heartbeat works"
+    );
+
+    // The new password must meet the policy and differ from the old one.
+    let caller = svc.authenticate_restricted(&m).await.unwrap();
+    let same = ChangePasswordRequest {
+        current_password: PASSWORD.into(),
+        password: PASSWORD.into(),
+        password_confirm: PASSWORD.into(),
+    };
+    assert_eq!(
+        api_err(svc.change_password(&caller, &same).await)
+            .field
+            .as_deref(),
+        Some("password")
+    );
+    let wrong = ChangePasswordRequest {
+        current_password: "not it 1!".into(),
+        password: "Mine now 12!".into(),
+        password_confirm: "Mine now 12!".into(),
+    };
+    assert_eq!(
+        api_err(svc.change_password(&caller, &wrong).await)
+            .field
+            .as_deref(),
+        Some("current_password")
+    );
+    let good = ChangePasswordRequest {
+        current_password: PASSWORD.into(),
+        ..wrong
+    };
+    let info = svc.change_password(&caller, &good).await.unwrap();
+    assert!(!info.password_change_required);
+    // The same session now works in full.
+    assert!(svc.require_admin(&m).await.is_ok());
+    assert_eq!(audit_count(&pool, t, "password.changed").await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
+    let clock = clock();
+    let svc = services(pool.clone(), clock.clone());
+    tenant(&svc, "rot", 5).await;
+    account(&svc, "rot", "boss", "admin").await;
+    let admin = admin_of(&svc, "rot", "boss").await;
+    let mut request = account_request("rotator", "user");
+    request.form.rotate_password = true;
+    svc.create_account(&admin, &request).await.unwrap();
+    let fresh = svc
+        .login(&meta(None), "rot", "rotator", PASSWORD)
+        .await
+        .unwrap();
+    assert!(!fresh.session.password_change_required);
+    clock.advance(Duration::days(90));
+    let due = svc
+        .login(&meta(None), "rot", "rotator", PASSWORD)
+        .await
+        .unwrap();
+    assert!(due.session.password_change_required);
+    // An already open session is restricted too from that moment.
+    let earlier = api_err(svc.authenticate(&meta(Some(&fresh.token))).await);
+    assert!(matches!(
+        earlier.code,
+        ErrorCode::PasswordChangeRequired | ErrorCode::Unauthenticated
+    ));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_administrator_reset_forces_a_change_and_ends_sessions(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "reset", 5).await;
+    account(&svc, "reset", "boss", "admin").await;
+    let worker = account(&svc, "reset", "worker", "user").await;
+    let token = login(&svc, "reset", "worker").await;
+    let admin = admin_of(&svc, "reset", "boss").await;
+    let reset = |password: &str| ResetPasswordRequest {
+        id: AccountId::from_uuid(worker),
+        password: password.into(),
+        password_confirm: password.into(),
+        must_change_password: true,
+    };
+    // The current password is in the history (last 3 by default).
+    let reused = api_err(svc.reset_password(&admin, &reset(PASSWORD)).await);
+    assert!(
+        reused.message.contains("used recently"),
+        "{}",
+        reused.message
+    );
+    svc.reset_password(&admin, &reset("Temporary 77!"))
+        .await
+        .unwrap();
+    assert!(
+        svc.authenticate(&meta(Some(&token))).await.is_err(),
+        "signed out"
+    );
+    let next = svc
+        .login(&meta(None), "reset", "worker", "Temporary 77!")
+        .await
+        .unwrap();
+    assert!(next.session.password_change_required);
+    assert_eq!(audit_count(&pool, t, "password.reset").await, 1);
+    // Nobody resets their own password this way.
+    let own = ResetPasswordRequest {
+        id: admin.account_id,
+        ..reset("Whatever 99!")
+    };
+    assert_eq!(
+        api_err(svc.reset_password(&admin, &own).await).code,
+        ErrorCode::Forbidden
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn directory_accounts_need_the_setting_and_cannot_sign_in_yet(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "ad", 5).await;
+    account(&svc, "ad", "boss", "admin").await;
+    let admin = admin_of(&svc, "ad", "boss").await;
+    let mut request = account_request("domain.user", "user");
+    request.account_type = "directory".into();
+    request.password.clear();
+    request.password_confirm.clear();
+    let off = api_err(svc.create_account(&admin, &request).await);
+    assert_eq!(off.field.as_deref(), Some("account_type"));
+
+    let mut settings = svc.get_settings(&admin).await.unwrap();
+    settings.directory_signin_enabled = true;
+    svc.update_settings(&admin, &settings).await.unwrap();
+    let created = svc.create_account(&admin, &request).await.unwrap();
+    let details = svc.get_account(&admin, created.id).await.unwrap();
+    assert!(!details.has_password);
+
+    let refused = api_err(
+        svc.login(&meta(None), "ad", "domain.user", "anything")
+            .await,
+    );
+    assert_eq!(refused.code, ErrorCode::DirectoryUnavailable);
+    assert_eq!(audit_count(&pool, t, "login.refused_directory").await, 1);
+
+    // Its names come from the directory: not editable here.
+    let rename = with_form(created.id.as_uuid(), |f| {
+        f.first_name = "Changed".into();
+        f.last_name = "domain.user".into();
+        f.email = "domain.user@example.org".into();
+    });
+    assert_eq!(
+        api_err(svc.update_account(&admin, &rename).await)
+            .field
+            .as_deref(),
+        Some("first_name")
+    );
+}
