@@ -2,11 +2,12 @@
 
 use crate::domain::Services;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
+use app::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
 use app::model::{
-    AccountDetails, AccountFormOptions, AccountId, AccountSummary, ApiError, AuditPage, AuditQuery,
-    ChangePasswordRequest, Client, ClientId, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
-    PasswordPolicy, ResetPasswordRequest, SaveClientRequest, SessionInfo, TenantSettings,
-    UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
+    ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
+    HeartbeatInfo, LicenseInfo, PasswordPolicy, ResetPasswordRequest, SaveClientRequest,
+    SessionInfo, TenantSettings, UpdateAccountRequest,
 };
 use async_trait::async_trait;
 
@@ -43,9 +44,22 @@ impl Backend for Services {
         Ok(caller.map(|c| c.session_info(self.settings.heartbeat_seconds)))
     }
 
-    async fn list_accounts(&self, meta: &RequestMeta) -> Result<Vec<AccountSummary>, ApiError> {
+    async fn list_accounts(
+        &self,
+        meta: &RequestMeta,
+        query: AccountListQuery,
+    ) -> Result<AccountPage, ApiError> {
         let admin = self.require_admin(meta).await?;
-        Ok(Services::list_accounts(self, &admin).await?)
+        Ok(Services::list_accounts(self, &admin, &query).await?)
+    }
+
+    async fn export_accounts(
+        &self,
+        meta: &RequestMeta,
+        query: AccountListQuery,
+    ) -> Result<String, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::export_accounts(self, &admin, &query).await?)
     }
 
     async fn create_account(
@@ -156,6 +170,33 @@ impl Backend for Services {
     ) -> Result<Client, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::archive_client(self, &admin, id, archived).await?)
+    }
+
+    async fn preview_import(
+        &self,
+        meta: &RequestMeta,
+        csv: String,
+    ) -> Result<ImportPreview, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::preview_import(self, &admin, &csv).await?)
+    }
+
+    async fn stage_import(
+        &self,
+        meta: &RequestMeta,
+        chunk: ImportChunk,
+    ) -> Result<StagedChunk, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::stage_import(self, &admin, &chunk).await?)
+    }
+
+    async fn commit_import(
+        &self,
+        meta: &RequestMeta,
+        batch: uuid::Uuid,
+    ) -> Result<ImportResult, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::commit_import(self, &admin, batch).await?)
     }
 
     async fn password_policy(&self, meta: &RequestMeta) -> Result<PasswordPolicy, ApiError> {

@@ -1,17 +1,25 @@
 //! Account administration (administrators only).
 
+use crate::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
 use crate::model::{
-    AccountDetails, AccountFormOptions, AccountId, AccountSummary, ApiError, CreateAccountRequest,
-    ResetPasswordRequest, UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
+    ApiError, CreateAccountRequest, ResetPasswordRequest, UpdateAccountRequest,
 };
 use leptos::prelude::*;
 use server_fn::codec::Json;
 
-/// `POST /api/accounts/list`
+/// One page of the accounts list: `POST /api/accounts/list`.
 #[server(endpoint = "accounts/list", input = Json)]
-pub async fn list_accounts() -> Result<Vec<AccountSummary>, ApiError> {
+pub async fn list_accounts(query: AccountListQuery) -> Result<AccountPage, ApiError> {
     let (backend, meta) = super::port::context()?;
-    backend.list_accounts(&meta).await
+    backend.list_accounts(&meta, query).await
+}
+
+/// Every account matching the filters, as CSV: `POST /api/accounts/export`.
+#[server(endpoint = "accounts/export", input = Json)]
+pub async fn export_accounts(query: AccountListQuery) -> Result<String, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.export_accounts(&meta, query).await
 }
 
 /// `POST /api/accounts/create`
@@ -54,4 +62,26 @@ pub async fn reset_password(reset: ResetPasswordRequest) -> Result<(), ApiError>
 pub async fn get_account_form_options() -> Result<AccountFormOptions, ApiError> {
     let (backend, meta) = super::port::context()?;
     backend.account_form_options(&meta).await
+}
+
+/// Checks a CSV file of accounts; writes nothing: `POST /api/accounts/import/preview`.
+#[server(endpoint = "accounts/import/preview", input = Json)]
+pub async fn preview_import(csv: String) -> Result<ImportPreview, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.preview_import(&meta, csv).await
+}
+
+/// Stages one chunk of the file: `POST /api/accounts/import/stage`.
+#[server(endpoint = "accounts/import/stage", input = Json)]
+pub async fn stage_import(chunk: ImportChunk) -> Result<StagedChunk, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.stage_import(&meta, chunk).await
+}
+
+/// Creates every staged account in one transaction, or none:
+/// `POST /api/accounts/import/commit`.
+#[server(endpoint = "accounts/import/commit", input = Json)]
+pub async fn commit_import(batch: uuid::Uuid) -> Result<ImportResult, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.commit_import(&meta, batch).await
 }

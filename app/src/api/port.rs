@@ -2,11 +2,12 @@
 //! implements it; this crate only sees the trait, so the browser build never
 //! links sqlx and the backend is testable without a browser.
 
+use crate::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
 use crate::model::{
-    AccountDetails, AccountFormOptions, AccountId, AccountSummary, ApiError, AuditPage, AuditQuery,
-    ChangePasswordRequest, Client, ClientId, CreateAccountRequest, HeartbeatInfo, LicenseInfo,
-    PasswordPolicy, ResetPasswordRequest, SaveClientRequest, SessionInfo, TenantSettings,
-    UpdateAccountRequest,
+    AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
+    ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
+    HeartbeatInfo, LicenseInfo, PasswordPolicy, ResetPasswordRequest, SaveClientRequest,
+    SessionInfo, TenantSettings, UpdateAccountRequest,
 };
 use async_trait::async_trait;
 use leptos::prelude::use_context;
@@ -40,7 +41,16 @@ pub trait Backend: Send + Sync + 'static {
     async fn logout(&self, meta: &RequestMeta) -> Result<String, ApiError>;
     async fn heartbeat(&self, meta: &RequestMeta) -> Result<HeartbeatInfo, ApiError>;
     async fn current_session(&self, meta: &RequestMeta) -> Result<Option<SessionInfo>, ApiError>;
-    async fn list_accounts(&self, meta: &RequestMeta) -> Result<Vec<AccountSummary>, ApiError>;
+    async fn list_accounts(
+        &self,
+        meta: &RequestMeta,
+        query: AccountListQuery,
+    ) -> Result<AccountPage, ApiError>;
+    async fn export_accounts(
+        &self,
+        meta: &RequestMeta,
+        query: AccountListQuery,
+    ) -> Result<String, ApiError>;
     async fn create_account(
         &self,
         meta: &RequestMeta,
@@ -84,6 +94,21 @@ pub trait Backend: Send + Sync + 'static {
         id: ClientId,
         archived: bool,
     ) -> Result<Client, ApiError>;
+    async fn preview_import(
+        &self,
+        meta: &RequestMeta,
+        csv: String,
+    ) -> Result<ImportPreview, ApiError>;
+    async fn stage_import(
+        &self,
+        meta: &RequestMeta,
+        chunk: ImportChunk,
+    ) -> Result<StagedChunk, ApiError>;
+    async fn commit_import(
+        &self,
+        meta: &RequestMeta,
+        batch: uuid::Uuid,
+    ) -> Result<ImportResult, ApiError>;
     async fn password_policy(&self, meta: &RequestMeta) -> Result<PasswordPolicy, ApiError>;
     async fn change_password(
         &self,

@@ -341,6 +341,16 @@ impl CreateAccountRequest {
     /// Every field error at once (the form shows each beside its field; the
     /// server answers the first).
     pub fn validate(&self, ctx: FormContext<'_>) -> Result<NewAccount, Vec<ApiError>> {
+        self.validate_with(ctx, true)
+    }
+
+    /// As [`Self::validate`]; with `password_required` false a local account
+    /// may come without a password (a bulk import: the owner gets one later).
+    pub fn validate_with(
+        &self,
+        ctx: FormContext<'_>,
+        password_required: bool,
+    ) -> Result<NewAccount, Vec<ApiError>> {
         use fields::*;
         let mut errors = Vec::new();
         let e = &mut errors;
@@ -350,7 +360,11 @@ impl CreateAccountRequest {
             self.form
                 .validate_into(e, account_type.unwrap_or(AccountType::Local), ctx, None);
         let password = match account_type {
-            Some(AccountType::Local) => {
+            Some(AccountType::Local)
+                if password_required
+                    || !self.password.is_empty()
+                    || !self.password_confirm.is_empty() =>
+            {
                 let owner = PasswordOwner {
                     username: self.username.trim(),
                     email: self.form.email.trim(),
@@ -358,6 +372,7 @@ impl CreateAccountRequest {
                 check_new_password(e, ctx.policy, owner, &self.password, &self.password_confirm);
                 Some(self.password.clone())
             }
+            Some(AccountType::Local) => None,
             Some(AccountType::Directory) => {
                 if !self.password.is_empty() || !self.password_confirm.is_empty() {
                     e.push(ApiError::validation(

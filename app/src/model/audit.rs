@@ -30,10 +30,12 @@ pub enum AuditAction {
     ClientArchived,
     ClientRestored,
     SettingsChanged,
+    AccountsExported,
+    AccountsImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 22] = [
+    pub const ALL: [AuditAction; 24] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -56,6 +58,8 @@ impl AuditAction {
         AuditAction::ClientArchived,
         AuditAction::ClientRestored,
         AuditAction::SettingsChanged,
+        AuditAction::AccountsExported,
+        AuditAction::AccountsImported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +86,8 @@ impl AuditAction {
             AuditAction::ClientArchived => "client.archived",
             AuditAction::ClientRestored => "client.restored",
             AuditAction::SettingsChanged => "settings.changed",
+            AuditAction::AccountsExported => "accounts.exported",
+            AuditAction::AccountsImported => "accounts.imported",
         }
     }
 
@@ -109,6 +115,8 @@ impl AuditAction {
             AuditAction::ClientArchived => "Client archived",
             AuditAction::ClientRestored => "Client restored",
             AuditAction::SettingsChanged => "Organisation settings changed",
+            AuditAction::AccountsExported => "Accounts exported",
+            AuditAction::AccountsImported => "Accounts imported from CSV",
         }
     }
 
@@ -268,21 +276,6 @@ pub struct AuditPage {
     pub has_more: bool,
 }
 
-/// One CSV cell: quoted when needed, and defused when a spreadsheet would
-/// read it as a formula.
-fn csv_cell(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
-}
-
 /// The events as CSV (RFC 4180, CRLF line ends), with a header row.
 pub fn audit_csv(events: &[AuditEvent]) -> String {
     let mut out = String::from("time,actor,action,target,details,ip,user_agent\r\n");
@@ -299,9 +292,7 @@ pub fn audit_csv(events: &[AuditEvent]) -> String {
             e.ip.clone().unwrap_or_default(),
             e.user_agent.clone().unwrap_or_default(),
         ];
-        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        out.push_str(&super::csv::line(&cells));
     }
     out
 }

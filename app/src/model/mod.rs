@@ -3,8 +3,11 @@
 pub mod accounts;
 pub mod audit;
 pub mod clients;
+pub mod csv;
 pub mod error;
+pub mod import;
 pub mod license;
+pub mod listing;
 pub mod password;
 pub mod session;
 pub mod values;
@@ -18,6 +21,7 @@ pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
 pub use clients::{AccountFormOptions, Client, SaveClientRequest, TenantSettings};
 pub use error::{ApiError, ErrorCode};
 pub use license::{LicenseInfo, SeatHolder};
+pub use listing::{AccountListQuery, AccountPage, AccountSort};
 pub use password::{
     common_passwords, install_common_passwords, CommonPasswords, PasswordOwner, PasswordPolicy,
     PasswordRule,

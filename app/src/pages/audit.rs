@@ -1,6 +1,8 @@
 use crate::api::audit::{export_audit_events, list_audit_events};
 use crate::auth::Auth;
-use crate::components::{format_time, DataTable, ErrorState, Loading, SelectField, TextField};
+use crate::components::{
+    download_csv, format_time, DataTable, ErrorState, Loading, SelectField, TextField,
+};
 use crate::model::{ApiError, AuditAction, AuditEvent, AuditQuery};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -130,7 +132,7 @@ pub fn AuditPage() -> impl IntoView {
                             }.into_any()
                         }}
                         <nav class="pager" aria-label="Pages">
-                            <button type="button" class="secondary" disabled=number <= 1 on:click=move |_| go_to_page(number - 1)>
+                            <button type="button" class="secondary" disabled={number <= 1} on:click=move |_| go_to_page(number - 1)>
                                 "Previous page"
                             </button>
                             <span aria-live="polite">{format!("Page {number}")}</span>
@@ -144,40 +146,3 @@ pub fn AuditPage() -> impl IntoView {
         }}
     }
 }
-
-/// Hands `content` to the browser as a file download.
-#[cfg(target_arch = "wasm32")]
-fn download_csv(name: &str, content: &str) {
-    use wasm_bindgen::{JsCast, JsValue};
-    let parts = js_sys_array(content);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Some(a) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.create_element("a").ok())
-        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
-    {
-        a.set_href(&url);
-        a.set_download(name);
-        a.click();
-    }
-    // Revoked a little later: some browsers start the download asynchronously.
-    gloo_timers::callback::Timeout::new(10_000, move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    })
-    .forget();
-    fn js_sys_array(s: &str) -> JsValue {
-        let array = js_sys::Array::new();
-        array.push(&JsValue::from_str(s));
-        array.into()
-    }
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn download_csv(_name: &str, _content: &str) {}

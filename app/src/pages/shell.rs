@@ -5,6 +5,7 @@ use super::password::ChangePasswordPage;
 use super::settings::{ClientsPage, SettingsPage};
 use super::users::edit::EditAccountPage;
 use super::users::form::CreateAccountPage;
+use super::users::import::ImportAccountsPage;
 use super::users::list::AccountsPage;
 use crate::api::sessions::logout;
 use crate::auth::Auth;
@@ -83,6 +84,7 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/") view=HomePage />
                 <Route path=path!("/accounts") view=|| view! { <AdminOnly><AccountsPage /></AdminOnly> } />
                 <Route path=path!("/accounts/new") view=|| view! { <AdminOnly><CreateAccountPage /></AdminOnly> } />
+                <Route path=path!("/accounts/import") view=|| view! { <AdminOnly><ImportAccountsPage /></AdminOnly> } />
                 <Route path=path!("/accounts/:id") view=|| view! { <AdminOnly><EditAccountPage /></AdminOnly> } />
                 <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
                 <Route path=path!("/audit") view=|| view! { <AdminOnly><AuditPage /></AdminOnly> } />

@@ -5,8 +5,16 @@ use super::auth::{is_expired, today, AdminCaller};
 use super::settings::{check_history, tenant_policy, tenant_settings};
 use super::Services;
 use crate::crypto;
-use crate::db::{self, accounts::AccountRow, sessions::EndReason};
+use crate::db::{
+    self,
+    accounts::{AccountRow, ListOrder},
+    sessions::EndReason,
+};
 use crate::error::{unique_violation, Error, Result};
+use app::model::listing::{
+    accounts_csv, AccountFilter, AccountListQuery, AccountPage, AccountSort, ExportRow,
+    StatusFilter, EXPORT_MAX,
+};
 use app::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary, AccountType,
     ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, ErrorCode, FormContext,
@@ -75,7 +83,7 @@ fn audit_fields(a: &AccountRow, clients: &[Uuid]) -> serde_json::Value {
 
 /// Refuses clients that are not active clients of the tenant. Clients the
 /// account already has may stay even when archived since.
-async fn check_new_clients(
+pub async fn check_new_clients(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     wanted: &[ClientId],
@@ -120,18 +128,60 @@ pub async fn create_in_tenant(
         // The CLI prints one error: make it the whole password story.
         first_error(errors)
     })?;
-    if new.account_type == AccountType::Directory && !settings.directory_signin_enabled {
+    check_directory_allowed(&new, settings.directory_signin_enabled)?;
+    let clients = check_new_clients(tx, tenant_id, &new.values.clients, &[]).await?;
+    let hash = match &new.password {
+        Some(pw) => Some(crypto::hash_password(pw.clone()).await?),
+        None => None,
+    };
+    insert_new(
+        tx,
+        NewRow {
+            tenant_id,
+            new: &new,
+            clients: &clients,
+            hash: hash.as_deref(),
+            source: None,
+        },
+        actor,
+        origin,
+        now,
+    )
+    .await
+}
+
+/// Whether directory accounts may be created in the tenant.
+pub fn check_directory_allowed(new: &NewAccount, directory_enabled: bool) -> Result<()> {
+    if new.account_type == AccountType::Directory && !directory_enabled {
         return Err(ApiError::validation(
             "account_type",
             "Directory sign-in is not enabled for this organisation: create a local account, or enable it in Settings.",
         )
         .into());
     }
-    let clients = check_new_clients(tx, tenant_id, &new.values.clients, &[]).await?;
-    let hash = match &new.password {
-        Some(pw) => Some(crypto::hash_password(pw.clone()).await?),
-        None => None,
-    };
+    Ok(())
+}
+
+/// A validated account ready to insert.
+pub struct NewRow<'a> {
+    pub tenant_id: Uuid,
+    pub new: &'a NewAccount,
+    pub clients: &'a [Uuid],
+    pub hash: Option<&'a str>,
+    /// Where it came from, for the audit event (e.g. an import's line).
+    pub source: Option<serde_json::Value>,
+}
+
+/// Inserts a validated account with its clients, password history and
+/// audit event. A taken username is a `409 conflict` naming it.
+pub async fn insert_new(
+    tx: &mut PgConnection,
+    n: NewRow<'_>,
+    actor: &Actor,
+    origin: &Origin,
+    now: OffsetDateTime,
+) -> Result<AccountRow> {
+    let (new, tenant_id) = (n.new, n.tenant_id);
     let v = &new.values;
     let inserted = db::accounts::insert(
         tx,
@@ -149,7 +199,7 @@ pub async fn create_in_tenant(
             must_change_password: v.must_change_password,
             rotate_password: v.rotate_password,
             expires_on: v.expires_on,
-            password_hash: hash.as_deref(),
+            password_hash: n.hash,
             now,
         },
     )
@@ -168,9 +218,13 @@ pub async fn create_in_tenant(
         }
         other => other?,
     };
-    db::accounts::set_clients(tx, tenant_id, row.id, &clients).await?;
-    if let Some(hash) = &hash {
+    db::accounts::set_clients(tx, tenant_id, row.id, n.clients).await?;
+    if let Some(hash) = n.hash {
         db::accounts::remember_password(tx, row.id, hash, now).await?;
+    }
+    let mut details = json!({ "after": audit_fields(&row, n.clients) });
+    if let (Some(map), Some(source)) = (details.as_object_mut(), n.source) {
+        map.insert("source".into(), source);
     }
     audit::record(
         tx,
@@ -184,7 +238,7 @@ pub async fn create_in_tenant(
                 id: Some(row.id),
                 label: &row.username,
             }),
-            details: json!({ "after": audit_fields(&row, &clients) }),
+            details,
             origin,
         },
     )
@@ -192,15 +246,127 @@ pub async fn create_in_tenant(
     Ok(row)
 }
 
+async fn search_rows(
+    conn: &mut PgConnection,
+    admin: &AdminCaller,
+    filter: &AccountFilter,
+    limit: i64,
+    offset: i64,
+    now: OffsetDateTime,
+) -> Result<(Vec<AccountRow>, i64)> {
+    let status = filter.status.map(|s| match s {
+        StatusFilter::Active => "active",
+        StatusFilter::Inactive => "inactive",
+        StatusFilter::Expired => "expired",
+    });
+    let order = match filter.sort {
+        AccountSort::Username => ListOrder::Username,
+        AccountSort::Name => ListOrder::Name,
+        AccountSort::Email => ListOrder::Email,
+        AccountSort::Role => ListOrder::Role,
+        AccountSort::Status => ListOrder::Status,
+        AccountSort::Created => ListOrder::Created,
+    };
+    Ok(db::accounts::search(
+        conn,
+        admin.tenant_id.as_uuid(),
+        &db::accounts::ListFilter {
+            search: filter.search.as_deref(),
+            role: filter.role.map(Role::as_str),
+            status,
+            account_type: filter.account_type.map(AccountType::as_str),
+            client: filter.client.map(|c| c.as_uuid()),
+            today: today(now),
+        },
+        order,
+        filter.descending,
+        limit,
+        offset,
+    )
+    .await?)
+}
+
 impl Services {
-    pub async fn list_accounts(&self, admin: &AdminCaller) -> Result<Vec<AccountSummary>> {
-        let mut conn = self.pool.acquire().await?;
+    /// One page of the tenant's accounts, searched, filtered and sorted in
+    /// Postgres.
+    pub async fn list_accounts(
+        &self,
+        admin: &AdminCaller,
+        query: &AccountListQuery,
+    ) -> Result<AccountPage> {
+        let filter = query.validate()?;
         let now = self.now();
-        db::accounts::list(&mut conn, admin.tenant_id.as_uuid())
-            .await?
+        let mut conn = self.pool.acquire().await?;
+        let (rows, total) = search_rows(
+            &mut conn,
+            admin,
+            &filter,
+            i64::from(filter.page_size),
+            i64::try_from(filter.offset()).unwrap_or(i64::MAX),
+            now,
+        )
+        .await?;
+        Ok(AccountPage {
+            accounts: rows
+                .iter()
+                .map(|r| summary(r, now))
+                .collect::<Result<_>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+            page: filter.page,
+            page_size: filter.page_size,
+        })
+    }
+
+    /// Every account matching the filters as CSV (refused above
+    /// `EXPORT_MAX` rather than cut short). The export is audited.
+    pub async fn export_accounts(
+        &self,
+        admin: &AdminCaller,
+        query: &AccountListQuery,
+    ) -> Result<String> {
+        let filter = query.validate()?;
+        let now = self.now();
+        let limit = i64::try_from(EXPORT_MAX).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await?;
+        let (rows, total) = search_rows(&mut tx, admin, &filter, limit + 1, 0, now).await?;
+        if total > limit {
+            return Err(ApiError::validation(
+                "search",
+                format!(
+                    "{total} accounts match: narrow the filters to at most {EXPORT_MAX} to export."
+                ),
+            )
+            .into());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut names: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+        for (id, name) in db::accounts::client_names(&mut tx, &ids).await? {
+            names.entry(id).or_default().push(name);
+        }
+        let export: Vec<ExportRow> = rows
             .iter()
-            .map(|r| summary(r, now))
-            .collect()
+            .map(|r| {
+                Ok(ExportRow {
+                    account: summary(r, now)?,
+                    clients: names.remove(&r.id).unwrap_or_default(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(admin.tenant_id.as_uuid()),
+                at: now,
+                actor: &admin.actor(),
+                action: Action::AccountsExported,
+                target: None,
+                details: json!({ "rows": export.len(), "query": query }),
+                origin: &admin.origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(accounts_csv(&export))
     }
 
     pub async fn create_account(

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod import;
 pub mod licensing;
 pub mod operator;
 pub mod settings;

@@ -32,7 +32,7 @@ struct AppState {
 /// Registers every server function explicitly, so a linker that drops the
 /// `app` crate's inventory entries cannot silently unplug the API.
 fn register_server_fns() {
-    use app::api::{accounts, audit, license, sessions};
+    use app::api::{accounts, audit, license, sessions, settings};
     use server_fn::axum::register_explicit;
     register_explicit::<sessions::Login>();
     register_explicit::<sessions::Logout>();
@@ -43,6 +43,19 @@ fn register_server_fns() {
     register_explicit::<accounts::GetAccount>();
     register_explicit::<accounts::UpdateAccount>();
     register_explicit::<accounts::DeleteAccount>();
+    register_explicit::<accounts::ExportAccounts>();
+    register_explicit::<accounts::ResetPassword>();
+    register_explicit::<accounts::GetAccountFormOptions>();
+    register_explicit::<accounts::PreviewImport>();
+    register_explicit::<accounts::StageImport>();
+    register_explicit::<accounts::CommitImport>();
+    register_explicit::<settings::GetSettings>();
+    register_explicit::<settings::UpdateSettings>();
+    register_explicit::<settings::ListClients>();
+    register_explicit::<settings::SaveClient>();
+    register_explicit::<settings::ArchiveClient>();
+    register_explicit::<settings::GetPasswordPolicy>();
+    register_explicit::<settings::ChangePassword>();
     register_explicit::<license::GetLicense>();
     register_explicit::<audit::ListAuditEvents>();
     register_explicit::<audit::ExportAuditEvents>();

@@ -23,9 +23,10 @@ async fn administrators_create_list_and_delete(pool: PgPool) {
         .unwrap();
     assert_eq!(created.username, "Jane.Doe");
     let names: Vec<_> = svc
-        .list_accounts(&admin)
+        .list_accounts(&admin, &Default::default())
         .await
         .unwrap()
+        .accounts
         .into_iter()
         .map(|a| a.username)
         .collect();
@@ -45,7 +46,13 @@ async fn administrators_create_list_and_delete(pool: PgPool) {
     weak.password_confirm = "short".into();
     let err = api_err(svc.create_account(&admin, &weak).await);
     assert_eq!(err.field.as_deref(), Some("password"));
-    assert_eq!(svc.list_accounts(&admin).await.unwrap().len(), 2);
+    assert_eq!(
+        svc.list_accounts(&admin, &Default::default())
+            .await
+            .unwrap()
+            .total,
+        2
+    );
 
     // The new account can sign in, then is deleted and its session ends.
     let token = login(&svc, "acme", "jane.doe").await;
@@ -127,8 +134,11 @@ async fn tenants_cannot_touch_each_other(pool: PgPool) {
             .await,
     );
     assert_eq!(err.code, ErrorCode::NotFound);
-    let listed = svc.list_accounts(&alpha_admin).await.unwrap();
-    assert!(listed.iter().all(|a| a.username != "victim"));
+    let listed = svc
+        .list_accounts(&alpha_admin, &Default::default())
+        .await
+        .unwrap();
+    assert!(listed.accounts.iter().all(|a| a.username != "victim"));
     // The same username may exist in both tenants.
     account(&svc, "beta", "admin", "admin").await;
 }

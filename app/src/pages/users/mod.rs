@@ -1,5 +1,6 @@
 pub mod edit;
 pub mod fields;
 pub mod form;
+pub mod import;
 pub mod list;
 pub mod password;

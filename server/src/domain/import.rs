@@ -1,0 +1,330 @@
+//! Bulk import of accounts from CSV: preview (nothing written), staging a
+//! chunk at a time (passwords hashed, so progress can be shown), and one
+//! commit transaction that creates every staged account or none.
+
+use super::accounts::{check_directory_allowed, check_new_clients, insert_new, NewRow};
+use super::audit::{self, Action};
+use super::auth::{today, AdminCaller};
+use super::settings::tenant_settings;
+use super::Services;
+use crate::crypto;
+use crate::db;
+use crate::error::{Error, Result};
+use app::model::import::{
+    read_import, ImportChunk, ImportLine, ImportPreview, ImportResult, PreviewRow, StagedChunk,
+};
+use app::model::{
+    ApiError, ClientId, CreateAccountRequest, ErrorCode, FormContext, NewAccount, TenantSettings,
+    Username,
+};
+use serde_json::json;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// What the tenant offers that the rows are checked against.
+struct Context {
+    settings: TenantSettings,
+    /// Active clients by lower-cased name.
+    clients: HashMap<String, ClientId>,
+    clients_required: bool,
+    today: time::Date,
+}
+
+async fn context(conn: &mut PgConnection, tenant_id: Uuid, today: time::Date) -> Result<Context> {
+    let settings = tenant_settings(conn, tenant_id).await?;
+    let clients: HashMap<String, ClientId> = db::clients::list(conn, tenant_id)
+        .await?
+        .into_iter()
+        .filter(|c| c.archived_at.is_none())
+        .map(|c| (c.name.to_lowercase(), ClientId::from_uuid(c.id)))
+        .collect();
+    Ok(Context {
+        clients_required: !clients.is_empty(),
+        settings,
+        clients,
+        today,
+    })
+}
+
+/// Every row checked: the account it would create, or why not.
+async fn check_lines(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    ctx: &Context,
+    lines: Vec<ImportLine>,
+    earlier: &HashMap<String, u32>,
+) -> Result<Vec<(ImportLine, Result<NewAccount, Vec<String>>)>> {
+    let keys: Vec<String> = lines
+        .iter()
+        .filter_map(|l| Username::parse(&l.request.username).ok())
+        .map(|u| u.folded())
+        .collect();
+    let taken = db::imports::taken_usernames(conn, tenant_id, &keys).await?;
+    let mut first_seen: HashMap<String, u32> = earlier.clone();
+    let form = FormContext {
+        policy: &ctx.settings.password_policy,
+        today: ctx.today,
+        clients_required: ctx.clients_required,
+    };
+    Ok(lines
+        .into_iter()
+        .map(|mut line| {
+            let mut errors = line.errors.clone();
+            for name in &line.client_names {
+                match ctx.clients.get(&name.to_lowercase()) {
+                    Some(id) => line.request.form.clients.push(*id),
+                    None => errors.push(format!(
+                        "There is no active client named “{name}”. Add it on the Clients page first."
+                    )),
+                }
+            }
+            if let Ok(u) = Username::parse(&line.request.username) {
+                let key = u.folded();
+                if taken.contains(&key) {
+                    errors.push(format!("The username “{u}” is already taken in this organisation."));
+                } else if let Some(first) = first_seen.get(&key) {
+                    errors.push(format!("The username “{u}” is also on line {first}."));
+                } else {
+                    first_seen.insert(key, line.line);
+                }
+            }
+            let checked = line.request.validate_with(form, false);
+            let outcome = match checked {
+                Ok(new) if errors.is_empty() => {
+                    match check_directory_allowed(&new, ctx.settings.directory_signin_enabled) {
+                        Ok(()) => Ok(new),
+                        Err(Error::Api(e)) => Err(vec![e.message]),
+                        Err(_) => Err(vec![ApiError::internal().message]),
+                    }
+                }
+                Ok(_) => Err(errors),
+                Err(field_errors) => {
+                    errors.extend(field_errors.into_iter().map(|e| e.message));
+                    Err(errors)
+                }
+            };
+            (line, outcome)
+        })
+        .collect())
+}
+
+fn preview_row(line: &ImportLine, outcome: &Result<NewAccount, Vec<String>>) -> PreviewRow {
+    let r = &line.request;
+    PreviewRow {
+        line: line.line,
+        username: r.username.clone(),
+        name: format!("{} {}", r.form.first_name, r.form.last_name)
+            .trim()
+            .to_owned(),
+        email: r.form.email.clone(),
+        role: r.form.role.clone(),
+        errors: outcome.as_ref().err().cloned().unwrap_or_default(),
+        note: match outcome {
+            Ok(new)
+                if new.password.is_none() && new.account_type == app::model::AccountType::Local =>
+            {
+                Some(
+                    "No password in the file: set one with Reset password before they can sign in."
+                        .into(),
+                )
+            }
+            _ => None,
+        },
+    }
+}
+
+impl Services {
+    /// Reads and checks the whole file; writes nothing.
+    pub async fn preview_import(&self, admin: &AdminCaller, csv: &str) -> Result<ImportPreview> {
+        let lines = read_import(csv)?;
+        let tenant_id = admin.tenant_id.as_uuid();
+        let mut conn = self.pool.acquire().await?;
+        let ctx = context(&mut conn, tenant_id, today(self.now())).await?;
+        let checked = check_lines(&mut conn, tenant_id, &ctx, lines, &HashMap::new()).await?;
+        let rows: Vec<PreviewRow> = checked.iter().map(|(l, o)| preview_row(l, o)).collect();
+        let valid = rows.iter().filter(|r| r.errors.is_empty()).count();
+        Ok(ImportPreview {
+            valid: u32::try_from(valid).unwrap_or(u32::MAX),
+            invalid: u32::try_from(rows.len() - valid).unwrap_or(u32::MAX),
+            rows,
+        })
+    }
+
+    /// Stages the valid rows of one chunk (hashing their passwords) in the
+    /// caller's batch, starting one when `batch` is `None`. Nothing reaches
+    /// the accounts table until [`Services::commit_import`].
+    pub async fn stage_import(
+        &self,
+        admin: &AdminCaller,
+        chunk: &ImportChunk,
+    ) -> Result<StagedChunk> {
+        let mut lines = read_import(&chunk.csv)?;
+        for l in &mut lines {
+            l.line = l.line - 2 + chunk.first_line.max(2);
+        }
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let checked = {
+            let mut conn = self.pool.acquire().await?;
+            let ctx = context(&mut conn, tenant_id, today(now)).await?;
+            // Usernames staged by earlier chunks count as seen in the file.
+            let mut earlier = HashMap::new();
+            if let Some(batch) = chunk.batch {
+                for row in db::imports::rows(&mut conn, batch).await? {
+                    let staged: Option<CreateAccountRequest> =
+                        serde_json::from_value(row.request).ok();
+                    if let Some(u) = staged.and_then(|r| Username::parse(&r.username).ok()) {
+                        earlier.insert(u.folded(), u32::try_from(row.line).unwrap_or(0));
+                    }
+                }
+            }
+            check_lines(&mut conn, tenant_id, &ctx, lines, &earlier).await?
+        };
+        // Hash on the blocking pool, all at once: the cores work in parallel.
+        let mut pending = Vec::new();
+        for (line, outcome) in checked {
+            if let Ok(new) = outcome {
+                let hashing = new
+                    .password
+                    .clone()
+                    .map(|pw| tokio::spawn(crypto::hash_password(pw)));
+                pending.push((line, hashing));
+            }
+        }
+        let mut staged_rows = Vec::with_capacity(pending.len());
+        for (line, hashing) in pending {
+            let hash = match hashing {
+                Some(task) => Some(task.await??),
+                None => None,
+            };
+            let mut request: CreateAccountRequest = line.request;
+            request.password.clear();
+            request.password_confirm.clear();
+            staged_rows.push((line.line, request, hash));
+        }
+        let mut tx = self.pool.begin().await?;
+        let batch = match chunk.batch {
+            Some(id) => {
+                if !db::imports::lock_batch(&mut tx, tenant_id, admin.account_id.as_uuid(), id)
+                    .await?
+                {
+                    return Err(import_gone().into());
+                }
+                id
+            }
+            None => {
+                db::imports::remove_stale(&mut tx, now).await?;
+                db::imports::create_batch(&mut tx, tenant_id, admin.account_id.as_uuid(), now)
+                    .await?
+            }
+        };
+        for (line, request, hash) in &staged_rows {
+            let json = serde_json::to_value(request).map_err(|_| ApiError::internal())?;
+            db::imports::stage_row(
+                &mut tx,
+                batch,
+                i32::try_from(*line).unwrap_or(i32::MAX),
+                &json,
+                hash.as_deref(),
+            )
+            .await?;
+        }
+        let staged = db::imports::count_rows(&mut tx, batch).await?;
+        tx.commit().await?;
+        Ok(StagedChunk {
+            batch,
+            staged: u32::try_from(staged).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Creates every staged account in one transaction, or none: a row that
+    /// no longer passes (a username taken meanwhile, a client archived) stops
+    /// the whole import and names its line.
+    pub async fn commit_import(&self, admin: &AdminCaller, batch: Uuid) -> Result<ImportResult> {
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        db::tenants::lock(&mut tx, tenant_id).await?;
+        if !db::imports::lock_batch(&mut tx, tenant_id, admin.account_id.as_uuid(), batch).await? {
+            return Err(import_gone().into());
+        }
+        let ctx = context(&mut tx, tenant_id, today(now)).await?;
+        let form = FormContext {
+            policy: &ctx.settings.password_policy,
+            today: ctx.today,
+            clients_required: ctx.clients_required,
+        };
+        let rows = db::imports::rows(&mut tx, batch).await?;
+        if rows.is_empty() {
+            return Err(ApiError::validation("file", "No valid rows to import.").into());
+        }
+        let actor = admin.actor();
+        for row in &rows {
+            let stop = |message: String| {
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "Nothing was imported. Line {}: {message} Fix the file and try again.",
+                        row.line
+                    ),
+                )
+            };
+            let request: CreateAccountRequest =
+                serde_json::from_value(row.request.clone()).map_err(|_| ApiError::internal())?;
+            let new = request.validate_with(form, false).map_err(|e| {
+                stop(
+                    e.into_iter()
+                        .map(|e| e.message)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )
+            })?;
+            check_directory_allowed(&new, ctx.settings.directory_signin_enabled)
+                .map_err(|e| stop(ApiError::from(e).message))?;
+            let clients = check_new_clients(&mut tx, tenant_id, &new.values.clients, &[])
+                .await
+                .map_err(|e| stop(ApiError::from(e).message))?;
+            insert_new(
+                &mut tx,
+                NewRow {
+                    tenant_id,
+                    new: &new,
+                    clients: &clients,
+                    hash: row.password_hash.as_deref(),
+                    source: Some(json!({ "import_line": row.line })),
+                },
+                &actor,
+                &admin.origin,
+                now,
+            )
+            .await
+            .map_err(|e| stop(ApiError::from(e).message))?;
+        }
+        db::imports::delete_batch(&mut tx, batch).await?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant_id),
+                at: now,
+                actor: &actor,
+                action: Action::AccountsImported,
+                target: None,
+                details: json!({ "created": rows.len() }),
+                origin: &admin.origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ImportResult {
+            created: u32::try_from(rows.len()).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+fn import_gone() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "This import is no longer waiting (it was committed, or left for over an hour). Upload the file again.",
+    )
+}
