@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
+import { auditRowsFor, env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
 
 test.afterEach(releaseSeat);
 
@@ -61,6 +61,9 @@ test('an administrator creates an account and deletes it after confirming', asyn
   await dialog.getByRole('button', { name: `Delete ${username}` }).click();
   await expect(page.getByRole('status').filter({ hasText: `Account ${username} deleted.` })).toBeVisible();
   await expect(users.getByRole('row').filter({ hasText: username })).toHaveCount(0);
+  const audit = await auditRowsFor(page, username);
+  await expect(audit.filter({ hasText: 'Account deleted' })).toHaveCount(1);
+  await expect(audit.filter({ hasText: 'Account created' })).toHaveCount(1);
   await shell.signOut();
 });
 

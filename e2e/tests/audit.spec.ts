@@ -1,26 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { expect, test } from '@playwright/test';
-import { env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
+import { createAccount, env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
 
 test.afterEach(releaseSeat);
 
 test('the audit trail shows each action, filters it and exports it as CSV', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   const username = uniqueName('audited');
-  const created = await page.request.post('/api/accounts/create', {
-    data: {
-      account: {
-        username,
-        first_name: 'Ada',
-        last_name: 'Audit',
-        email: `${username}@example.org`,
-        role: 'user',
-        password: env.password,
-        password_confirm: env.password,
-      },
-    },
-  });
-  expect(created.ok()).toBeTruthy();
+  await createAccount(page, username, { first_name: 'Ada', last_name: 'Audit' });
 
   await shell.go('Audit');
   await expect(page.getByRole('heading', { name: 'Audit trail' })).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { env, releaseSeat, SignInPage, signIn, uniqueName } from '../fixtures/rollcall';
+import { SignInPage, createAccount, env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
 
 test.afterEach(releaseSeat);
 
@@ -9,20 +9,7 @@ test('an administrator edits an account, deactivates it (signing it out) and rea
 }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   const username = uniqueName('staff');
-  const created = await page.request.post('/api/accounts/create', {
-    data: {
-      account: {
-        username,
-        first_name: 'Sam',
-        last_name: 'Staff',
-        email: `${username}@example.org`,
-        role: 'user',
-        password: env.password,
-        password_confirm: env.password,
-      },
-    },
-  });
-  expect(created.ok()).toBeTruthy();
+  await createAccount(page, username, { first_name: 'Sam', last_name: 'Staff' });
 
   // The staff member is signed in elsewhere.
   const other = await browser.newContext();

@@ -1,26 +1,12 @@
 import { expect, test } from '@playwright/test';
-import { auditRowsFor, env, releaseSeat, SignInPage, signIn, uniqueName } from '../fixtures/rollcall';
+import { SignInPage, auditRowsFor, createAccount, env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
 
 test.afterEach(releaseSeat);
 
 test('a required change at next sign-in allows nothing else until done', async ({ page, browser }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   const username = uniqueName('forced');
-  const created = await page.request.post('/api/accounts/create', {
-    data: {
-      account: {
-        username,
-        first_name: 'Fred',
-        last_name: 'Forced',
-        email: `${username}@example.org`,
-        role: 'user',
-        must_change_password: true,
-        password: env.password,
-        password_confirm: env.password,
-      },
-    },
-  });
-  expect(created.ok()).toBeTruthy();
+  await createAccount(page, username, { first_name: 'Fred', last_name: 'Forced', must_change_password: true });
 
   const other = await browser.newContext();
   const userPage = await other.newPage();
@@ -90,20 +76,7 @@ test('an expired account is refused, and reactivating it demands a new password'
 test('an administrator resets a password; the owner must change it at sign-in', async ({ page, browser }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   const username = uniqueName('reset');
-  const created = await page.request.post('/api/accounts/create', {
-    data: {
-      account: {
-        username,
-        first_name: 'Rita',
-        last_name: 'Reset',
-        email: `${username}@example.org`,
-        role: 'user',
-        password: env.password,
-        password_confirm: env.password,
-      },
-    },
-  });
-  expect(created.ok()).toBeTruthy();
+  await createAccount(page, username, { first_name: 'Rita', last_name: 'Reset' });
   await shell.go('Accounts');
   await page.getByRole('link', { name: username, exact: true }).click();
   const panel = page.getByRole('region', { name: 'Reset password' });

@@ -32,6 +32,12 @@ impl From<Error> for ApiError {
     }
 }
 
+/// The first of a validator's errors (the form shows them all; the API
+/// answers the first).
+pub fn first_error(errors: Vec<ApiError>) -> Error {
+    Error::Api(errors.into_iter().next().unwrap_or_else(ApiError::internal))
+}
+
 /// The constraint a unique-violation error names, if that is what it is.
 pub fn unique_violation(err: &Error) -> Option<&str> {
     match err {

@@ -131,6 +131,11 @@ impl ApiError {
         )
     }
 
+    /// Forbidden, with the reason and what to do instead.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             ErrorCode::NotFound,

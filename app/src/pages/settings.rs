@@ -137,7 +137,6 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     };
     let nist = move |_| p.set(&PasswordPolicy::nist());
     let seed = move |_| p.set(&PasswordPolicy::default());
-    let range = |r: std::ops::RangeInclusive<u32>| format!("From {} to {}.", r.start(), r.end());
     view! {
         <form class="panel form" on:submit=submit novalidate>
             {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
@@ -157,9 +156,9 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 <p class="hint">"NIST SP 800-63B: at least 15 characters, no composition rules, no periodic change, and no commonly used passwords."</p>
                 <div class="form-grid">
                     <TextField label="Minimum length" id="min_length" value=p.min_length input_type="number"
-                        error=form.error_for("min_length") hint=range_hint(limits::MIN_LENGTH) />
+                        error=form.error_for("min_length") hint=MIN_LENGTH_HINT />
                     <TextField label="Maximum length" id="max_length" value=p.max_length input_type="number"
-                        error=form.error_for("max_length") hint=range_hint(limits::MAX_LENGTH) />
+                        error=form.error_for("max_length") hint=MAX_LENGTH_HINT />
                 </div>
                 <CheckboxField label="Require at least one number" id="require_digit" checked=p.require_digit />
                 <CheckboxField label="Require at least one special character" id="require_special" checked=p.require_special />
@@ -174,7 +173,6 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                         error=form.error_for("history_count")
                         hint="A new password may not be any of the last N. 0 allows reuse." />
                 </div>
-                <p class="visually-hidden">{range(limits::ROTATION_DAYS)}</p>
             </fieldset>
             {move || saved.get().then(|| view! { <p class="hint" role="status">"Saved."</p> })}
             <div class="actions">
@@ -186,13 +184,15 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     }
 }
 
-fn range_hint(r: std::ops::RangeInclusive<u32>) -> &'static str {
-    match (*r.start(), *r.end()) {
-        (8, 64) => "From 8 to 64.",
-        (16, 256) => "From 16 to 256.",
-        _ => "",
-    }
-}
+/// The bounds of `limits`, as the fields' hints say them.
+const MIN_LENGTH_HINT: &str = "From 8 to 64.";
+const MAX_LENGTH_HINT: &str = "From 16 to 256, and not below the minimum.";
+const _: () = assert!(
+    *limits::MIN_LENGTH.start() == 8
+        && *limits::MIN_LENGTH.end() == 64
+        && *limits::MAX_LENGTH.start() == 16
+        && *limits::MAX_LENGTH.end() == 256
+);
 
 /// The organisation's clients: create, rename, archive and restore.
 #[component]

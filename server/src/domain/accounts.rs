@@ -10,15 +10,15 @@ use crate::db::{
     accounts::{AccountRow, ListOrder},
     sessions::EndReason,
 };
-use crate::error::{unique_violation, Error, Result};
+use crate::error::{first_error, unique_violation, Error, Result};
 use app::model::listing::{
     accounts_csv, AccountFilter, AccountListQuery, AccountPage, AccountSort, ExportRow,
     StatusFilter, EXPORT_MAX,
 };
 use app::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary, AccountType,
-    ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, ErrorCode, FormContext,
-    NewAccount, PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
+    ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext, NewAccount,
+    PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -57,10 +57,6 @@ fn details(r: &AccountRow, clients: Vec<Uuid>, now: OffsetDateTime) -> Result<Ac
 fn bad(column: &str) -> Error {
     tracing::error!(column, "unreadable value in the accounts table");
     Error::Api(ApiError::internal())
-}
-
-fn first_error(errors: Vec<ApiError>) -> Error {
-    Error::Api(errors.into_iter().next().unwrap_or_else(ApiError::internal))
 }
 
 /// The audit view of an account: what changed, never secrets.
@@ -468,16 +464,12 @@ impl Services {
             && !is_expired(v.expires_on, now);
         if was_active_admin && !stays_active_admin {
             if request.id == admin.account_id {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "You cannot demote, deactivate or expire your own account. Ask another administrator to do it.",
+                return Err(ApiError::refused("You cannot demote, deactivate or expire your own account. Ask another administrator to do it.",
                 )
                 .into());
             }
             if db::accounts::count_active_admins(&mut tx, tenant_id, today(now)).await? <= 1 {
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "This is the organisation's last active administrator: it cannot be demoted or deactivated.",
+                return Err(ApiError::refused("This is the organisation's last active administrator: it cannot be demoted or deactivated.",
                 )
                 .into());
             }
@@ -574,8 +566,7 @@ impl Services {
         req: &ResetPasswordRequest,
     ) -> Result<()> {
         if req.id == admin.account_id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(ApiError::refused(
                 "To change your own password, use Change password in the menu.",
             )
             .into());
@@ -587,8 +578,7 @@ impl Services {
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
         if account.account_type != AccountType::Local.as_str() {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(ApiError::refused(
                 "This is a directory account: its password is managed in the directory.",
             )
             .into());
@@ -645,8 +635,7 @@ impl Services {
     /// active administrator stays.
     pub async fn delete_account(&self, admin: &AdminCaller, id: AccountId) -> Result<()> {
         if id == admin.account_id {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(ApiError::refused(
                 "You cannot delete your own account. Ask another administrator to do it.",
             )
             .into());
@@ -665,8 +654,7 @@ impl Services {
             && !is_expired(target.expires_on, now)
             && db::accounts::count_active_admins(&mut tx, tenant_id, today(now)).await? <= 1
         {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(ApiError::refused(
                 "This is the organisation's last active administrator and cannot be deleted.",
             )
             .into());

@@ -6,9 +6,9 @@ use super::auth::{AdminCaller, Caller};
 use super::Services;
 use crate::crypto;
 use crate::db::{self, clients::ClientRow};
-use crate::error::{unique_violation, Error, Result};
+use crate::error::{first_error, unique_violation, Error, Result};
 use app::model::{
-    parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, ErrorCode, PasswordOwner,
+    parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, PasswordOwner,
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
 };
 use serde_json::json;
@@ -72,10 +72,6 @@ fn client_from_row(r: ClientRow) -> Client {
         account_count: u32::try_from(r.account_count).unwrap_or(u32::MAX),
         created_at: r.created_at,
     }
-}
-
-fn first_error(errors: Vec<ApiError>) -> Error {
-    Error::Api(errors.into_iter().next().unwrap_or_else(ApiError::internal))
 }
 
 impl Services {
@@ -296,8 +292,7 @@ impl Services {
         .map_err(first_error)?;
         let current = db::accounts::password_hash(&mut tx, tenant_id, account_id).await?;
         if current.is_none() {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
+            return Err(ApiError::refused(
                 "This account's password is managed in the directory; change it there.",
             )
             .into());
