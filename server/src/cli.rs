@@ -42,6 +42,24 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountCommand,
     },
+    /// Outgoing mail.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send every message that is due now (for a scheduler), then exit;
+    /// exits 1 when some could not be sent (they stay queued for a retry).
+    Deliver,
+    /// Queue a test message to ADDRESS and deliver it now: checks the mail
+    /// settings end to end.
+    Test {
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +217,55 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 "created {} account {} in tenant {}",
                 a.role, a.username, tenant
             );
+        }
+        Command::Mail { command } => {
+            let pool = crate::db::connect(&config.database_url, 2)
+                .await
+                .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
+            let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
+            let postman = config
+                .mail
+                .postman(pool.clone(), clock.clone())
+                .map_err(Failure)?;
+            if let MailCommand::Test { to } = &command {
+                if to.parse::<lettre::message::Mailbox>().is_err() {
+                    return Err(Failure(format!("`{to}` is not a mail address")));
+                }
+                let mut conn = pool
+                    .acquire()
+                    .await
+                    .map_err(|e| Failure(format!("database: {e}")))?;
+                crate::mail::enqueue(
+                    &mut conn,
+                    crate::mail::Mail {
+                        tenant_id: None,
+                        kind: "test",
+                        to,
+                        subject: "Rollcall test message",
+                        text: "This is a test message from Rollcall: outgoing mail works.",
+                        html: "<p>This is a test message from Rollcall: outgoing mail works.</p>",
+                    },
+                    clock.now(),
+                )
+                .await
+                .map_err(|e| Failure(e.to_string()))?;
+            }
+            let round = postman
+                .deliver_due(10_000)
+                .await
+                .map_err(|e| Failure(e.to_string()))?;
+            println!(
+                "sent {}, not sent {} (via {})",
+                round.sent,
+                round.failed,
+                postman.delivery.describe()
+            );
+            if round.failed > 0 {
+                return Err(Failure(format!(
+                    "{} message(s) could not be sent; they stay queued and are retried",
+                    round.failed
+                )));
+            }
         }
         Command::Serve { .. } => {
             return Err(Failure("serve is not an administrative command".into()));

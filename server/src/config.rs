@@ -26,6 +26,44 @@ pub struct Config {
     pub site_root: Option<PathBuf>,
     pub public_url: String,
     pub settings: Settings,
+    pub mail: MailConfig,
+}
+
+/// Outgoing mail (README.md, Configuration).
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `ROLLCALL_SMTP_URL`; unset writes `.eml` files to `dir` instead.
+    pub smtp_url: Option<String>,
+    /// `ROLLCALL_MAIL_DIR`, default `.data/mail`.
+    pub dir: PathBuf,
+    /// `ROLLCALL_MAIL_FROM`, default `Rollcall <rollcall@localhost>`.
+    pub from: String,
+    /// `ROLLCALL_MAIL_POLL_SECONDS`, default 15: how often the worker looks
+    /// for due mail besides being woken by a request that queued some.
+    pub poll_seconds: u64,
+}
+
+impl MailConfig {
+    pub fn postman(
+        &self,
+        pool: sqlx::PgPool,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+    ) -> Result<crate::mail::Postman, String> {
+        Ok(crate::mail::Postman {
+            pool,
+            clock,
+            delivery: crate::mail::Delivery::from_config(
+                self.smtp_url.as_deref(),
+                self.dir.clone(),
+            )?,
+            from: self.from.parse().map_err(|e| {
+                format!(
+                    "ROLLCALL_MAIL_FROM is not a mail address (`{}`): {e}",
+                    self.from
+                )
+            })?,
+        })
+    }
 }
 
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
@@ -50,7 +88,24 @@ impl Config {
         let public_url =
             std::env::var("ROLLCALL_PUBLIC_URL").unwrap_or_else(|_| DEFAULT_PUBLIC_URL.to_owned());
         let secure_cookies = public_url.starts_with("https://");
+        let mail = MailConfig {
+            smtp_url: std::env::var("ROLLCALL_SMTP_URL")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            dir: std::env::var_os("ROLLCALL_MAIL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(".data/mail")),
+            from: std::env::var("ROLLCALL_MAIL_FROM")
+                .unwrap_or_else(|_| "Rollcall <rollcall@localhost>".to_owned()),
+            poll_seconds: match std::env::var("ROLLCALL_MAIL_POLL_SECONDS") {
+                Ok(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("ROLLCALL_MAIL_POLL_SECONDS must be a positive number, not `{v}`")
+                })?,
+                Err(_) => 15,
+            },
+        };
         Ok(Config {
+            mail,
             database_url,
             max_connections,
             site_root,

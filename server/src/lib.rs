@@ -10,3 +10,4 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod mail;

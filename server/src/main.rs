@@ -78,6 +78,15 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
             tracing::warn!(site_root = %root.display(), "no index.html in the site root: build the site first (cargo xtask run does)");
         }
     }
+    let postman = config
+        .mail
+        .postman(services.pool.clone(), services.clock.clone())?;
+    tracing::info!(delivery = %postman.delivery.describe(), "mail worker started");
+    tokio::spawn(server::mail::run_worker(
+        Arc::new(postman),
+        std::time::Duration::from_secs(config.mail.poll_seconds),
+        Arc::new(tokio::sync::Notify::new()),
+    ));
     let app = http::router(services, config.site_root.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await

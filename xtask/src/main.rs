@@ -231,12 +231,14 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
 
         step("Rust tests (each database test gets its own database)");
         let admin_url = guard.admin_url();
+        let python = tools::ensure_smtp_python(root)?;
         proc::cargo(
             root,
             &["test", "--workspace"],
             &[
                 ("SQLX_OFFLINE", "true"),
                 ("DATABASE_URL", admin_url.as_str()),
+                ("ROLLCALL_TEST_PYTHON", &python.to_string_lossy()),
             ],
         )?;
     }

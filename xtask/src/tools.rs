@@ -67,6 +67,35 @@ pub fn ensure_build_tools(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A Python with aiosmtpd for the mail tests' SMTP server, in its own
+/// virtual environment under `target/` (Debian's Python refuses `pip install`
+/// into the system). Returns the interpreter's path.
+pub fn ensure_smtp_python(root: &Path) -> Result<std::path::PathBuf> {
+    let env = root.join("target/xtask/pyenv");
+    let python = env.join("bin/python");
+    let ready = std::process::Command::new(&python)
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        if !proc::succeeds("python3", &["-c", "import venv, ensurepip"]) {
+            apt_install(&["python3-venv"])?;
+        }
+        println!("installing: aiosmtpd into {}", env.display());
+        proc::run_checked(proc::command(
+            "python3",
+            &["-m", "venv", &env.to_string_lossy()],
+            &[],
+        ))?;
+        proc::run_checked(proc::command(
+            env.join("bin/pip"),
+            &["install", "--quiet", "aiosmtpd==1.4.6"],
+            &[],
+        ))?;
+    }
+    Ok(python)
+}
+
 pub fn ensure_sqlx_cli() -> Result<()> {
     let have = version_of("cargo", &["sqlx", "--version"]).unwrap_or_default();
     if !have.contains(SQLX_CLI_VERSION) {

@@ -9,6 +9,7 @@ mod import;
 mod lambda;
 mod lifecycle;
 mod listing;
+mod mail;
 mod seats;
 mod sessions;
 mod settings;
