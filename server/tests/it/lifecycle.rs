@@ -31,12 +31,8 @@ async fn an_account_expires_at_midnight_utc_and_its_seat_is_freed(pool: PgPool) 
     let clock = clock(); // 2026-11-22 09:00 UTC
     let svc = services(pool.clone(), clock.clone());
     let t = tenant(&svc, "exp", 2).await;
-    // A day-long lease, so the session survives to midnight without heartbeats.
-    sqlx::query("UPDATE tenants SET idle_lease_seconds = 86400 WHERE id = $1")
-        .bind(t)
-        .execute(&pool)
-        .await
-        .unwrap();
+    // A day-long lease, so sessions live through the day without heartbeats.
+    day_long_lease(&pool, t).await;
     account(&svc, "exp", "boss", "admin").await;
     let mut request = account_request("temp", "user");
     request.form.expires_on = "2026-11-23".into();
@@ -184,29 +180,33 @@ async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPoo
 async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
     let clock = clock();
     let svc = services(pool.clone(), clock.clone());
-    tenant(&svc, "rot", 5).await;
+    let t = tenant(&svc, "rot", 5).await;
+    // A day-long lease, so sessions live through the day without heartbeats.
+    day_long_lease(&pool, t).await;
     account(&svc, "rot", "boss", "admin").await;
     let admin = admin_of(&svc, "rot", "boss").await;
     let mut request = account_request("rotator", "user");
     request.form.rotate_password = true;
     svc.create_account(&admin, &request).await.unwrap();
-    let fresh = svc
-        .login(&meta(None), "rot", "rotator", PASSWORD)
-        .await
-        .unwrap();
-    assert!(!fresh.session.password_change_required);
-    clock.advance(Duration::days(90));
-    let due = svc
-        .login(&meta(None), "rot", "rotator", PASSWORD)
-        .await
-        .unwrap();
+    let anonymous = meta(None);
+    let login = || svc.login(&anonymous, "rot", "rotator", PASSWORD);
+    assert!(!login().await.unwrap().session.password_change_required);
+    // A day short of the interval: still free. A session opened then works
+    // until the interval ends, and is restricted from that moment on.
+    clock.advance(Duration::days(89));
+    let almost = login().await.unwrap();
+    assert!(!almost.session.password_change_required);
+    let open = meta(Some(&almost.token));
+    assert!(svc.authenticate(&open).await.is_ok());
+    clock.advance(Duration::hours(23) + Duration::minutes(50));
+    assert!(svc.authenticate(&open).await.is_ok());
+    clock.advance(Duration::minutes(10));
+    assert_eq!(
+        api_err(svc.authenticate(&open).await).code,
+        ErrorCode::PasswordChangeRequired
+    );
+    let due = login().await.unwrap();
     assert!(due.session.password_change_required);
-    // An already open session is restricted too from that moment.
-    let earlier = api_err(svc.authenticate(&meta(Some(&fresh.token))).await);
-    assert!(matches!(
-        earlier.code,
-        ErrorCode::PasswordChangeRequired | ErrorCode::Unauthenticated
-    ));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -149,3 +149,13 @@ pub async fn admin_of(svc: &Services, tenant: &str, username: &str) -> AdminCall
         .await
         .unwrap()
 }
+
+/// Gives the tenant a 24-hour idle lease (tests that move the clock by hours
+/// without sending heartbeats).
+pub async fn day_long_lease(pool: &PgPool, tenant_id: Uuid) {
+    sqlx::query("UPDATE tenants SET idle_lease_seconds = 86400 WHERE id = $1")
+        .bind(tenant_id)
+        .execute(pool)
+        .await
+        .unwrap();
+}
