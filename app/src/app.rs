@@ -1,11 +1,13 @@
 use crate::api::sessions::current_session;
 use crate::auth::Auth;
 use crate::components::Loading;
+use crate::pages::links::{PublicPage, PublicPageView};
 use crate::pages::login::LoginPage;
 use crate::pages::shell::Shell;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::Router;
+use leptos_router::hooks::use_location;
 
 /// The whole single-page app.
 #[component]
@@ -20,15 +22,30 @@ pub fn App() -> impl IntoView {
         }
         checked.set(true);
     });
+    view! {
+        <Router>
+            <Root checked=checked />
+        </Router>
+    }
+}
+
+/// The public pages (forgot password, invitation and reset links) whoever
+/// opens them; otherwise sign-in, the restricted frame, or the app.
+#[component]
+fn Root(checked: RwSignal<bool>) -> impl IntoView {
+    let auth = Auth::get();
+    let location = use_location();
+    let public = Memo::new(move |_| location.pathname.with(|p| PublicPage::for_path(p)));
     let signed_in = Memo::new(move |_| auth.session.with(Option::is_some));
     let restricted = Memo::new(move |_| {
         auth.session
             .with(|s| s.as_ref().is_some_and(|s| s.password_change_required))
     });
     view! {
-        <Router>
             {move || {
-                if !checked.get() {
+                if let Some(page) = public.get() {
+                    view! { <PublicPageView page=page /> }.into_any()
+                } else if !checked.get() {
                     view! { <main id="main"><Loading what="Rollcall" /></main> }.into_any()
                 } else if restricted.get() {
                     view! { <Shell restricted=true /> }.into_any()
@@ -38,6 +55,5 @@ pub fn App() -> impl IntoView {
                     view! { <LoginPage /> }.into_any()
                 }
             }}
-        </Router>
     }
 }

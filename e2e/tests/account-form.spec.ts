@@ -50,6 +50,8 @@ test('an administrator creates a user and an administrator with every field', as
 
   await shell.go('Accounts');
   await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   await expect(page.getByRole('heading', { name: 'Create user' })).toBeVisible();
   const username = uniqueName('full');
   await page.getByLabel('Username').fill(username);
@@ -95,6 +97,8 @@ test('an administrator creates a user and an administrator with every field', as
 
   // An administrator: no clients or case access; created inactive.
   await page.getByRole('region', { name: 'Administrators' }).getByRole('link', { name: 'Create administrator' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   await expect(page.getByRole('heading', { name: 'Create administrator' })).toBeVisible();
   await expect(page.getByLabel('Case access level')).toHaveCount(0);
   const adminName = uniqueName('admin');
@@ -131,6 +135,8 @@ test('the NIST preset applies to the checklist, including common passwords', asy
 
   await shell.go('Accounts');
   await page.getByRole('link', { name: 'Create account' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   const rules = page.getByRole('list', { name: 'The password needs:' });
   await expect(rules).toContainText('15 to 128 characters');
   await expect(rules).not.toContainText('special character');

@@ -10,6 +10,8 @@ test('an administrator creates an account and deletes it after confirming', asyn
 
   const username = uniqueName('new');
   await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   await expect(page.getByRole('heading', { name: 'Create user' })).toBeVisible();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('First name').fill('Nora');
@@ -39,6 +41,8 @@ test('an administrator creates an account and deletes it after confirming', asyn
 
   // A duplicate username (ignoring case) is refused beside the field.
   await page.getByRole('link', { name: 'Create account' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   await page.getByLabel('Username').fill(username.toUpperCase());
   await page.getByLabel('First name').fill('Again');
   await page.getByLabel('Last name').fill('Again');
@@ -111,6 +115,8 @@ test('each section creates its own kind of account', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   await shell.go('Accounts');
   await page.getByRole('region', { name: 'Administrators' }).getByRole('link', { name: 'Create administrator' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   await expect(page.getByRole('heading', { name: 'Create administrator' })).toBeVisible();
   await expect(page.getByLabel('Role')).toHaveValue('administrator');
   await expect(page.getByRole('button', { name: 'Create administrator' })).toBeVisible();
@@ -126,6 +132,8 @@ test('a generated password meets the policy, is shown once and creates the accou
   await shell.go('Accounts');
   const username = uniqueName('gen');
   await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  // Set a password here rather than invite (the invitation is the default).
+  await page.getByLabel('Send an invitation instead of setting a password').uncheck();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('First name').fill('Gene');
   await page.getByLabel('Last name').fill('Rated');

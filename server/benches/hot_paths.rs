@@ -141,6 +141,7 @@ async fn main() -> Result<(), Fail> {
             },
             password: PASSWORD.into(),
             password_confirm: PASSWORD.into(),
+            invite: false,
         },
     )
     .await?;

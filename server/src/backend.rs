@@ -3,6 +3,10 @@
 use crate::domain::Services;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
 use app::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
+use app::model::invitations::{
+    forgot_password_answer, ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet,
+    SetPasswordRequest,
+};
 use app::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
@@ -110,6 +114,46 @@ impl Backend for Services {
     ) -> Result<String, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::export_audit_events(self, &admin, &query).await?)
+    }
+
+    async fn forgot_password(
+        &self,
+        meta: &RequestMeta,
+        tenant: &str,
+        username: &str,
+    ) -> Result<ForgotPasswordAnswer, ApiError> {
+        Services::forgot_password(self, meta, tenant, username).await?;
+        Ok(forgot_password_answer())
+    }
+
+    async fn link_status(&self, token: &str) -> Result<LinkStatus, ApiError> {
+        Ok(Services::link_status(self, token).await?)
+    }
+
+    async fn set_password_from_link(
+        &self,
+        meta: &RequestMeta,
+        req: SetPasswordRequest,
+    ) -> Result<PasswordSet, ApiError> {
+        Ok(Services::set_password_from_link(self, meta, &req).await?)
+    }
+
+    async fn resend_invitation(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<InvitationView, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::resend_invitation(self, &admin, id).await?)
+    }
+
+    async fn revoke_invitation(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<InvitationView, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::revoke_invitation(self, &admin, id).await?)
     }
 
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError> {

@@ -89,7 +89,8 @@ pub enum TenantCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AccountCommand {
-    /// Create an account; the password is read from standard input (one line).
+    /// Create an account; the password is read from standard input (one
+    /// line), or with --invite the owner is emailed an invitation to set one.
     Create {
         #[arg(long)]
         tenant: String,
@@ -104,6 +105,10 @@ pub enum AccountCommand {
         /// admin or user
         #[arg(long)]
         role: String,
+        /// Email an invitation instead of reading a password (the running
+        /// server's mail worker, or `server mail deliver`, sends it).
+        #[arg(long)]
+        invite: bool,
     },
 }
 
@@ -194,10 +199,15 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     last,
                     email,
                     role,
+                    invite,
                 },
         } => {
             let role = Role::parse(&role).map_err(Failure)?;
-            let password = read_password()?;
+            let password = if invite {
+                String::new()
+            } else {
+                read_password()?
+            };
             let request = CreateAccountRequest {
                 username,
                 account_type: app::model::AccountType::Local.as_str().to_owned(),
@@ -210,6 +220,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 },
                 password_confirm: password.clone(),
                 password,
+                invite,
             };
             let svc = services(config).await?;
             let a = svc.operator_create_account(&op, &tenant, &request).await?;
@@ -217,6 +228,12 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 "created {} account {} in tenant {}",
                 a.role, a.username, tenant
             );
+            if invite {
+                println!(
+                    "invitation queued for {}: the server's mail worker (or `server mail deliver`) sends it",
+                    a.email
+                );
+            }
         }
         Command::Mail { command } => {
             let pool = crate::db::connect(&config.database_url, 2)
@@ -244,6 +261,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                         subject: "Rollcall test message",
                         text: "This is a test message from Rollcall: outgoing mail works.",
                         html: "<p>This is a test message from Rollcall: outgoing mail works.</p>",
+                        secret: None,
                     },
                     clock.now(),
                 )

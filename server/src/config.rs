@@ -8,6 +8,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// How often the open app sends a heartbeat.
     pub heartbeat_seconds: u32,
+    /// `ROLLCALL_PUBLIC_URL` without a trailing slash: links in mail start here.
+    pub public_url: String,
 }
 
 impl Default for Settings {
@@ -15,6 +17,7 @@ impl Default for Settings {
         Self {
             secure_cookies: false,
             heartbeat_seconds: 60,
+            public_url: DEFAULT_PUBLIC_URL.to_owned(),
         }
     }
 }
@@ -85,8 +88,15 @@ impl Config {
             None if lambda => None,
             None => Some(PathBuf::from("target/site")),
         };
-        let public_url =
-            std::env::var("ROLLCALL_PUBLIC_URL").unwrap_or_else(|_| DEFAULT_PUBLIC_URL.to_owned());
+        let public_url = std::env::var("ROLLCALL_PUBLIC_URL")
+            .unwrap_or_else(|_| DEFAULT_PUBLIC_URL.to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            return Err(format!(
+                "ROLLCALL_PUBLIC_URL must start with https:// (or http:// locally), not `{public_url}`"
+            ));
+        }
         let secure_cookies = public_url.starts_with("https://");
         let mail = MailConfig {
             smtp_url: std::env::var("ROLLCALL_SMTP_URL")
@@ -109,9 +119,10 @@ impl Config {
             database_url,
             max_connections,
             site_root,
-            public_url,
+            public_url: public_url.clone(),
             settings: Settings {
                 secure_cookies,
+                public_url,
                 ..Settings::default()
             },
         })

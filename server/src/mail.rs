@@ -37,6 +37,9 @@ pub struct Mail<'a> {
     pub subject: &'a str,
     pub text: &'a str,
     pub html: &'a str,
+    /// A one-time secret in the bodies (a link's token): removed from the
+    /// stored copy once the message is sent.
+    pub secret: Option<&'a str>,
 }
 
 /// Queues `mail` in the caller's transaction.
@@ -52,6 +55,7 @@ pub async fn enqueue(conn: &mut PgConnection, mail: Mail<'_>, now: OffsetDateTim
             subject: mail.subject,
             text_body: mail.text,
             html_body: mail.html,
+            secret: mail.secret,
             now,
         },
     )
@@ -186,10 +190,38 @@ impl Postman {
     }
 }
 
-/// Keeps delivering: every `every`, and at once when `wake` is notified (a
+/// Raised by a request that queued mail, so that it goes out at once rather
+/// than at the next poll: the worker wakes up (a server), or the message is
+/// sent before the invocation ends (Lambda).
+#[derive(Debug, Default)]
+pub struct MailSignal {
+    wake: tokio::sync::Notify,
+    pending: std::sync::atomic::AtomicBool,
+}
+
+impl MailSignal {
+    pub fn queued(&self) {
+        self.pending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// Whether mail was queued since the last call.
+    pub fn take(&self) -> bool {
+        self.pending
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn wait(&self) {
+        self.wake.notified().await;
+    }
+}
+
+/// Keeps delivering: every `every`, and at once when `signal` is raised (a
 /// request queued mail). Runs until the process ends.
-pub async fn run_worker(postman: Arc<Postman>, every: Duration, wake: Arc<tokio::sync::Notify>) {
+pub async fn run_worker(postman: Arc<Postman>, every: Duration, signal: Arc<MailSignal>) {
     loop {
+        signal.take();
         match postman.deliver_due(100).await {
             Ok(round) if round.sent + round.failed > 0 => {
                 tracing::debug!(?round, "mail round");
@@ -199,7 +231,7 @@ pub async fn run_worker(postman: Arc<Postman>, every: Duration, wake: Arc<tokio:
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = wake.notified() => {}
+            _ = signal.wait() => {}
         }
     }
 }

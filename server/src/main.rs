@@ -85,7 +85,7 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
     tokio::spawn(server::mail::run_worker(
         Arc::new(postman),
         std::time::Duration::from_secs(config.mail.poll_seconds),
-        Arc::new(tokio::sync::Notify::new()),
+        services.mail_signal.clone(),
     ));
     let app = http::router(services, config.site_root.clone());
     let listener = tokio::net::TcpListener::bind(addr)
@@ -125,8 +125,15 @@ async fn shutdown_signal() {
 
 async fn serve_lambda(config: Config) -> Result<(), String> {
     let services = services(&config).await?;
-    let app = http::router(services, config.site_root.clone());
-    lambda::run(app)
+    let postman = config
+        .mail
+        .postman(services.pool.clone(), services.clock.clone())?;
+    let handler = lambda::Handler {
+        signal: services.mail_signal.clone(),
+        postman: Arc::new(postman),
+        router: http::router(services, config.site_root.clone()),
+    };
+    lambda::run(handler)
         .await
         .map_err(|e| format!("lambda runtime: {e}"))
 }

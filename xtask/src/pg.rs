@@ -166,6 +166,11 @@ impl Running<'_> {
     }
 
     /// Runs `sql` in `database` as the superuser; returns the unaligned output.
+    /// The `psql` of this cluster's PostgreSQL.
+    pub fn psql_path(&self) -> PathBuf {
+        self.cluster.bin_dir.join("psql")
+    }
+
     pub fn psql_in(&self, database: &str, sql: &str) -> Result<String> {
         let mut cmd = Command::new(self.cluster.bin_dir.join("psql"));
         cmd.args([

@@ -158,9 +158,15 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
     let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
     let site_root = root.join("target/site");
+    // The tests read invitation and reset emails from here.
+    let mail_dir = root.join("target/xtask/e2e-mail");
+    let _ = fs::remove_dir_all(&mail_dir);
+    fs::create_dir_all(&mail_dir).map_err(|e| format!("{}: {e}", mail_dir.display()))?;
     let mut serve = proc::command(&server, &["serve", "--addr", &addr], &env);
     serve
         .env("ROLLCALL_SITE_ROOT", &site_root)
+        .env("ROLLCALL_MAIL_DIR", &mail_dir)
+        .env("ROLLCALL_PUBLIC_URL", format!("http://{addr}"))
         .env("RUST_LOG", "info")
         .stdout(log)
         .stderr(log_err);
@@ -168,6 +174,8 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
         .spawn()
         .map_err(|e| format!("cannot start the server: {e}"))?;
     let base_url = format!("http://{addr}");
+    let mail_dir_text = mail_dir.to_string_lossy().into_owned();
+    let psql = cluster.psql_path().to_string_lossy().into_owned();
     let outcome = wait_healthy(&addr).and_then(|()| {
         let mut cmd = proc::command(
             "npx",
@@ -175,6 +183,9 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
             &[
                 ("ROLLCALL_BASE_URL", base_url.as_str()),
                 ("ROLLCALL_E2E_PASSWORD", password.as_str()),
+                ("ROLLCALL_E2E_MAIL_DIR", mail_dir_text.as_str()),
+                ("ROLLCALL_E2E_DATABASE_URL", url.as_str()),
+                ("ROLLCALL_E2E_PSQL", psql.as_str()),
             ],
         );
         cmd.current_dir(root.join("e2e"));

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod invitations;
 pub mod license;
 pub mod sessions;
 pub mod settings;

@@ -3,6 +3,9 @@
 //! links sqlx and the backend is testable without a browser.
 
 use crate::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
+use crate::model::invitations::{
+    ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet, SetPasswordRequest,
+};
 use crate::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
@@ -115,6 +118,28 @@ pub trait Backend: Send + Sync + 'static {
         meta: &RequestMeta,
         req: ChangePasswordRequest,
     ) -> Result<SessionInfo, ApiError>;
+    async fn forgot_password(
+        &self,
+        meta: &RequestMeta,
+        tenant: &str,
+        username: &str,
+    ) -> Result<ForgotPasswordAnswer, ApiError>;
+    async fn link_status(&self, token: &str) -> Result<LinkStatus, ApiError>;
+    async fn set_password_from_link(
+        &self,
+        meta: &RequestMeta,
+        req: SetPasswordRequest,
+    ) -> Result<PasswordSet, ApiError>;
+    async fn resend_invitation(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<InvitationView, ApiError>;
+    async fn revoke_invitation(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<InvitationView, ApiError>;
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError>;
     async fn list_audit_events(
         &self,
@@ -135,6 +160,12 @@ pub fn context() -> Result<(SharedBackend, RequestMeta), ApiError> {
     let backend = use_context::<SharedBackend>().ok_or_else(ApiError::internal)?;
     let meta = use_context::<RequestMeta>().unwrap_or_default();
     Ok((backend, meta))
+}
+
+pub fn set_status(status: http::StatusCode) {
+    if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
+        options.set_status(status);
+    }
 }
 
 pub fn set_cookie(value: &str) {

@@ -63,3 +63,29 @@ pub fn download_csv(name: &str, content: &str) {
 
 #[cfg(not(target_arch = "wasm32"))]
 pub fn download_csv(_name: &str, _content: &str) {}
+
+/// Percent-encodes a query value (organisation and usernames are plain
+/// ASCII, but a person may type anything).
+pub fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::query_value;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(query_value("demo"), "demo");
+        assert_eq!(query_value("j.doe-1_x~"), "j.doe-1_x~");
+        assert_eq!(query_value("a b&c=d@é"), "a%20b%26c%3Dd%40%C3%A9");
+    }
+}

@@ -1,4 +1,5 @@
 use super::error::ApiError;
+use super::invitations::InvitationView;
 use super::password::{PasswordOwner, PasswordPolicy};
 use super::values::{
     format_date, parse_date, AccountId, AccountStatus, AccountType, CaseAccess, ClientId, Email,
@@ -55,6 +56,9 @@ pub struct AccountSummary {
     /// The expiry date has passed: the account cannot sign in until an
     /// administrator reactivates it with a new password.
     pub expired: bool,
+    /// A local account with no password yet: its owner was invited to set one.
+    #[serde(default)]
+    pub invited: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -68,6 +72,8 @@ impl AccountSummary {
     pub fn status_label(&self) -> &'static str {
         if self.expired {
             "Expired"
+        } else if self.invited && self.status == AccountStatus::Active {
+            "Invited"
         } else {
             self.status.label()
         }
@@ -87,6 +93,9 @@ pub struct AccountDetails {
     pub has_password: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub password_changed_at: Option<OffsetDateTime>,
+    /// The latest invitation, if the account was ever invited.
+    #[serde(default)]
+    pub invitation: Option<InvitationView>,
 }
 
 /// Field names as the form and the API name them.
@@ -99,6 +108,7 @@ pub mod fields {
     pub const ROLE: &str = "role";
     pub const PASSWORD: &str = "password";
     pub const PASSWORD_CONFIRM: &str = "password_confirm";
+    pub const INVITE: &str = "invite";
     pub const STATUS: &str = "status";
     pub const CLIENTS: &str = "clients";
     pub const CASE_ACCESS: &str = "case_access";
@@ -294,11 +304,15 @@ pub struct CreateAccountRequest {
     pub account_type: String,
     #[serde(flatten)]
     pub form: AccountForm,
-    /// Local accounts: required. Directory accounts: must be empty.
+    /// Local accounts: required unless `invite`. Directory accounts: must be empty.
     #[serde(default)]
     pub password: String,
     #[serde(default)]
     pub password_confirm: String,
+    /// Local accounts: mail an invitation to set a password instead of
+    /// setting one (the password fields stay empty).
+    #[serde(default)]
+    pub invite: bool,
 }
 
 fn default_account_type() -> String {
@@ -311,12 +325,14 @@ pub struct NewAccount {
     pub username: Username,
     pub account_type: AccountType,
     pub values: AccountValues,
-    /// `None` for directory accounts.
+    /// `None` for directory and invited accounts.
     pub password: Option<String>,
+    /// Mail an invitation in the same transaction.
+    pub invite: bool,
 }
 
 /// Checks a new password and its confirmation, recording errors.
-fn check_new_password(
+pub(crate) fn check_new_password(
     e: &mut Vec<ApiError>,
     policy: &PasswordPolicy,
     owner: PasswordOwner<'_>,
@@ -359,7 +375,22 @@ impl CreateAccountRequest {
         let values =
             self.form
                 .validate_into(e, account_type.unwrap_or(AccountType::Local), ctx, None);
+        let typed_password = !self.password.is_empty() || !self.password_confirm.is_empty();
+        let invite = self.invite && account_type == Some(AccountType::Local);
+        if self.invite && account_type == Some(AccountType::Directory) {
+            e.push(ApiError::validation(
+                INVITE,
+                "A directory account signs in with its domain password: there is nothing to invite it to set. Untick the invitation.",
+            ));
+        }
+        if invite && typed_password {
+            e.push(ApiError::validation(
+                PASSWORD,
+                "The invited person chooses their own password: leave the password empty, or untick “Send an invitation”.",
+            ));
+        }
         let password = match account_type {
+            Some(AccountType::Local) if invite => None,
             Some(AccountType::Local)
                 if password_required
                     || !self.password.is_empty()
@@ -391,6 +422,7 @@ impl CreateAccountRequest {
                     account_type,
                     values,
                     password,
+                    invite,
                 })
             }
             _ => Err(errors),
@@ -603,7 +635,45 @@ mod tests {
             },
             password: "correct horse 1!".into(),
             password_confirm: "correct horse 1!".into(),
+            invite: false,
         }
+    }
+
+    #[test]
+    fn an_invitation_replaces_the_password() {
+        let policy = PasswordPolicy::default();
+        let invited = CreateAccountRequest {
+            password: String::new(),
+            password_confirm: String::new(),
+            invite: true,
+            ..good()
+        };
+        let ok = invited.validate(ctx(&policy)).unwrap();
+        assert!(ok.invite && ok.password.is_none());
+        // Both at once is refused beside the password.
+        let both = CreateAccountRequest {
+            invite: true,
+            ..good()
+        };
+        let errs = both.validate(ctx(&policy)).unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("password"));
+        // Neither is refused too (the form's password is required).
+        let neither = CreateAccountRequest {
+            password: String::new(),
+            password_confirm: String::new(),
+            ..good()
+        };
+        assert!(neither.validate(ctx(&policy)).is_err());
+        // Directory accounts have nothing to be invited to set.
+        let directory = CreateAccountRequest {
+            account_type: "directory".into(),
+            password: String::new(),
+            password_confirm: String::new(),
+            invite: true,
+            ..good()
+        };
+        let errs = directory.validate(ctx(&policy)).unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("invite"));
     }
 
     #[test]

@@ -32,10 +32,16 @@ pub enum AuditAction {
     SettingsChanged,
     AccountsExported,
     AccountsImported,
+    InvitationSent,
+    InvitationResent,
+    InvitationRevoked,
+    InvitationAccepted,
+    PasswordResetRequested,
+    PasswordResetCompleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -60,6 +66,12 @@ impl AuditAction {
         AuditAction::SettingsChanged,
         AuditAction::AccountsExported,
         AuditAction::AccountsImported,
+        AuditAction::InvitationSent,
+        AuditAction::InvitationResent,
+        AuditAction::InvitationRevoked,
+        AuditAction::InvitationAccepted,
+        AuditAction::PasswordResetRequested,
+        AuditAction::PasswordResetCompleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +100,12 @@ impl AuditAction {
             AuditAction::SettingsChanged => "settings.changed",
             AuditAction::AccountsExported => "accounts.exported",
             AuditAction::AccountsImported => "accounts.imported",
+            AuditAction::InvitationSent => "invitation.sent",
+            AuditAction::InvitationResent => "invitation.resent",
+            AuditAction::InvitationRevoked => "invitation.revoked",
+            AuditAction::InvitationAccepted => "invitation.accepted",
+            AuditAction::PasswordResetRequested => "password.reset_requested",
+            AuditAction::PasswordResetCompleted => "password.reset_completed",
         }
     }
 
@@ -117,6 +135,12 @@ impl AuditAction {
             AuditAction::SettingsChanged => "Organisation settings changed",
             AuditAction::AccountsExported => "Accounts exported",
             AuditAction::AccountsImported => "Accounts imported from CSV",
+            AuditAction::InvitationSent => "Invitation sent",
+            AuditAction::InvitationResent => "Invitation sent again",
+            AuditAction::InvitationRevoked => "Invitation revoked",
+            AuditAction::InvitationAccepted => "Invitation accepted: password set",
+            AuditAction::PasswordResetRequested => "Password reset requested",
+            AuditAction::PasswordResetCompleted => "Password reset by its owner from a link",
         }
     }
 

@@ -32,6 +32,13 @@ pub struct TenantSettings {
     /// Offers "Active Directory domain account" on the account form.
     pub directory_signin_enabled: bool,
     pub password_policy: PasswordPolicy,
+    /// How long an invitation link works, in hours (1 to 720).
+    #[serde(default = "default_invitation_hours")]
+    pub invitation_hours: u32,
+}
+
+fn default_invitation_hours() -> u32 {
+    super::invitations::INVITATION_HOURS_DEFAULT
 }
 
 /// What the account form needs to draw itself: the policy, whether the

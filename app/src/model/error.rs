@@ -39,6 +39,8 @@ pub enum ErrorCode {
     Conflict,
     /// Every seat of the organisation is held.
     SeatsExhausted,
+    /// An invitation or reset link that was used, expired, revoked or replaced.
+    LinkClosed,
     /// The browser could not reach the server.
     Network,
     /// Something failed on the server; details are in the server log only.
@@ -57,6 +59,7 @@ impl ErrorCode {
             | ErrorCode::PasswordChangeRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
+            ErrorCode::LinkClosed => 410,
             ErrorCode::Network | ErrorCode::DirectoryUnavailable => 503,
             ErrorCode::Internal => 500,
         }
@@ -76,6 +79,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",
+            ErrorCode::LinkClosed => "link_closed",
             ErrorCode::Network => "network",
             ErrorCode::Internal => "internal",
         }

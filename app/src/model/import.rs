@@ -2,6 +2,7 @@
 
 use super::accounts::{AccountForm, CreateAccountRequest};
 use super::error::ApiError;
+use super::values::AccountType;
 use serde::{Deserialize, Serialize};
 
 /// At most this many accounts per file: every password is hashed with
@@ -156,6 +157,8 @@ pub fn read_import(text: &str) -> Result<Vec<ImportLine>, ApiError> {
                         rotate_password: rotate,
                         expires_on: get(9),
                     },
+                    invite: password.is_empty()
+                        && AccountType::parse(&or(get(6), "local")) == Ok(AccountType::Local),
                     password_confirm: password.clone(),
                     password,
                 },

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod csv;
 pub mod error;
 pub mod import;
+pub mod invitations;
 pub mod license;
 pub mod listing;
 pub mod password;

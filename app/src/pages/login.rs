@@ -1,15 +1,35 @@
 use crate::api::sessions::login;
 use crate::auth::Auth;
-use crate::components::TextField;
+use crate::components::{query_value, TextField};
 use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = Auth::get();
-    let tenant = RwSignal::new(String::new());
-    let username = RwSignal::new(String::new());
+    // Prefilled after a password was set from a link.
+    let query = use_query_map();
+    let tenant = RwSignal::new(query.with_untracked(|q| q.get("tenant").unwrap_or_default()));
+    let username = RwSignal::new(query.with_untracked(|q| q.get("username").unwrap_or_default()));
+    if query.with_untracked(|q| q.get("password_set").is_some()) {
+        auth.flash
+            .set(Some("Your password is set. Sign in with it now.".into()));
+    }
+    let forgot_href = move || {
+        let (t, u) = (tenant.get(), username.get());
+        if t.trim().is_empty() && u.trim().is_empty() {
+            "/forgot-password".to_owned()
+        } else {
+            format!(
+                "/forgot-password?tenant={}&username={}",
+                query_value(t.trim()),
+                query_value(u.trim())
+            )
+        }
+    };
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiError>);
@@ -85,6 +105,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                     </button>
                 </form>
+                <p class="aside"><A href=forgot_href>"Forgot password?"</A></p>
             </div>
         </main>
     }

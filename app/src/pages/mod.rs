@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod home;
 pub mod license;
+pub mod links;
 pub mod login;
 pub mod password;
 pub mod settings;

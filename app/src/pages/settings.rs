@@ -8,6 +8,7 @@ use crate::auth::Auth;
 use crate::components::{
     format_time, CheckboxField, DataTable, ErrorState, FormState, Loading, TextField,
 };
+use crate::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
 use crate::model::password::limits;
 use crate::model::{ApiError, Client, PasswordPolicy, SaveClientRequest, TenantSettings};
 use leptos::prelude::*;
@@ -113,6 +114,7 @@ impl PolicySignals {
 fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let auth = Auth::get();
     let directory = RwSignal::new(settings.directory_signin_enabled);
+    let invitation_hours = RwSignal::new(settings.invitation_hours.to_string());
     let p = PolicySignals::new(&settings.password_policy);
     let form = FormState::new();
     let busy = form.busy;
@@ -121,10 +123,31 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
         ev.prevent_default();
         saved.set(false);
         let policy = p.read();
-        let checked = policy.as_ref().map(|_| ()).map_err(Clone::clone);
+        let hours = invitation_hours
+            .get_untracked()
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| {
+                ApiError::validation(
+                    "invitation_hours",
+                    "Enter the invitation lifetime in hours, as a whole number.",
+                )
+            })
+            .and_then(|h| check_invitation_hours(h).map(|()| h));
+        let checked = match (&policy, &hours) {
+            (Ok(_), Ok(_)) => Ok(()),
+            (policy, hours) => Err(policy
+                .clone()
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .chain(hours.clone().err())
+                .collect()),
+        };
         let request = TenantSettings {
             directory_signin_enabled: directory.get_untracked(),
             password_policy: policy.unwrap_or_default(),
+            invitation_hours: hours.unwrap_or(INVITATION_HOURS_DEFAULT),
         };
         form.submit(
             checked,
@@ -144,6 +167,12 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 <legend>"Sign-in"</legend>
                 <CheckboxField label="Enable Active Directory sign-in" id="directory_signin_enabled" checked=directory
                     hint=Signal::derive(|| "Offers “Active Directory domain account” on the account form. Directory accounts cannot sign in until the directory connection is configured.".to_owned()) />
+            </fieldset>
+            <fieldset>
+                <legend>"Invitations"</legend>
+                <TextField label="Invitation links expire after (hours)" id="invitation_hours" value=invitation_hours
+                    input_type="number" error=form.error_for("invitation_hours")
+                    hint="From 1 to 720 (30 days). Applies to invitations sent from now on." />
             </fieldset>
             <fieldset>
                 <legend>"Password policy"</legend>

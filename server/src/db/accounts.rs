@@ -282,6 +282,8 @@ pub async fn set_password(
     )
     .execute(&mut *conn)
     .await?;
+    // A password set any way makes the account's open links pointless.
+    super::links::close_open(conn, id, None, "superseded", now).await?;
     remember_password(conn, id, hash, now).await
 }
 

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod imports;
+pub mod links;
 pub mod outbox;
 pub mod sessions;
 pub mod tenants;

@@ -10,14 +10,16 @@ pub struct NewMail<'a> {
     pub subject: &'a str,
     pub text_body: &'a str,
     pub html_body: &'a str,
+    /// Cut out of the bodies once sent (a link's token).
+    pub secret: Option<&'a str>,
     pub now: OffsetDateTime,
 }
 
 pub async fn enqueue(conn: &mut PgConnection, m: NewMail<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         "INSERT INTO outbox (tenant_id, kind, message_id, to_address, subject, text_body, html_body,
-                             created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                             created_at, next_attempt_at, secret)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) RETURNING id",
         m.tenant_id,
         m.kind,
         m.message_id,
@@ -25,7 +27,8 @@ pub async fn enqueue(conn: &mut PgConnection, m: NewMail<'_>) -> sqlx::Result<i6
         m.subject,
         m.text_body,
         m.html_body,
-        m.now
+        m.now,
+        m.secret
     )
     .fetch_one(conn)
     .await
@@ -77,7 +80,12 @@ pub async fn record_attempt(
     sqlx::query!(
         "UPDATE outbox SET attempts = attempts + 1,
              sent_at = CASE WHEN $3::text IS NULL THEN $2::timestamptz END,
-             last_error = $3, next_attempt_at = $4
+             last_error = $3, next_attempt_at = $4,
+             text_body = CASE WHEN $3::text IS NULL AND secret IS NOT NULL
+                              THEN replace(text_body, secret, '[removed once sent]') ELSE text_body END,
+             html_body = CASE WHEN $3::text IS NULL AND secret IS NOT NULL
+                              THEN replace(html_body, secret, '[removed once sent]') ELSE html_body END,
+             secret = CASE WHEN $3::text IS NULL THEN NULL ELSE secret END
          WHERE id = $1",
         id,
         now,
@@ -94,4 +102,21 @@ pub async fn oldest_unsent(conn: &mut PgConnection) -> sqlx::Result<Option<Offse
     sqlx::query_scalar!("SELECT min(created_at) FROM outbox WHERE sent_at IS NULL")
         .fetch_one(conn)
         .await
+}
+
+/// How many messages of `kind` were queued for `to` since `since`.
+pub async fn count_recent(
+    conn: &mut PgConnection,
+    kind: &str,
+    to: &str,
+    since: OffsetDateTime,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM outbox WHERE kind = $1 AND to_address = $2 AND created_at > $3"#,
+        kind,
+        to,
+        since
+    )
+    .fetch_one(conn)
+    .await
 }

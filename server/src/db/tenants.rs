@@ -78,12 +78,13 @@ pub async fn set_seats(conn: &mut PgConnection, id: Uuid, seat_limit: i32) -> sq
 pub struct SettingsRow {
     pub directory_signin_enabled: bool,
     pub password_policy: serde_json::Value,
+    pub invitation_hours: i32,
 }
 
 pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SettingsRow> {
     sqlx::query_as!(
         SettingsRow,
-        "SELECT directory_signin_enabled, password_policy FROM tenants WHERE id = $1",
+        "SELECT directory_signin_enabled, password_policy, invitation_hours FROM tenants WHERE id = $1",
         id
     )
     .fetch_one(conn)
@@ -95,12 +96,15 @@ pub async fn set_settings(
     id: Uuid,
     directory_signin_enabled: bool,
     password_policy: &serde_json::Value,
+    invitation_hours: i32,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE tenants SET directory_signin_enabled = $2, password_policy = $3 WHERE id = $1",
+        "UPDATE tenants SET directory_signin_enabled = $2, password_policy = $3, invitation_hours = $4
+         WHERE id = $1",
         id,
         directory_signin_enabled,
-        password_policy
+        password_policy,
+        invitation_hours
     )
     .execute(conn)
     .await

@@ -11,6 +11,7 @@ use crate::db::{
     sessions::EndReason,
 };
 use crate::error::{first_error, unique_violation, Error, Result};
+use app::model::invitations::InvitationView;
 use app::model::listing::{
     accounts_csv, AccountFilter, AccountListQuery, AccountPage, AccountSort, ExportRow,
     StatusFilter, EXPORT_MAX,
@@ -37,11 +38,17 @@ fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
         email: r.email.clone(),
         expires_on: r.expires_on,
         expired: is_expired(r.expires_on, now),
+        invited: r.account_type == AccountType::Local.as_str() && !r.has_password,
         created_at: r.created_at,
     })
 }
 
-fn details(r: &AccountRow, clients: Vec<Uuid>, now: OffsetDateTime) -> Result<AccountDetails> {
+fn details(
+    r: &AccountRow,
+    clients: Vec<Uuid>,
+    invitation: Option<InvitationView>,
+    now: OffsetDateTime,
+) -> Result<AccountDetails> {
     Ok(AccountDetails {
         summary: summary(r, now)?,
         clients: clients.into_iter().map(ClientId::from_uuid).collect(),
@@ -50,6 +57,7 @@ fn details(r: &AccountRow, clients: Vec<Uuid>, now: OffsetDateTime) -> Result<Ac
         rotate_password: r.rotate_password,
         has_password: r.has_password,
         password_changed_at: r.password_changed_at,
+        invitation,
     })
 }
 
@@ -108,6 +116,7 @@ pub async fn check_new_clients(
 /// Shared by administrators and the operator CLI.
 pub async fn create_in_tenant(
     tx: &mut PgConnection,
+    public_url: &str,
     tenant_id: Uuid,
     request: &CreateAccountRequest,
     actor: &Actor,
@@ -138,6 +147,7 @@ pub async fn create_in_tenant(
             clients: &clients,
             hash: hash.as_deref(),
             source: None,
+            public_url,
         },
         actor,
         origin,
@@ -166,6 +176,8 @@ pub struct NewRow<'a> {
     pub hash: Option<&'a str>,
     /// Where it came from, for the audit event (e.g. an import's line).
     pub source: Option<serde_json::Value>,
+    /// For the invitation link, when the account is invited.
+    pub public_url: &'a str,
 }
 
 /// Inserts a validated account with its clients, password history and
@@ -239,6 +251,9 @@ pub async fn insert_new(
         },
     )
     .await?;
+    if new.invite {
+        super::invitations::invite_new_account(tx, n.public_url, &row, actor, origin, now).await?;
+    }
     Ok(row)
 }
 
@@ -374,6 +389,7 @@ impl Services {
         let mut tx = self.pool.begin().await?;
         let row = create_in_tenant(
             &mut tx,
+            &self.settings.public_url,
             admin.tenant_id.as_uuid(),
             request,
             &admin.actor(),
@@ -382,6 +398,9 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        if request.invite {
+            self.mail_queued();
+        }
         summary(&row, now)
     }
 
@@ -391,7 +410,10 @@ impl Services {
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
         let clients = db::accounts::client_ids(&mut conn, row.id).await?;
-        details(&row, clients, self.now())
+        let now = self.now();
+        let invitation =
+            super::invitations::latest_invitation(&mut conn, row.tenant_id, row.id, now).await?;
+        details(&row, clients, invitation, now)
     }
 
     /// What the account form offers: settings, clients and today's date.

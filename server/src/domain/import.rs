@@ -124,10 +124,7 @@ fn preview_row(line: &ImportLine, outcome: &Result<NewAccount, Vec<String>>) -> 
             Ok(new)
                 if new.password.is_none() && new.account_type == app::model::AccountType::Local =>
             {
-                Some(
-                    "No password in the file: set one with Reset password before they can sign in."
-                        .into(),
-                )
+                Some("No password in the file: an invitation to choose one will be emailed.".into())
             }
             _ => None,
         },
@@ -293,6 +290,7 @@ impl Services {
                     clients: &clients,
                     hash: row.password_hash.as_deref(),
                     source: Some(json!({ "import_line": row.line })),
+                    public_url: &self.settings.public_url,
                 },
                 &actor,
                 &admin.origin,
@@ -316,6 +314,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.mail_queued();
         Ok(ImportResult {
             created: u32::try_from(rows.len()).unwrap_or(u32::MAX),
         })

@@ -4,12 +4,14 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod import;
+pub mod invitations;
 pub mod licensing;
 pub mod operator;
 pub mod settings;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::MailSignal;
 use sqlx::PgPool;
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -19,6 +21,8 @@ pub struct Services {
     pub pool: PgPool,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// Raised when a request queued mail.
+    pub mail_signal: Arc<MailSignal>,
 }
 
 impl Services {
@@ -27,7 +31,14 @@ impl Services {
             pool,
             clock,
             settings,
+            mail_signal: Arc::new(MailSignal::default()),
         }
+    }
+
+    /// Mail was committed to the outbox: send it now rather than at the next
+    /// poll.
+    pub fn mail_queued(&self) {
+        self.mail_signal.queued();
     }
 
     pub fn now(&self) -> OffsetDateTime {

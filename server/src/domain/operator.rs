@@ -132,6 +132,7 @@ impl Services {
         let mut tx = self.pool.begin().await?;
         let row = create_in_tenant(
             &mut tx,
+            &self.settings.public_url,
             tenant.id,
             request,
             &op.actor(),

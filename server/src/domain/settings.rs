@@ -7,6 +7,7 @@ use super::Services;
 use crate::crypto;
 use crate::db::{self, clients::ClientRow};
 use crate::error::{first_error, unique_violation, Error, Result};
+use app::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
 use app::model::{
     parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, PasswordOwner,
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
@@ -36,6 +37,7 @@ pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result
     Ok(TenantSettings {
         directory_signin_enabled: row.directory_signin_enabled,
         password_policy: parse_policy(row.password_policy)?,
+        invitation_hours: u32::try_from(row.invitation_hours).unwrap_or(INVITATION_HOURS_DEFAULT),
     })
 }
 
@@ -90,6 +92,7 @@ impl Services {
             .password_policy
             .validate_settings()
             .map_err(first_error)?;
+        check_invitation_hours(settings.invitation_hours)?;
         let tenant_id = admin.tenant_id.as_uuid();
         let mut tx = self.pool.begin().await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
@@ -101,6 +104,7 @@ impl Services {
             tenant_id,
             settings.directory_signin_enabled,
             &policy_json,
+            i32::try_from(settings.invitation_hours).map_err(|_| ApiError::internal())?,
         )
         .await?;
         let flat = |s: &TenantSettings| {
@@ -110,6 +114,7 @@ impl Services {
                     "directory_signin_enabled".into(),
                     json!(s.directory_signin_enabled),
                 );
+                map.insert("invitation_hours".into(), json!(s.invitation_hours));
             }
             v
         };

@@ -32,7 +32,7 @@ struct AppState {
 /// Registers every server function explicitly, so a linker that drops the
 /// `app` crate's inventory entries cannot silently unplug the API.
 fn register_server_fns() {
-    use app::api::{accounts, audit, license, sessions, settings};
+    use app::api::{accounts, audit, invitations, license, sessions, settings};
     use server_fn::axum::register_explicit;
     register_explicit::<sessions::Login>();
     register_explicit::<sessions::Logout>();
@@ -56,6 +56,11 @@ fn register_server_fns() {
     register_explicit::<settings::ArchiveClient>();
     register_explicit::<settings::GetPasswordPolicy>();
     register_explicit::<settings::ChangePassword>();
+    register_explicit::<invitations::ForgotPassword>();
+    register_explicit::<invitations::GetLinkStatus>();
+    register_explicit::<invitations::SetPasswordFromLink>();
+    register_explicit::<invitations::ResendInvitation>();
+    register_explicit::<invitations::RevokeInvitation>();
     register_explicit::<license::GetLicense>();
     register_explicit::<audit::ListAuditEvents>();
     register_explicit::<audit::ExportAuditEvents>();

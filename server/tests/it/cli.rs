@@ -160,6 +160,59 @@ async fn operator_commands(pool: PgPool) {
     );
 }
 
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn operators_can_invite_instead_of_setting_a_password(pool: PgPool) {
+    let t = run(
+        &pool,
+        &[
+            "tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--seats", "3",
+        ],
+        None,
+    );
+    assert!(t.status.success(), "{}", stderr(&t));
+    let invited = run(
+        &pool,
+        &[
+            "account",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "ann",
+            "--first",
+            "Ann",
+            "--last",
+            "Lee",
+            "--email",
+            "ann@acme.example",
+            "--role",
+            "admin",
+            "--invite",
+        ],
+        None,
+    );
+    assert!(invited.status.success(), "{}", stderr(&invited));
+    assert!(
+        String::from_utf8_lossy(&invited.stdout).contains("invitation queued for ann@acme.example")
+    );
+    let (to, subject): (String, String) =
+        sqlx::query_as("SELECT to_address, subject FROM outbox WHERE kind = 'invitation'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(to, "ann@acme.example");
+    assert_eq!(
+        subject,
+        "Your administrator invited you to Acme Ltd on Rollcall"
+    );
+    let actor: String =
+        sqlx::query_scalar("SELECT actor_label FROM audit_events WHERE action = 'invitation.sent'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(actor, "operator:ops-test");
+}
+
 #[test]
 fn missing_database_url_is_one_clear_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_server"))

@@ -216,6 +216,14 @@ async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
             "/api/clients/archive",
             json!({ "id": "00000000-0000-0000-0000-000000000000", "archived": true }).to_string(),
         ),
+        (
+            "/api/accounts/invitation/resend",
+            json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
+        (
+            "/api/accounts/invitation/revoke",
+            json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
     ];
     for (path, body) in &admin_only {
         let anon = send(&app, "POST", path, body, None).await;

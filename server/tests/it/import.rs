@@ -98,6 +98,14 @@ async fn staged_rows_are_committed_together(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(audit_count(&pool, t, "accounts.imported").await, 1);
+    // The row without a password (erin) was invited, in the same commit.
+    let invited: Vec<String> =
+        sqlx::query_scalar("SELECT to_address FROM outbox WHERE kind = 'invitation'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(invited, ["erin@example.org"]);
+    assert_eq!(audit_count(&pool, t, "invitation.sent").await, 1);
     assert_eq!(audit_count(&pool, t, "account.created").await, 4);
     // A committed batch is gone.
     assert_eq!(

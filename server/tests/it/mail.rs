@@ -12,14 +12,14 @@ use std::sync::Arc;
 use time::Duration;
 
 /// The SMTP server, stopped when dropped.
-struct Sink {
+pub struct Sink {
     child: Child,
     port: u16,
     dir: PathBuf,
 }
 
 impl Sink {
-    fn start(refuse_first: u32) -> Sink {
+    pub fn start(refuse_first: u32) -> Sink {
         let python = std::env::var("ROLLCALL_TEST_PYTHON").unwrap_or_else(|_| {
             panic!("ROLLCALL_TEST_PYTHON is not set: run `cargo xtask test`, or point it at a Python with aiosmtpd")
         });
@@ -47,12 +47,12 @@ impl Sink {
         Sink { child, port, dir }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// The messages it accepted, in order.
-    fn received(&self) -> Vec<String> {
+    pub fn received(&self) -> Vec<String> {
         let mut files: Vec<_> = std::fs::read_dir(&self.dir)
             .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -73,7 +73,7 @@ impl Drop for Sink {
     }
 }
 
-fn postman(pool: &PgPool, clock: Arc<dyn Clock>, delivery: Delivery) -> Postman {
+pub fn postman(pool: &PgPool, clock: Arc<dyn Clock>, delivery: Delivery) -> Postman {
     Postman {
         pool: pool.clone(),
         clock,
@@ -93,6 +93,7 @@ async fn queue(pool: &PgPool, clock: &dyn Clock, to: &str) {
             subject: "Welcome to Rollcall",
             text: "Plain words.",
             html: "<p>Rich words.</p>",
+            secret: None,
         },
         clock.now(),
     )
@@ -125,6 +126,7 @@ async fn mail_queued_before_a_crash_goes_out_once_when_the_worker_returns(pool: 
             subject: "x",
             text: "x",
             html: "x",
+            secret: None,
         },
         clock.now(),
     )

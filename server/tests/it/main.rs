@@ -6,6 +6,7 @@ mod audit;
 mod cli;
 mod http;
 mod import;
+mod invitations;
 mod lambda;
 mod lifecycle;
 mod listing;

@@ -49,6 +49,7 @@ pub fn account_request(username: &str, role: &str) -> CreateAccountRequest {
         },
         password: PASSWORD.into(),
         password_confirm: PASSWORD.into(),
+        invite: false,
     }
 }
 

@@ -1,4 +1,5 @@
 use super::fields::{AccessFields, AccountSignals, IdentityFields};
+use super::invitation::InvitationPanel;
 use super::password::PasswordInputs;
 use crate::api::accounts::{
     delete_account, get_account, get_account_form_options, reset_password, update_account,
@@ -141,6 +142,9 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
         }
     };
     let role_label = summary.role.label().to_lowercase();
+    let active = summary.status == crate::model::AccountStatus::Active && !expired;
+    let can_invite = local && !account.has_password && active && !is_me;
+    let show_invitation = local && !is_me && (account.invitation.is_some() || can_invite);
     let status_line = {
         let mut parts = vec![
             summary.account_type.label().to_owned(),
@@ -196,6 +200,10 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
                 </button>
             </div>
         </form>
+        {show_invitation.then(|| view! {
+            <InvitationPanel id=id username=summary.username.clone() email=summary.email.clone()
+                invitation=account.invitation.clone() can_invite=can_invite />
+        })}
         {(local && !is_me && !expired).then(|| view! {
             <ResetPasswordPanel id=id username=summary.username.clone() email=s.email policy=policy.clone() />
         })}

@@ -104,7 +104,12 @@ pub fn AccessFields(
     /// not theirs to change.
     #[prop(default = false)]
     is_me: bool,
+    /// The owner will choose their password from an invitation, so "change
+    /// at next login" has no meaning.
+    #[prop(into, optional)]
+    invited: Option<Signal<bool>>,
 ) -> impl IntoView {
+    let invited = invited.unwrap_or_else(|| Signal::derive(|| false));
     let rotation_days = options.settings.password_policy.rotation_days;
     let rotate_hint = if rotation_days == 0 {
         "Rotation is off in the organisation's password policy, so this has no effect until it is turned on.".to_owned()
@@ -137,9 +142,11 @@ pub fn AccessFields(
                 options=vec![("standard", "Standard Access"), ("read_only", "Read Only Access")] />
         </Show>
         <Show when=move || local.get()>
-            <CheckboxField label="Require password change at next login" id=fields::MUST_CHANGE_PASSWORD
-                checked=s.must_change_password
-                hint=Signal::derive(|| "They can do nothing else until they have set their own password.".to_owned()) />
+            <Show when=move || !invited.get()>
+                <CheckboxField label="Require password change at next login" id=fields::MUST_CHANGE_PASSWORD
+                    checked=s.must_change_password
+                    hint=Signal::derive(|| "They can do nothing else until they have set their own password.".to_owned()) />
+            </Show>
             <CheckboxField label=rotate_label id=fields::ROTATE_PASSWORD checked=s.rotate_password
                 hint=Signal::derive({ let h = rotate_hint.clone(); move || h.clone() }) />
         </Show>

@@ -2,7 +2,7 @@ use super::fields::{AccessFields, AccountSignals, IdentityFields};
 use super::password::PasswordInputs;
 use crate::api::accounts::{create_account, get_account_form_options};
 use crate::auth::Auth;
-use crate::components::{ErrorState, FormState, Loading, SelectField, TextField};
+use crate::components::{CheckboxField, ErrorState, FormState, Loading, SelectField, TextField};
 use crate::model::accounts::fields;
 use crate::model::{AccountForm, AccountFormOptions, CreateAccountRequest, FormContext};
 use leptos::prelude::*;
@@ -47,6 +47,11 @@ fn CreateAccountForm(options: AccountFormOptions) -> impl IntoView {
     let is_admin_role = move || s.role.with(|r| r == "administrator");
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
+    // Clockwork's "Clear Password": on by default.
+    let invite = RwSignal::new(true);
+    let invited = Signal::derive(move || local.get() && invite.get());
+    let invitation_hours = options.settings.invitation_hours;
+    let input_policy = StoredValue::new(options.settings.password_policy.clone());
     let form = FormState::new();
     let busy = form.busy;
     let policy = options.settings.password_policy.clone();
@@ -59,16 +64,18 @@ fn CreateAccountForm(options: AccountFormOptions) -> impl IntoView {
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let is_local = local.get_untracked();
+            let sets_password = is_local && !invite.get_untracked();
             let request = CreateAccountRequest {
+                invite: is_local && invite.get_untracked(),
                 username: username.get_untracked(),
                 account_type: account_type.get_untracked(),
                 form: s.form(),
-                password: if is_local {
+                password: if sets_password {
                     password.get_untracked()
                 } else {
                     String::new()
                 },
-                password_confirm: if is_local {
+                password_confirm: if sets_password {
                     password_confirm.get_untracked()
                 } else {
                     String::new()
@@ -87,8 +94,14 @@ fn CreateAccountForm(options: AccountFormOptions) -> impl IntoView {
                 checked,
                 move || create_account(request),
                 move |created| {
-                    auth.flash
-                        .set(Some(format!("Account {} created.", created.username)));
+                    auth.flash.set(Some(if created.invited {
+                        format!(
+                            "Account {} created. An invitation to choose a password was emailed to {}.",
+                            created.username, created.email
+                        )
+                    } else {
+                        format!("Account {} created.", created.username)
+                    }));
                     navigate("/accounts", Default::default());
                 },
             );
@@ -120,7 +133,7 @@ fn CreateAccountForm(options: AccountFormOptions) -> impl IntoView {
             </fieldset>
             <fieldset>
                 <legend>"Access"</legend>
-                <AccessFields s=s form=form options=options.clone() local=local />
+                <AccessFields s=s form=form options=options.clone() local=local invited=invited />
             </fieldset>
             <Show
                 when=move || local.get()
@@ -130,8 +143,16 @@ fn CreateAccountForm(options: AccountFormOptions) -> impl IntoView {
             >
                 <fieldset>
                     <legend>"Password"</legend>
-                    <PasswordInputs policy=policy.clone() password=password password_confirm=password_confirm
-                        username=username email=s.email form=form />
+                    <CheckboxField label="Send an invitation instead of setting a password" id=fields::INVITE
+                        checked=invite error=form.error_for(fields::INVITE)
+                        hint=Signal::derive(move || format!(
+                            "They get an email with a link to choose their own password. The link works once, for {} hours.",
+                            invitation_hours
+                        )) />
+                    <Show when=move || !invite.get()>
+                        <PasswordInputs policy=input_policy.get_value() password=password password_confirm=password_confirm
+                            username=username email=s.email form=form />
+                    </Show>
                 </fieldset>
             </Show>
             <div class="actions">
