@@ -278,10 +278,155 @@ async fn main() -> Result<(), Fail> {
         );
     }
 
+    // 4. Form permissions: 50 forms x 40 columns, 20 groups, 10,000
+    //    accounts in three groups each, with person-level overrides; asked
+    //    through the router with a tenant API token, as another system would.
+    permissions(&svc, &pool, &app).await?;
+
     pool.close().await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
         .execute(&mut admin)
         .await?;
+    Ok(())
+}
+
+const PERM_FORMS: i32 = 50;
+const PERM_COLUMNS: i32 = 40;
+const PERM_GROUPS: i32 = 20;
+const PERM_ACCOUNTS: i32 = 10_000;
+const CHECK_SAMPLES: usize = 2_000;
+const MATRIX_SAMPLES: usize = 200;
+
+async fn permissions(svc: &Services, pool: &sqlx::PgPool, app: &axum::Router) -> Result<(), Fail> {
+    let op = Operator {
+        name: "bench".into(),
+    };
+    let t = svc
+        .create_tenant(&op, "perm", "Permissions", 1_000)
+        .await?
+        .id;
+    let loaded = Instant::now();
+    // Replace the demo catalogue and groups with the benchmark's.
+    for sql in [
+        "DELETE FROM forms WHERE tenant_id = $1",
+        "DELETE FROM groups WHERE tenant_id = $1",
+    ] {
+        sqlx::query(sql).bind(t).execute(pool).await?;
+    }
+    let steps: [(&str, i32); 7] = [
+        ("INSERT INTO forms (tenant_id, name, name_key, position, created_at)
+          SELECT $1, 'Form ' || lpad(f::text, 2, '0'), 'form ' || lpad(f::text, 2, '0'), f, now()
+          FROM generate_series(1, $2) AS f", PERM_FORMS),
+        ("INSERT INTO form_columns (tenant_id, form_id, name, name_key, position, default_allowed, created_at)
+          SELECT $1, f.id, 'Column ' || lpad(c::text, 2, '0'), 'column ' || lpad(c::text, 2, '0'), c, c % 3 = 0, now()
+          FROM forms f, generate_series(1, $2) AS c WHERE f.tenant_id = $1", PERM_COLUMNS),
+        ("INSERT INTO groups (tenant_id, name, name_key, created_at)
+          SELECT $1, 'Group ' || lpad(g::text, 2, '0'), 'group ' || lpad(g::text, 2, '0'), now()
+          FROM generate_series(1, $2) AS g", PERM_GROUPS),
+        // Each group sets about 30% of the cells, a third of them to Deny.
+        ("INSERT INTO group_permissions (tenant_id, group_id, column_id, allowed)
+          SELECT $1, g.id, c.id, abs(hashtext(g.id::text || c.id::text)) % 3 <> 0
+          FROM groups g, form_columns c
+          WHERE g.tenant_id = $1 AND c.tenant_id = $1
+            AND abs(hashtext(c.id::text || g.id::text)) % 10 < 3 AND $2 > 0", 1),
+        ("INSERT INTO accounts (tenant_id, username, username_key, first_name, last_name, email, role,
+                                status, password_hash, password_changed_at, created_at, updated_at)
+          SELECT $1, 'p' || lpad(i::text, 5, '0'), 'p' || lpad(i::text, 5, '0'), 'Perm', 'User' || i,
+                 'p' || i || '@perm.example', 'user', 'active', NULL, NULL, now(), now()
+          FROM generate_series(1, $2) AS i", PERM_ACCOUNTS),
+        // Three groups per account.
+        ("INSERT INTO account_groups (tenant_id, account_id, group_id)
+          SELECT DISTINCT $1, a.id, g.id
+          FROM accounts a
+          JOIN groups g ON g.tenant_id = $1
+           AND (g.name_key IN ('group ' || lpad((1 + substr(a.username_key, 2)::int % $2)::text, 2, '0'),
+                               'group ' || lpad((1 + substr(a.username_key, 2)::int * 7 % $2)::text, 2, '0'),
+                               'group ' || lpad((1 + substr(a.username_key, 2)::int * 13 % $2)::text, 2, '0')))
+          WHERE a.tenant_id = $1", PERM_GROUPS),
+        // About 1% of the cells (20 per account) set on the person.
+        ("INSERT INTO account_permissions (tenant_id, account_id, column_id, allowed)
+          SELECT $1, a.id, c.id, abs(hashtext(c.id::text || a.id::text)) % 2 = 0
+          FROM accounts a, form_columns c
+          WHERE a.tenant_id = $1 AND c.tenant_id = $1
+            AND abs(hashtext(a.id::text || c.id::text)) % 100 = 0 AND $2 > 0", 1),
+    ];
+    for (sql, n) in steps {
+        sqlx::query(sql).bind(t).bind(n).execute(pool).await?;
+    }
+    sqlx::query("VACUUM ANALYZE").execute(pool).await?;
+    let counts: (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM group_permissions WHERE tenant_id = $1),
+                (SELECT count(*) FROM account_permissions WHERE tenant_id = $1)",
+    )
+    .bind(t)
+    .fetch_one(pool)
+    .await?;
+    let secret = "rc_bench-token-for-the-access-api-benchmark-0001";
+    sqlx::query(
+        "INSERT INTO api_tokens (tenant_id, name, token_hash, created_at) VALUES ($1, 'bench', $2, now())",
+    )
+    .bind(t)
+    .bind(server::crypto::token_hash(secret).to_vec())
+    .execute(pool)
+    .await?;
+    println!(
+        "\nform permissions: {PERM_FORMS} forms x {PERM_COLUMNS} columns, {PERM_GROUPS} groups, {PERM_ACCOUNTS} accounts in 3 groups each; {} group cells, {} person cells (loaded in {:.1} s)",
+        counts.0,
+        counts.1,
+        loaded.elapsed().as_secs_f64()
+    );
+    println!(
+        "  {:<34} {:>9} {:>9} {:>9}",
+        "endpoint (API token)", "p50", "p95", "p99"
+    );
+    let bearer = format!("Bearer {secret}");
+    let cases: [(&str, &str, usize); 2] = [
+        (
+            "access check (one cell)",
+            "/api/access/check",
+            CHECK_SAMPLES,
+        ),
+        (
+            "access matrix (2,000 cells)",
+            "/api/access/matrix",
+            MATRIX_SAMPLES,
+        ),
+    ];
+    for (label, path, samples) in cases {
+        let mut times = Vec::with_capacity(samples);
+        for i in 0..samples {
+            // Different accounts, forms and columns, so no one row stays hot.
+            let user = format!("p{:05}", 1 + (i * 37) % PERM_ACCOUNTS as usize);
+            let body = if path.ends_with("check") {
+                format!(
+                    r#"{{"username":"{user}","form":"Form {:02}","column":"Column {:02}"}}"#,
+                    1 + (i * 7) % PERM_FORMS as usize,
+                    1 + (i * 11) % PERM_COLUMNS as usize
+                )
+            } else {
+                format!(r#"{{"username":"{user}"}}"#)
+            };
+            let mut req = json_post(path, &body, None);
+            req.headers_mut()
+                .insert(header::AUTHORIZATION, bearer.parse()?);
+            let start = Instant::now();
+            let res = app.clone().oneshot(req).await?;
+            let status = res.status();
+            let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            times.push(start.elapsed());
+            if !status.is_success() {
+                return Err(format!("{label} answered {status}").into());
+            }
+        }
+        times.sort();
+        println!(
+            "  {:<34} {:>9} {:>9} {:>9}",
+            label,
+            ms(pct(&times, 50)),
+            ms(pct(&times, 95)),
+            ms(pct(&times, 99))
+        );
+    }
     Ok(())
 }
 

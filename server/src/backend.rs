@@ -7,6 +7,11 @@ use app::model::invitations::{
     forgot_password_answer, ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet,
     SetPasswordRequest,
 };
+use app::model::permissions::{
+    AccessAnswer, AccessQuestion, AffectedAccount, ApiToken, ColumnId, CreatedApiToken,
+    EffectiveMatrix, Form, FormId, Group, GroupId, Level, Matrix, SaveColumnRequest,
+    SaveFormRequest, SaveGroupRequest, SetPermissionsRequest,
+};
 use app::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
@@ -154,6 +159,153 @@ impl Backend for Services {
     ) -> Result<InvitationView, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::revoke_invitation(self, &admin, id).await?)
+    }
+
+    async fn duplicate_account(
+        &self,
+        meta: &RequestMeta,
+        req: app::model::permissions::DuplicateAccountRequest,
+    ) -> Result<AccountSummary, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::duplicate_account(self, &admin, &req).await?)
+    }
+
+    async fn list_groups(&self, meta: &RequestMeta) -> Result<Vec<Group>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::list_groups(self, &admin).await?)
+    }
+
+    async fn save_group(
+        &self,
+        meta: &RequestMeta,
+        req: SaveGroupRequest,
+    ) -> Result<Group, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::save_group(self, &admin, &req).await?)
+    }
+
+    async fn group_members(
+        &self,
+        meta: &RequestMeta,
+        id: GroupId,
+    ) -> Result<Vec<AffectedAccount>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::group_members(self, &admin, id).await?)
+    }
+
+    async fn delete_group(
+        &self,
+        meta: &RequestMeta,
+        id: GroupId,
+        confirm: bool,
+    ) -> Result<(), ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::delete_group(self, &admin, id, confirm).await?)
+    }
+
+    async fn list_forms(&self, meta: &RequestMeta) -> Result<Vec<Form>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::catalogue(self, &admin).await?)
+    }
+
+    async fn save_form(
+        &self,
+        meta: &RequestMeta,
+        req: SaveFormRequest,
+    ) -> Result<Vec<Form>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::save_form(self, &admin, &req).await?)
+    }
+
+    async fn retire_form(
+        &self,
+        meta: &RequestMeta,
+        id: FormId,
+        retired: bool,
+    ) -> Result<Vec<Form>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::retire_form(self, &admin, id, retired).await?)
+    }
+
+    async fn save_column(
+        &self,
+        meta: &RequestMeta,
+        req: SaveColumnRequest,
+    ) -> Result<Vec<Form>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::save_column(self, &admin, &req).await?)
+    }
+
+    async fn retire_column(
+        &self,
+        meta: &RequestMeta,
+        id: ColumnId,
+        retired: bool,
+    ) -> Result<Vec<Form>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::retire_column(self, &admin, id, retired).await?)
+    }
+
+    async fn get_permissions(&self, meta: &RequestMeta, level: Level) -> Result<Matrix, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::permission_matrix(self, &admin, level).await?)
+    }
+
+    async fn set_permissions(
+        &self,
+        meta: &RequestMeta,
+        req: SetPermissionsRequest,
+    ) -> Result<Matrix, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::set_permissions(self, &admin, &req).await?)
+    }
+
+    async fn check_access(
+        &self,
+        meta: &RequestMeta,
+        username: String,
+        form: String,
+        column: String,
+    ) -> Result<AccessAnswer, ApiError> {
+        let caller = self.access_caller(meta).await?;
+        Ok(Services::check_access(
+            self,
+            &caller,
+            &AccessQuestion {
+                username,
+                form,
+                column,
+            },
+        )
+        .await?)
+    }
+
+    async fn access_matrix(
+        &self,
+        meta: &RequestMeta,
+        username: String,
+    ) -> Result<EffectiveMatrix, ApiError> {
+        let caller = self.access_caller(meta).await?;
+        Ok(Services::effective_matrix(self, &caller, &username).await?)
+    }
+
+    async fn list_api_tokens(&self, meta: &RequestMeta) -> Result<Vec<ApiToken>, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::list_api_tokens(self, &admin).await?)
+    }
+
+    async fn create_api_token(
+        &self,
+        meta: &RequestMeta,
+        name: String,
+    ) -> Result<CreatedApiToken, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::create_api_token(self, &admin, &name).await?)
+    }
+
+    async fn revoke_api_token(&self, meta: &RequestMeta, id: uuid::Uuid) -> Result<(), ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::revoke_api_token(self, &admin, id).await?)
     }
 
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError> {

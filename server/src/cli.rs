@@ -2,7 +2,7 @@
 //! `DATABASE_URL`, prints one clear line on error and exits non-zero.
 
 use crate::clock::SystemClock;
-use crate::config::{Config, Settings};
+use crate::config::Config;
 use crate::domain::operator::Operator;
 use crate::domain::Services;
 use crate::error::Error;
@@ -46,6 +46,41 @@ pub enum Command {
     Mail {
         #[command(subcommand)]
         command: MailCommand,
+    },
+    /// A tenant's catalogue of forms.
+    Forms {
+        #[command(subcommand)]
+        command: FormsCommand,
+    },
+    /// Form permissions.
+    Access {
+        #[command(subcommand)]
+        command: AccessCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FormsCommand {
+    /// Print each form and its columns (retired ones are marked).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Print whether an account may see a column of a form, and the level
+    /// that decided (person, group or tenant default).
+    Check {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        form: String,
+        #[arg(long)]
+        column: String,
     },
 }
 
@@ -134,7 +169,7 @@ async fn services(config: &Config) -> Result<Services, Failure> {
     Ok(Services::new(
         pool,
         Arc::new(SystemClock),
-        Settings::default(),
+        config.settings.clone(),
     ))
 }
 
@@ -234,6 +269,56 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     a.email
                 );
             }
+        }
+        Command::Forms {
+            command: FormsCommand::List { tenant },
+        } => {
+            let svc = services(config).await?;
+            for form in svc.operator_catalogue(&tenant).await? {
+                let columns: Vec<String> = form
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        if c.retired {
+                            format!("{} (retired)", c.name)
+                        } else {
+                            c.name.clone()
+                        }
+                    })
+                    .collect();
+                let retired = if form.retired { " (retired)" } else { "" };
+                println!("{}{retired}: {}", form.name, columns.join(", "));
+            }
+        }
+        Command::Access {
+            command:
+                AccessCommand::Check {
+                    tenant,
+                    username,
+                    form,
+                    column,
+                },
+        } => {
+            let svc = services(config).await?;
+            let t = svc.find_tenant(&tenant).await?;
+            let answer = svc
+                .check_access(
+                    &crate::domain::permissions::AccessCaller { tenant_id: t.id },
+                    &app::model::permissions::AccessQuestion {
+                        username,
+                        form,
+                        column,
+                    },
+                )
+                .await?;
+            println!(
+                "{} may {}see {} / {}: {}",
+                answer.username,
+                if answer.decision.allowed { "" } else { "not " },
+                answer.form,
+                answer.column,
+                answer.explanation
+            );
         }
         Command::Mail { command } => {
             let pool = crate::db::connect(&config.database_url, 2)

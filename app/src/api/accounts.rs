@@ -85,3 +85,13 @@ pub async fn commit_import(batch: uuid::Uuid) -> Result<ImportResult, ApiError> 
     let (backend, meta) = super::port::context()?;
     backend.commit_import(&meta, batch).await
 }
+
+/// Creates an account as a copy of another, with its invitation:
+/// `POST /api/accounts/duplicate`.
+#[server(endpoint = "accounts/duplicate", input = Json)]
+pub async fn duplicate_account(
+    request: crate::model::permissions::DuplicateAccountRequest,
+) -> Result<AccountSummary, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.duplicate_account(&meta, request).await
+}

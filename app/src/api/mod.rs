@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod invitations;
 pub mod license;
+pub mod permissions;
 pub mod sessions;
 pub mod settings;
 

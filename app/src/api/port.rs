@@ -6,6 +6,11 @@ use crate::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk
 use crate::model::invitations::{
     ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet, SetPasswordRequest,
 };
+use crate::model::permissions::{
+    AccessAnswer, AffectedAccount, ApiToken, ColumnId, CreatedApiToken, EffectiveMatrix, Form,
+    FormId, Group, GroupId, Level, Matrix, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
+    SetPermissionsRequest,
+};
 use crate::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
@@ -21,6 +26,8 @@ use std::sync::Arc;
 pub struct RequestMeta {
     /// The raw session token from the cookie, if any.
     pub session_token: Option<String>,
+    /// `Authorization: Bearer <token>`: a tenant API token (the access API).
+    pub bearer_token: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -140,6 +147,76 @@ pub trait Backend: Send + Sync + 'static {
         meta: &RequestMeta,
         id: AccountId,
     ) -> Result<InvitationView, ApiError>;
+    async fn duplicate_account(
+        &self,
+        meta: &RequestMeta,
+        req: crate::model::permissions::DuplicateAccountRequest,
+    ) -> Result<AccountSummary, ApiError>;
+    async fn list_groups(&self, meta: &RequestMeta) -> Result<Vec<Group>, ApiError>;
+    async fn save_group(
+        &self,
+        meta: &RequestMeta,
+        req: SaveGroupRequest,
+    ) -> Result<Group, ApiError>;
+    async fn group_members(
+        &self,
+        meta: &RequestMeta,
+        id: GroupId,
+    ) -> Result<Vec<AffectedAccount>, ApiError>;
+    async fn delete_group(
+        &self,
+        meta: &RequestMeta,
+        id: GroupId,
+        confirm: bool,
+    ) -> Result<(), ApiError>;
+    async fn list_forms(&self, meta: &RequestMeta) -> Result<Vec<Form>, ApiError>;
+    async fn save_form(
+        &self,
+        meta: &RequestMeta,
+        req: SaveFormRequest,
+    ) -> Result<Vec<Form>, ApiError>;
+    async fn retire_form(
+        &self,
+        meta: &RequestMeta,
+        id: FormId,
+        retired: bool,
+    ) -> Result<Vec<Form>, ApiError>;
+    async fn save_column(
+        &self,
+        meta: &RequestMeta,
+        req: SaveColumnRequest,
+    ) -> Result<Vec<Form>, ApiError>;
+    async fn retire_column(
+        &self,
+        meta: &RequestMeta,
+        id: ColumnId,
+        retired: bool,
+    ) -> Result<Vec<Form>, ApiError>;
+    async fn get_permissions(&self, meta: &RequestMeta, level: Level) -> Result<Matrix, ApiError>;
+    async fn set_permissions(
+        &self,
+        meta: &RequestMeta,
+        req: SetPermissionsRequest,
+    ) -> Result<Matrix, ApiError>;
+    async fn check_access(
+        &self,
+        meta: &RequestMeta,
+        username: String,
+        form: String,
+        column: String,
+    ) -> Result<AccessAnswer, ApiError>;
+    async fn access_matrix(
+        &self,
+        meta: &RequestMeta,
+        username: String,
+    ) -> Result<EffectiveMatrix, ApiError>;
+    async fn list_api_tokens(&self, meta: &RequestMeta) -> Result<Vec<ApiToken>, ApiError>;
+    async fn create_api_token(
+        &self,
+        meta: &RequestMeta,
+        name: String,
+    ) -> Result<CreatedApiToken, ApiError>;
+    async fn revoke_api_token(&self, meta: &RequestMeta, id: uuid::Uuid) -> Result<(), ApiError>;
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError>;
     async fn list_audit_events(
         &self,

@@ -24,16 +24,22 @@ pub fn ConfirmDialog(
             }
         }
     });
+    // Several dialogs may be on one page (one per table row): each needs
+    // its own ids for its name and description.
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (title_id, message_id) = (format!("dialog-{n}-title"), format!("dialog-{n}-message"));
+    let (labelled_by, described_by) = (title_id.clone(), message_id.clone());
     view! {
         <dialog
             node_ref=dialog
             class="dialog"
-            aria-labelledby="dialog-title"
-            aria-describedby="dialog-message"
+            aria-labelledby=labelled_by
+            aria-describedby=described_by
             on:close=move |_| open.set(false)
         >
-            <h2 id="dialog-title">{title}</h2>
-            <p id="dialog-message">{message}</p>
+            <h2 id=title_id>{title}</h2>
+            <p id=message_id>{message}</p>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
             <div class="actions">
                 <button type="button" class="secondary" autofocus on:click=move |_| open.set(false)>
@@ -45,7 +51,7 @@ pub fn ConfirmDialog(
                     disabled=move || busy.get()
                     on:click=move |_| on_confirm()
                 >
-                    {move || if busy.get() { "Deleting…".to_owned() } else { confirm_label.get() }}
+                    {move || if busy.get() { "Working…".to_owned() } else { confirm_label.get() }}
                 </button>
             </div>
         </dialog>

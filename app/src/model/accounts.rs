@@ -1,6 +1,7 @@
 use super::error::ApiError;
 use super::invitations::InvitationView;
 use super::password::{PasswordOwner, PasswordPolicy};
+use super::permissions::GroupId;
 use super::values::{
     format_date, parse_date, AccountId, AccountStatus, AccountType, CaseAccess, ClientId, Email,
     PersonName, Role, Username,
@@ -96,6 +97,9 @@ pub struct AccountDetails {
     /// The latest invitation, if the account was ever invited.
     #[serde(default)]
     pub invitation: Option<InvitationView>,
+    /// Group Memberships.
+    #[serde(default)]
+    pub groups: Vec<GroupId>,
 }
 
 /// Field names as the form and the API name them.
@@ -139,6 +143,8 @@ pub struct AccountForm {
     pub rotate_password: bool,
     /// `YYYY-MM-DD`, or empty for never.
     pub expires_on: String,
+    /// Group Memberships.
+    pub groups: Vec<GroupId>,
 }
 
 impl Default for AccountForm {
@@ -154,6 +160,7 @@ impl Default for AccountForm {
             must_change_password: false,
             rotate_password: false,
             expires_on: String::new(),
+            groups: Vec::new(),
         }
     }
 }
@@ -172,6 +179,7 @@ impl From<&AccountDetails> for AccountForm {
             must_change_password: d.must_change_password,
             rotate_password: d.rotate_password,
             expires_on: s.expires_on.map(format_date).unwrap_or_default(),
+            groups: d.groups.clone(),
         }
     }
 }
@@ -191,6 +199,7 @@ pub struct AccountValues {
     pub must_change_password: bool,
     pub rotate_password: bool,
     pub expires_on: Option<Date>,
+    pub groups: Vec<GroupId>,
 }
 
 /// What validation needs to know besides the request.
@@ -290,6 +299,7 @@ impl AccountForm {
                 must_change_password: local && self.must_change_password,
                 rotate_password: local && self.rotate_password,
                 expires_on,
+                groups: self.groups.clone(),
             }),
             _ => None,
         }

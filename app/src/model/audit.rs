@@ -38,10 +38,25 @@ pub enum AuditAction {
     InvitationAccepted,
     PasswordResetRequested,
     PasswordResetCompleted,
+    GroupCreated,
+    GroupChanged,
+    GroupDeleted,
+    FormCreated,
+    FormRenamed,
+    FormRetired,
+    FormRestored,
+    ColumnCreated,
+    ColumnRenamed,
+    ColumnRetired,
+    ColumnRestored,
+    PermissionsChanged,
+    ApiTokenCreated,
+    ApiTokenRevoked,
+    AccountDuplicated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -72,6 +87,21 @@ impl AuditAction {
         AuditAction::InvitationAccepted,
         AuditAction::PasswordResetRequested,
         AuditAction::PasswordResetCompleted,
+        AuditAction::GroupCreated,
+        AuditAction::GroupChanged,
+        AuditAction::GroupDeleted,
+        AuditAction::FormCreated,
+        AuditAction::FormRenamed,
+        AuditAction::FormRetired,
+        AuditAction::FormRestored,
+        AuditAction::ColumnCreated,
+        AuditAction::ColumnRenamed,
+        AuditAction::ColumnRetired,
+        AuditAction::ColumnRestored,
+        AuditAction::PermissionsChanged,
+        AuditAction::ApiTokenCreated,
+        AuditAction::ApiTokenRevoked,
+        AuditAction::AccountDuplicated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +136,21 @@ impl AuditAction {
             AuditAction::InvitationAccepted => "invitation.accepted",
             AuditAction::PasswordResetRequested => "password.reset_requested",
             AuditAction::PasswordResetCompleted => "password.reset_completed",
+            AuditAction::GroupCreated => "group.created",
+            AuditAction::GroupChanged => "group.changed",
+            AuditAction::GroupDeleted => "group.deleted",
+            AuditAction::FormCreated => "form.created",
+            AuditAction::FormRenamed => "form.renamed",
+            AuditAction::FormRetired => "form.retired",
+            AuditAction::FormRestored => "form.restored",
+            AuditAction::ColumnCreated => "column.created",
+            AuditAction::ColumnRenamed => "column.renamed",
+            AuditAction::ColumnRetired => "column.retired",
+            AuditAction::ColumnRestored => "column.restored",
+            AuditAction::PermissionsChanged => "permissions.changed",
+            AuditAction::ApiTokenCreated => "api_token.created",
+            AuditAction::ApiTokenRevoked => "api_token.revoked",
+            AuditAction::AccountDuplicated => "account.duplicated",
         }
     }
 
@@ -141,6 +186,21 @@ impl AuditAction {
             AuditAction::InvitationAccepted => "Invitation accepted: password set",
             AuditAction::PasswordResetRequested => "Password reset requested",
             AuditAction::PasswordResetCompleted => "Password reset by its owner from a link",
+            AuditAction::GroupCreated => "Group created",
+            AuditAction::GroupChanged => "Group renamed or described",
+            AuditAction::GroupDeleted => "Group deleted",
+            AuditAction::FormCreated => "Form added to the catalogue",
+            AuditAction::FormRenamed => "Form renamed",
+            AuditAction::FormRetired => "Form retired",
+            AuditAction::FormRestored => "Form restored",
+            AuditAction::ColumnCreated => "Column added",
+            AuditAction::ColumnRenamed => "Column renamed",
+            AuditAction::ColumnRetired => "Column retired",
+            AuditAction::ColumnRestored => "Column restored",
+            AuditAction::PermissionsChanged => "Form permissions changed",
+            AuditAction::ApiTokenCreated => "API token created",
+            AuditAction::ApiTokenRevoked => "API token revoked",
+            AuditAction::AccountDuplicated => "Account created as a copy of another",
         }
     }
 

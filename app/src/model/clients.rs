@@ -48,6 +48,9 @@ fn default_invitation_hours() -> u32 {
 pub struct AccountFormOptions {
     pub settings: TenantSettings,
     pub clients: Vec<Client>,
+    /// For Group Memberships.
+    #[serde(default)]
+    pub groups: Vec<super::permissions::Group>,
     #[serde(with = "super::accounts::date")]
     pub today: time::Date,
 }

@@ -156,6 +156,7 @@ pub fn read_import(text: &str) -> Result<Vec<ImportLine>, ApiError> {
                         must_change_password: must_change,
                         rotate_password: rotate,
                         expires_on: get(9),
+                        groups: Vec::new(),
                     },
                     invite: password.is_empty()
                         && AccountType::parse(&or(get(6), "local")) == Ok(AccountType::Local),

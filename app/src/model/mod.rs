@@ -10,6 +10,7 @@ pub mod invitations;
 pub mod license;
 pub mod listing;
 pub mod password;
+pub mod permissions;
 pub mod session;
 pub mod values;
 

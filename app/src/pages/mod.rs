@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod access;
 pub mod audit;
 pub mod home;
 pub mod license;

@@ -11,6 +11,7 @@ use crate::components::{
 use crate::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
 use crate::model::password::limits;
 use crate::model::{ApiError, Client, PasswordPolicy, SaveClientRequest, TenantSettings};
+use crate::pages::access::tokens::ApiTokensPanel;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -28,6 +29,7 @@ pub fn SettingsPage() -> impl IntoView {
             }
             Some(Ok(s)) => view! { <SettingsForm settings=s /> }.into_any(),
         }}
+        <ApiTokensPanel />
     }
 }
 

@@ -1,3 +1,6 @@
+use super::access::account::AccountPermissionsPage;
+use super::access::forms::{FormsPage, TenantDefaultsPage};
+use super::access::groups::{GroupPermissionsPage, GroupsPage};
 use super::audit::AuditPage;
 use super::home::{AdminOnly, HomePage, NotFoundPage};
 use super::license::LicensePage;
@@ -46,6 +49,8 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
                     <A href="/" exact=true>"Home"</A>
                     <Show when=is_admin>
                         <A href="/accounts">"Accounts"</A>
+                        <A href="/groups">"Groups"</A>
+                        <A href="/forms">"Forms"</A>
                         <A href="/clients">"Clients"</A>
                         <A href="/settings">"Settings"</A>
                         <A href="/license">"License"</A>
@@ -86,6 +91,11 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/accounts/new") view=|| view! { <AdminOnly><CreateAccountPage /></AdminOnly> } />
                 <Route path=path!("/accounts/import") view=|| view! { <AdminOnly><ImportAccountsPage /></AdminOnly> } />
                 <Route path=path!("/accounts/:id") view=|| view! { <AdminOnly><EditAccountPage /></AdminOnly> } />
+                <Route path=path!("/accounts/:id/permissions") view=|| view! { <AdminOnly><AccountPermissionsPage /></AdminOnly> } />
+                <Route path=path!("/groups") view=|| view! { <AdminOnly><GroupsPage /></AdminOnly> } />
+                <Route path=path!("/groups/:id") view=|| view! { <AdminOnly><GroupPermissionsPage /></AdminOnly> } />
+                <Route path=path!("/forms") view=|| view! { <AdminOnly><FormsPage /></AdminOnly> } />
+                <Route path=path!("/forms/defaults") view=|| view! { <AdminOnly><TenantDefaultsPage /></AdminOnly> } />
                 <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
                 <Route path=path!("/audit") view=|| view! { <AdminOnly><AuditPage /></AdminOnly> } />
                 <Route path=path!("/clients") view=|| view! { <AdminOnly><ClientsPage /></AdminOnly> } />

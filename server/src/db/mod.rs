@@ -8,6 +8,7 @@ pub mod clients;
 pub mod imports;
 pub mod links;
 pub mod outbox;
+pub mod permissions;
 pub mod sessions;
 pub mod tenants;
 

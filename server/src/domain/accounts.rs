@@ -2,6 +2,7 @@
 
 use super::audit::{self, Action, Actor, Origin, Target};
 use super::auth::{is_expired, today, AdminCaller};
+use super::permissions::check_groups;
 use super::settings::{check_history, tenant_policy, tenant_settings};
 use super::Services;
 use crate::crypto;
@@ -16,6 +17,7 @@ use app::model::listing::{
     accounts_csv, AccountFilter, AccountListQuery, AccountPage, AccountSort, ExportRow,
     StatusFilter, EXPORT_MAX,
 };
+use app::model::permissions::{DuplicateAccountRequest, DuplicatePart, GroupId};
 use app::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary, AccountType,
     ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext, NewAccount,
@@ -46,6 +48,7 @@ fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
 fn details(
     r: &AccountRow,
     clients: Vec<Uuid>,
+    groups: Vec<Uuid>,
     invitation: Option<InvitationView>,
     now: OffsetDateTime,
 ) -> Result<AccountDetails> {
@@ -58,6 +61,7 @@ fn details(
         has_password: r.has_password,
         password_changed_at: r.password_changed_at,
         invitation,
+        groups: groups.into_iter().map(GroupId::from_uuid).collect(),
     })
 }
 
@@ -68,7 +72,7 @@ fn bad(column: &str) -> Error {
 }
 
 /// The audit view of an account: what changed, never secrets.
-fn audit_fields(a: &AccountRow, clients: &[Uuid]) -> serde_json::Value {
+fn audit_fields(a: &AccountRow, clients: &[Uuid], groups: &[String]) -> serde_json::Value {
     json!({
         "username": a.username,
         "account_type": a.account_type,
@@ -82,7 +86,16 @@ fn audit_fields(a: &AccountRow, clients: &[Uuid]) -> serde_json::Value {
         "must_change_password": a.must_change_password,
         "rotate_password": a.rotate_password,
         "expires_on": a.expires_on.map(app::model::format_date),
+        "groups": groups,
     })
+}
+
+async fn group_names(conn: &mut PgConnection, account_id: Uuid) -> Result<Vec<String>> {
+    Ok(db::permissions::account_groups(conn, account_id)
+        .await?
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect())
 }
 
 /// Refuses clients that are not active clients of the tenant. Clients the
@@ -227,10 +240,13 @@ pub async fn insert_new(
         other => other?,
     };
     db::accounts::set_clients(tx, tenant_id, row.id, n.clients).await?;
+    let groups = check_groups(tx, tenant_id, &v.groups).await?;
+    db::permissions::set_account_groups(tx, tenant_id, row.id, &groups).await?;
+    let group_names = group_names(tx, row.id).await?;
     if let Some(hash) = n.hash {
         db::accounts::remember_password(tx, row.id, hash, now).await?;
     }
-    let mut details = json!({ "after": audit_fields(&row, n.clients) });
+    let mut details = json!({ "after": audit_fields(&row, n.clients, &group_names) });
     if let (Some(map), Some(source)) = (details.as_object_mut(), n.source) {
         map.insert("source".into(), source);
     }
@@ -404,6 +420,64 @@ impl Services {
         summary(&row, now)
     }
 
+    /// "Duplicate": creates the account and its invitation, copies the
+    /// source's person-level form permissions when asked, all in one
+    /// transaction, audited as duplicated from the source.
+    pub async fn duplicate_account(
+        &self,
+        admin: &AdminCaller,
+        req: &DuplicateAccountRequest,
+    ) -> Result<AccountSummary> {
+        let tenant_id = admin.tenant_id.as_uuid();
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let source = db::accounts::get(&mut tx, tenant_id, req.source.as_uuid())
+            .await?
+            .ok_or_else(|| ApiError::not_found("account"))?;
+        let mut request = req.account.clone();
+        // A copy never takes a password: its owner is invited.
+        request.invite = request.account_type == AccountType::Local.as_str();
+        let row = create_in_tenant(
+            &mut tx,
+            &self.settings.public_url,
+            tenant_id,
+            &request,
+            &admin.actor(),
+            &admin.origin,
+            now,
+        )
+        .await?;
+        let copied_cells = if req.parts.contains(&DuplicatePart::FormPermissions) {
+            db::permissions::copy_account_cells(&mut tx, tenant_id, source.id, row.id).await?
+        } else {
+            0
+        };
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(tenant_id),
+                at: now,
+                actor: &admin.actor(),
+                action: Action::AccountDuplicated,
+                target: Some(Target {
+                    kind: "account",
+                    id: Some(row.id),
+                    label: &row.username,
+                }),
+                details: json!({
+                    "duplicated_from": source.username,
+                    "parts": req.parts,
+                    "person_cells_copied": copied_cells,
+                }),
+                origin: &admin.origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.mail_queued();
+        summary(&row, now)
+    }
+
     pub async fn get_account(&self, admin: &AdminCaller, id: AccountId) -> Result<AccountDetails> {
         let mut conn = self.pool.acquire().await?;
         let row = db::accounts::get(&mut conn, admin.tenant_id.as_uuid(), id.as_uuid())
@@ -413,7 +487,12 @@ impl Services {
         let now = self.now();
         let invitation =
             super::invitations::latest_invitation(&mut conn, row.tenant_id, row.id, now).await?;
-        details(&row, clients, invitation, now)
+        let groups = db::permissions::account_groups(&mut conn, row.id)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        details(&row, clients, groups, invitation, now)
     }
 
     /// What the account form offers: settings, clients and today's date.
@@ -425,6 +504,7 @@ impl Services {
         Ok(AccountFormOptions {
             settings,
             clients: self.list_clients(admin).await?,
+            groups: self.list_groups(admin).await?,
             today: today(self.now()),
         })
     }
@@ -446,6 +526,7 @@ impl Services {
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
         let clients_before = db::accounts::client_ids(&mut tx, before.id).await?;
+        let groups_before = group_names(&mut tx, before.id).await?;
         let policy = tenant_policy(&mut tx, tenant_id).await?;
         let ctx = FormContext {
             policy: &policy,
@@ -519,6 +600,9 @@ impl Services {
         )
         .await?;
         db::accounts::set_clients(&mut tx, tenant_id, after.id, &clients).await?;
+        let groups = check_groups(&mut tx, tenant_id, &v.groups).await?;
+        db::permissions::set_account_groups(&mut tx, tenant_id, after.id, &groups).await?;
+        let groups_after = group_names(&mut tx, after.id).await?;
         if let Some(password) = &changes.new_password {
             let hash = crypto::hash_password(password.clone()).await?;
             db::accounts::set_password(
@@ -549,8 +633,8 @@ impl Services {
             0
         };
         let mut changed = audit::changes(
-            &audit_fields(&before, &clients_before),
-            &audit_fields(&after, &clients),
+            &audit_fields(&before, &clients_before, &groups_before),
+            &audit_fields(&after, &clients, &groups_after),
         );
         if changes.new_password.is_some() {
             changed.insert("password".into(), json!("set by an administrator"));
@@ -682,6 +766,7 @@ impl Services {
             .into());
         }
         let clients = db::accounts::client_ids(&mut tx, target.id).await?;
+        let groups = group_names(&mut tx, target.id).await?;
         db::accounts::delete(&mut tx, tenant_id, target.id).await?;
         audit::record(
             &mut tx,
@@ -695,7 +780,7 @@ impl Services {
                     id: Some(target.id),
                     label: &target.username,
                 }),
-                details: json!({ "before": audit_fields(&target, &clients) }),
+                details: json!({ "before": audit_fields(&target, &clients, &groups) }),
                 origin: &admin.origin,
             },
         )

@@ -7,6 +7,7 @@ pub mod import;
 pub mod invitations;
 pub mod licensing;
 pub mod operator;
+pub mod permissions;
 pub mod settings;
 
 use crate::clock::Clock;

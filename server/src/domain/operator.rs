@@ -68,6 +68,7 @@ impl Services {
             }
             other => other?,
         };
+        super::permissions::seed_tenant(&mut tx, tenant.id, now).await?;
         audit::record(
             &mut tx,
             audit::Event {

@@ -3,7 +3,7 @@
 use app::api::port::RequestMeta;
 use app::model::session::session_cookie_name;
 use axum::extract::ConnectInfo;
-use http::header::{COOKIE, USER_AGENT};
+use http::header::{AUTHORIZATION, COOKIE, USER_AGENT};
 use http::request::Parts;
 use std::net::SocketAddr;
 
@@ -26,8 +26,16 @@ pub fn request_meta(parts: &Parts, secure_cookies: bool) -> RequestMeta {
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(USER_AGENT_MAX).collect());
+    let bearer_token = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
     RequestMeta {
         session_token,
+        bearer_token,
         ip: client_ip(parts),
         user_agent,
     }

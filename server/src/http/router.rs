@@ -32,7 +32,7 @@ struct AppState {
 /// Registers every server function explicitly, so a linker that drops the
 /// `app` crate's inventory entries cannot silently unplug the API.
 fn register_server_fns() {
-    use app::api::{accounts, audit, invitations, license, sessions, settings};
+    use app::api::{accounts, audit, invitations, license, permissions, sessions, settings};
     use server_fn::axum::register_explicit;
     register_explicit::<sessions::Login>();
     register_explicit::<sessions::Logout>();
@@ -49,6 +49,7 @@ fn register_server_fns() {
     register_explicit::<accounts::PreviewImport>();
     register_explicit::<accounts::StageImport>();
     register_explicit::<accounts::CommitImport>();
+    register_explicit::<accounts::DuplicateAccount>();
     register_explicit::<settings::GetSettings>();
     register_explicit::<settings::UpdateSettings>();
     register_explicit::<settings::ListClients>();
@@ -61,6 +62,22 @@ fn register_server_fns() {
     register_explicit::<invitations::SetPasswordFromLink>();
     register_explicit::<invitations::ResendInvitation>();
     register_explicit::<invitations::RevokeInvitation>();
+    register_explicit::<permissions::ListGroups>();
+    register_explicit::<permissions::SaveGroup>();
+    register_explicit::<permissions::GroupMembers>();
+    register_explicit::<permissions::DeleteGroup>();
+    register_explicit::<permissions::ListForms>();
+    register_explicit::<permissions::SaveForm>();
+    register_explicit::<permissions::RetireForm>();
+    register_explicit::<permissions::SaveColumn>();
+    register_explicit::<permissions::RetireColumn>();
+    register_explicit::<permissions::GetPermissions>();
+    register_explicit::<permissions::SetPermissions>();
+    register_explicit::<permissions::CheckAccess>();
+    register_explicit::<permissions::AccessMatrix>();
+    register_explicit::<permissions::ListApiTokens>();
+    register_explicit::<permissions::CreateApiToken>();
+    register_explicit::<permissions::RevokeApiToken>();
     register_explicit::<license::GetLicense>();
     register_explicit::<audit::ListAuditEvents>();
     register_explicit::<audit::ExportAuditEvents>();

@@ -213,6 +213,89 @@ async fn operators_can_invite_instead_of_setting_a_password(pool: PgPool) {
     assert_eq!(actor, "operator:ops-test");
 }
 
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn operators_list_forms_and_check_access(pool: PgPool) {
+    let t = run(
+        &pool,
+        &[
+            "tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--seats", "3",
+        ],
+        None,
+    );
+    assert!(t.status.success(), "{}", stderr(&t));
+    let forms = run(&pool, &["forms", "list", "--tenant", "acme"], None);
+    assert!(forms.status.success(), "{}", stderr(&forms));
+    let out = String::from_utf8_lossy(&forms.stdout).into_owned();
+    assert!(
+        out.contains("Timesheet: Date, Client, Matter, Hours"),
+        "{out}"
+    );
+    let user = run(
+        &pool,
+        &[
+            "account",
+            "create",
+            "--tenant",
+            "acme",
+            "--username",
+            "ann",
+            "--first",
+            "Ann",
+            "--last",
+            "Lee",
+            "--email",
+            "ann@acme.example",
+            "--role",
+            "user",
+        ],
+        Some("Strong-pass 9!\n"),
+    );
+    assert!(user.status.success(), "{}", stderr(&user));
+    let check = run(
+        &pool,
+        &[
+            "access",
+            "check",
+            "--tenant",
+            "acme",
+            "--username",
+            "ann",
+            "--form",
+            "Staff directory",
+            "--column",
+            "Phone",
+        ],
+        None,
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert_eq!(
+        String::from_utf8_lossy(&check.stdout).trim(),
+        "ann may see Staff directory / Phone: Allow — tenant default"
+    );
+    let unknown = run(
+        &pool,
+        &[
+            "access",
+            "check",
+            "--tenant",
+            "acme",
+            "--username",
+            "ann",
+            "--form",
+            "Nope",
+            "--column",
+            "Phone",
+        ],
+        None,
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no live column"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
 #[test]
 fn missing_database_url_is_one_clear_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_server"))

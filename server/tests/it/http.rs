@@ -223,7 +223,37 @@ async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
         (
             "/api/accounts/invitation/revoke",
             json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),        (
+            "/api/accounts/duplicate",
+            json!({ "request": { "source": "00000000-0000-0000-0000-000000000000",
+                "account": account_request("copy", "user"), "parts": [] } })
+            .to_string(),
         ),
+        ("/api/groups/list", "{}".to_owned()),
+        ("/api/groups/save", json!({ "group": { "name": "Sneaky" } }).to_string()),
+        ("/api/groups/members", json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string()),
+        ("/api/groups/delete", json!({ "id": "00000000-0000-0000-0000-000000000000", "confirm": true }).to_string()),
+        ("/api/forms/list", "{}".to_owned()),
+        ("/api/forms/save", json!({ "form": { "name": "Sneaky" } }).to_string()),
+        ("/api/forms/retire", json!({ "id": "00000000-0000-0000-0000-000000000000", "retired": true }).to_string()),
+        (
+            "/api/forms/columns/save",
+            json!({ "column": { "form": "00000000-0000-0000-0000-000000000000", "name": "Sneaky" } }).to_string(),
+        ),
+        ("/api/forms/columns/retire", json!({ "id": "00000000-0000-0000-0000-000000000000", "retired": true }).to_string()),
+        ("/api/permissions/get", json!({ "level": { "level": "tenant" } }).to_string()),
+        (
+            "/api/permissions/set",
+            json!({ "change": { "level": { "level": "tenant" }, "cells": [] } }).to_string(),
+        ),
+        (
+            "/api/access/check",
+            json!({ "username": "user", "form": "Timesheet", "column": "Hours" }).to_string(),
+        ),
+        ("/api/access/matrix", json!({ "username": "user" }).to_string()),
+        ("/api/tokens/list", "{}".to_owned()),
+        ("/api/tokens/create", json!({ "name": "Sneaky" }).to_string()),
+        ("/api/tokens/revoke", json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string()),
     ];
     for (path, body) in &admin_only {
         let anon = send(&app, "POST", path, body, None).await;

@@ -11,6 +11,7 @@ mod lambda;
 mod lifecycle;
 mod listing;
 mod mail;
+mod permissions;
 mod seats;
 mod sessions;
 mod settings;

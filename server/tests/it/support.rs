@@ -101,6 +101,7 @@ pub async fn many_accounts(pool: &PgPool, tenant_id: Uuid, prefix: &str, n: usiz
 pub fn meta(token: Option<&str>) -> RequestMeta {
     RequestMeta {
         session_token: token.map(str::to_owned),
+        bearer_token: None,
         ip: Some("192.0.2.7".into()),
         user_agent: Some("integration-test".into()),
     }

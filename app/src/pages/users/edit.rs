@@ -12,6 +12,7 @@ use crate::model::{
     format_date, AccountDetails, AccountForm, AccountFormOptions, AccountId, AccountType, ApiError,
     CurrentAccount, FormContext, PasswordOwner, ResetPasswordRequest, UpdateAccountRequest,
 };
+use crate::pages::access::account::AccountTabs;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
@@ -159,7 +160,10 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
     view! {
         <div class="page-head">
             <h1>{format!("Account {}", summary.username)}</h1>
+            <A href=format!("/accounts/new?from={id}") attr:class="button secondary"
+                attr:aria-label=format!("Duplicate {}", summary.username)>"Duplicate"</A>
         </div>
+        <AccountTabs id=id current="Details" />
         <p class="lede">{status_line}</p>
         {expired.then(|| view! {
             <p class="notice warn" role="status">

@@ -2,6 +2,7 @@
 
 use crate::components::{CheckboxField, FormState, SelectField, TextField};
 use crate::model::accounts::fields;
+use crate::model::permissions::{Group, GroupId};
 use crate::model::{AccountForm, AccountFormOptions, ClientId};
 use leptos::prelude::*;
 
@@ -18,6 +19,7 @@ pub struct AccountSignals {
     pub must_change_password: RwSignal<bool>,
     pub rotate_password: RwSignal<bool>,
     pub expires_on: RwSignal<String>,
+    pub groups: RwSignal<Vec<GroupId>>,
 }
 
 impl AccountSignals {
@@ -33,6 +35,7 @@ impl AccountSignals {
             must_change_password: RwSignal::new(f.must_change_password),
             rotate_password: RwSignal::new(f.rotate_password),
             expires_on: RwSignal::new(f.expires_on),
+            groups: RwSignal::new(f.groups),
         }
     }
 
@@ -48,6 +51,7 @@ impl AccountSignals {
             must_change_password: self.must_change_password.get_untracked(),
             rotate_password: self.rotate_password.get_untracked(),
             expires_on: self.expires_on.get_untracked(),
+            groups: self.groups.get_untracked(),
         }
     }
 
@@ -135,6 +139,7 @@ pub fn AccessFields(
                     options=vec![("user", "User"), ("administrator", "Administrator")] />
             }.into_any()
         }}
+        <GroupChoices s=s form=form groups=options.groups.clone() />
         <Show when=move || s.is_user()>
             <ClientChoices s=s form=form clients=options.clients.clone() />
             <SelectField label="Case access level" id=fields::CASE_ACCESS value=s.case_access
@@ -248,6 +253,52 @@ fn ClientChoices(
                 }).collect_view()}
             </div>
             {move || error.get().map(|e| view! { <p class="field-error" id="clients-error">{e}</p> })}
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// Group Memberships: the groups whose form permissions the account gets.
+#[component]
+fn GroupChoices(s: AccountSignals, form: FormState, groups: Vec<Group>) -> impl IntoView {
+    let error = form.error_for("groups");
+    if groups.is_empty() {
+        return view! {
+            <div class="field">
+                <p class="label">"Group Memberships"</p>
+                <p class="hint">"Your organisation has no groups. Add them on the Groups page."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <fieldset class="field" class:has-error=move || error.with(Option::is_some) aria-describedby="groups-hint groups-error">
+            <legend>"Group Memberships"</legend>
+            <p class="hint" id="groups-hint">"The account gets each group's form permissions. Among several groups, Deny beats Allow; settings on the person override them all."</p>
+            <div class="choices">
+                {groups.into_iter().map(|g| {
+                    let id = g.id;
+                    let input_id = format!("group-{id}");
+                    let label_for = input_id.clone();
+                    let checked = move || s.groups.with(|chosen| chosen.contains(&id));
+                    let on_change = move |ev: leptos::ev::Event| {
+                        let on = event_target_checked(&ev);
+                        s.groups.update(|chosen| {
+                            chosen.retain(|x| *x != id);
+                            if on {
+                                chosen.push(id);
+                            }
+                        });
+                    };
+                    view! {
+                        <label for=label_for title=g.description.clone()>
+                            <input type="checkbox" id=input_id prop:checked=checked on:change=on_change />
+                            {g.name.clone()}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            {move || error.get().map(|e| view! { <p class="field-error" id="groups-error">{e}</p> })}
         </fieldset>
     }
     .into_any()
