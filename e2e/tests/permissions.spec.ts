@@ -159,3 +159,37 @@ test('deleting a group in use lists the accounts that lose it', async ({ page })
   expect(details.groups).toEqual([]);
   await shell.signOut();
 });
+
+test('an admin adds a form, names its columns, renames one and retires another', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  const form = uniqueName('Mileage');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forms' }).click();
+  await page.getByLabel('Form name').fill(form);
+  await page.getByRole('button', { name: 'Add form' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Form ${form} added.` })).toBeVisible();
+
+  const panel = page.getByRole('region', { name: form, exact: true });
+  for (const column of ['Distance', 'Rate', 'Vehicle']) {
+    await panel.getByLabel(`New column in ${form}`).fill(column);
+    await panel.getByRole('button', { name: 'Add column' }).click();
+    await expect(panel.getByRole('listitem').filter({ hasText: column })).toBeVisible();
+  }
+  // An empty name is refused beside the form and changes nothing.
+  await panel.getByRole('button', { name: `Rename ${form} / Rate` }).click();
+  await panel.getByLabel(`New name for ${form} / Rate`).fill('  ');
+  await panel.getByRole('button', { name: 'Save' }).click();
+  await expect(panel.getByRole('alert')).toBeVisible();
+  await panel.getByLabel(`New name for ${form} / Rate`).fill('Rate per km');
+  await panel.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Column renamed to Rate per km.' })).toBeVisible();
+  await panel.getByRole('button', { name: `Retire ${form} / Vehicle` }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Column Vehicle retired.' })).toBeVisible();
+  await expect(panel.getByRole('button', { name: `Restore ${form} / Vehicle` })).toBeVisible();
+
+  // The tenant defaults show the live columns only, under their new names.
+  await page.getByRole('link', { name: 'Tenant defaults' }).click();
+  await expect(matrixRow(page, form, 'Rate per km')).toBeVisible();
+  await expect(matrixRow(page, form, 'Distance')).toBeVisible();
+  await expect(matrixRow(page, form, 'Vehicle')).toHaveCount(0);
+  await shell.signOut();
+});

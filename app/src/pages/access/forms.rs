@@ -189,16 +189,53 @@ fn FormPanel(form: Form, forms: RwSignal<Option<Result<Vec<Form>, ApiError>>>) -
                     let cid = c.id;
                     let col_retired = c.retired;
                     let label = format!("{} {} / {}", if col_retired { "Restore" } else { "Retire" }, form.name, c.name);
+                    let rename_label = format!("Rename {} / {}", form.name, c.name);
+                    let input_label = format!("New name for {} / {}", form.name, c.name);
                     let what = format!("Column {} {}.", c.name, if col_retired { "restored" } else { "retired" });
                     let toggle = move |_| {
                         busy.set(true);
                         let what = what.clone();
                         spawn_local(async move { done(retire_column(cid, !col_retired).await, what) });
                     };
+                    let editing = RwSignal::new(false);
+                    let col_name = RwSignal::new(c.name.clone());
+                    let rename_column = move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        let name = col_name.get_untracked();
+                        if let Err(m) = parse_name("column", &name) {
+                            error.set(Some(m));
+                            return;
+                        }
+                        busy.set(true);
+                        let what = format!("Column renamed to {}.", name.trim());
+                        spawn_local(async move {
+                            let r = save_column(SaveColumnRequest { form: id, id: Some(cid), name }).await;
+                            if r.is_ok() {
+                                editing.set(false);
+                            }
+                            done(r, what);
+                        });
+                    };
+                    let shown = c.name.clone();
+                    let default_text = if c.default_allowed { "default Allow" } else { "default Deny" };
                     view! {
                         <li class:retired=col_retired>
-                            <span>{c.name.clone()}</span>
-                            <span class="hint">{if c.default_allowed { "default Allow" } else { "default Deny" }}</span>
+                            {move || if editing.get() {
+                                view! {
+                                    <form class="inline-form" on:submit=rename_column novalidate>
+                                        <label class="visually-hidden" for=format!("rename-column-{cid}")>{input_label.clone()}</label>
+                                        <input id=format!("rename-column-{cid}") bind:value=col_name />
+                                        <button type="submit" class="primary small" disabled=move || busy.get()>"Save"</button>
+                                        <button type="button" class="secondary small" on:click=move |_| editing.set(false)>"Cancel"</button>
+                                    </form>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <span>{shown.clone()}</span>
+                                    <span class="hint">{default_text}</span>
+                                }.into_any()
+                            }}
+                            <button type="button" class="link small" aria-label=rename_label.clone() hidden=move || editing.get() on:click=move |_| editing.set(true)>"Rename"</button>
                             <button type="button" class="link small" aria-label=label disabled=move || busy.get() on:click=toggle>
                                 {if col_retired { "Restore" } else { "Retire" }}
                             </button>
