@@ -129,7 +129,9 @@ test('duplicating an account copies everything but the part left out', async ({ 
   expect(invoices.columns.find((c: { column: string }) => c.column === 'Amount')).toMatchObject({ allowed: true, level: 'person' });
 
   const audit = await auditRowsFor(page, copy);
-  await expect(audit.filter({ hasText: 'Account created as a copy of another' })).toHaveCount(1);
+  const duplicated = audit.filter({ hasText: 'Account created as a copy of another' });
+  await expect(duplicated).toHaveCount(1);
+  await expect(duplicated).toContainText(`duplicated_from: ${source}`);
   await shell.signOut();
 });
 
