@@ -23,7 +23,7 @@ pub fn App() -> impl IntoView {
         checked.set(true);
     });
     view! {
-        <Router>
+        <Router set_is_routing=auth.routing.write_only()>
             <Root checked=checked />
         </Router>
     }

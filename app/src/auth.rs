@@ -8,6 +8,9 @@ pub struct Auth {
     pub session: RwSignal<Option<SessionInfo>>,
     /// A one-off message for the next screen ("You have signed out.").
     pub flash: RwSignal<Option<String>>,
+    /// True while the router opens a page (an administrator screen's module
+    /// may still be on its way).
+    pub routing: RwSignal<bool>,
 }
 
 impl Auth {
@@ -15,6 +18,7 @@ impl Auth {
         Self {
             session: RwSignal::new(None),
             flash: RwSignal::new(None),
+            routing: RwSignal::new(false),
         }
     }
 

@@ -55,3 +55,22 @@ test('signing in works with the keyboard alone', async ({ page }) => {
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
   await new AppShell(page).signOut();
 });
+
+test('a user downloads no administrator screen; an administrator fetches one when opening it', async ({ page }) => {
+  const modules: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) modules.push(path);
+  });
+  const user = await signIn(page, env.tenant, env.user);
+  await expect(page.getByRole('heading', { name: 'Welcome, Test' })).toBeVisible();
+  expect(new Set(modules)).toEqual(new Set(['/pkg/rollcall.wasm']));
+  await user.signOut();
+
+  const admin = await signIn(page, env.tenant, env.admin);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
+  await expect(page.getByRole('heading', { name: 'Accounts', level: 1 })).toBeVisible();
+  expect(modules.some((m) => m.startsWith('/pkg/split___accounts_route_view'))).toBeTruthy();
+  expect(modules.some((m) => m.startsWith('/pkg/split___audit_route_view'))).toBeFalsy();
+  await admin.signOut();
+});

@@ -201,6 +201,17 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 .await
                 .map_err(|e| Failure(format!("migrations failed: {e}")))?;
             println!("migrations applied");
+            let seeded = crate::domain::permissions::seed_existing_tenants(
+                &pool,
+                crate::clock::Clock::now(&SystemClock),
+            )
+            .await
+            .map_err(|e| Failure(format!("seeding groups and forms failed: {e}")))?;
+            for slug in seeded {
+                println!(
+                    "tenant {slug}: added the groups Admin, Editor and View Only and the demo forms"
+                );
+            }
         }
         Command::Tenant { command } => {
             let svc = services(config).await?;

@@ -18,11 +18,18 @@ fn path_with_node_tools(root: &Path) -> String {
 
 /// Release wasm + JS + CSS into `target/site`, and the SPA shell beside them
 /// (cargo-leptos reserves `index.html` in the assets folder, so it is copied here).
+/// `--split` puts each administrator screen (the `admin_route!` list in
+/// `app/src/pages/shell.rs`) into modules fetched when it first opens. Their
+/// names are not unique per build, so the old ones are removed first.
 pub fn build_frontend(root: &Path) -> Result<()> {
     let path = path_with_node_tools(root);
+    let pkg = root.join("target/site/pkg");
+    if pkg.exists() {
+        fs::remove_dir_all(&pkg).map_err(|e| format!("cannot clear {}: {e}", pkg.display()))?;
+    }
     proc::cargo(
         root,
-        &["leptos", "build", "--release", "--frontend-only"],
+        &["leptos", "build", "--release", "--frontend-only", "--split"],
         &[("PATH", path.as_str())],
     )?;
     let site = root.join("target/site");
@@ -31,32 +38,67 @@ pub fn build_frontend(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Raw and gzip -9 size of what a browser downloads first.
+/// Raw and gzip -9 size of one file.
+fn sizes(path: &Path) -> Result<(u64, u64)> {
+    let raw = fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let out = proc::command("gzip", &["-9c", &path.to_string_lossy()], &[])
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    Ok((raw, out.stdout.len() as u64))
+}
+
+fn kb(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+/// Raw and gzip -9 size of what a browser downloads first (the main module,
+/// its JS, the split loader it imports, the CSS), then of the modules the
+/// administrator screens fetch when first opened.
 pub fn report_sizes(root: &Path) -> Result<()> {
     let pkg = root.join("target/site/pkg");
+    let mut names: Vec<String> = fs::read_dir(&pkg)
+        .map_err(|e| format!("{}: {e}", pkg.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let loader: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("__wasm_split.") && n.ends_with(".js"))
+        .collect();
+    let mut first: Vec<&str> = vec!["rollcall.wasm", "rollcall.js", "rollcall.css"];
+    first.extend(loader.iter().map(|n| n.as_str()));
+    println!(
+        "  {:<40} {:>10} {:>10}",
+        "initial download", "raw", "gzip -9"
+    );
     let mut total = (0u64, 0u64);
-    println!("  {:<16} {:>10} {:>10}", "file", "raw", "gzip -9");
-    for name in ["rollcall.wasm", "rollcall.js", "rollcall.css"] {
-        let path = pkg.join(name);
-        let raw = fs::metadata(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .len();
-        let out = proc::command("gzip", &["-9c", &path.to_string_lossy()], &[])
-            .output()
-            .map_err(|e| format!("cannot run gzip: {e}"))?;
-        let gz = out.stdout.len() as u64;
+    for name in first {
+        let (raw, gz) = sizes(&pkg.join(name))?;
         total = (total.0 + raw, total.1 + gz);
-        println!(
-            "  {name:<16} {:>8.1} KB {:>8.1} KB",
-            raw as f64 / 1024.0,
-            gz as f64 / 1024.0
-        );
+        println!("  {name:<40} {:>8.1} KB {:>8.1} KB", kb(raw), kb(gz));
     }
     println!(
-        "  {:<16} {:>8.1} KB {:>8.1} KB",
+        "  {:<40} {:>8.1} KB {:>8.1} KB",
         "total",
-        total.0 as f64 / 1024.0,
-        total.1 as f64 / 1024.0
+        kb(total.0),
+        kb(total.1)
+    );
+    let mut lazy = (0usize, 0u64, 0u64);
+    for name in names
+        .iter()
+        .filter(|n| n.ends_with(".wasm") && *n != "rollcall.wasm")
+    {
+        let (raw, gz) = sizes(&pkg.join(name))?;
+        lazy = (lazy.0 + 1, lazy.1 + raw, lazy.2 + gz);
+    }
+    println!(
+        "  {:<40} {:>8.1} KB {:>8.1} KB",
+        format!("on demand: {} modules (all screens)", lazy.0),
+        kb(lazy.1),
+        kb(lazy.2)
     );
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::auth::Auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Routes, A};
-use leptos_router::path;
+use leptos_router::{lazy_route, path, Lazy, LazyRoute};
 
 /// The signed-in frame: header, navigation, the routed page, the heartbeat.
 /// A `restricted` session (must set a new password) gets only that page.
@@ -66,6 +66,7 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
                 </button>
             </div>
         </header>
+        <p class="routing" role="status" hidden=move || !auth.routing.get()>"Opening the page…"</p>
         <main id="main" tabindex="-1">
             {move || auth.flash.get().map(|m| view! {
                 <p class="notice" role="status">
@@ -82,24 +83,60 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
     }
 }
 
+/// One lazily loaded administrator screen: in the release build its code is
+/// a separate WebAssembly module, fetched the first time the route opens, so
+/// that sign-in, home and change password do not wait for it.
+macro_rules! admin_route {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <AdminOnly><$page /></AdminOnly> }.into_any()
+            }
+        }
+    )*};
+}
+
+admin_route! {
+    AccountsRoute => AccountsPage,
+    CreateAccountRoute => CreateAccountPage,
+    ImportAccountsRoute => ImportAccountsPage,
+    EditAccountRoute => EditAccountPage,
+    AccountPermissionsRoute => AccountPermissionsPage,
+    GroupsRoute => GroupsPage,
+    GroupPermissionsRoute => GroupPermissionsPage,
+    FormsRoute => FormsPage,
+    TenantDefaultsRoute => TenantDefaultsPage,
+    LicenseRoute => LicensePage,
+    AuditRoute => AuditPage,
+    ClientsRoute => ClientsPage,
+    SettingsRoute => SettingsPage,
+}
+
 #[component]
 fn AppRoutes() -> impl IntoView {
     view! {
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/") view=HomePage />
-                <Route path=path!("/accounts") view=|| view! { <AdminOnly><AccountsPage /></AdminOnly> } />
-                <Route path=path!("/accounts/new") view=|| view! { <AdminOnly><CreateAccountPage /></AdminOnly> } />
-                <Route path=path!("/accounts/import") view=|| view! { <AdminOnly><ImportAccountsPage /></AdminOnly> } />
-                <Route path=path!("/accounts/:id") view=|| view! { <AdminOnly><EditAccountPage /></AdminOnly> } />
-                <Route path=path!("/accounts/:id/permissions") view=|| view! { <AdminOnly><AccountPermissionsPage /></AdminOnly> } />
-                <Route path=path!("/groups") view=|| view! { <AdminOnly><GroupsPage /></AdminOnly> } />
-                <Route path=path!("/groups/:id") view=|| view! { <AdminOnly><GroupPermissionsPage /></AdminOnly> } />
-                <Route path=path!("/forms") view=|| view! { <AdminOnly><FormsPage /></AdminOnly> } />
-                <Route path=path!("/forms/defaults") view=|| view! { <AdminOnly><TenantDefaultsPage /></AdminOnly> } />
-                <Route path=path!("/license") view=|| view! { <AdminOnly><LicensePage /></AdminOnly> } />
-                <Route path=path!("/audit") view=|| view! { <AdminOnly><AuditPage /></AdminOnly> } />
-                <Route path=path!("/clients") view=|| view! { <AdminOnly><ClientsPage /></AdminOnly> } />
-                <Route path=path!("/settings") view=|| view! { <AdminOnly><SettingsPage /></AdminOnly> } />
+                <Route path=path!("/accounts") view={Lazy::<AccountsRoute>::new()} />
+                <Route path=path!("/accounts/new") view={Lazy::<CreateAccountRoute>::new()} />
+                <Route path=path!("/accounts/import") view={Lazy::<ImportAccountsRoute>::new()} />
+                <Route path=path!("/accounts/:id") view={Lazy::<EditAccountRoute>::new()} />
+                <Route path=path!("/accounts/:id/permissions") view={Lazy::<AccountPermissionsRoute>::new()} />
+                <Route path=path!("/groups") view={Lazy::<GroupsRoute>::new()} />
+                <Route path=path!("/groups/:id") view={Lazy::<GroupPermissionsRoute>::new()} />
+                <Route path=path!("/forms") view={Lazy::<FormsRoute>::new()} />
+                <Route path=path!("/forms/defaults") view={Lazy::<TenantDefaultsRoute>::new()} />
+                <Route path=path!("/license") view={Lazy::<LicenseRoute>::new()} />
+                <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} />
+                <Route path=path!("/clients") view={Lazy::<ClientsRoute>::new()} />
+                <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
                 <Route path=path!("/password") view=ChangePasswordPage />
             </Routes>
     }

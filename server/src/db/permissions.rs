@@ -41,6 +41,45 @@ pub async fn get_group(
     .await
 }
 
+/// Tenants with neither forms nor groups: created before the seed existed.
+pub async fn unseeded_tenants(conn: &mut PgConnection) -> sqlx::Result<Vec<(Uuid, String)>> {
+    Ok(sqlx::query!(
+        "SELECT t.id, t.slug FROM tenants t
+         WHERE NOT EXISTS (SELECT 1 FROM forms f WHERE f.tenant_id = t.id)
+           AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.tenant_id = t.id)
+         ORDER BY t.slug"
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.slug))
+    .collect())
+}
+
+/// Locks the tenant's row, then says whether it still has neither forms nor
+/// groups (`None`: the tenant is gone). Two statements on purpose: under READ
+/// COMMITTED the second one sees what a transaction that held the lock first
+/// committed.
+pub async fn lock_if_unseeded(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+) -> sqlx::Result<Option<bool>> {
+    let locked = sqlx::query_scalar!("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", tenant_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if locked.is_none() {
+        return Ok(None);
+    }
+    sqlx::query_scalar!(
+        r#"SELECT (NOT EXISTS (SELECT 1 FROM forms WHERE tenant_id = $1)
+                AND NOT EXISTS (SELECT 1 FROM groups WHERE tenant_id = $1)) AS "unseeded!""#,
+        tenant_id
+    )
+    .fetch_one(conn)
+    .await
+    .map(Some)
+}
+
 pub async fn insert_group(
     conn: &mut PgConnection,
     tenant_id: Uuid,

@@ -273,6 +273,31 @@ pub async fn seed_tenant(
     Ok(())
 }
 
+/// Gives every tenant created before groups and forms existed the start a
+/// new tenant gets (the three groups and the demo catalogue). `server
+/// migrate` runs it after the migrations. A tenant with any form or group is
+/// left alone, so running it again, or twice at once, changes nothing more.
+/// Answers the slugs it seeded.
+pub async fn seed_existing_tenants(
+    pool: &sqlx::PgPool,
+    now: OffsetDateTime,
+) -> Result<Vec<String>> {
+    let candidates = {
+        let mut conn = pool.acquire().await?;
+        dbp::unseeded_tenants(&mut conn).await?
+    };
+    let mut seeded = Vec::new();
+    for (tenant_id, slug) in candidates {
+        let mut tx = pool.begin().await?;
+        if dbp::lock_if_unseeded(&mut tx, tenant_id).await? == Some(true) {
+            seed_tenant(&mut tx, tenant_id, now).await?;
+            tx.commit().await?;
+            seeded.push(slug);
+        }
+    }
+    Ok(seeded)
+}
+
 /// Refuses groups that are not the tenant's.
 pub async fn check_groups(
     conn: &mut PgConnection,

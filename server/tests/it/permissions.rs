@@ -96,6 +96,83 @@ async fn a_new_tenant_starts_with_groups_and_a_demo_catalogue(pool: PgPool) {
     assert!(timesheet.columns.iter().any(|c| c.name == "Hours"));
 }
 
+async fn counts(pool: &PgPool, tenant_id: uuid::Uuid) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM groups WHERE tenant_id = $1),
+                (SELECT count(*) FROM forms WHERE tenant_id = $1),
+                (SELECT count(*) FROM group_permissions WHERE tenant_id = $1)",
+    )
+    .bind(tenant_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+async fn wipe_catalogue(pool: &PgPool, tenant_id: uuid::Uuid) {
+    for table in ["group_permissions", "form_columns", "forms", "groups"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+            .bind(tenant_id)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+/// `server migrate` gives tenants that predate groups and forms the start a
+/// new tenant gets, once, and leaves the others alone.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn migrate_seeds_tenants_created_before_groups_and_forms(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let old = tenant(&svc, "old", 2).await;
+    let kept = tenant(&svc, "kept", 2).await;
+    let fresh = counts(&pool, old).await;
+    assert_eq!(fresh.0, 3);
+    // "old" as it was before the migration: no groups, no forms.
+    wipe_catalogue(&pool, old).await;
+    // "kept" made the catalogue its own: one group left, no forms.
+    sqlx::query("DELETE FROM groups WHERE tenant_id = $1 AND name <> 'Editor'")
+        .bind(kept)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM forms WHERE tenant_id = $1")
+        .bind(kept)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let kept_before = counts(&pool, kept).await;
+    assert_eq!(counts(&pool, old).await, (0, 0, 0));
+
+    let now = server::clock::Clock::now(&*clock());
+    let seeded = server::domain::permissions::seed_existing_tenants(&pool, now)
+        .await
+        .unwrap();
+    assert_eq!(seeded, ["old"]);
+    assert_eq!(
+        counts(&pool, old).await,
+        fresh,
+        "the same start as a new tenant"
+    );
+    assert_eq!(counts(&pool, kept).await, kept_before);
+    // Again: nothing more.
+    let again = server::domain::permissions::seed_existing_tenants(&pool, now)
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(counts(&pool, old).await, fresh);
+
+    // Two deploy steps at once seed a tenant once.
+    wipe_catalogue(&pool, old).await;
+    let (a, b) = tokio::join!(
+        server::domain::permissions::seed_existing_tenants(&pool, now),
+        server::domain::permissions::seed_existing_tenants(&pool, now)
+    );
+    let mut both = a.unwrap();
+    both.extend(b.unwrap());
+    assert_eq!(both, ["old"]);
+    assert_eq!(counts(&pool, old).await, fresh);
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn person_overrides_group_overrides_tenant_and_deny_beats_allow(pool: PgPool) {
     let (svc, admin, t) = setup(&pool).await;
