@@ -70,7 +70,25 @@ test('a user downloads no administrator screen; an administrator fetches one whe
   const admin = await signIn(page, env.tenant, env.admin);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
   await expect(page.getByRole('heading', { name: 'Accounts', level: 1 })).toBeVisible();
-  expect(modules.some((m) => m.startsWith('/pkg/split___accounts_route_view'))).toBeTruthy();
-  expect(modules.some((m) => m.startsWith('/pkg/split___audit_route_view'))).toBeFalsy();
+  expect(modules.some((m) => m.startsWith('/pkg/split_accounts_screen.wasm'))).toBeTruthy();
+  expect(modules.some((m) => m.startsWith('/pkg/split_audit_screen.wasm'))).toBeFalsy();
   await admin.signOut();
+});
+
+test('an administrator screen that cannot be fetched says so, and Try again loads it', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  const auditModule = '**/pkg/split_audit_screen.wasm';
+  await page.route(auditModule, (route) => route.abort('internetdisconnected'));
+  await shell.go('Audit');
+  await expect(page.getByRole('alert')).toContainText('This page could not be loaded. Check your connection');
+  // The app still works: another screen opens.
+  await shell.go('Home');
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
+  await shell.go('Audit');
+  await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
+
+  await page.unroute(auditModule);
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByRole('heading', { name: 'Audit trail', level: 1 })).toBeVisible();
+  await shell.signOut();
 });

@@ -15,7 +15,7 @@ use crate::auth::Auth;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Routes, A};
-use leptos_router::{lazy_route, path, Lazy, LazyRoute};
+use leptos_router::{path, Lazy, LazyRoute};
 
 /// The signed-in frame: header, navigation, the routed page, the heartbeat.
 /// A `restricted` session (must set a new password) gets only that page.
@@ -85,38 +85,69 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
 
 /// One lazily loaded administrator screen: in the release build its code is
 /// a separate WebAssembly module, fetched the first time the route opens, so
-/// that sign-in, home and change password do not wait for it.
+/// that sign-in, home and change password do not wait for it. A module that
+/// cannot be fetched (the network dropped) shows [`ScreenNotLoaded`] instead
+/// of stopping the app; the next attempt fetches it afresh.
 macro_rules! admin_route {
-    ($($route:ident => $page:ident),* $(,)?) => {$(
+    ($($route:ident, $module:ident => $page:ident),* $(,)?) => {$(
         struct $route;
 
-        #[lazy_route]
+        #[::leptos::wasm_split::wasm_split(
+            $module,
+            wasm_split_path = ::leptos::wasm_split,
+            fallible
+        )]
+        fn $module() -> Result<AnyView, ::leptos::wasm_split::SplitLoaderError> {
+            Ok(view! { <AdminOnly><$page /></AdminOnly> }.into_any())
+        }
+
         impl LazyRoute for $route {
             fn data() -> Self {
                 $route
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <AdminOnly><$page /></AdminOnly> }.into_any()
+            async fn view(_this: Self) -> AnyView {
+                $module()
+                    .await
+                    .unwrap_or_else(|_| view! { <ScreenNotLoaded /> }.into_any())
             }
         }
     )*};
 }
 
+/// What an administrator sees when a screen's module could not be fetched.
+#[component]
+fn ScreenNotLoaded() -> impl IntoView {
+    view! {
+        <div class="state error" role="alert">
+            <p>"This page could not be loaded. Check your connection, then try again."</p>
+            <button type="button" class="secondary" on:click=|_| reload_app()>"Try again"</button>
+        </div>
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn reload_app() {
+    let _ = window().location().reload();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn reload_app() {}
+
 admin_route! {
-    AccountsRoute => AccountsPage,
-    CreateAccountRoute => CreateAccountPage,
-    ImportAccountsRoute => ImportAccountsPage,
-    EditAccountRoute => EditAccountPage,
-    AccountPermissionsRoute => AccountPermissionsPage,
-    GroupsRoute => GroupsPage,
-    GroupPermissionsRoute => GroupPermissionsPage,
-    FormsRoute => FormsPage,
-    TenantDefaultsRoute => TenantDefaultsPage,
-    LicenseRoute => LicensePage,
-    AuditRoute => AuditPage,
-    ClientsRoute => ClientsPage,
-    SettingsRoute => SettingsPage,
+    AccountsRoute, accounts_screen => AccountsPage,
+    CreateAccountRoute, create_account_screen => CreateAccountPage,
+    ImportAccountsRoute, import_accounts_screen => ImportAccountsPage,
+    EditAccountRoute, edit_account_screen => EditAccountPage,
+    AccountPermissionsRoute, account_permissions_screen => AccountPermissionsPage,
+    GroupsRoute, groups_screen => GroupsPage,
+    GroupPermissionsRoute, group_permissions_screen => GroupPermissionsPage,
+    FormsRoute, forms_screen => FormsPage,
+    TenantDefaultsRoute, tenant_defaults_screen => TenantDefaultsPage,
+    LicenseRoute, license_screen => LicensePage,
+    AuditRoute, audit_screen => AuditPage,
+    ClientsRoute, clients_screen => ClientsPage,
+    SettingsRoute, settings_screen => SettingsPage,
 }
 
 #[component]
