@@ -176,11 +176,11 @@ test('an admin adds a form, names its columns, renames one and retires another',
     await panel.getByRole('button', { name: 'Add column' }).click();
     await expect(panel.getByRole('listitem').filter({ hasText: column })).toBeVisible();
   }
-  // An empty name is refused beside the form and changes nothing.
+  // An empty name is refused in the form's panel, and the editor stays open.
   await panel.getByRole('button', { name: `Rename ${form} / Rate` }).click();
   await panel.getByLabel(`New name for ${form} / Rate`).fill('  ');
   await panel.getByRole('button', { name: 'Save' }).click();
-  await expect(panel.getByRole('alert')).toBeVisible();
+  await expect(panel.getByRole('alert')).toHaveText("Enter the column's name.");
   await panel.getByLabel(`New name for ${form} / Rate`).fill('Rate per km');
   await panel.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Column renamed to Rate per km.' })).toBeVisible();
