@@ -212,6 +212,20 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     "tenant {slug}: added the groups Admin, Editor and View Only and the demo forms"
                 );
             }
+            let refreshed = crate::domain::text_keys::refresh(&pool)
+                .await
+                .map_err(|e| {
+                    Failure(format!("recomputing the case-insensitive keys failed: {e}"))
+                })?;
+            if refreshed.updated > 0 {
+                println!(
+                    "recomputed the case-insensitive keys of {} rows",
+                    refreshed.updated
+                );
+            }
+            for conflict in &refreshed.conflicts {
+                println!("warning: {conflict}");
+            }
         }
         Command::Tenant { command } => {
             let svc = services(config).await?;

@@ -1,8 +1,9 @@
 //! Password hashing (argon2id, off the async runtime) and session tokens.
 
 use crate::error::{Error, Result};
+use app::model::text;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -13,9 +14,21 @@ pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 pub const ARGON2_PASSES: u32 = 2;
 pub const ARGON2_LANES: u32 = 1;
 
+/// Associated data (argon2's "X", RFC 9106 §3.1) of every hash made since
+/// passwords are normalised (issue #12). It shows in the PHC string as
+/// `data=bmZrYw` and marks a hash of the NFKC form: only unmarked, older
+/// hashes are also tried with the password exactly as typed.
+const NFKC_MARK: &[u8] = b"nfkc";
+
 fn argon2() -> Result<Argon2<'static>> {
-    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
-        .map_err(|e| Error::Hash(e.to_string()))?;
+    let hash_error = |e: argon2::Error| Error::Hash(e.to_string());
+    let params = argon2::ParamsBuilder::new()
+        .m_cost(ARGON2_MEMORY_KIB)
+        .t_cost(ARGON2_PASSES)
+        .p_cost(ARGON2_LANES)
+        .data(argon2::AssociatedData::new(NFKC_MARK).map_err(hash_error)?)
+        .build()
+        .map_err(hash_error)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -34,11 +47,9 @@ fn hash_blocking(password: &str) -> Result<String> {
         .to_string())
 }
 
-fn verify_blocking(hash: &str, password: &str) -> Result<bool> {
-    let parsed = PasswordHash::new(hash).map_err(|e| Error::Hash(e.to_string()))?;
-    Ok(argon2()?
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok())
+/// Verifies with the parameters (and associated data) of the hash itself.
+fn verify_blocking(hash: &PasswordHash<'_>, password: &str) -> Result<bool> {
+    Ok(argon2()?.verify_password(password.as_bytes(), hash).is_ok())
 }
 
 /// A hash of a random password, verified against when the account does not
@@ -53,28 +64,64 @@ fn dummy_hash() -> Result<&'static str> {
     Ok(DUMMY.get_or_init(|| hash))
 }
 
+/// Hashes `password` as NIST SP 800-63B §5.1.1.2 asks: normalised to NFKC
+/// first ([`text::password`]), so every way of typing it verifies.
 pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+    tokio::task::spawn_blocking(move || hash_blocking(&text::password(&password))).await?
+}
+
+/// How a typed password met a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    No,
+    Yes,
+    /// Matched only as typed, not normalised: the hash predates password
+    /// normalisation (issue #12). Rehash the normalised form now.
+    Legacy,
+}
+
+impl Verified {
+    pub fn matched(self) -> bool {
+        self != Verified::No
+    }
+}
+
+/// The NFKC form; then, for a hash made before normalisation (no
+/// [`NFKC_MARK`]) and only when the forms differ, the password exactly as
+/// typed. One argon2 run for nearly every sign-in, two at most.
+fn verify_forms(hash: &str, password: &str) -> Result<Verified> {
+    let parsed = PasswordHash::new(hash).map_err(|e| Error::Hash(e.to_string()))?;
+    let normalised = text::password(password);
+    if verify_blocking(&parsed, &normalised)? {
+        return Ok(Verified::Yes);
+    }
+    let legacy = parsed.params.get("data").is_none();
+    if legacy && normalised != password && verify_blocking(&parsed, password)? {
+        Ok(Verified::Legacy)
+    } else {
+        Ok(Verified::No)
+    }
 }
 
 /// Verifies `password` against `hash`; with no hash it spends the same effort
-/// on a dummy and answers false.
-pub async fn verify_password(hash: Option<String>, password: String) -> Result<bool> {
+/// on a dummy and answers [`Verified::No`].
+pub async fn verify_password(hash: Option<String>, password: String) -> Result<Verified> {
     tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_blocking(&h, &password),
+        Some(h) => verify_forms(&h, &password),
         None => {
-            let _ = verify_blocking(dummy_hash()?, &password)?;
-            Ok(false)
+            let _ = verify_forms(dummy_hash()?, &password)?;
+            Ok(Verified::No)
         }
     })
     .await?
 }
 
-/// Whether `password` matches any of `hashes` (the password history).
+/// Whether `password` matches any of `hashes` (the password history), in
+/// either form [`verify_password`] accepts.
 pub async fn matches_any(hashes: Vec<String>, password: String) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         for h in &hashes {
-            if verify_blocking(h, &password)? {
+            if verify_forms(h, &password)?.matched() {
                 return Ok(true);
             }
         }
@@ -108,12 +155,60 @@ mod tests {
         let a = hash_password("s3cret!pw".into()).await.unwrap();
         let b = hash_password("s3cret!pw".into()).await.unwrap();
         assert_ne!(a, b, "salts must differ");
-        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify_password(Some(a.clone()), "s3cret!pw".into())
-            .await
-            .unwrap());
-        assert!(!verify_password(Some(a), "wrong".into()).await.unwrap());
-        assert!(!verify_password(None, "s3cret!pw".into()).await.unwrap());
+        assert!(
+            a.starts_with("$argon2id$v=19$m=19456,t=2,p=1,data=bmZrYw$"),
+            "{a}"
+        );
+        let verify = |h: Option<String>, p: &str| verify_password(h, p.to_owned());
+        assert_eq!(
+            verify(Some(a.clone()), "s3cret!pw").await.unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(verify(Some(a), "wrong").await.unwrap(), Verified::No);
+        assert_eq!(verify(None, "s3cret!pw").await.unwrap(), Verified::No);
+    }
+
+    #[tokio::test]
+    async fn passwords_are_normalised_and_old_hashes_still_verify() {
+        let composed = "Caf\u{e9}-123!";
+        let decomposed = "Cafe\u{301}-123!";
+        // Set with one spelling, typed with the other: the same password.
+        let h = hash_password(composed.into()).await.unwrap();
+        assert_eq!(
+            verify_password(Some(h.clone()), decomposed.into())
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        let h = hash_password(decomposed.into()).await.unwrap();
+        assert_eq!(
+            verify_password(Some(h), composed.into()).await.unwrap(),
+            Verified::Yes
+        );
+        // A hash of the raw, unnormalised form made before normalisation
+        // (no mark) verifies when typed the same way, and says it needs a
+        // rehash; a marked hash is never tried with the raw form.
+        let legacy = {
+            let salt = SaltString::encode_b64(&[7u8; 16]).unwrap();
+            Argon2::default()
+                .hash_password(decomposed.as_bytes(), &salt)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            verify_password(Some(legacy.clone()), decomposed.into())
+                .await
+                .unwrap(),
+            Verified::Legacy
+        );
+        assert!(matches_any(vec![legacy], decomposed.into()).await.unwrap());
+        let marked_raw = hash_blocking(decomposed).unwrap();
+        assert_eq!(
+            verify_password(Some(marked_raw), decomposed.into())
+                .await
+                .unwrap(),
+            Verified::No
+        );
     }
 
     #[test]

@@ -355,7 +355,8 @@ pub(crate) fn check_new_password(
         policy.check(password, owner)
     };
     collect_field(e, fields::PASSWORD, checked);
-    if confirm != password {
+    // Compared as they will be hashed: one spelling of é each is no mismatch.
+    if super::text::password(confirm) != super::text::password(password) {
         e.push(ApiError::validation(
             fields::PASSWORD_CONFIRM,
             "The two passwords are not the same. Type the password again.",
@@ -593,7 +594,10 @@ impl ChangePasswordRequest {
             &self.password,
             &self.password_confirm,
         );
-        if errors.is_empty() && self.password == self.current_password {
+        if errors.is_empty()
+            && super::text::password(&self.password)
+                == super::text::password(&self.current_password)
+        {
             errors.push(ApiError::validation(
                 fields::PASSWORD,
                 "The new password must differ from the current one.",

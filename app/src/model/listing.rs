@@ -178,7 +178,7 @@ impl AccountListQuery {
             ));
         }
         Ok(AccountFilter {
-            search: (!search.is_empty()).then(|| like_pattern(search)),
+            search: (!search.is_empty()).then(|| super::text::contains_pattern(search)),
             role,
             status,
             account_type,
@@ -189,19 +189,6 @@ impl AccountListQuery {
             page_size: self.page_size,
         })
     }
-}
-
-/// `%term%`, lower-cased, with the `LIKE` wildcards taken literally.
-fn like_pattern(term: &str) -> String {
-    let mut out = String::from("%");
-    for c in term.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,7 +206,9 @@ impl AccountPage {
     }
 }
 
-pub const EXPORT_HEADER: [&str; 10] = [
+/// The export's columns: every one is read back by the import (see
+/// [`super::import::IMPORT_COLUMNS`]; `created_at` is read and ignored).
+pub const EXPORT_HEADER: [&str; 14] = [
     "username",
     "first_name",
     "last_name",
@@ -229,18 +218,29 @@ pub const EXPORT_HEADER: [&str; 10] = [
     "account_type",
     "expires_on",
     "clients",
+    "groups",
+    "case_access",
+    "must_change_password",
+    "rotate_password",
     "created_at",
 ];
 
-/// One exported account: the summary plus its clients' names.
+/// One exported account: the summary, what else the account form sets, and
+/// its clients' and groups' names.
 #[derive(Debug, Clone)]
 pub struct ExportRow {
     pub account: AccountSummary,
+    pub case_access: String,
+    pub must_change_password: bool,
+    pub rotate_password: bool,
     pub clients: Vec<String>,
+    pub groups: Vec<String>,
 }
 
-/// The accounts as CSV with a header row; clients joined with `;`.
+/// The accounts as CSV with a header row; clients and groups each in one
+/// cell ([`super::import::join_names`]). Import reads it back unchanged.
 pub fn accounts_csv(rows: &[ExportRow]) -> String {
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
     let mut out = super::csv::line(&EXPORT_HEADER);
     for r in rows {
         let a = &r.account;
@@ -258,7 +258,11 @@ pub fn accounts_csv(rows: &[ExportRow]) -> String {
             status.to_owned(),
             a.account_type.as_str().to_owned(),
             a.expires_on.map(format_date).unwrap_or_default(),
-            r.clients.join(";"),
+            super::import::join_names(&r.clients),
+            super::import::join_names(&r.groups),
+            r.case_access.clone(),
+            yes_no(r.must_change_password),
+            yes_no(r.rotate_password),
             a.created_at
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
@@ -281,7 +285,7 @@ mod tests {
     }
 
     #[test]
-    fn search_is_literal_and_lower_cased() {
+    fn search_is_literal_and_folded() {
         let q = AccountListQuery {
             search: "  50%_Off\\ ".into(),
             ..AccountListQuery::default()

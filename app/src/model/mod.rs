@@ -12,6 +12,7 @@ pub mod listing;
 pub mod password;
 pub mod permissions;
 pub mod session;
+pub mod text;
 pub mod values;
 
 pub use accounts::{

@@ -150,7 +150,8 @@ impl PasswordPolicy {
     }
 }
 
-/// The most commonly used passwords, lower-cased and sorted for lookup.
+/// The most commonly used passwords, as keys ([`super::text::fold`] of the
+/// NFKC form), sorted for lookup.
 #[derive(Debug, Default)]
 pub struct CommonPasswords(Vec<String>);
 
@@ -159,7 +160,7 @@ impl CommonPasswords {
     pub fn parse(text: &str) -> Self {
         let mut list: Vec<String> = text
             .lines()
-            .map(|l| l.trim().to_lowercase())
+            .map(|l| super::text::fold(&super::text::password(l.trim())))
             .filter(|l| !l.is_empty())
             .collect();
         list.sort_unstable();
@@ -169,7 +170,7 @@ impl CommonPasswords {
 
     pub fn contains(&self, password: &str) -> bool {
         self.0
-            .binary_search(&password.trim().to_lowercase())
+            .binary_search(&super::text::fold(&super::text::password(password.trim())))
             .is_ok()
     }
 
@@ -262,11 +263,14 @@ impl PasswordPolicy {
         rules
     }
 
-    /// Every rule with whether `password` meets it: the live checklist.
+    /// Every rule with whether `password` meets it: the live checklist. The
+    /// rules see the password as it will be hashed ([`super::text::password`],
+    /// NFKC): length counts its code points after normalisation.
     pub fn checklist(&self, password: &str, owner: PasswordOwner<'_>) -> Vec<(PasswordRule, bool)> {
+        let password = super::text::password(password);
         self.rules()
             .into_iter()
-            .map(|rule| (rule, rule_met(rule, password, owner)))
+            .map(|rule| (rule, rule_met(rule, &password, owner)))
             .collect()
     }
 
@@ -334,9 +338,11 @@ impl PasswordPolicy {
     }
 }
 
+/// Whether `haystack` contains `needle` ignoring case, by the one folding
+/// ([`super::text::fold`]) used everywhere else.
 fn contains_folded(haystack: &str, needle: &str) -> bool {
-    let needle = needle.trim();
-    !needle.is_empty() && haystack.to_lowercase().contains(&needle.to_lowercase())
+    let needle = super::text::fold(needle.trim());
+    !needle.is_empty() && super::text::fold(haystack).contains(&needle)
 }
 
 fn rule_met(rule: PasswordRule, password: &str, owner: PasswordOwner<'_>) -> bool {

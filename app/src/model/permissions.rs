@@ -171,16 +171,17 @@ pub fn resolve(tenant_default: bool, groups: &[(&str, Setting)], person: Setting
     }
 }
 
-/// A name in the catalogue or a group name: 1 to 80 characters, trimmed.
+/// A name in the catalogue or a group name: 1 to 80 characters, trimmed, in
+/// NFC. Names are unique ignoring case ([`super::text::fold`]).
 pub fn parse_name(what: &str, input: &str) -> Result<String, String> {
-    let name = input.trim();
+    let name = super::text::nfc(input.trim());
     match name.chars().count() {
         0 => Err(format!("Enter the {what}'s name.")),
         n if n > 80 => Err(format!("A {what}'s name is at most 80 characters.")),
         _ if name.chars().any(char::is_control) => Err(format!(
             "A {what}'s name cannot contain control characters."
         )),
-        _ => Ok(name.to_owned()),
+        _ => Ok(name),
     }
 }
 

@@ -97,7 +97,7 @@ impl TenantSlug {
 
 impl TenantName {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim();
+        let s = super::text::nfc(input.trim());
         if s.is_empty() {
             return Err("Enter the organisation's name.".into());
         }
@@ -106,15 +106,17 @@ impl TenantName {
                 "An organisation's name has at most {TENANT_NAME_MAX} characters and no control characters."
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s))
     }
 }
 
 impl Username {
-    /// Letters, digits and `. _ - @`, 1 to 64 characters. Uniqueness ignores
-    /// case; the spelling given at creation is kept for display.
+    /// Letters, digits and `. _ - @`, 1 to 64 characters, stored in NFC.
+    /// Uniqueness ignores case ([`Username::folded`]); the spelling given at
+    /// creation is kept for display.
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim();
+        let s = super::text::nfc(input.trim());
+        let s = s.as_str();
         if s.is_empty() {
             return Err("Enter a username.".into());
         }
@@ -137,15 +139,17 @@ impl Username {
         Ok(Self(s.to_owned()))
     }
 
-    /// The form used for case-insensitive comparison.
+    /// The key for case-insensitive comparison (`accounts.username_key`):
+    /// [`super::text::fold`].
     pub fn folded(&self) -> String {
-        self.0.to_lowercase()
+        super::text::fold(&self.0)
     }
 }
 
 impl PersonName {
+    /// 1 to 100 characters, no control characters, stored in NFC.
     pub fn parse(input: &str, what: &str) -> Result<Self, String> {
-        let s = input.trim();
+        let s = super::text::nfc(input.trim());
         if s.is_empty() {
             return Err(format!("Enter a {what}."));
         }
@@ -155,7 +159,7 @@ impl PersonName {
         if s.chars().any(char::is_control) {
             return Err(format!("A {what} cannot contain control characters."));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s))
     }
 }
 
@@ -163,7 +167,8 @@ impl Email {
     /// A pragmatic check (one `@`, a dotted domain, no spaces); the address is
     /// proven only by mail reaching it.
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = input.trim();
+        let s = super::text::nfc(input.trim());
+        let s = s.as_str();
         if s.is_empty() {
             return Err("Enter an email address.".into());
         }
@@ -353,16 +358,16 @@ pub fn format_date(date: time::Date) -> String {
     )
 }
 
-/// A client's name: 1 to 120 characters, trimmed.
+/// A client's name: 1 to 120 characters, trimmed, in NFC.
 pub fn parse_client_name(input: &str) -> Result<String, String> {
-    let name = input.trim();
+    let name = super::text::nfc(input.trim());
     match name.chars().count() {
         0 => Err("Enter the client's name.".into()),
         n if n > 120 => Err("A client's name is at most 120 characters.".into()),
         _ if name.chars().any(char::is_control) => {
             Err("A client's name cannot contain control characters.".into())
         }
-        _ => Ok(name.to_owned()),
+        _ => Ok(name),
     }
 }
 

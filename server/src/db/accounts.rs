@@ -1,3 +1,4 @@
+use app::model::text;
 use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -46,9 +47,9 @@ pub async fn insert(conn: &mut PgConnection, a: InsertAccount<'_>) -> sqlx::Resu
         r#"INSERT INTO accounts (tenant_id, username, username_key, first_name, last_name, email,
                                role, status, account_type, case_access, must_change_password,
                                rotate_password, expires_on, password_hash, password_changed_at,
-                               created_at, updated_at)
+                               created_at, updated_at, search_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-                 CASE WHEN $14::text IS NULL THEN NULL ELSE $15::timestamptz END, $15, $15)
+                 CASE WHEN $14::text IS NULL THEN NULL ELSE $15::timestamptz END, $15, $15, $16)
          RETURNING id, tenant_id, username, first_name, last_name, email, role, status,
                    account_type, case_access, must_change_password, rotate_password,
                    password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
@@ -67,7 +68,8 @@ pub async fn insert(conn: &mut PgConnection, a: InsertAccount<'_>) -> sqlx::Resu
         a.rotate_password,
         a.expires_on,
         a.password_hash,
-        a.now
+        a.now,
+        text::account_search_key(a.username, a.first_name, a.last_name, a.email)
     )
     .fetch_one(conn)
     .await
@@ -214,6 +216,8 @@ pub async fn delete(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> sqlx:
 }
 
 pub struct UpdateAccount<'a> {
+    /// Not changed; part of the account's search key.
+    pub username: &'a str,
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub email: &'a str,
@@ -237,7 +241,8 @@ pub async fn update(
         r#"UPDATE accounts
          SET first_name = $3, last_name = $4, email = $5, role = $6, status = $7,
              case_access = $8, must_change_password = $9, rotate_password = $10,
-             expires_on = $11, updated_at = $12
+             expires_on = $11, updated_at = $12,
+             search_key = $13
          WHERE tenant_id = $1 AND id = $2
          RETURNING id, tenant_id, username, first_name, last_name, email, role, status,
                    account_type, case_access, must_change_password, rotate_password,
@@ -254,10 +259,35 @@ pub async fn update(
         u.must_change_password,
         u.rotate_password,
         u.expires_on,
-        u.now
+        u.now,
+        text::account_search_key(u.username, u.first_name, u.last_name, u.email)
     )
     .fetch_one(conn)
     .await
+}
+
+/// Replaces a hash of the same password made before normalisation with one
+/// of its NFKC form, only if the stored hash is still `old` (a password
+/// changed meanwhile wins). Not a password change: no dates, no history.
+pub async fn upgrade_password_hash(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    old: &str,
+    new: &str,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query!(
+        "UPDATE accounts SET password_hash = $4
+         WHERE tenant_id = $1 AND id = $2 AND password_hash = $3",
+        tenant_id,
+        id,
+        old,
+        new
+    )
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Sets a new password hash, records it in the history, and sets whether the
@@ -401,11 +431,9 @@ fn push_filter<'a>(
 ) {
     q.push(" WHERE tenant_id = ").push_bind(tenant_id);
     if let Some(pattern) = f.search {
-        // Same expression as the trigram index accounts_search_trgm.
-        q.push(
-            " AND (username_key || ' ' || lower(first_name) || ' ' || lower(last_name) || ' ' || lower(email)) LIKE ",
-        )
-        .push_bind(pattern);
+        // The key is computed in Rust (text::account_search_key); SQL only
+        // compares, so it matches exactly what the browser and server fold.
+        q.push(" AND search_key LIKE ").push_bind(pattern);
     }
     if let Some(role) = f.role {
         q.push(" AND role = ").push_bind(role);
@@ -505,6 +533,21 @@ pub async fn client_names(
     let rows = sqlx::query!(
         "SELECT ac.account_id, c.name FROM account_clients ac JOIN clients c ON c.id = ac.client_id
          WHERE ac.account_id = ANY($1) ORDER BY c.name_key",
+        account_ids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.account_id, r.name)).collect())
+}
+
+/// The names of the groups of each of `account_ids`, by name.
+pub async fn group_names(
+    conn: &mut PgConnection,
+    account_ids: &[Uuid],
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "SELECT ag.account_id, g.name FROM account_groups ag JOIN groups g ON g.id = ag.group_id
+         WHERE ag.account_id = ANY($1) ORDER BY g.name_key",
         account_ids
     )
     .fetch_all(conn)

@@ -1,3 +1,4 @@
+use app::model::text;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -20,8 +21,9 @@ pub struct InsertAuditEvent<'a> {
 pub async fn insert(conn: &mut PgConnection, e: InsertAuditEvent<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         "INSERT INTO audit_events (tenant_id, occurred_at, actor_kind, actor_account_id,
-             actor_label, action, target_kind, target_id, target_label, details, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             actor_label, action, target_kind, target_id, target_label, details, ip, user_agent,
+             actor_key, target_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         e.tenant_id,
         e.occurred_at,
         e.actor_kind,
@@ -33,7 +35,9 @@ pub async fn insert(conn: &mut PgConnection, e: InsertAuditEvent<'_>) -> sqlx::R
         e.target_label,
         e.details,
         e.ip,
-        e.user_agent
+        e.user_agent,
+        text::search_key(e.actor_label),
+        e.target_label.map(text::search_key)
     )
     .execute(conn)
     .await
@@ -52,9 +56,13 @@ pub struct AuditRow {
 }
 
 pub struct AuditFilterSql<'a> {
-    /// `ILIKE` patterns, already escaped and wrapped in `%`.
+    /// `LIKE` patterns over the search keys ([`text::contains_pattern`]).
     pub actor_like: Option<&'a str>,
     pub target_like: Option<&'a str>,
+    /// `ILIKE` patterns of the term as typed, for events recorded before
+    /// the search keys existed (their keys are NULL: events never change).
+    pub actor_ilike: Option<&'a str>,
+    pub target_ilike: Option<&'a str>,
     pub action: Option<&'a str>,
     pub from: Option<OffsetDateTime>,
     pub until: Option<OffsetDateTime>,
@@ -73,8 +81,10 @@ pub async fn list(
         r#"SELECT id, occurred_at, actor_label, action, target_label, details, ip, user_agent
            FROM audit_events
            WHERE tenant_id = $1
-             AND ($2::text IS NULL OR actor_label ILIKE $2)
-             AND ($3::text IS NULL OR target_label ILIKE $3)
+             AND ($2::text IS NULL OR CASE WHEN actor_key IS NULL THEN actor_label ILIKE $9
+                                           ELSE actor_key LIKE $2 END)
+             AND ($3::text IS NULL OR CASE WHEN target_key IS NULL THEN target_label ILIKE $10
+                                           ELSE target_key LIKE $3 END)
              AND ($4::text IS NULL OR action = $4)
              AND ($5::timestamptz IS NULL OR occurred_at >= $5)
              AND ($6::timestamptz IS NULL OR occurred_at < $6)
@@ -87,7 +97,9 @@ pub async fn list(
         f.from,
         f.until,
         limit,
-        offset
+        offset,
+        f.actor_ilike,
+        f.target_ilike
     )
     .fetch_all(conn)
     .await

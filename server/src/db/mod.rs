@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod permissions;
 pub mod sessions;
 pub mod tenants;
+pub mod text_keys;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;

@@ -1,6 +1,7 @@
 //! Groups and memberships, the forms catalogue, permission cells at group
 //! and person level, and tenant API tokens.
 
+use app::model::text;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -89,11 +90,12 @@ pub async fn insert_group(
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO groups (tenant_id, name, name_key, description, created_at)
-         VALUES ($1, $2, lower($2), $3, $4) RETURNING id",
+         VALUES ($1, $2, $5, $3, $4) RETURNING id",
         tenant_id,
         name,
         description,
-        now
+        now,
+        text::fold(name)
     )
     .fetch_one(conn)
     .await
@@ -107,12 +109,13 @@ pub async fn update_group(
     description: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE groups SET name = $3, name_key = lower($3), description = $4
+        "UPDATE groups SET name = $3, name_key = $5, description = $4
          WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         id,
         name,
-        description
+        description,
+        text::fold(name)
     )
     .execute(conn)
     .await
@@ -249,12 +252,13 @@ pub async fn insert_form(
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO forms (tenant_id, name, name_key, position, created_at)
-         VALUES ($1, $2, lower($2),
+         VALUES ($1, $2, $4,
                  (SELECT coalesce(max(position), 0) + 1 FROM forms WHERE tenant_id = $1), $3)
          RETURNING id",
         tenant_id,
         name,
-        now
+        now,
+        text::fold(name)
     )
     .fetch_one(conn)
     .await
@@ -267,10 +271,11 @@ pub async fn rename_form(
     name: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE forms SET name = $3, name_key = lower($3) WHERE tenant_id = $1 AND id = $2",
+        "UPDATE forms SET name = $3, name_key = $4 WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         id,
-        name
+        name,
+        text::fold(name)
     )
     .execute(conn)
     .await
@@ -343,14 +348,15 @@ pub async fn insert_column(
 ) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO form_columns (tenant_id, form_id, name, name_key, position, default_allowed, created_at)
-         VALUES ($1, $2, $3, lower($3),
+         VALUES ($1, $2, $3, $6,
                  (SELECT coalesce(max(position), 0) + 1 FROM form_columns WHERE form_id = $2), $4, $5)
          RETURNING id",
         tenant_id,
         form_id,
         name,
         default_allowed,
-        now
+        now,
+        text::fold(name)
     )
     .fetch_one(conn)
     .await
@@ -363,10 +369,11 @@ pub async fn rename_column(
     name: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE form_columns SET name = $3, name_key = lower($3) WHERE tenant_id = $1 AND id = $2",
+        "UPDATE form_columns SET name = $3, name_key = $4 WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         id,
-        name
+        name,
+        text::fold(name)
     )
     .execute(conn)
     .await

@@ -370,12 +370,20 @@ impl Services {
         for (id, name) in db::accounts::client_names(&mut tx, &ids).await? {
             names.entry(id).or_default().push(name);
         }
+        let mut groups: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+        for (id, name) in db::accounts::group_names(&mut tx, &ids).await? {
+            groups.entry(id).or_default().push(name);
+        }
         let export: Vec<ExportRow> = rows
             .iter()
             .map(|r| {
                 Ok(ExportRow {
                     account: summary(r, now)?,
+                    case_access: r.case_access.clone(),
+                    must_change_password: r.must_change_password,
+                    rotate_password: r.rotate_password,
                     clients: names.remove(&r.id).unwrap_or_default(),
+                    groups: groups.remove(&r.id).unwrap_or_default(),
                 })
             })
             .collect::<Result<_>>()?;
@@ -586,6 +594,7 @@ impl Services {
             tenant_id,
             before.id,
             db::accounts::UpdateAccount {
+                username: &before.username,
                 first_name: v.first_name.as_str(),
                 last_name: v.last_name.as_str(),
                 email: v.email.as_str(),

@@ -5,7 +5,7 @@ use super::Services;
 use crate::db;
 use crate::error::Result;
 use app::model::audit::{audit_csv, AuditFilter, AUDIT_PAGE_SIZE};
-use app::model::{ApiError, AuditEvent, AuditPage, AuditQuery, ErrorCode};
+use app::model::{text, ApiError, AuditEvent, AuditPage, AuditQuery, ErrorCode};
 use serde_json::json;
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -103,8 +103,9 @@ pub async fn record(conn: &mut PgConnection, e: Event<'_>) -> sqlx::Result<()> {
 /// More than this many rows is refused rather than silently cut.
 pub const EXPORT_MAX_ROWS: i64 = 50_000;
 
-/// `ILIKE` pattern for "contains", with the user's `%`, `_` and `\` taken literally.
-fn contains_pattern(s: &str) -> String {
+/// `ILIKE` pattern for "contains", with the user's `%`, `_` and `\` taken
+/// literally: how events recorded before the search keys are matched.
+fn legacy_ilike(s: &str) -> String {
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -139,11 +140,15 @@ impl Services {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<AuditEvent>> {
-        let actor = filter.actor.as_deref().map(contains_pattern);
-        let target = filter.target.as_deref().map(contains_pattern);
+        let actor = filter.actor.as_deref().map(text::contains_pattern);
+        let target = filter.target.as_deref().map(text::contains_pattern);
+        let actor_old = filter.actor.as_deref().map(legacy_ilike);
+        let target_old = filter.target.as_deref().map(legacy_ilike);
         let sql = db::audit::AuditFilterSql {
             actor_like: actor.as_deref(),
             target_like: target.as_deref(),
+            actor_ilike: actor_old.as_deref(),
+            target_ilike: target_old.as_deref(),
             action: filter.action.map(Action::as_str),
             from: filter.from.map(day_start),
             until: filter.until.map(day_start),

@@ -135,6 +135,23 @@ fn seats_message(limit: u32, tenant_name: &str) -> String {
 }
 
 impl Services {
+    /// After a sign-in that matched a hash of the unnormalised password
+    /// ([`crypto::Verified::Legacy`]), stores the hash of its NFKC form. The
+    /// sign-in has succeeded either way: a failure here is only logged, and
+    /// the next sign-in tries again.
+    async fn upgrade_hash(&self, tenant_id: Uuid, account_id: Uuid, old: &str, password: &str) {
+        let upgraded = async {
+            let new = crypto::hash_password(password.to_owned()).await?;
+            let mut conn = self.pool.acquire().await?;
+            db::accounts::upgrade_password_hash(&mut conn, tenant_id, account_id, old, &new)
+                .await?;
+            Result::<()>::Ok(())
+        };
+        if let Err(e) = upgraded.await {
+            tracing::warn!(%account_id, error = %e, "could not rehash a password from before normalisation");
+        }
+    }
+
     /// Verifies the password, then takes a seat in the same transaction that
     /// creates the session. Refusals are audited.
     pub async fn login(
@@ -169,7 +186,8 @@ impl Services {
         drop(conn);
 
         let hash = account.as_ref().and_then(|a| a.password_hash.clone());
-        let verified = crypto::verify_password(hash, password.to_owned()).await?;
+        let verification = crypto::verify_password(hash.clone(), password.to_owned()).await?;
+        let verified = verification.matched();
         let now = self.now();
         let directory = account
             .as_ref()
@@ -306,6 +324,12 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        if verification == crypto::Verified::Legacy {
+            if let Some(old) = &hash {
+                self.upgrade_hash(tenant_locked.id, account.id, old, password)
+                    .await;
+            }
+        }
 
         let caller = Caller::from_row(
             db::sessions::SessionContextRow {

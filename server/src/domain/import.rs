@@ -11,11 +11,13 @@ use crate::crypto;
 use crate::db;
 use crate::error::{Error, Result};
 use app::model::import::{
-    read_import, ImportChunk, ImportLine, ImportPreview, ImportResult, PreviewRow, StagedChunk,
+    read_import, ImportChunk, ImportFile, ImportLine, ImportPreview, ImportResult, PreviewRow,
+    StagedChunk,
 };
+use app::model::permissions::GroupId;
 use app::model::{
-    ApiError, ClientId, CreateAccountRequest, ErrorCode, FormContext, NewAccount, TenantSettings,
-    Username,
+    text, ApiError, ClientId, CreateAccountRequest, ErrorCode, FormContext, NewAccount,
+    TenantSettings, Username,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -25,8 +27,10 @@ use uuid::Uuid;
 /// What the tenant offers that the rows are checked against.
 struct Context {
     settings: TenantSettings,
-    /// Active clients by lower-cased name.
+    /// Active clients by name key ([`text::fold`]).
     clients: HashMap<String, ClientId>,
+    /// Groups by name key.
+    groups: HashMap<String, GroupId>,
     clients_required: bool,
     today: time::Date,
 }
@@ -37,12 +41,18 @@ async fn context(conn: &mut PgConnection, tenant_id: Uuid, today: time::Date) ->
         .await?
         .into_iter()
         .filter(|c| c.archived_at.is_none())
-        .map(|c| (c.name.to_lowercase(), ClientId::from_uuid(c.id)))
+        .map(|c| (text::fold(&c.name), ClientId::from_uuid(c.id)))
+        .collect();
+    let groups = db::permissions::list_groups(conn, tenant_id)
+        .await?
+        .into_iter()
+        .map(|g| (text::fold(&g.name), GroupId::from_uuid(g.id)))
         .collect();
     Ok(Context {
         clients_required: !clients.is_empty(),
         settings,
         clients,
+        groups,
         today,
     })
 }
@@ -72,10 +82,18 @@ async fn check_lines(
         .map(|mut line| {
             let mut errors = line.errors.clone();
             for name in &line.client_names {
-                match ctx.clients.get(&name.to_lowercase()) {
+                match ctx.clients.get(&text::fold(name)) {
                     Some(id) => line.request.form.clients.push(*id),
                     None => errors.push(format!(
                         "There is no active client named “{name}”. Add it on the Clients page first."
+                    )),
+                }
+            }
+            for name in &line.group_names {
+                match ctx.groups.get(&text::fold(name)) {
+                    Some(id) => line.request.form.groups.push(*id),
+                    None => errors.push(format!(
+                        "There is no group named “{name}”. Add it on the Groups page first."
                     )),
                 }
             }
@@ -120,13 +138,17 @@ fn preview_row(line: &ImportLine, outcome: &Result<NewAccount, Vec<String>>) -> 
         email: r.form.email.clone(),
         role: r.form.role.clone(),
         errors: outcome.as_ref().err().cloned().unwrap_or_default(),
-        note: match outcome {
-            Ok(new)
-                if new.password.is_none() && new.account_type == app::model::AccountType::Local =>
-            {
-                Some("No password in the file: an invitation to choose one will be emailed.".into())
+        note: {
+            let mut notes = line.notes.clone();
+            if let Ok(new) = outcome {
+                if new.password.is_none() && new.account_type == app::model::AccountType::Local {
+                    notes.push(
+                        "No password in the file: an invitation to choose one will be emailed."
+                            .into(),
+                    );
+                }
             }
-            _ => None,
+            (!notes.is_empty()).then(|| notes.join(" "))
         },
     }
 }
@@ -134,7 +156,7 @@ fn preview_row(line: &ImportLine, outcome: &Result<NewAccount, Vec<String>>) -> 
 impl Services {
     /// Reads and checks the whole file; writes nothing.
     pub async fn preview_import(&self, admin: &AdminCaller, csv: &str) -> Result<ImportPreview> {
-        let lines = read_import(csv)?;
+        let ImportFile { lines, notices } = read_import(csv)?;
         let tenant_id = admin.tenant_id.as_uuid();
         let mut conn = self.pool.acquire().await?;
         let ctx = context(&mut conn, tenant_id, today(self.now())).await?;
@@ -145,6 +167,7 @@ impl Services {
             valid: u32::try_from(valid).unwrap_or(u32::MAX),
             invalid: u32::try_from(rows.len() - valid).unwrap_or(u32::MAX),
             rows,
+            notices,
         })
     }
 
@@ -156,9 +179,10 @@ impl Services {
         admin: &AdminCaller,
         chunk: &ImportChunk,
     ) -> Result<StagedChunk> {
-        let mut lines = read_import(&chunk.csv)?;
-        for l in &mut lines {
-            l.line = l.line - 2 + chunk.first_line.max(2);
+        let mut lines = read_import(&chunk.csv)?.lines;
+        let at_lines = chunk.row_lines(lines.len())?;
+        for (l, at) in lines.iter_mut().zip(at_lines) {
+            l.line = at;
         }
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();

@@ -9,6 +9,7 @@ pub mod licensing;
 pub mod operator;
 pub mod permissions;
 pub mod settings;
+pub mod text_keys;
 
 use crate::clock::Clock;
 use crate::config::Settings;

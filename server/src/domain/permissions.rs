@@ -16,7 +16,7 @@ use app::model::permissions::{
     SaveFormRequest, SaveGroupRequest, SetPermissionsRequest, Setting, DESCRIPTION_MAX,
     MAX_CELLS_PER_CHANGE,
 };
-use app::model::{AccountId, ApiError, ErrorCode, Username};
+use app::model::{text, AccountId, ApiError, ErrorCode, Username};
 use serde_json::json;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -358,7 +358,7 @@ impl Services {
     /// Creates a group, or renames and describes one.
     pub async fn save_group(&self, admin: &AdminCaller, req: &SaveGroupRequest) -> Result<Group> {
         let name = parse_name("group", &req.name).map_err(|m| invalid("name", m))?;
-        let description = req.description.trim().to_owned();
+        let description = text::nfc(req.description.trim());
         if description.chars().count() > DESCRIPTION_MAX {
             return Err(invalid(
                 "description",
@@ -843,8 +843,8 @@ impl Services {
         caller: &AccessCaller,
         q: &AccessQuestion,
     ) -> Result<AccessAnswer> {
-        let form = q.form.trim().to_lowercase();
-        let column = q.column.trim().to_lowercase();
+        let form = text::fold(q.form.trim());
+        let column = text::fold(q.column.trim());
         if form.is_empty() {
             return Err(invalid("form", "Name the form."));
         }

@@ -158,7 +158,7 @@ impl Services {
         req: &SaveClientRequest,
     ) -> Result<Client> {
         let name = parse_client_name(&req.name).map_err(|m| ApiError::validation("name", m))?;
-        let key = name.to_lowercase();
+        let key = app::model::text::fold(&name);
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
         let mut tx = self.pool.begin().await?;
@@ -302,7 +302,10 @@ impl Services {
             )
             .into());
         }
-        if !crypto::verify_password(current, req.current_password.clone()).await? {
+        if !crypto::verify_password(current, req.current_password.clone())
+            .await?
+            .matched()
+        {
             return Err(ApiError::validation(
                 "current_password",
                 "Your current password is not correct. Type it again.",

@@ -249,7 +249,7 @@ async fn the_export_is_csv_of_the_filtered_accounts_and_audited(pool: PgPool) {
     let lines: Vec<_> = csv.trim_end().split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "username,first_name,last_name,email,role,status,account_type,expires_on,clients,created_at"
+        "username,first_name,last_name,email,role,status,account_type,expires_on,clients,groups,case_access,must_change_password,rotate_password,created_at"
     );
     assert_eq!(lines.len(), 2);
     assert!(

@@ -16,3 +16,4 @@ mod seats;
 mod sessions;
 mod settings;
 mod support;
+mod text;

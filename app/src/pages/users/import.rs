@@ -5,7 +5,7 @@ use crate::api::accounts::{commit_import, preview_import, stage_import};
 use crate::auth::Auth;
 use crate::components::download_csv;
 use crate::model::import::{
-    chunks, ImportPreview, PreviewRow, IMPORT_CHUNK, IMPORT_COLUMNS, IMPORT_MAX_ROWS,
+    chunks, template, ImportPreview, PreviewRow, IMPORT_CHUNK, IMPORT_COLUMNS, IMPORT_MAX_ROWS,
 };
 use crate::model::ApiError;
 use leptos::html;
@@ -101,15 +101,7 @@ pub fn ImportAccountsPage() -> impl IntoView {
             }
         });
     });
-    let template = move |_| {
-        download_csv(
-            "rollcall-import-template.csv",
-            &format!(
-                "{}\r\njdoe,Jane,Doe,jane.doe@example.org,user,active,local,Acme;Globex,standard,,yes,no,\r\n",
-                IMPORT_COLUMNS.join(",")
-            ),
-        )
-    };
+    let download_template = move |_| download_csv("rollcall-import-template.csv", &template());
 
     view! {
         <div class="page-head"><h1>"Import accounts"</h1></div>
@@ -123,7 +115,7 @@ pub fn ImportAccountsPage() -> impl IntoView {
                 <label for="import-file">"CSV file"</label>
                 <p class="hint" id="import-file-hint">
                     {format!(
-                        "Columns: {}. The first four are required; the others take the form's defaults. Clients are names separated by “;”. A row without a password creates an account that needs Reset password before anyone can sign in with it.",
+                        "Columns: {}. The first four are required; the others take the form's defaults. Clients and groups are names separated by “;” (write “\\;” for a semicolon inside a name). Columns are separated by commas, or all by semicolons. A local account without a password gets an email inviting its owner to choose one. A file exported from the accounts list imports as it is.",
                         IMPORT_COLUMNS.join(", ")
                     )}
                 </p>
@@ -133,7 +125,7 @@ pub fn ImportAccountsPage() -> impl IntoView {
             </div>
             {move || error.get().map(|e| view! { <p class="form-error" id="import-error" role="alert">{e}</p> })}
             <div class="actions">
-                <button type="button" class="secondary" on:click=template>"Download template"</button>
+                <button type="button" class="secondary" on:click=download_template>"Download template"</button>
                 <A href="/accounts" attr:class="button secondary">"Cancel"</A>
                 <button type="submit" class="primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Checking…" } else { "Preview" }}
@@ -198,6 +190,11 @@ fn PreviewTable(preview: ImportPreview, on_confirm: Callback<()>) -> impl IntoVi
                 </button>
             </div>
             <p role="status">{summary}</p>
+            {(!preview.notices.is_empty()).then(|| view! {
+                <ul class="hint" aria-label="About the file">
+                    {preview.notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+                </ul>
+            })}
             <div class="table-wrap">
                 <table>
                     <caption class="visually-hidden">"Rows of the file"</caption>
