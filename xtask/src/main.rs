@@ -246,6 +246,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     if e2e {
         step("building the site (release wasm) and the server");
         site::build_frontend(root)?;
+        site::report_sizes(root)?;
         proc::cargo(root, &["build", "-p", "server"], &offline)?;
         step("Playwright suite against a fresh server and database");
         site::run_e2e(root, &guard)?;
