@@ -219,8 +219,9 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 })?;
             if refreshed.updated > 0 {
                 println!(
-                    "recomputed the case-insensitive keys of {} rows",
-                    refreshed.updated
+                    "recomputed the case-insensitive keys of {} row{}",
+                    refreshed.updated,
+                    if refreshed.updated == 1 { "" } else { "s" }
                 );
             }
             for conflict in &refreshed.conflicts {

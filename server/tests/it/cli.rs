@@ -306,3 +306,56 @@ fn missing_database_url_is_one_clear_line() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("DATABASE_URL is not set"));
 }
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn migrate_recomputes_case_insensitive_keys_and_reports_clashes(pool: PgPool) {
+    let created = run(
+        &pool,
+        &[
+            "tenant", "create", "--slug", "uni", "--name", "Uni", "--seats", "3",
+        ],
+        None,
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    // Keys as Postgres' lower() wrote them before issue #12: "İnce" lost its
+    // dot, and "straße" differs from an existing "STRASSE" only by folding.
+    for (name, key) in [
+        ("İnce", "ince"),
+        ("STRASSE", "strasse"),
+        ("straße", "straße"),
+    ] {
+        sqlx::query(
+            "INSERT INTO groups (tenant_id, name, name_key, created_at)
+             SELECT id, $1, $2, now() FROM tenants WHERE slug = 'uni'",
+        )
+        .bind(name)
+        .bind(key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let first = run(&pool, &["migrate"], None);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(
+        out.contains("recomputed the case-insensitive keys of 2 rows"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "warning: tenant uni: the group name “straße” is now the same as another group name"
+        ),
+        "{out}"
+    );
+    let again = run(&pool, &["migrate"], None);
+    let out = stdout(&again);
+    assert!(
+        again.status.success() && !out.contains("recomputed"),
+        "{out}"
+    );
+    assert_eq!(out.matches("warning:").count(), 1, "{out}");
+}
