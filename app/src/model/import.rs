@@ -154,13 +154,14 @@ pub fn read_import(text: &str) -> Result<ImportFile, ApiError> {
             continue;
         }
         let Some(col) = IMPORT_COLUMNS.iter().position(|c| *c == name) else {
-            let hint = if name.contains([';', '\t']) {
-                " Separate the columns with commas (or all with semicolons)."
-            } else {
-                ""
-            };
+            if name.contains([';', '\t']) {
+                return Err(file_error(format!(
+                    "The header row (line {}) mixes separators: “{name}” holds several column names. Separate all the columns with commas, or all with semicolons.",
+                    header.line
+                )));
+            }
             return Err(file_error(format!(
-                "Unknown column “{name}” on line {}.{hint} The columns are: {}.",
+                "Unknown column “{name}” on line {}. The columns are: {}.",
                 header.line,
                 IMPORT_COLUMNS.join(", ")
             )));
@@ -256,14 +257,21 @@ pub fn read_import(text: &str) -> Result<ImportFile, ApiError> {
                 .cloned()
                 .unwrap_or_default();
             let account_type = or(get(6), "local");
+            // A deactivated account is not invited: nobody could use the link.
+            let local = AccountType::parse(&account_type) == Ok(AccountType::Local);
+            if password.is_empty() && local && status == "inactive" {
+                notes.push(
+                    "Deactivated and without a password: no invitation is sent. Reactivate it and send one when it is needed."
+                        .into(),
+                );
+            }
             ImportLine {
                 line: row.line,
                 client_names: split_names(&get(7)),
                 group_names: split_names(&get(13)),
                 request: CreateAccountRequest {
                     username: get(0),
-                    invite: password.is_empty()
-                        && AccountType::parse(&account_type) == Ok(AccountType::Local),
+                    invite: password.is_empty() && local && status != "inactive",
                     account_type,
                     form: AccountForm {
                         first_name: get(1),
@@ -435,7 +443,7 @@ mod tests {
         assert!(err(&big).contains("at most 1000"));
         // A header mixing separators says what to do.
         assert!(err("username,first_name;last_name;email\nx,y")
-            .contains("Separate the columns with commas"));
+            .contains("mixes separators: “first_name;last_name;email” holds several column names. Separate all the columns with commas, or all with semicolons."));
     }
 
     #[test]
@@ -478,8 +486,12 @@ mod tests {
         assert_eq!(l[0].request.form.expires_on, "");
         assert_eq!(
             l[0].notes,
-            ["Expired on 2020-01-31: imported as deactivated, with no expiry date."]
+            [
+                "Expired on 2020-01-31: imported as deactivated, with no expiry date.",
+                "Deactivated and without a password: no invitation is sent. Reactivate it and send one when it is needed."
+            ]
         );
+        assert!(!l[0].request.invite);
     }
 
     #[test]

@@ -194,3 +194,52 @@ pub async fn set_name_key(
     };
     done.map(|_| ())
 }
+
+/// The name of the row of `table` whose key is `key`, within `owner`: the
+/// tenant for groups, forms and clients, the form for columns. For saying
+/// which existing name a new one clashes with.
+pub async fn name_with_key(
+    conn: &mut PgConnection,
+    table: Named,
+    owner: Uuid,
+    key: &str,
+) -> sqlx::Result<Option<String>> {
+    match table {
+        Named::Groups => {
+            sqlx::query_scalar!(
+                "SELECT name FROM groups WHERE tenant_id = $1 AND name_key = $2",
+                owner,
+                key
+            )
+            .fetch_optional(conn)
+            .await
+        }
+        Named::Forms => {
+            sqlx::query_scalar!(
+                "SELECT name FROM forms WHERE tenant_id = $1 AND name_key = $2",
+                owner,
+                key
+            )
+            .fetch_optional(conn)
+            .await
+        }
+        Named::FormColumns => {
+            sqlx::query_scalar!(
+                "SELECT name FROM form_columns WHERE form_id = $1 AND name_key = $2",
+                owner,
+                key
+            )
+            .fetch_optional(conn)
+            .await
+        }
+        Named::Clients => {
+            sqlx::query_scalar!(
+                "SELECT name FROM clients WHERE tenant_id = $1 AND name_key = $2",
+                owner,
+                key
+            )
+            .fetch_optional(conn)
+            .await
+        }
+    }
+}

@@ -141,7 +141,7 @@ fn preview_row(line: &ImportLine, outcome: &Result<NewAccount, Vec<String>>) -> 
         note: {
             let mut notes = line.notes.clone();
             if let Ok(new) = outcome {
-                if new.password.is_none() && new.account_type == app::model::AccountType::Local {
+                if new.invite {
                     notes.push(
                         "No password in the file: an invitation to choose one will be emailed."
                             .into(),

@@ -4,8 +4,10 @@
 
 use super::audit::{self, Action, Target};
 use super::auth::AdminCaller;
+use super::text_keys::clashing_name;
 use super::Services;
 use crate::crypto;
+use crate::db::text_keys::Named;
 use crate::db::{self, permissions as dbp};
 use crate::error::{unique_violation, Error, Result};
 use app::api::port::RequestMeta;
@@ -396,11 +398,15 @@ impl Services {
         };
         let id = match saved {
             Err(e) if unique_violation(&e) == Some("groups_name_key") => {
+                // The failed statement ended the transaction's use: free its
+                // connection before asking on another.
+                drop(tx);
+                let existing = clashing_name(&self.pool, Named::Groups, tenant_id, &name).await;
                 return Err(ApiError::conflict(
                     "name",
-                    format!("There is already a group named “{name}” (names ignore case). Choose another name."),
+                    format!("There is already a group named “{existing}” (names ignore case). Choose another name."),
                 )
-                .into())
+                .into());
             }
             other => other?,
         };
@@ -546,11 +552,15 @@ impl Services {
         };
         let id = match saved {
             Err(e) if unique_violation(&e) == Some("forms_name_key") => {
+                // The failed statement ended the transaction's use: free its
+                // connection before asking on another.
+                drop(tx);
+                let existing = clashing_name(&self.pool, Named::Forms, tenant_id, &name).await;
                 return Err(ApiError::conflict(
                     "name",
-                    format!("There is already a form named “{name}” (names ignore case)."),
+                    format!("There is already a form named “{existing}” (names ignore case). Choose another name."),
                 )
-                .into())
+                .into());
             }
             other => other?,
         };
@@ -637,14 +647,18 @@ impl Services {
         };
         let id = match saved {
             Err(e) if unique_violation(&e) == Some("form_columns_name_key") => {
+                // The failed statement ended the transaction's use: free its
+                // connection before asking on another.
+                drop(tx);
+                let existing = clashing_name(&self.pool, Named::FormColumns, form.id, &name).await;
                 return Err(ApiError::conflict(
                     "name",
                     format!(
-                        "The form “{}” already has a column named “{name}”.",
+                        "The form “{}” already has a column named “{existing}” (names ignore case). Choose another name.",
                         form.name
                     ),
                 )
-                .into())
+                .into());
             }
             other => other?,
         };

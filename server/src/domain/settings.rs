@@ -187,11 +187,21 @@ impl Services {
         };
         let id = match id {
             Err(e) if unique_violation(&e) == Some("clients_name_key") => {
+                // The failed statement ended the transaction's use: free its
+                // connection before asking on another.
+                drop(tx);
+                let existing = super::text_keys::clashing_name(
+                    &self.pool,
+                    crate::db::text_keys::Named::Clients,
+                    tenant_id,
+                    &name,
+                )
+                .await;
                 return Err(ApiError::conflict(
                     "name",
-                    format!("There is already a client named “{name}” (names ignore case). Choose another name."),
+                    format!("There is already a client named “{existing}” (names ignore case). Choose another name."),
                 )
-                .into())
+                .into());
             }
             other => other?,
         };

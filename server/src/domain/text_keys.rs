@@ -148,3 +148,17 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
     }
     Ok(out)
 }
+
+/// The existing name that `name` clashes with ignoring case (a failed insert
+/// or rename leaves its transaction unusable, so this asks on another
+/// connection); `name` itself when it cannot be found.
+pub async fn clashing_name(pool: &sqlx::PgPool, table: Named, owner: Uuid, name: &str) -> String {
+    let found = async {
+        let mut conn = pool.acquire().await?;
+        keys::name_with_key(&mut conn, table, owner, &text::fold(name)).await
+    };
+    match found.await {
+        Ok(Some(existing)) => existing,
+        _ => name.to_owned(),
+    }
+}

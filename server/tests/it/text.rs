@@ -106,6 +106,12 @@ async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
         (clash.code, clash.field.as_deref()),
         (ErrorCode::Conflict, Some("name"))
     );
+    // The message names the group that exists, as the list shows it.
+    assert!(
+        clash.message.contains("a group named “STRASSE”"),
+        "{}",
+        clash.message
+    );
     svc.save_group(&admin, &group("ΚΑΡΑΣ")).await.unwrap();
     assert_eq!(
         api_err(svc.save_group(&admin, &group("καρας")).await).code,

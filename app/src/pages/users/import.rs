@@ -115,7 +115,7 @@ pub fn ImportAccountsPage() -> impl IntoView {
                 <label for="import-file">"CSV file"</label>
                 <p class="hint" id="import-file-hint">
                     {format!(
-                        "Columns: {}. The first four are required; the others take the form's defaults. Clients and groups are names separated by “;” (write “\\;” for a semicolon inside a name). Columns are separated by commas, or all by semicolons. A local account without a password gets an email inviting its owner to choose one. A file exported from the accounts list imports as it is.",
+                        "Columns: {}. The first four are required; the others take the form's defaults. Clients and groups are names separated by “;” (write “\\;” for a semicolon inside a name). Columns are separated by commas (or all by semicolons, or all by tabs). An active local account without a password gets an email inviting its owner to choose one. A file exported from the accounts list imports as it is (its created_at column is ignored).",
                         IMPORT_COLUMNS.join(", ")
                     )}
                 </p>
@@ -152,13 +152,15 @@ pub fn ImportAccountsPage() -> impl IntoView {
 #[component]
 fn PreviewTable(preview: ImportPreview, on_confirm: Callback<()>) -> impl IntoView {
     let valid = preview.valid;
-    let summary = format!(
-        "{} account{} ready to import; {} row{} with errors will be skipped.",
-        valid,
-        if valid == 1 { "" } else { "s" },
-        preview.invalid,
-        if preview.invalid == 1 { "" } else { "s" },
+    let ready = format!(
+        "{valid} account{} ready to import",
+        if valid == 1 { "" } else { "s" }
     );
+    let summary = match preview.invalid {
+        0 => format!("{ready}."),
+        1 => format!("{ready}; 1 row with errors will be skipped."),
+        n => format!("{ready}; {n} rows with errors will be skipped."),
+    };
     let row = |r: PreviewRow| {
         let ok = r.errors.is_empty();
         view! {
