@@ -152,15 +152,13 @@ pub fn ImportAccountsPage() -> impl IntoView {
 #[component]
 fn PreviewTable(preview: ImportPreview, on_confirm: Callback<()>) -> impl IntoView {
     let valid = preview.valid;
-    let ready = format!(
-        "{valid} account{} ready to import",
-        if valid == 1 { "" } else { "s" }
+    let summary = format!(
+        "{} account{} ready to import; {} row{} with errors will be skipped.",
+        valid,
+        if valid == 1 { "" } else { "s" },
+        preview.invalid,
+        if preview.invalid == 1 { "" } else { "s" },
     );
-    let summary = match preview.invalid {
-        0 => format!("{ready}."),
-        1 => format!("{ready}; 1 row with errors will be skipped."),
-        n => format!("{ready}; {n} rows with errors will be skipped."),
-    };
     let row = |r: PreviewRow| {
         let ok = r.errors.is_empty();
         view! {
