@@ -525,32 +525,42 @@ pub async fn search(
     Ok((accounts, total))
 }
 
-/// Client names per account, for the export.
-pub async fn client_names(
-    conn: &mut PgConnection,
-    account_ids: &[Uuid],
-) -> sqlx::Result<Vec<(Uuid, String)>> {
-    let rows = sqlx::query!(
-        "SELECT ac.account_id, c.name FROM account_clients ac JOIN clients c ON c.id = ac.client_id
-         WHERE ac.account_id = ANY($1) ORDER BY c.name_key",
-        account_ids
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.account_id, r.name)).collect())
+/// The clients and groups of each of `account_ids`, each by name, in one
+/// round trip: for the export, which writes both.
+pub struct AccountNames {
+    pub clients: Vec<(Uuid, String)>,
+    pub groups: Vec<(Uuid, String)>,
 }
 
-/// The names of the groups of each of `account_ids`, by name.
-pub async fn group_names(
+pub async fn client_and_group_names(
     conn: &mut PgConnection,
     account_ids: &[Uuid],
-) -> sqlx::Result<Vec<(Uuid, String)>> {
+) -> sqlx::Result<AccountNames> {
     let rows = sqlx::query!(
-        "SELECT ag.account_id, g.name FROM account_groups ag JOIN groups g ON g.id = ag.group_id
-         WHERE ag.account_id = ANY($1) ORDER BY g.name_key",
+        r#"SELECT ac.account_id AS "account_id!", false AS "is_group!", c.name AS "name!",
+                  c.name_key AS "name_key!"
+           FROM account_clients ac JOIN clients c ON c.id = ac.client_id
+           WHERE ac.account_id = ANY($1)
+           UNION ALL
+           SELECT ag.account_id, true, g.name, g.name_key
+           FROM account_groups ag JOIN groups g ON g.id = ag.group_id
+           WHERE ag.account_id = ANY($1)
+           ORDER BY 4"#,
         account_ids
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.account_id, r.name)).collect())
+    let mut names = AccountNames {
+        clients: Vec::new(),
+        groups: Vec::new(),
+    };
+    for r in rows {
+        let list = if r.is_group {
+            &mut names.groups
+        } else {
+            &mut names.clients
+        };
+        list.push((r.account_id, r.name));
+    }
+    Ok(names)
 }

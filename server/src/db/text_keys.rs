@@ -93,63 +93,71 @@ impl Named {
     }
 }
 
-/// Rows of `table` with `id > after`, by id.
+/// Runs the query macro `$query!` for `table`, giving it the table's name
+/// and the column its unique names are scoped by. Table names cannot be
+/// bound, so each table needs its own query; this way the SQL is written
+/// once and sqlx still checks every table's version at compile time (it
+/// accepts string literals joined with `+`).
+macro_rules! on_table {
+    ($table:expr, $query:ident ! ($($arg:expr),*)) => {
+        match $table {
+            Named::Groups => $query!("groups", "tenant_id" $(, $arg)*),
+            Named::Forms => $query!("forms", "tenant_id" $(, $arg)*),
+            Named::FormColumns => $query!("form_columns", "form_id" $(, $arg)*),
+            Named::Clients => $query!("clients", "tenant_id" $(, $arg)*),
+        }
+    };
+}
+
+macro_rules! names_after_in {
+    ($table:tt, $owner:tt, $conn:expr, $after:expr) => {
+        sqlx::query_as!(
+            NameKey,
+            "SELECT x.id, t.slug, x.name, x.name_key FROM "
+                + $table
+                + " x
+             JOIN tenants t ON t.id = x.tenant_id WHERE x.id > $1 ORDER BY x.id LIMIT $2
+             FOR UPDATE OF x",
+            $after,
+            PAGE
+        )
+        .fetch_all($conn)
+        .await
+    };
+}
+
+macro_rules! set_name_key_in {
+    ($table:tt, $owner:tt, $conn:expr, $id:expr, $key:expr) => {
+        sqlx::query!(
+            "UPDATE " + $table + " SET name_key = $2 WHERE id = $1",
+            $id,
+            $key
+        )
+        .execute($conn)
+        .await
+        .map(|_| ())
+    };
+}
+
+macro_rules! name_with_key_in {
+    ($table:tt, $owner:tt, $conn:expr, $scope:expr, $key:expr) => {
+        sqlx::query_scalar!(
+            "SELECT name FROM " + $table + " WHERE " + $owner + " = $1 AND name_key = $2",
+            $scope,
+            $key
+        )
+        .fetch_optional($conn)
+        .await
+    };
+}
+
+/// Rows of `table` with `id > after`, by id, locked.
 pub async fn names_after(
     conn: &mut PgConnection,
     table: Named,
     after: Uuid,
 ) -> sqlx::Result<Vec<NameKey>> {
-    // One checked query per table: table names cannot be bound.
-    match table {
-        Named::Groups => {
-            sqlx::query_as!(
-                NameKey,
-                "SELECT x.id, t.slug, x.name, x.name_key FROM groups x
-                 JOIN tenants t ON t.id = x.tenant_id WHERE x.id > $1 ORDER BY x.id LIMIT $2
-                 FOR UPDATE OF x",
-                after,
-                PAGE
-            )
-            .fetch_all(conn)
-            .await
-        }
-        Named::Forms => {
-            sqlx::query_as!(
-                NameKey,
-                "SELECT x.id, t.slug, x.name, x.name_key FROM forms x
-                 JOIN tenants t ON t.id = x.tenant_id WHERE x.id > $1 ORDER BY x.id LIMIT $2
-                 FOR UPDATE OF x",
-                after,
-                PAGE
-            )
-            .fetch_all(conn)
-            .await
-        }
-        Named::FormColumns => {
-            sqlx::query_as!(
-                NameKey,
-                "SELECT x.id, t.slug, x.name, x.name_key FROM form_columns x
-                 JOIN tenants t ON t.id = x.tenant_id WHERE x.id > $1 ORDER BY x.id LIMIT $2
-                 FOR UPDATE OF x",
-                after,
-                PAGE
-            )
-            .fetch_all(conn)
-            .await
-        }
-        Named::Clients => {
-            sqlx::query_as!(
-                NameKey,
-                "SELECT x.id, t.slug, x.name, x.name_key FROM clients x
-                 JOIN tenants t ON t.id = x.tenant_id WHERE x.id > $1 ORDER BY x.id LIMIT $2
-                 FOR UPDATE OF x",
-                after,
-                PAGE
-            )
-            .fetch_all(conn)
-            .await
-        }
-    }
+    on_table!(table, names_after_in!(conn, after))
 }
 
 pub async fn set_name_key(
@@ -158,41 +166,7 @@ pub async fn set_name_key(
     id: Uuid,
     name_key: &str,
 ) -> sqlx::Result<()> {
-    let done = match table {
-        Named::Groups => {
-            sqlx::query!(
-                "UPDATE groups SET name_key = $2 WHERE id = $1",
-                id,
-                name_key
-            )
-            .execute(conn)
-            .await
-        }
-        Named::Forms => {
-            sqlx::query!("UPDATE forms SET name_key = $2 WHERE id = $1", id, name_key)
-                .execute(conn)
-                .await
-        }
-        Named::FormColumns => {
-            sqlx::query!(
-                "UPDATE form_columns SET name_key = $2 WHERE id = $1",
-                id,
-                name_key
-            )
-            .execute(conn)
-            .await
-        }
-        Named::Clients => {
-            sqlx::query!(
-                "UPDATE clients SET name_key = $2 WHERE id = $1",
-                id,
-                name_key
-            )
-            .execute(conn)
-            .await
-        }
-    };
-    done.map(|_| ())
+    on_table!(table, set_name_key_in!(conn, id, name_key))
 }
 
 /// The name of the row of `table` whose key is `key`, within `owner`: the
@@ -204,42 +178,5 @@ pub async fn name_with_key(
     owner: Uuid,
     key: &str,
 ) -> sqlx::Result<Option<String>> {
-    match table {
-        Named::Groups => {
-            sqlx::query_scalar!(
-                "SELECT name FROM groups WHERE tenant_id = $1 AND name_key = $2",
-                owner,
-                key
-            )
-            .fetch_optional(conn)
-            .await
-        }
-        Named::Forms => {
-            sqlx::query_scalar!(
-                "SELECT name FROM forms WHERE tenant_id = $1 AND name_key = $2",
-                owner,
-                key
-            )
-            .fetch_optional(conn)
-            .await
-        }
-        Named::FormColumns => {
-            sqlx::query_scalar!(
-                "SELECT name FROM form_columns WHERE form_id = $1 AND name_key = $2",
-                owner,
-                key
-            )
-            .fetch_optional(conn)
-            .await
-        }
-        Named::Clients => {
-            sqlx::query_scalar!(
-                "SELECT name FROM clients WHERE tenant_id = $1 AND name_key = $2",
-                owner,
-                key
-            )
-            .fetch_optional(conn)
-            .await
-        }
-    }
+    on_table!(table, name_with_key_in!(conn, owner, key))
 }

@@ -366,14 +366,15 @@ impl Services {
             .into());
         }
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut names: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
-        for (id, name) in db::accounts::client_names(&mut tx, &ids).await? {
-            names.entry(id).or_default().push(name);
-        }
-        let mut groups: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
-        for (id, name) in db::accounts::group_names(&mut tx, &ids).await? {
-            groups.entry(id).or_default().push(name);
-        }
+        let by_account = |pairs: Vec<(Uuid, String)>| {
+            let mut map: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
+            for (id, name) in pairs {
+                map.entry(id).or_default().push(name);
+            }
+            map
+        };
+        let found = db::accounts::client_and_group_names(&mut tx, &ids).await?;
+        let (mut names, mut groups) = (by_account(found.clients), by_account(found.groups));
         let export: Vec<ExportRow> = rows
             .iter()
             .map(|r| {

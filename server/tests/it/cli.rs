@@ -34,6 +34,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn operator_commands(pool: PgPool) {
     let created = run(
@@ -305,10 +309,6 @@ fn missing_database_url_is_one_clear_line() {
         .unwrap();
     assert!(!out.status.success());
     assert!(stderr(&out).contains("DATABASE_URL is not set"));
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -21,10 +21,7 @@ async fn setup(
     uuid::Uuid,
     server::domain::auth::AdminCaller,
 ) {
-    let svc = services(pool.clone(), clock());
-    let t = tenant(&svc, "imp", 5).await;
-    account(&svc, "imp", "boss", "admin").await;
-    let admin = admin_of(&svc, "imp", "boss").await;
+    let (svc, t, admin) = tenant_with_admin(pool, "imp").await;
     svc.save_client(
         &admin,
         &SaveClientRequest {

@@ -152,6 +152,16 @@ pub async fn admin_of(svc: &Services, tenant: &str, username: &str) -> AdminCall
         .unwrap()
 }
 
+/// A tenant `slug` with 5 seats and one administrator, `boss`, signed in:
+/// the services, the tenant's id and the administrator's capability.
+pub async fn tenant_with_admin(pool: &PgPool, slug: &str) -> (Services, Uuid, AdminCaller) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, slug, 5).await;
+    account(&svc, slug, "boss", "admin").await;
+    let admin = admin_of(&svc, slug, "boss").await;
+    (svc, t, admin)
+}
+
 /// Gives the tenant a 24-hour idle lease (tests that move the clock by hours
 /// without sending heartbeats).
 pub async fn day_long_lease(pool: &PgPool, tenant_id: Uuid) {

@@ -43,10 +43,7 @@ fn person(username: &str, first: &str, last: &str) -> app::model::CreateAccountR
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn searching_the_exact_stored_text_finds_it(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
-    tenant(&svc, "txt", 5).await;
-    account(&svc, "txt", "boss", "admin").await;
-    let admin = admin_of(&svc, "txt", "boss").await;
+    let (svc, _, admin) = tenant_with_admin(&pool, "txt").await;
     for (u, first, last) in [
         ("ince", "Ayşe", "İnce"),
         ("karas", "Νίκος", "ΚΑΡΑΣ"),
@@ -91,10 +88,7 @@ async fn searching_the_exact_stored_text_finds_it(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
-    let t = tenant(&svc, "uniq", 5).await;
-    account(&svc, "uniq", "boss", "admin").await;
-    let admin = admin_of(&svc, "uniq", "boss").await;
+    let (svc, t, admin) = tenant_with_admin(&pool, "uniq").await;
     let group = |name: &str| SaveGroupRequest {
         id: None,
         name: name.into(),
@@ -218,10 +212,7 @@ fn name_and_query() -> impl Strategy<Value = (String, String)> {
 /// names its input.
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn postgres_agrees_with_the_rust_folding(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
-    tenant(&svc, "prop", 5).await;
-    account(&svc, "prop", "boss", "admin").await;
-    let admin = admin_of(&svc, "prop", "boss").await;
+    let (svc, _, admin) = tenant_with_admin(&pool, "prop").await;
     let mut runner = TestRunner::deterministic();
     let strategy = name_and_query();
     // How many cases each comparison really checked (a run that skipped
@@ -438,10 +429,7 @@ async fn the_accounts_export_imports_unchanged(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn server_migrate_recomputes_keys_written_before(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
-    let t = tenant(&svc, "old", 5).await;
-    account(&svc, "old", "boss", "admin").await;
-    let admin = admin_of(&svc, "old", "boss").await;
+    let (svc, t, admin) = tenant_with_admin(&pool, "old").await;
     svc.save_group(
         &admin,
         &SaveGroupRequest {
