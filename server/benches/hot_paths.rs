@@ -43,7 +43,14 @@ async fn main() -> Result<(), Fail> {
         .connect(&url)
         .await?;
     server::db::MIGRATOR.run(&pool).await?;
-    let svc = Services::new(pool.clone(), Arc::new(SystemClock), Settings::default());
+    let settings = Settings {
+        // Seals the benchmark tenant's directory look-up password.
+        secret_key: Some(server::crypto::SecretKey::parse(
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )?),
+        ..Settings::default()
+    };
+    let svc = Services::new(pool.clone(), Arc::new(SystemClock), settings);
     let op = Operator {
         name: "bench".into(),
     };
@@ -297,10 +304,121 @@ async fn main() -> Result<(), Fail> {
     //    through the router with a tenant API token, as another system would.
     permissions(&svc, &pool, &app).await?;
 
+    // 5. Sign-in latency, local next to Active Directory, same run.
+    sign_in_latency(&svc).await?;
+
     pool.close().await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
         .execute(&mut admin)
         .await?;
+    Ok(())
+}
+
+const SIGN_IN_SAMPLES: usize = 60;
+
+fn ad(var: &str) -> Result<String, Fail> {
+    std::env::var(var)
+        .map_err(|_| format!("{var} is not set: run the benchmarks with `cargo xtask bench`, which starts the test domain controller").into())
+}
+
+/// Sequential sign-ins (one at a time, so each number is one person's
+/// wait): a local account (argon2id verify + seat transaction) and an
+/// Active Directory account (LDAPS bind and entry read against the test DC
+/// on loopback + the same seat transaction), and the directory part alone.
+async fn sign_in_latency(svc: &Services) -> Result<(), Fail> {
+    let op = Operator {
+        name: "bench".into(),
+    };
+    svc.create_tenant(&op, "signin", "Sign-in", 10_000).await?;
+    let request = app::model::directory::SaveDirectoryRequest {
+        enabled: true,
+        url: ad("AD_URL")?,
+        allow_plain: false,
+        ca_pem: std::fs::read_to_string(ad("AD_CA")?)?,
+        domain: ad("AD_DOMAIN")?,
+        upn_suffix: ad("AD_REALM")?,
+        base_dn: ad("AD_BASE")?,
+        bind_name: ad("AD_LOOKUP")?,
+        bind_password: ad("AD_LOOKUP_PASSWORD")?,
+    };
+    svc.operator_set_directory(&op, "signin", &request).await?;
+    svc.operator_create_account(
+        &op,
+        "signin",
+        &CreateAccountRequest {
+            username: "local".into(),
+            account_type: "local".into(),
+            form: app::model::AccountForm {
+                first_name: "Local".into(),
+                last_name: "Person".into(),
+                email: "local@bench.example".into(),
+                role: "user".into(),
+                ..app::model::AccountForm::default()
+            },
+            password: PASSWORD.into(),
+            password_confirm: PASSWORD.into(),
+            invite: false,
+        },
+    )
+    .await?;
+    svc.operator_create_account(
+        &op,
+        "signin",
+        &CreateAccountRequest {
+            username: "alice".into(),
+            account_type: "directory".into(),
+            form: app::model::AccountForm {
+                role: "user".into(),
+                ..app::model::AccountForm::default()
+            },
+            ..CreateAccountRequest::default()
+        },
+    )
+    .await?;
+    let checked = request.validate().map_err(|e| format!("{e:?}"))?;
+    let directory = server::directory::Directory::from_checked(&checked, None);
+
+    println!("\nsign-in latency ({SIGN_IN_SAMPLES} sequential sign-ins each, same run)");
+    println!("  {:<34} {:>9} {:>9} {:>9}", "sign-in", "p50", "p95", "p99");
+    let mut rows: Vec<(&str, Vec<Duration>)> = Vec::new();
+    for (label, username, password) in [
+        ("local (argon2id + seat)", "local", PASSWORD),
+        ("Active Directory (bind + seat)", "alice", "AlicePass1"),
+    ] {
+        let mut times = Vec::with_capacity(SIGN_IN_SAMPLES);
+        for i in 0..SIGN_IN_SAMPLES + 3 {
+            let t = Instant::now();
+            svc.login(&Default::default(), "signin", username, password)
+                .await?;
+            if i >= 3 {
+                times.push(t.elapsed());
+            }
+        }
+        rows.push((label, times));
+    }
+    let mut times = Vec::with_capacity(SIGN_IN_SAMPLES);
+    for i in 0..SIGN_IN_SAMPLES + 3 {
+        let t = Instant::now();
+        directory
+            .authenticate("alice", "AlicePass1")
+            .await
+            .map_err(|f| f.to_string())?
+            .map_err(|r| format!("{r:?}"))?;
+        if i >= 3 {
+            times.push(t.elapsed());
+        }
+    }
+    rows.push(("  of which the LDAPS bind + read", times));
+    for (label, mut times) in rows {
+        times.sort();
+        println!(
+            "  {:<34} {:>9} {:>9} {:>9}",
+            label,
+            ms(pct(&times, 50)),
+            ms(pct(&times, 95)),
+            ms(pct(&times, 99))
+        );
+    }
     Ok(())
 }
 

@@ -2,6 +2,9 @@
 
 use crate::domain::Services;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
+use app::model::directory::{
+    DirectoryPerson, DirectorySettings, DirectoryTestResult, SaveDirectoryRequest,
+};
 use app::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
 use app::model::invitations::{
     forgot_password_answer, ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet,
@@ -407,5 +410,46 @@ impl Backend for Services {
     ) -> Result<SessionInfo, ApiError> {
         let caller = self.authenticate_restricted(meta).await?;
         Ok(Services::change_password(self, &caller, &req).await?)
+    }
+
+    async fn get_directory(&self, meta: &RequestMeta) -> Result<DirectorySettings, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::get_directory(self, &admin).await?)
+    }
+
+    async fn save_directory(
+        &self,
+        meta: &RequestMeta,
+        req: SaveDirectoryRequest,
+    ) -> Result<DirectorySettings, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::save_directory(self, &admin, &req).await?)
+    }
+
+    async fn test_directory(
+        &self,
+        meta: &RequestMeta,
+        req: SaveDirectoryRequest,
+    ) -> Result<DirectoryTestResult, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::test_directory(self, &admin, &req).await?)
+    }
+
+    async fn lookup_directory_person(
+        &self,
+        meta: &RequestMeta,
+        username: String,
+    ) -> Result<DirectoryPerson, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::lookup_directory_person(self, &admin, &username).await?)
+    }
+
+    async fn refresh_from_directory(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<AccountSummary, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::refresh_from_directory(self, &admin, id).await?)
     }
 }

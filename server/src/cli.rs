@@ -57,6 +57,52 @@ pub enum Command {
         #[command(subcommand)]
         command: AccessCommand,
     },
+    /// A tenant's Active Directory connection.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Connect a tenant to Active Directory and switch directory sign-in on.
+    /// With --bind-name, the look-up password is read from standard input
+    /// (one line) and stored sealed with ROLLCALL_SECRET_KEY.
+    Set {
+        #[arg(long)]
+        tenant: String,
+        /// ldaps://host[:port], or ldap://host[:port] (StartTLS)
+        #[arg(long)]
+        url: String,
+        /// Where people are looked up, e.g. DC=example,DC=org
+        #[arg(long)]
+        base_dn: String,
+        /// NetBIOS domain: a bare username binds as DOMAIN\name
+        #[arg(long)]
+        domain: Option<String>,
+        /// UPN suffix: a bare username binds as name@suffix
+        #[arg(long)]
+        upn_suffix: Option<String>,
+        /// PEM file of the CA(s) to trust for the directory's certificate
+        #[arg(long)]
+        ca_file: Option<std::path::PathBuf>,
+        /// The look-up account (DOMAIN\name or a UPN)
+        #[arg(long)]
+        bind_name: Option<String>,
+        /// Permit ldap:// without TLS: passwords cross the network readable
+        /// (testing only)
+        #[arg(long)]
+        allow_plain: bool,
+        /// Save the settings but leave directory sign-in switched off
+        #[arg(long)]
+        off: bool,
+    },
+    /// Bind with the look-up account and say what happened; exits 1 unless OK.
+    Test {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,17 +172,27 @@ pub enum TenantCommand {
 pub enum AccountCommand {
     /// Create an account; the password is read from standard input (one
     /// line), or with --invite the owner is emailed an invitation to set one.
+    ///
+    /// With --type ad the account signs in with its Active Directory password:
+    /// names and email are read from the tenant's directory, nothing is read
+    /// from standard input.
     Create {
         #[arg(long)]
         tenant: String,
         #[arg(long)]
         username: String,
+        /// local (default) or ad
+        #[arg(long = "type", default_value = "local")]
+        account_type: String,
+        /// Required for local accounts
         #[arg(long)]
-        first: String,
+        first: Option<String>,
+        /// Required for local accounts
         #[arg(long)]
-        last: String,
+        last: Option<String>,
+        /// Required for local accounts
         #[arg(long)]
-        email: String,
+        email: Option<String>,
         /// admin or user
         #[arg(long)]
         role: String,
@@ -256,6 +312,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 AccountCommand::Create {
                     tenant,
                     username,
+                    account_type,
                     first,
                     last,
                     email,
@@ -264,18 +321,35 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 },
         } => {
             let role = Role::parse(&role).map_err(Failure)?;
-            let password = if invite {
+            let directory = match account_type.as_str() {
+                "local" => false,
+                "ad" | "directory" => true,
+                other => return Err(Failure(format!("--type is local or ad, not `{other}`"))),
+            };
+            if !directory {
+                for (flag, value) in [("--first", &first), ("--last", &last), ("--email", &email)] {
+                    if value.is_none() {
+                        return Err(Failure(format!("{flag} is required for a local account")));
+                    }
+                }
+            }
+            let password = if invite || directory {
                 String::new()
             } else {
                 read_password()?
             };
+            let account_type = if directory {
+                app::model::AccountType::Directory
+            } else {
+                app::model::AccountType::Local
+            };
             let request = CreateAccountRequest {
                 username,
-                account_type: app::model::AccountType::Local.as_str().to_owned(),
+                account_type: account_type.as_str().to_owned(),
                 form: app::model::AccountForm {
-                    first_name: first,
-                    last_name: last,
-                    email,
+                    first_name: first.unwrap_or_default(),
+                    last_name: last.unwrap_or_default(),
+                    email: email.unwrap_or_default(),
                     role: role.as_str().to_owned(),
                     ..app::model::AccountForm::default()
                 },
@@ -285,10 +359,17 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             };
             let svc = services(config).await?;
             let a = svc.operator_create_account(&op, &tenant, &request).await?;
-            println!(
-                "created {} account {} in tenant {}",
-                a.role, a.username, tenant
-            );
+            if directory {
+                println!(
+                    "created {} directory account {} ({} {}, {}) in tenant {}",
+                    a.role, a.username, a.first_name, a.last_name, a.email, tenant
+                );
+            } else {
+                println!(
+                    "created {} account {} in tenant {}",
+                    a.role, a.username, tenant
+                );
+            }
             if invite {
                 println!(
                     "invitation queued for {}: the server's mail worker (or `server mail deliver`) sends it",
@@ -345,6 +426,67 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 answer.column,
                 answer.explanation
             );
+        }
+        Command::Directory {
+            command:
+                DirectoryCommand::Set {
+                    tenant,
+                    url,
+                    base_dn,
+                    domain,
+                    upn_suffix,
+                    ca_file,
+                    bind_name,
+                    allow_plain,
+                    off,
+                },
+        } => {
+            let ca_pem = match ca_file {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?,
+                None => String::new(),
+            };
+            let bind_password = match &bind_name {
+                Some(_) => read_password()?,
+                None => String::new(),
+            };
+            let request = app::model::directory::SaveDirectoryRequest {
+                enabled: !off,
+                url,
+                allow_plain,
+                ca_pem,
+                domain: domain.unwrap_or_default(),
+                upn_suffix: upn_suffix.unwrap_or_default(),
+                base_dn,
+                bind_name: bind_name.unwrap_or_default(),
+                bind_password,
+            };
+            let svc = services(config).await?;
+            let saved = svc.operator_set_directory(&op, &tenant, &request).await?;
+            println!(
+                "directory of tenant {tenant}: {} (sign-in {}){}",
+                saved.url,
+                if saved.enabled { "on" } else { "off" },
+                if saved.bind_password_set {
+                    format!(", look-up account {}", saved.bind_name)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Command::Directory {
+            command: DirectoryCommand::Test { tenant },
+        } => {
+            let svc = services(config).await?;
+            let result = svc.operator_test_directory(&tenant).await?;
+            if result.outcome != app::model::directory::DirectoryCheck::Ok {
+                return Err(Failure(format!(
+                    "{}: {}",
+                    result.outcome.as_str(),
+                    result.message
+                )));
+            }
+            println!("{}", result.message);
         }
         Command::Mail { command } => {
             let pool = crate::db::connect(&config.database_url, 2)

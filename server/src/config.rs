@@ -10,6 +10,9 @@ pub struct Settings {
     pub heartbeat_seconds: u32,
     /// `ROLLCALL_PUBLIC_URL` without a trailing slash: links in mail start here.
     pub public_url: String,
+    /// `ROLLCALL_SECRET_KEY`: seals directory look-up passwords. Optional
+    /// until a tenant stores one; then the server will not start without it.
+    pub secret_key: Option<crate::crypto::SecretKey>,
 }
 
 impl Default for Settings {
@@ -18,6 +21,7 @@ impl Default for Settings {
             secure_cookies: false,
             heartbeat_seconds: 60,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
+            secret_key: None,
         }
     }
 }
@@ -98,6 +102,10 @@ impl Config {
             ));
         }
         let secure_cookies = public_url.starts_with("https://");
+        let secret_key = match std::env::var("ROLLCALL_SECRET_KEY") {
+            Ok(v) if !v.trim().is_empty() => Some(crate::crypto::SecretKey::parse(&v)?),
+            _ => None,
+        };
         let mail = MailConfig {
             smtp_url: std::env::var("ROLLCALL_SMTP_URL")
                 .ok()
@@ -123,6 +131,7 @@ impl Config {
             settings: Settings {
                 secure_cookies,
                 public_url,
+                secret_key,
                 ..Settings::default()
             },
         })

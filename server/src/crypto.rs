@@ -146,6 +146,88 @@ pub fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// `ROLLCALL_SECRET_KEY`: 32 bytes, standard base64. Encrypts the secrets
+/// Rollcall must read back (a directory look-up password) with
+/// XChaCha20-Poly1305; hashes cover everything else.
+#[derive(Clone)]
+pub struct SecretKey(chacha20poly1305::Key);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
+    }
+}
+
+/// The first byte of a sealed secret: the format, so a later key rotation
+/// can tell old from new.
+const SEALED_V1: u8 = 1;
+const NONCE_LEN: usize = 24;
+
+impl SecretKey {
+    /// Errors name the variable and what a valid value looks like; never
+    /// the value itself.
+    pub fn parse(text: &str) -> std::result::Result<SecretKey, String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| {
+                "ROLLCALL_SECRET_KEY is not base64: generate one with `openssl rand -base64 32`"
+                    .to_owned()
+            })?;
+        if bytes.len() != 32 {
+            return Err(format!(
+                "ROLLCALL_SECRET_KEY must be 32 bytes (44 base64 characters), not {} bytes: generate one with `openssl rand -base64 32`",
+                bytes.len()
+            ));
+        }
+        Ok(SecretKey(*chacha20poly1305::Key::from_slice(&bytes)))
+    }
+
+    /// `1 || nonce (24) || ciphertext+tag`. `context` (the tenant's id) is
+    /// authenticated with it, so a sealed value copied to another row does
+    /// not open.
+    pub fn seal(&self, plaintext: &str, context: &[u8]) -> Result<Vec<u8>> {
+        use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.0);
+        let nonce = chacha20poly1305::XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: context,
+                },
+            )
+            .map_err(|_| Error::Crypto("sealing a secret failed"))?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + sealed.len());
+        out.push(SEALED_V1);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    /// `None` when the value was sealed with another key or context, or is
+    /// damaged.
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Option<String> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let (&version, rest) = sealed.split_first()?;
+        if version != SEALED_V1 || rest.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.0);
+        let plain = cipher
+            .decrypt(
+                chacha20poly1305::XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: context,
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +300,44 @@ mod tests {
         assert_ne!(t1, t2);
         assert_eq!(URL_SAFE_NO_PAD.decode(&t1).unwrap().len(), 32);
         assert_eq!(h1, token_hash(&t1));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_context() {
+        let key = SecretKey::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+        let other = SecretKey::parse("ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=").unwrap();
+        let sealed = key.seal("LookupPass1", b"tenant-a").unwrap();
+        assert_eq!(sealed[0], SEALED_V1);
+        assert!(!sealed.windows(11).any(|w| w == b"LookupPass1"));
+        assert_eq!(
+            key.open(&sealed, b"tenant-a").as_deref(),
+            Some("LookupPass1")
+        );
+        assert_eq!(key.open(&sealed, b"tenant-b"), None, "another tenant's row");
+        assert_eq!(other.open(&sealed, b"tenant-a"), None, "another key");
+        let mut damaged = sealed.clone();
+        if let Some(last) = damaged.last_mut() {
+            *last ^= 1;
+        }
+        assert_eq!(key.open(&damaged, b"tenant-a"), None);
+        assert_ne!(
+            sealed,
+            key.seal("LookupPass1", b"tenant-a").unwrap(),
+            "fresh nonce"
+        );
+        assert!(format!("{key:?}").contains('…'));
+    }
+
+    #[test]
+    fn a_bad_secret_key_says_how_to_make_one() {
+        assert!(SecretKey::parse("not base64!")
+            .unwrap_err()
+            .contains("openssl rand -base64 32"));
+        let short = SecretKey::parse("AAAA").unwrap_err();
+        assert!(
+            short.contains("32 bytes") && short.contains("not 3 bytes"),
+            "{short}"
+        );
+        assert!(!short.contains("AAAA"), "never echoes the key");
     }
 }

@@ -13,6 +13,8 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("password hashing: {0}")]
     Hash(String),
+    #[error("encryption: {0}")]
+    Crypto(&'static str),
     #[error("blocking task: {0}")]
     Join(#[from] tokio::task::JoinError),
 }

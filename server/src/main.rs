@@ -63,6 +63,22 @@ async fn services(config: &Config) -> Result<Services, String> {
     server::crypto::prepare()
         .await
         .map_err(|e| format!("cannot prepare password hashing: {e}"))?;
+    if config.settings.secret_key.is_none() {
+        let mut conn = pool
+            .acquire()
+            .await
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        let sealed = server::db::directories::sealed_password_count(&mut conn)
+            .await
+            .map_err(|e| {
+                format!("cannot read the directory settings (run `server migrate`?): {e}")
+            })?;
+        if sealed > 0 {
+            return Err(format!(
+                "ROLLCALL_SECRET_KEY is not set, but {sealed} organisation(s) keep a directory look-up password sealed with it: set it to the key they were saved with"
+            ));
+        }
+    }
     Ok(Services::new(
         pool,
         Arc::new(SystemClock),

@@ -3,6 +3,7 @@
 //! Each installs what it needs (idempotently), starts a private PostgreSQL
 //! cluster under the project, and cleans up after itself.
 
+mod dc;
 mod pg;
 mod proc;
 mod site;
@@ -17,13 +18,14 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = project_root();
     let outcome = match args.first().map(String::as_str) {
-        Some("run") => run(&root),
+        Some("run") => run(&root, &args[1..]),
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root),
         Some("db") => db(&root),
+        Some("dc") => dc(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C"
+                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C"
             );
             return ExitCode::from(2);
         }
@@ -49,8 +51,14 @@ fn step(what: &str) {
     println!("\n==> {what}");
 }
 
-/// `cargo xtask run`
-fn run(root: &Path) -> Result<()> {
+/// `cargo xtask run [--ad]`
+fn run(root: &Path, args: &[String]) -> Result<()> {
+    let ad_marker = root.join(".data/demo-ad");
+    let with_ad = match args.first().map(String::as_str) {
+        None => ad_marker.exists(),
+        Some("--ad") => true,
+        Some(other) => return Err(format!("unknown option `{other}`: `run` takes only --ad")),
+    };
     tools::ensure_build_tools(root)?;
     step("building the site and the server (release)");
     site::build_frontend(root)?;
@@ -61,11 +69,32 @@ fn run(root: &Path) -> Result<()> {
     let cluster = pg::Cluster::open(&root.join(".data/pg"), pg::Mode::Persistent)?;
     let guard = cluster.start()?;
     let url = guard.create_database("rollcall")?;
-    let env = [("DATABASE_URL", url.as_str())];
+    let secret_key = secret_key(root)?;
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("ROLLCALL_SECRET_KEY", secret_key.as_str()),
+    ];
 
     step("applying migrations");
     proc::run_checked(proc::command(&server, &["migrate"], &env))?;
     seed_demo(root, &server, &env)?;
+    let _dc = if with_ad {
+        step("starting the test Active Directory domain controller");
+        let dc = dc::Dc::start(
+            root,
+            "run",
+            dc::RUN_IP,
+            std::time::Duration::from_secs(7 * 86_400),
+        )?;
+        if !ad_marker.exists() {
+            connect_demo_to_ad(&server, &env, &dc)?;
+            std::fs::write(&ad_marker, "cargo xtask run starts the test AD for demo\n")
+                .map_err(|e| format!("cannot write {}: {e}", ad_marker.display()))?;
+        }
+        Some(dc)
+    } else {
+        None
+    };
 
     step("serving Rollcall at http://127.0.0.1:3000 (Ctrl-C stops server and database)");
     let site_root = root.join("target/site");
@@ -80,6 +109,56 @@ fn run(root: &Path) -> Result<()> {
     } else {
         Err(format!("the server stopped: {status}"))
     }
+}
+
+/// `.data/secret-key`, made on the first run: the `ROLLCALL_SECRET_KEY` the
+/// development server seals directory look-up passwords with.
+fn secret_key(root: &Path) -> Result<String> {
+    let path = root.join(".data/secret-key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return Ok(key.trim().to_owned());
+    }
+    let key = tools::generate_secret_key()?;
+    std::fs::create_dir_all(root.join(".data")).map_err(|e| e.to_string())?;
+    std::fs::write(&path, format!("{key}\n"))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| e.to_string())?;
+    println!("generated ROLLCALL_SECRET_KEY into {}", path.display());
+    Ok(key)
+}
+
+/// Points the `demo` tenant at the test DC, with its look-up account.
+fn connect_demo_to_ad(server: &Path, env: &[(&str, &str)], dc: &dc::Dc) -> Result<()> {
+    let ca = dc.ca().to_string_lossy().into_owned();
+    let url = format!("ldaps://{}", dc.ip);
+    let bind = format!("{}@{}", dc::LOOKUP.0, dc::REALM);
+    let mut set = proc::command(
+        server,
+        &[
+            "directory",
+            "set",
+            "--tenant",
+            "demo",
+            "--url",
+            &url,
+            "--base-dn",
+            dc::BASE_DN,
+            "--upn-suffix",
+            dc::REALM,
+            "--domain",
+            dc::DOMAIN,
+            "--ca-file",
+            &ca,
+            "--bind-name",
+            &bind,
+        ],
+        env,
+    );
+    proc::run_with_stdin(&mut set, &format!("{}\n", dc::LOOKUP.1))?;
+    println!("the demo tenant signs in with the test directory: try alice / AlicePass1 after creating her account");
+    Ok(())
 }
 
 /// Creates the `demo` tenant and its administrator on the first run only. A
@@ -151,6 +230,25 @@ fn db(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `cargo xtask dc`: the domain controllers `test` starts, for running the
+/// directory tests by hand.
+fn dc(root: &Path) -> Result<()> {
+    let day = std::time::Duration::from_secs(86_400);
+    let main = dc::Dc::start(root, "main", dc::MAIN_IP, day)?;
+    let doomed = dc::Dc::start(root, "doomed", dc::DOOMED_IP, day)?;
+    for (k, v) in main.env() {
+        println!("export {k}='{v}'");
+    }
+    println!("export AD_DOOMED_URL='ldaps://{}'", doomed.ip);
+    println!("export AD_DOOMED_PID='{}'", doomed.pid());
+    println!("(Ctrl-C stops both)");
+    let interrupted = proc::interrupt_flag()?;
+    proc::wait_for_interrupt(&interrupted);
+    drop(doomed);
+    drop(main);
+    Ok(())
+}
+
 /// `cargo xtask test [rust|e2e]`
 fn test(root: &Path, args: &[String]) -> Result<()> {
     let which = args.first().map(String::as_str).unwrap_or("all");
@@ -177,6 +275,30 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     step("starting a fresh PostgreSQL cluster for the tests");
     let cluster = pg::Cluster::open(&root.join("target/xtask/pg-test"), pg::Mode::Throwaway)?;
     let guard = cluster.start()?;
+
+    step("starting a private Active Directory domain controller");
+    let dc_started = std::time::Instant::now();
+    let suite = std::time::Duration::from_secs(3 * 3600);
+    let dc = dc::Dc::start(root, "main", dc::MAIN_IP, suite)?;
+    // A second DC that a test stops, to see an outage.
+    let doomed = if rust {
+        Some(dc::Dc::start(root, "doomed", dc::DOOMED_IP, suite)?)
+    } else {
+        None
+    };
+    let mut ad_env = dc.env();
+    if let Some(d) = &doomed {
+        ad_env.push(("AD_DOOMED_URL".into(), format!("ldaps://{}", d.ip)));
+        ad_env.push(("AD_DOOMED_PID".into(), d.pid().to_string()));
+    }
+    println!(
+        "  the domain controllers took {:.1} s to start",
+        dc_started.elapsed().as_secs_f64()
+    );
+    let ad_env: Vec<(&str, &str)> = ad_env
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
 
     if rust {
         let check_url = guard.create_database("rollcall_prepare")?;
@@ -232,15 +354,14 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         step("Rust tests (each database test gets its own database)");
         let admin_url = guard.admin_url();
         let python = tools::ensure_smtp_python(root)?;
-        proc::cargo(
-            root,
-            &["test", "--workspace"],
-            &[
-                ("SQLX_OFFLINE", "true"),
-                ("DATABASE_URL", admin_url.as_str()),
-                ("ROLLCALL_TEST_PYTHON", &python.to_string_lossy()),
-            ],
-        )?;
+        let python = python.to_string_lossy();
+        let mut env = vec![
+            ("SQLX_OFFLINE", "true"),
+            ("DATABASE_URL", admin_url.as_str()),
+            ("ROLLCALL_TEST_PYTHON", python.as_ref()),
+        ];
+        env.extend_from_slice(&ad_env);
+        proc::cargo(root, &["test", "--workspace"], &env)?;
     }
 
     if e2e {
@@ -249,8 +370,10 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         site::report_sizes(root)?;
         proc::cargo(root, &["build", "-p", "server"], &offline)?;
         step("Playwright suite against a fresh server and database");
-        site::run_e2e(root, &guard)?;
+        site::run_e2e(root, &guard, &ad_env)?;
     }
+    drop(doomed);
+    drop(dc);
     drop(guard);
     println!("\nxtask: all checks passed");
     Ok(())
@@ -265,12 +388,23 @@ fn bench(root: &Path) -> Result<()> {
     let cluster = pg::Cluster::open(&root.join("target/xtask/pg-bench"), pg::Mode::FreshDurable)?;
     let guard = cluster.start()?;
     let url = guard.admin_url();
+    step("starting the test Active Directory domain controller");
+    let dc = dc::Dc::start(
+        root,
+        "bench",
+        dc::MAIN_IP,
+        std::time::Duration::from_secs(7200),
+    )?;
+    let ad_env = dc.env();
     step("benchmarks (release build)");
+    let mut env = vec![("SQLX_OFFLINE", "true"), ("DATABASE_URL", url.as_str())];
+    env.extend(ad_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     proc::cargo(
         root,
         &["bench", "-p", "server", "--bench", "hot_paths"],
-        &[("SQLX_OFFLINE", "true"), ("DATABASE_URL", url.as_str())],
+        &env,
     )?;
+    drop(dc);
     drop(guard);
     Ok(())
 }

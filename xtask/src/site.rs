@@ -137,6 +137,13 @@ const FIXTURES: &[Fixture] = &[
         seats: "20",
         accounts: &[("policy-admin", "admin")],
     },
+    // Connected to the test domain controller by the directory tests.
+    Fixture {
+        tenant: "e2e-ad",
+        name: "Directory Test",
+        seats: "20",
+        accounts: &[("ad-admin", "admin")],
+    },
     Fixture {
         tenant: "e2e-seats",
         name: "Seat Test",
@@ -145,7 +152,7 @@ const FIXTURES: &[Fixture] = &[
     },
 ];
 
-pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
+pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> Result<()> {
     let url = cluster.create_database("rollcall_e2e")?;
     let server = root.join("target/debug/server");
     let env = [("DATABASE_URL", url.as_str())];
@@ -210,6 +217,7 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
         .env("ROLLCALL_MAIL_DIR", &mail_dir)
         .env("ROLLCALL_PUBLIC_URL", format!("http://{addr}"))
         .env("RUST_LOG", "info")
+        .env("ROLLCALL_SECRET_KEY", crate::tools::generate_secret_key()?)
         .stdout(log)
         .stderr(log_err);
     let mut child = serve
@@ -230,6 +238,7 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>) -> Result<()> {
                 ("ROLLCALL_E2E_PSQL", psql.as_str()),
             ],
         );
+        cmd.envs(ad_env.iter().copied());
         cmd.current_dir(root.join("e2e"));
         proc::run_checked(cmd)
     });

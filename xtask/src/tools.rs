@@ -186,14 +186,26 @@ fn locked_version(root: &Path, name: &str) -> Result<String> {
     Err(format!("{name} is not in Cargo.lock"))
 }
 
+fn random_bytes<const N: usize>() -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    Ok(bytes)
+}
+
+/// A fresh `ROLLCALL_SECRET_KEY`: 32 random bytes, base64 (README,
+/// Configuration).
+pub fn generate_secret_key() -> Result<String> {
+    use base64::Engine;
+    Ok(base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()?))
+}
+
 /// A random password meeting the default policy: four groups of five letters
 /// and digits joined by hyphens, with at least one digit (about 119 bits).
 pub fn generate_password() -> Result<String> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-    let mut bytes = [0u8; 64];
-    fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    let bytes = random_bytes::<64>()?;
     // 256 is not a multiple of the alphabet's size: reject the biased tail.
     let limit = 256 - 256 % ALPHABET.len();
     let mut chars = bytes

@@ -2,6 +2,9 @@
 //! implements it; this crate only sees the trait, so the browser build never
 //! links sqlx and the backend is testable without a browser.
 
+use crate::model::directory::{
+    DirectoryPerson, DirectorySettings, DirectoryTestResult, SaveDirectoryRequest,
+};
 use crate::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
 use crate::model::invitations::{
     ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet, SetPasswordRequest,
@@ -228,6 +231,27 @@ pub trait Backend: Send + Sync + 'static {
         meta: &RequestMeta,
         query: AuditQuery,
     ) -> Result<String, ApiError>;
+    async fn get_directory(&self, meta: &RequestMeta) -> Result<DirectorySettings, ApiError>;
+    async fn save_directory(
+        &self,
+        meta: &RequestMeta,
+        req: SaveDirectoryRequest,
+    ) -> Result<DirectorySettings, ApiError>;
+    async fn test_directory(
+        &self,
+        meta: &RequestMeta,
+        req: SaveDirectoryRequest,
+    ) -> Result<DirectoryTestResult, ApiError>;
+    async fn lookup_directory_person(
+        &self,
+        meta: &RequestMeta,
+        username: String,
+    ) -> Result<DirectoryPerson, ApiError>;
+    async fn refresh_from_directory(
+        &self,
+        meta: &RequestMeta,
+        id: AccountId,
+    ) -> Result<AccountSummary, ApiError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

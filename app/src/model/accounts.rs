@@ -365,6 +365,29 @@ pub(crate) fn check_new_password(
 }
 
 impl CreateAccountRequest {
+    /// What a directory account may not have: an invitation or a password
+    /// (vendor page 004: it "will use their existing domain account user
+    /// name and password"). Empty for other types.
+    pub fn directory_conflicts(&self) -> Vec<ApiError> {
+        let mut e = Vec::new();
+        if self.account_type != AccountType::Directory.as_str() {
+            return e;
+        }
+        if self.invite {
+            e.push(ApiError::validation(
+                fields::INVITE,
+                "A directory account signs in with its domain password: there is nothing to invite it to set. Untick the invitation.",
+            ));
+        }
+        if !self.password.is_empty() || !self.password_confirm.is_empty() {
+            e.push(ApiError::validation(
+                fields::PASSWORD,
+                "A directory account signs in with its domain password: leave the password empty.",
+            ));
+        }
+        e
+    }
+
     /// Every field error at once (the form shows each beside its field; the
     /// server answers the first).
     pub fn validate(&self, ctx: FormContext<'_>) -> Result<NewAccount, Vec<ApiError>> {
@@ -383,16 +406,21 @@ impl CreateAccountRequest {
         let e = &mut errors;
         let username = collect_field(e, USERNAME, Username::parse(&self.username));
         let account_type = collect_field(e, ACCOUNT_TYPE, AccountType::parse(&self.account_type));
-        let values =
-            self.form
-                .validate_into(e, account_type.unwrap_or(AccountType::Local), ctx, None);
+        let mut form_errors = Vec::new();
+        let values = self.form.validate_into(
+            &mut form_errors,
+            account_type.unwrap_or(AccountType::Local),
+            ctx,
+            None,
+        );
+        let directory = account_type == Some(AccountType::Directory);
+        if !directory {
+            e.append(&mut form_errors);
+        }
         let typed_password = !self.password.is_empty() || !self.password_confirm.is_empty();
         let invite = self.invite && account_type == Some(AccountType::Local);
-        if self.invite && account_type == Some(AccountType::Directory) {
-            e.push(ApiError::validation(
-                INVITE,
-                "A directory account signs in with its domain password: there is nothing to invite it to set. Untick the invitation.",
-            ));
+        if account_type == Some(AccountType::Directory) {
+            e.extend(self.directory_conflicts());
         }
         if invite && typed_password {
             e.push(ApiError::validation(
@@ -415,17 +443,12 @@ impl CreateAccountRequest {
                 Some(self.password.clone())
             }
             Some(AccountType::Local) => None,
-            Some(AccountType::Directory) => {
-                if !self.password.is_empty() || !self.password_confirm.is_empty() {
-                    e.push(ApiError::validation(
-                        PASSWORD,
-                        "A directory account signs in with its domain password: leave the password empty.",
-                    ));
-                }
-                None
-            }
+            Some(AccountType::Directory) => None,
             None => None,
         };
+        // A directory account's names come from the directory: its own
+        // rules go first, so the error the API answers is about them.
+        e.append(&mut form_errors);
         match (username, account_type, values) {
             (Some(username), Some(account_type), Some(values)) if errors.is_empty() => {
                 Ok(NewAccount {

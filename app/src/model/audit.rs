@@ -53,10 +53,12 @@ pub enum AuditAction {
     ApiTokenCreated,
     ApiTokenRevoked,
     AccountDuplicated,
+    DirectoryChanged,
+    AccountDirectoryRefreshed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 45] = [
+    pub const ALL: [AuditAction; 47] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -102,6 +104,8 @@ impl AuditAction {
         AuditAction::ApiTokenCreated,
         AuditAction::ApiTokenRevoked,
         AuditAction::AccountDuplicated,
+        AuditAction::DirectoryChanged,
+        AuditAction::AccountDirectoryRefreshed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -151,6 +155,8 @@ impl AuditAction {
             AuditAction::ApiTokenCreated => "api_token.created",
             AuditAction::ApiTokenRevoked => "api_token.revoked",
             AuditAction::AccountDuplicated => "account.duplicated",
+            AuditAction::DirectoryChanged => "directory.changed",
+            AuditAction::AccountDirectoryRefreshed => "account.directory_refreshed",
         }
     }
 
@@ -170,7 +176,9 @@ impl AuditAction {
             AuditAction::TenantSeatsChanged => "Seats changed",
             AuditAction::AuditExported => "Audit trail exported",
             AuditAction::LoginRefusedExpired => "Sign-in refused: account expired",
-            AuditAction::LoginRefusedDirectory => "Sign-in refused: directory not connected",
+            AuditAction::LoginRefusedDirectory => {
+                "Sign-in refused by the directory, or directory not answering"
+            }
             AuditAction::PasswordChanged => "Password changed by its owner",
             AuditAction::PasswordReset => "Password reset by an administrator",
             AuditAction::ClientCreated => "Client created",
@@ -201,6 +209,8 @@ impl AuditAction {
             AuditAction::ApiTokenCreated => "API token created",
             AuditAction::ApiTokenRevoked => "API token revoked",
             AuditAction::AccountDuplicated => "Account created as a copy of another",
+            AuditAction::DirectoryChanged => "Directory settings changed",
+            AuditAction::AccountDirectoryRefreshed => "Names and email updated from the directory",
         }
     }
 

@@ -30,6 +30,8 @@ pub struct SaveClientRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantSettings {
     /// Offers "Active Directory domain account" on the account form.
+    /// Read-only here: switched with `POST /api/directory/save`.
+    #[serde(default)]
     pub directory_signin_enabled: bool,
     pub password_policy: PasswordPolicy,
     /// How long an invitation link works, in hours (1 to 720).

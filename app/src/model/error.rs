@@ -31,8 +31,19 @@ pub enum ErrorCode {
     AccountExpired,
     /// Signed in, but the password must be changed before anything else.
     PasswordChangeRequired,
-    /// A directory account cannot sign in: directory sign-in is not connected.
+    /// Directory sign-in could not be checked: the organisation's directory
+    /// is switched off, not answering or misconfigured (details in the log).
     DirectoryUnavailable,
+    /// The directory says the account is disabled (AD `data 533`).
+    DirectoryAccountDisabled,
+    /// The directory says the account has expired (AD `data 701`).
+    DirectoryAccountExpired,
+    /// The directory says the password has expired (AD `data 532`).
+    DirectoryPasswordExpired,
+    /// The directory requires a new password first (AD `data 773`).
+    DirectoryPasswordMustChange,
+    /// The directory has locked the account out (AD `data 775`).
+    DirectoryAccountLocked,
     /// Nothing with that id in the caller's organisation.
     NotFound,
     /// The change clashes with existing data; `field` names it.
@@ -56,7 +67,12 @@ impl ErrorCode {
             ErrorCode::Forbidden
             | ErrorCode::AccountInactive
             | ErrorCode::AccountExpired
-            | ErrorCode::PasswordChangeRequired => 403,
+            | ErrorCode::PasswordChangeRequired
+            | ErrorCode::DirectoryAccountDisabled
+            | ErrorCode::DirectoryAccountExpired
+            | ErrorCode::DirectoryPasswordExpired
+            | ErrorCode::DirectoryPasswordMustChange
+            | ErrorCode::DirectoryAccountLocked => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
             ErrorCode::LinkClosed => 410,
@@ -76,6 +92,11 @@ impl ErrorCode {
             ErrorCode::AccountExpired => "account_expired",
             ErrorCode::PasswordChangeRequired => "password_change_required",
             ErrorCode::DirectoryUnavailable => "directory_unavailable",
+            ErrorCode::DirectoryAccountDisabled => "directory_account_disabled",
+            ErrorCode::DirectoryAccountExpired => "directory_account_expired",
+            ErrorCode::DirectoryPasswordExpired => "directory_password_expired",
+            ErrorCode::DirectoryPasswordMustChange => "directory_password_must_change",
+            ErrorCode::DirectoryAccountLocked => "directory_account_locked",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",

@@ -128,7 +128,28 @@ fn flag(value: &str, default: bool) -> Result<bool, String> {
 }
 
 fn column_key(name: &str) -> String {
-    name.trim().to_ascii_lowercase().replace([' ', '-'], "_")
+    let key = name.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+    // `type` is what people write for the account type.
+    if key == "type" {
+        "account_type".to_owned()
+    } else {
+        key
+    }
+}
+
+/// `local`, or `directory` for any of the ways people write Active
+/// Directory (`ad`, `AD`, `Active Directory`, `directory`).
+fn account_type_value(cell: &str) -> String {
+    match cell
+        .trim()
+        .to_ascii_lowercase()
+        .replace(['_', '-'], " ")
+        .as_str()
+    {
+        "ad" | "active directory" | "directory" => AccountType::Directory.as_str().to_owned(),
+        "" => AccountType::Local.as_str().to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// Reads the file: a header row naming the columns, then one account per
@@ -256,7 +277,7 @@ pub fn read_import(text: &str) -> Result<ImportFile, ApiError> {
                 .and_then(|i| row.fields.get(i))
                 .cloned()
                 .unwrap_or_default();
-            let account_type = or(get(6), "local");
+            let account_type = account_type_value(&get(6));
             // A deactivated account is not invited: nobody could use the link.
             let local = AccountType::parse(&account_type) == Ok(AccountType::Local);
             if password.is_empty() && local && status == "inactive" {
@@ -405,6 +426,30 @@ mod tests {
 
     fn lines(text: &str) -> Vec<ImportLine> {
         read_import(text).unwrap().lines
+    }
+
+    #[test]
+    fn a_type_column_names_directory_accounts_as_people_write_it() {
+        let file = read_import(
+            "username,first_name,last_name,email,Type\nalice,,,,AD\nbob,,,,Active Directory\ncarl,C,D,c@d.org,\n",
+        )
+        .unwrap();
+        let types: Vec<&str> = file
+            .lines
+            .iter()
+            .map(|l| l.request.account_type.as_str())
+            .collect();
+        assert_eq!(types, ["directory", "directory", "local"]);
+        assert!(
+            !file.lines[0].request.invite,
+            "nothing to invite a directory account to"
+        );
+        let unknown =
+            read_import("username,first_name,last_name,email,type\nx,A,B,a@b.org,ldap\n").unwrap();
+        assert_eq!(
+            unknown.lines[0].request.account_type, "ldap",
+            "refused by the form rules"
+        );
     }
 
     #[test]

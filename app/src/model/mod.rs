@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod clients;
 pub mod csv;
+pub mod directory;
 pub mod error;
 pub mod import;
 pub mod invitations;

@@ -1,5 +1,5 @@
-//! The organisation's settings (password policy, directory sign-in) and its
-//! clients.
+//! The organisation's settings (password policy, invitations; the directory
+//! has its own page) and its clients.
 
 use crate::api::settings::{
     archive_client, get_settings, list_clients, save_client, update_settings,
@@ -14,6 +14,7 @@ use crate::model::{ApiError, Client, PasswordPolicy, SaveClientRequest, TenantSe
 use crate::pages::access::tokens::ApiTokensPanel;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::A;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -115,7 +116,7 @@ impl PolicySignals {
 #[component]
 fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let auth = Auth::get();
-    let directory = RwSignal::new(settings.directory_signin_enabled);
+    let directory_on = settings.directory_signin_enabled;
     let invitation_hours = RwSignal::new(settings.invitation_hours.to_string());
     let p = PolicySignals::new(&settings.password_policy);
     let form = FormState::new();
@@ -147,7 +148,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 .collect()),
         };
         let request = TenantSettings {
-            directory_signin_enabled: directory.get_untracked(),
+            directory_signin_enabled: directory_on,
             password_policy: policy.unwrap_or_default(),
             invitation_hours: hours.unwrap_or(INVITATION_HOURS_DEFAULT),
         };
@@ -166,9 +167,11 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
         <form class="panel form" on:submit=submit novalidate>
             {move || form.form_error().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
             <fieldset>
-                <legend>"Sign-in"</legend>
-                <CheckboxField label="Enable Active Directory sign-in" id="directory_signin_enabled" checked=directory
-                    hint=Signal::derive(|| "Offers “Active Directory domain account” on the account form. Directory accounts cannot sign in until the directory connection is configured.".to_owned()) />
+                <legend>"Active Directory"</legend>
+                <p>
+                    {if directory_on { "Directory sign-in is on. " } else { "Directory sign-in is off. " }}
+                    <A href="/settings/directory">"Directory settings"</A>
+                </p>
             </fieldset>
             <fieldset>
                 <legend>"Invitations"</legend>

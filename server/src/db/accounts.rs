@@ -564,3 +564,31 @@ pub async fn client_and_group_names(
     }
     Ok(names)
 }
+
+/// A directory account's names and email as the directory has them now
+/// (sign-in and "Refresh from directory"). Only directory accounts change.
+pub async fn set_directory_names(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    names: (&str, &str, &str),
+    username: &str,
+    now: OffsetDateTime,
+) -> sqlx::Result<bool> {
+    let (first_name, last_name, email) = names;
+    sqlx::query!(
+        "UPDATE accounts SET first_name = $3, last_name = $4, email = $5, updated_at = $6,
+             search_key = $7
+         WHERE tenant_id = $1 AND id = $2 AND account_type = 'directory'",
+        tenant_id,
+        id,
+        first_name,
+        last_name,
+        email,
+        now,
+        text::account_search_key(username, first_name, last_name, email)
+    )
+    .execute(conn)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod clients;
+pub mod directories;
 pub mod imports;
 pub mod links;
 pub mod outbox;

@@ -94,15 +94,12 @@ pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Setting
 pub async fn set_settings(
     conn: &mut PgConnection,
     id: Uuid,
-    directory_signin_enabled: bool,
     password_policy: &serde_json::Value,
     invitation_hours: i32,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE tenants SET directory_signin_enabled = $2, password_policy = $3, invitation_hours = $4
-         WHERE id = $1",
+        "UPDATE tenants SET password_policy = $2, invitation_hours = $3 WHERE id = $1",
         id,
-        directory_signin_enabled,
         password_policy,
         invitation_hours
     )

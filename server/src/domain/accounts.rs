@@ -28,7 +28,7 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
+pub(crate) fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
     Ok(AccountSummary {
         id: AccountId::from_uuid(r.id),
         role: Role::parse(&r.role).map_err(|_| bad("role"))?,
@@ -142,6 +142,10 @@ pub async fn create_in_tenant(
         today: today(now),
         clients_required: db::clients::any_active(tx, tenant_id).await?,
     };
+    if request.account_type == AccountType::Directory.as_str() && !settings.directory_signin_enabled
+    {
+        return Err(directory_not_allowed());
+    }
     let new: NewAccount = request.validate(ctx).map_err(|errors| {
         // The CLI prints one error: make it the whole password story.
         first_error(errors)
@@ -172,13 +176,17 @@ pub async fn create_in_tenant(
 /// Whether directory accounts may be created in the tenant.
 pub fn check_directory_allowed(new: &NewAccount, directory_enabled: bool) -> Result<()> {
     if new.account_type == AccountType::Directory && !directory_enabled {
-        return Err(ApiError::validation(
-            "account_type",
-            "Directory sign-in is not enabled for this organisation: create a local account, or enable it in Settings.",
-        )
-        .into());
+        return Err(directory_not_allowed());
     }
     Ok(())
+}
+
+pub(crate) fn directory_not_allowed() -> Error {
+    ApiError::validation(
+        "account_type",
+        "Directory sign-in is not switched on for this organisation: create a local account, or connect the directory in Settings → Directory.",
+    )
+    .into()
 }
 
 /// A validated account ready to insert.
@@ -410,6 +418,9 @@ impl Services {
         admin: &AdminCaller,
         request: &CreateAccountRequest,
     ) -> Result<AccountSummary> {
+        let request = &self
+            .fill_from_directory(admin.tenant_id.as_uuid(), request)
+            .await?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let row = create_in_tenant(
@@ -438,12 +449,12 @@ impl Services {
         req: &DuplicateAccountRequest,
     ) -> Result<AccountSummary> {
         let tenant_id = admin.tenant_id.as_uuid();
+        let mut request = self.fill_from_directory(tenant_id, &req.account).await?;
         let now = self.now();
         let mut tx = self.pool.begin().await?;
         let source = db::accounts::get(&mut tx, tenant_id, req.source.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
-        let mut request = req.account.clone();
         // A copy never takes a password: its owner is invited.
         request.invite = request.account_type == AccountType::Local.as_str();
         let row = create_in_tenant(

@@ -5,6 +5,7 @@ use super::licensing::{self, SeatDecision};
 use super::Services;
 use crate::crypto;
 use crate::db;
+use crate::directory::Refusal;
 use crate::error::Result;
 use app::api::port::RequestMeta;
 use app::model::{
@@ -125,6 +126,54 @@ pub struct LoggedIn {
     pub token: String,
 }
 
+fn target(account: &db::accounts::AccountRow) -> Target<'_> {
+    Target {
+        kind: "account",
+        id: Some(account.id),
+        label: &account.username,
+    }
+}
+
+/// Why a sign-in stops before a seat is taken.
+enum Refused {
+    /// Wrong organisation, username or password: the uniform 401.
+    Credentials,
+    /// The directory knows the password but refuses the person.
+    Directory(Refusal),
+    /// The directory could not be asked.
+    Unavailable(crate::directory::Failure),
+}
+
+/// The 403 for each AD refusal: its own code, and the person's way out
+/// (their organisation's tools or IT desk; Rollcall cannot help).
+fn directory_error(r: Refusal) -> ApiError {
+    let then = "then sign in again.";
+    let (code, message) = match r {
+        Refusal::Disabled => (
+            ErrorCode::DirectoryAccountDisabled,
+            "Your account is disabled in your organisation's directory. Ask your IT desk to enable it.".to_owned(),
+        ),
+        Refusal::AccountExpired => (
+            ErrorCode::DirectoryAccountExpired,
+            "Your account has expired in your organisation's directory. Ask your IT desk to extend it.".to_owned(),
+        ),
+        Refusal::PasswordExpired => (
+            ErrorCode::DirectoryPasswordExpired,
+            format!("Your directory password has expired. Change it with your organisation's usual password tools (on a work computer: Ctrl+Alt+Del, Change a password) or ask your IT desk, {then}"),
+        ),
+        Refusal::MustChangePassword => (
+            ErrorCode::DirectoryPasswordMustChange,
+            format!("Your directory password must be changed before you can sign in. Change it with your organisation's usual password tools or ask your IT desk, {then}"),
+        ),
+        Refusal::LockedOut => (
+            ErrorCode::DirectoryAccountLocked,
+            format!("Your directory account is locked after too many wrong passwords. Wait for it to unlock or ask your IT desk, {then}"),
+        ),
+        Refusal::BadCredentials => return ApiError::invalid_credentials(),
+    };
+    ApiError::new(code, message)
+}
+
 fn seats_message(limit: u32, tenant_name: &str) -> String {
     let then = "Try again when someone signs out, or ask your administrator for more seats.";
     match limit {
@@ -186,16 +235,77 @@ impl Services {
         drop(conn);
 
         let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+        // Every attempt pays one argon2 verification (a dummy one when there
+        // is no hash, as for directory accounts), so timing does not tell
+        // accounts apart.
         let verification = crypto::verify_password(hash.clone(), password.to_owned()).await?;
-        let verified = verification.matched();
         let now = self.now();
-        let directory = account
+        let directory = match &tenant_row {
+            Some(t) => {
+                let mut conn = self.pool.acquire().await?;
+                self.sign_in_directory(&mut conn, t.id).await?
+            }
+            None => None,
+        };
+        let is_directory_account = account
             .as_ref()
             .is_some_and(|a| a.account.account_type == AccountType::Directory.as_str());
-
-        let (Some(tenant_row), Some(account), true) =
-            (tenant_row.clone(), account, verified || directory)
-        else {
+        // The directory is asked outside any transaction or lock.
+        let proof = match (&account, &directory) {
+            (Some(a), Some(d)) if is_directory_account => {
+                match d.authenticate(&a.account.username, password).await {
+                    Ok(Ok(person)) => Ok(person),
+                    Ok(Err(Refusal::BadCredentials)) => Err(Refused::Credentials),
+                    Ok(Err(r)) => Err(Refused::Directory(r)),
+                    Err(f) => Err(Refused::Unavailable(f)),
+                }
+            }
+            (Some(_), _) if !is_directory_account && verification.matched() => Ok(None),
+            // Unknown, a wrong local password, or a directory account while
+            // directory sign-in is off: the same 401, unless the directory
+            // is down, which then answers every failure alike (a 503 must
+            // not single out directory accounts).
+            (_, Some(d)) => match d.probe(password).await {
+                Ok(()) => Err(Refused::Credentials),
+                Err(f) => Err(Refused::Unavailable(f)),
+            },
+            _ => Err(Refused::Credentials),
+        };
+        let known = tenant_row.clone().zip(account.map(|a| a.account));
+        let refused = match (&proof, &known) {
+            (Err(r), _) => Some(r),
+            (Ok(_), None) => Some(&Refused::Credentials),
+            (Ok(_), Some(_)) => None,
+        };
+        if let Some(refused) = refused {
+            let target = known.as_ref().map(|(_, a)| Target {
+                kind: "account",
+                id: Some(a.id),
+                label: &a.username,
+            });
+            let (action, details, error) = match refused {
+                Refused::Credentials => (
+                    Action::LoginFailed,
+                    json!({ "reason": "invalid_credentials" }),
+                    ApiError::invalid_credentials(),
+                ),
+                Refused::Directory(r) => (
+                    Action::LoginRefusedDirectory,
+                    json!({ "reason": directory_error(*r).code.as_str() }),
+                    directory_error(*r),
+                ),
+                Refused::Unavailable(f) => {
+                    tracing::warn!(tenant = %tenant.trim(), error = %f, "directory sign-in could not be checked");
+                    (
+                        Action::LoginRefusedDirectory,
+                        json!({ "reason": "directory_unavailable", "problem": f.check.as_str() }),
+                        ApiError::new(
+                            ErrorCode::DirectoryUnavailable,
+                            "Your sign-in could not be checked because your organisation's directory is not answering. Try again in a few minutes; if it keeps happening, tell your IT desk.",
+                        ),
+                    )
+                }
+            };
             let mut conn = self.pool.acquire().await?;
             audit::record(
                 &mut conn,
@@ -205,35 +315,30 @@ impl Services {
                     actor: &Actor::Anonymous {
                         claimed: claimed.clone(),
                     },
-                    action: Action::LoginFailed,
-                    target: None,
-                    details: json!({ "reason": "invalid_credentials" }),
+                    action,
+                    // A failed guess does not name the account it tried.
+                    target: if matches!(refused, Refused::Credentials) {
+                        None
+                    } else {
+                        target
+                    },
+                    details,
                     origin: &origin,
                 },
             )
             .await?;
+            return Err(error.into());
+        }
+        let directory_person = proof.ok().flatten();
+        let Some((tenant_row, mut account)) = known else {
             return Err(ApiError::invalid_credentials().into());
         };
-        let account = account.account;
         let actor = Actor::Account {
             id: account.id,
             username: account.username.clone(),
         };
-        let target = || Target {
-            kind: "account",
-            id: Some(account.id),
-            label: &account.username,
-        };
 
-        let refusal = if directory {
-            Some((
-                Action::LoginRefusedDirectory,
-                ApiError::new(
-                    ErrorCode::DirectoryUnavailable,
-                    "This is an Active Directory account, and directory sign-in is not connected for your organisation yet. Ask your administrator.",
-                ),
-            ))
-        } else if account.status != AccountStatus::Active.as_str() {
+        let refusal = if account.status != AccountStatus::Active.as_str() {
             Some((
                 Action::LoginRefusedInactive,
                 ApiError::new(
@@ -246,7 +351,11 @@ impl Services {
                 Action::LoginRefusedExpired,
                 ApiError::new(
                     ErrorCode::AccountExpired,
-                    "This account has expired. Ask your administrator to reactivate it and set a new password.",
+                    if is_directory_account {
+                        "This account has expired in Rollcall. Ask your administrator to extend it."
+                    } else {
+                        "This account has expired. Ask your administrator to reactivate it and set a new password."
+                    },
                 ),
             ))
         } else {
@@ -261,7 +370,7 @@ impl Services {
                     at: now,
                     actor: &actor,
                     action,
-                    target: Some(target()),
+                    target: Some(target(&account)),
                     details: json!({}),
                     origin: &origin,
                 },
@@ -283,7 +392,7 @@ impl Services {
                         at: now,
                         actor: &actor,
                         action: Action::LoginRefusedSeats,
-                        target: Some(target()),
+                        target: Some(target(&account)),
                         details: json!({ "seat_limit": t.seat_limit }),
                         origin: &origin,
                     },
@@ -317,12 +426,28 @@ impl Services {
                 at: now,
                 actor: &actor,
                 action: Action::LoginSucceeded,
-                target: Some(target()),
+                target: Some(target(&account)),
                 details: json!({ "session_id": session_id }),
                 origin: &origin,
             },
         )
         .await?;
+        if let Some(person) = &directory_person {
+            // Compared with the row as locked now, so two sign-ins at once
+            // store and audit a change once.
+            let current = db::accounts::lock(&mut tx, tenant_locked.id, account.id)
+                .await?
+                .unwrap_or_else(|| account.clone());
+            let names = super::directory::record_directory_names(
+                &mut tx, &current, person, &actor, &origin, now,
+            )
+            .await?;
+            if let Some([first, last, email]) = names {
+                account.first_name = first;
+                account.last_name = last;
+                account.email = email;
+            }
+        }
         tx.commit().await?;
         if verification == crypto::Verified::Legacy {
             if let Some(old) = &hash {

@@ -16,8 +16,8 @@ use app::model::import::{
 };
 use app::model::permissions::GroupId;
 use app::model::{
-    text, ApiError, ClientId, CreateAccountRequest, ErrorCode, FormContext, NewAccount,
-    TenantSettings, Username,
+    text, AccountType, ApiError, ClientId, CreateAccountRequest, ErrorCode, FormContext,
+    NewAccount, TenantSettings, Username,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -118,7 +118,22 @@ async fn check_lines(
                 }
                 Ok(_) => Err(errors),
                 Err(field_errors) => {
-                    errors.extend(field_errors.into_iter().map(|e| e.message));
+                    // A directory row the directory could not fill has
+                    // said so: its empty names are no news.
+                    let unfilled = line.request.account_type == AccountType::Directory.as_str()
+                        && !errors.is_empty();
+                    errors.extend(
+                        field_errors
+                            .into_iter()
+                            .filter(|e| {
+                                !(unfilled
+                                    && matches!(
+                                        e.field.as_deref(),
+                                        Some("first_name" | "last_name" | "email")
+                                    ))
+                            })
+                            .map(|e| e.message),
+                    );
                     Err(errors)
                 }
             };
@@ -154,10 +169,65 @@ fn preview_row(line: &ImportLine, outcome: &Result<NewAccount, Vec<String>>) -> 
 }
 
 impl Services {
+    /// Directory rows take username, names and email from the directory
+    /// (one look-up session for the file, before any transaction); a person
+    /// the directory does not know is an error on that row. With directory
+    /// sign-in off the rows are left to be refused by the form rules.
+    async fn fill_directory_lines(&self, tenant_id: Uuid, lines: &mut [ImportLine]) -> Result<()> {
+        let directory_rows: Vec<usize> = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                l.request.account_type == AccountType::Directory.as_str()
+                    && !l.request.username.trim().is_empty()
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if directory_rows.is_empty() {
+            return Ok(());
+        }
+        let directory = {
+            let mut conn = self.pool.acquire().await?;
+            self.enabled_directory(&mut conn, tenant_id).await?
+        };
+        let Some(directory) = directory else {
+            return Ok(());
+        };
+        let names: Vec<String> = directory_rows
+            .iter()
+            .map(|&i| lines[i].request.username.trim().to_owned())
+            .collect();
+        let people = directory.find_many(&names).await.map_err(|f| {
+            tracing::warn!(error = %f, "directory look-up for an import failed");
+            ApiError::new(
+                ErrorCode::DirectoryUnavailable,
+                format!(
+                    "The file has directory accounts, and the directory could not be searched: {}",
+                    f.check.message()
+                ),
+            )
+        })?;
+        for (i, person) in directory_rows.into_iter().zip(people) {
+            let line = &mut lines[i];
+            match person {
+                Some(p) => match super::directory::apply_person(&mut line.request.form, &p) {
+                    Ok(()) => line.request.username = p.username,
+                    Err(e) => line.errors.push(ApiError::from(e).message),
+                },
+                None => line.errors.push(format!(
+                    "The directory has no person with the username “{}”.",
+                    line.request.username.trim()
+                )),
+            }
+        }
+        Ok(())
+    }
+
     /// Reads and checks the whole file; writes nothing.
     pub async fn preview_import(&self, admin: &AdminCaller, csv: &str) -> Result<ImportPreview> {
-        let ImportFile { lines, notices } = read_import(csv)?;
+        let ImportFile { mut lines, notices } = read_import(csv)?;
         let tenant_id = admin.tenant_id.as_uuid();
+        self.fill_directory_lines(tenant_id, &mut lines).await?;
         let mut conn = self.pool.acquire().await?;
         let ctx = context(&mut conn, tenant_id, today(self.now())).await?;
         let checked = check_lines(&mut conn, tenant_id, &ctx, lines, &HashMap::new()).await?;
@@ -185,6 +255,7 @@ impl Services {
             l.line = at;
         }
         let tenant_id = admin.tenant_id.as_uuid();
+        self.fill_directory_lines(tenant_id, &mut lines).await?;
         let now = self.now();
         let checked = {
             let mut conn = self.pool.acquire().await?;

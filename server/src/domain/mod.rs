@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 pub mod import;
 pub mod invitations;
 pub mod licensing;

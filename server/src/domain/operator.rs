@@ -23,7 +23,7 @@ impl Operator {
         Self { name }
     }
 
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::Operator {
             name: self.name.clone(),
         }
@@ -130,6 +130,7 @@ impl Services {
         request: &CreateAccountRequest,
     ) -> Result<AccountRow> {
         let tenant = self.find_tenant(tenant_slug).await?;
+        let request = &self.fill_from_directory(tenant.id, request).await?;
         let mut tx = self.pool.begin().await?;
         let row = create_in_tenant(
             &mut tx,

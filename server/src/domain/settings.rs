@@ -102,7 +102,6 @@ impl Services {
         db::tenants::set_settings(
             &mut tx,
             tenant_id,
-            settings.directory_signin_enabled,
             &policy_json,
             i32::try_from(settings.invitation_hours).map_err(|_| ApiError::internal())?,
         )
@@ -110,10 +109,6 @@ impl Services {
         let flat = |s: &TenantSettings| {
             let mut v = serde_json::to_value(&s.password_policy).unwrap_or_default();
             if let Some(map) = v.as_object_mut() {
-                map.insert(
-                    "directory_signin_enabled".into(),
-                    json!(s.directory_signin_enabled),
-                );
                 map.insert("invitation_hours".into(), json!(s.invitation_hours));
             }
             v
@@ -139,7 +134,11 @@ impl Services {
             .await?;
         }
         tx.commit().await?;
-        Ok(settings.clone())
+        Ok(TenantSettings {
+            // Switched in Settings → Directory (save_directory), not here.
+            directory_signin_enabled: before.directory_signin_enabled,
+            ..settings.clone()
+        })
     }
 
     pub async fn list_clients(&self, admin: &AdminCaller) -> Result<Vec<Client>> {

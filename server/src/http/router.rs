@@ -32,7 +32,9 @@ struct AppState {
 /// Registers every server function explicitly, so a linker that drops the
 /// `app` crate's inventory entries cannot silently unplug the API.
 fn register_server_fns() {
-    use app::api::{accounts, audit, invitations, license, permissions, sessions, settings};
+    use app::api::{
+        accounts, audit, directory, invitations, license, permissions, sessions, settings,
+    };
     use server_fn::axum::register_explicit;
     register_explicit::<sessions::Login>();
     register_explicit::<sessions::Logout>();
@@ -52,6 +54,11 @@ fn register_server_fns() {
     register_explicit::<accounts::DuplicateAccount>();
     register_explicit::<settings::GetSettings>();
     register_explicit::<settings::UpdateSettings>();
+    register_explicit::<directory::GetDirectory>();
+    register_explicit::<directory::SaveDirectory>();
+    register_explicit::<directory::TestDirectory>();
+    register_explicit::<directory::LookupDirectoryPerson>();
+    register_explicit::<directory::RefreshFromDirectory>();
     register_explicit::<settings::ListClients>();
     register_explicit::<settings::SaveClient>();
     register_explicit::<settings::ArchiveClient>();

@@ -13,8 +13,14 @@ fn database_url(pool: &PgPool) -> String {
 }
 
 fn run(pool: &PgPool, args: &[&str], stdin: Option<&str>) -> Output {
+    run_env(pool, args, stdin, &[])
+}
+
+/// As `run`, with more environment (and `RUST_LOG` as given there).
+pub fn run_env(pool: &PgPool, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(args)
+        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url(pool))
         .env("ROLLCALL_OPERATOR", "ops-test")
         .stdin(Stdio::piped())
@@ -30,11 +36,11 @@ fn run(pool: &PgPool, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stderr(o: &Output) -> String {
+pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn stdout(o: &Output) -> String {
+pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 

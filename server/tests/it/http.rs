@@ -254,6 +254,14 @@ async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
         ("/api/tokens/list", "{}".to_owned()),
         ("/api/tokens/create", json!({ "name": "Sneaky" }).to_string()),
         ("/api/tokens/revoke", json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string()),
+        ("/api/directory/get", "{}".to_owned()),
+        ("/api/directory/save", json!({ "directory": { "url": "ldaps://evil.example" } }).to_string()),
+        ("/api/directory/test", json!({ "directory": { "url": "ldaps://evil.example" } }).to_string()),
+        ("/api/directory/lookup", json!({ "username": "alice" }).to_string()),
+        (
+            "/api/accounts/refresh-directory",
+            json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
     ];
     for (path, body) in &admin_only {
         let anon = send(&app, "POST", path, body, None).await;

@@ -360,8 +360,11 @@ async fn invitations_refuse_directory_accounts_and_typed_passwords(pool: PgPool)
     both.password_confirm = GOOD.into();
     let e = api_err(svc.create_account(&admin, &both).await);
     assert_eq!(e.field.as_deref(), Some("password"));
-    let mut directory = invited("dir");
+    let mut directory = invited("alice");
     directory.account_type = "directory".into();
+    let e = api_err(svc.create_account(&admin, &directory).await);
+    assert_eq!(e.field.as_deref(), Some("invite"), "no directory yet");
+    connect_directory(&svc, &admin).await;
     let e = api_err(svc.create_account(&admin, &directory).await);
     assert_eq!(e.field.as_deref(), Some("invite"));
     assert!(outbox(&pool).await.is_empty(), "nothing was queued");
@@ -483,16 +486,11 @@ async fn forgot_password_mails_a_reset_link_to_existing_local_accounts_only(pool
 async fn directory_accounts_are_reminded_to_use_their_directory_password(pool: PgPool) {
     let (svc, _clock, _) = setup(&pool).await;
     let admin = admin_of(&svc, "inv", "boss").await;
-    let mut s = svc.get_settings(&admin).await.unwrap();
-    s.directory_signin_enabled = true;
-    svc.update_settings(&admin, &s).await.unwrap();
-    let mut d = account_request("dee", "user");
-    d.account_type = "directory".into();
-    d.password.clear();
-    d.password_confirm.clear();
+    connect_directory(&svc, &admin).await;
+    let d = directory_account("ivy", "user");
     svc.create_account(&admin, &d).await.unwrap();
 
-    forgot(&svc, "inv", "dee").await;
+    forgot(&svc, "inv", "ivy").await;
     let mail = outbox(&pool).await;
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].kind, "directory_reminder");
@@ -511,13 +509,8 @@ async fn directory_accounts_are_reminded_to_use_their_directory_password(pool: P
 async fn the_forgot_password_endpoint_answers_the_same_in_every_case(pool: PgPool) {
     let (svc, _clock, _) = setup(&pool).await;
     let admin = admin_of(&svc, "inv", "boss").await;
-    let mut s = svc.get_settings(&admin).await.unwrap();
-    s.directory_signin_enabled = true;
-    svc.update_settings(&admin, &s).await.unwrap();
-    let mut d = account_request("dee", "user");
-    d.account_type = "directory".into();
-    d.password.clear();
-    d.password_confirm.clear();
+    connect_directory(&svc, &admin).await;
+    let d = directory_account("ivy", "user");
     svc.create_account(&admin, &d).await.unwrap();
     let app = server::http::router(svc, None);
 
@@ -526,7 +519,7 @@ async fn the_forgot_password_endpoint_answers_the_same_in_every_case(pool: PgPoo
         ("inv", "boss"),
         ("inv", "ghost"),
         ("ghost", "boss"),
-        ("inv", "dee"),
+        ("inv", "ivy"),
     ] {
         let body = json!({ "tenant": tenant, "username": username }).to_string();
         let r = send(&app, "POST", "/api/password/forgot", &body, None).await;
@@ -546,7 +539,7 @@ async fn the_forgot_password_endpoint_answers_the_same_in_every_case(pool: PgPoo
     assert_eq!(
         outbox(&pool).await.len(),
         2,
-        "a link for boss, a reminder for dee"
+        "a link for boss, a reminder for ivy"
     );
 
     let empty = send(

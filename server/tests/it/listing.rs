@@ -146,14 +146,10 @@ async fn status_type_and_client_filters(pool: PgPool) {
     off.form.clients = vec![acme.id];
     off.form.status = "inactive".into();
     svc.create_account(&admin, &off).await.unwrap();
-    let mut settings = svc.get_settings(&admin).await.unwrap();
-    settings.directory_signin_enabled = true;
-    svc.update_settings(&admin, &settings).await.unwrap();
-    let mut ad = account_request("domain", "administrator");
-    ad.account_type = "directory".into();
-    ad.password.clear();
-    ad.password_confirm.clear();
-    svc.create_account(&admin, &ad).await.unwrap();
+    connect_directory(&svc, &admin).await;
+    svc.create_account(&admin, &directory_account("hank", "administrator"))
+        .await
+        .unwrap();
 
     clock.advance(time::Duration::days(3));
     let admin = admin_of(&svc, "filt", "boss").await;
@@ -184,7 +180,7 @@ async fn status_type_and_client_filters(pool: PgPool) {
             ..q()
         })
         .await,
-        ["boss", "domain", "onacme"]
+        ["boss", "hank", "onacme"]
     );
     assert_eq!(
         list(AccountListQuery {
@@ -192,7 +188,7 @@ async fn status_type_and_client_filters(pool: PgPool) {
             ..q()
         })
         .await,
-        ["domain"]
+        ["hank"]
     );
     assert_eq!(
         list(AccountListQuery {

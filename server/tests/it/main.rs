@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod cli;
+mod directory;
 mod http;
 mod import;
 mod invitations;

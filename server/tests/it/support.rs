@@ -18,9 +18,59 @@ pub fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::starting_at(datetime!(2026-11-22 09:00 UTC)))
 }
 
+/// `ROLLCALL_SECRET_KEY` of the tests' services.
+pub const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
 pub fn services(pool: PgPool, clock: Arc<ManualClock>) -> Services {
     let clock: Arc<dyn Clock> = clock;
-    Services::new(pool, clock, Settings::default())
+    let settings = Settings {
+        secret_key: Some(server::crypto::SecretKey::parse(SECRET_KEY).unwrap()),
+        ..Settings::default()
+    };
+    Services::new(pool, clock, settings)
+}
+
+/// Where the domain controller `cargo xtask test` started is (`AD_*`).
+pub fn ad(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: these tests need the domain controller that `cargo xtask test` starts (or `cargo xtask dc`)")
+    })
+}
+
+/// The harness's DC over LDAPS at `url`, trusting its CA, with the look-up
+/// account; directory sign-in on.
+pub fn directory_request(url: &str) -> app::model::directory::SaveDirectoryRequest {
+    app::model::directory::SaveDirectoryRequest {
+        enabled: true,
+        url: url.to_owned(),
+        allow_plain: false,
+        ca_pem: std::fs::read_to_string(ad("AD_CA")).unwrap(),
+        domain: ad("AD_DOMAIN"),
+        upn_suffix: ad("AD_REALM"),
+        base_dn: ad("AD_BASE"),
+        bind_name: ad("AD_LOOKUP"),
+        bind_password: ad("AD_LOOKUP_PASSWORD"),
+    }
+}
+
+/// Connects the administrator's tenant to the harness's DC.
+pub async fn connect_directory(svc: &Services, admin: &AdminCaller) {
+    svc.save_directory(admin, &directory_request(&ad("AD_URL")))
+        .await
+        .unwrap();
+}
+
+/// A directory account request for a person the harness's DC holds.
+pub fn directory_account(username: &str, role: &str) -> CreateAccountRequest {
+    CreateAccountRequest {
+        username: username.into(),
+        account_type: "directory".into(),
+        form: AccountForm {
+            role: role.into(),
+            ..AccountForm::default()
+        },
+        ..CreateAccountRequest::default()
+    }
 }
 
 pub fn operator() -> Operator {
