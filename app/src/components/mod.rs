@@ -78,6 +78,38 @@ pub fn query_value(s: &str) -> String {
     out
 }
 
+/// The text of the file chosen in `input` (at most 2 MB). Errors are
+/// sentences: `none` when no file is chosen, `not_text` completes "The file
+/// is not text." with what to do.
+#[cfg(target_arch = "wasm32")]
+pub async fn read_text_file(
+    input: &web_sys::HtmlInputElement,
+    none: &str,
+    not_text: &str,
+) -> Result<String, String> {
+    let file = input
+        .files()
+        .and_then(|f| f.get(0))
+        .ok_or_else(|| none.to_owned())?;
+    if file.size() > 2_000_000.0 {
+        return Err("The file is over 2 MB: choose a smaller one.".into());
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(|_| "The file could not be read. Choose it again.".to_owned())?;
+    text.as_string()
+        .ok_or_else(|| format!("The file is not text. {not_text}"))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn read_text_file(
+    _input: &leptos::web_sys::HtmlInputElement,
+    _none: &str,
+    _not_text: &str,
+) -> Result<String, String> {
+    Err("Files can only be read in the browser.".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::query_value;

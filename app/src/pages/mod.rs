@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod directory;
 pub mod home;
 pub mod license;
 pub mod links;

@@ -2,6 +2,7 @@ use super::access::account::AccountPermissionsPage;
 use super::access::forms::{FormsPage, TenantDefaultsPage};
 use super::access::groups::{GroupPermissionsPage, GroupsPage};
 use super::audit::AuditPage;
+use super::directory::DirectoryPage;
 use super::home::{AdminOnly, HomePage, NotFoundPage};
 use super::license::LicensePage;
 use super::password::ChangePasswordPage;
@@ -148,6 +149,7 @@ admin_route! {
     AuditRoute, audit_screen => AuditPage,
     ClientsRoute, clients_screen => ClientsPage,
     SettingsRoute, settings_screen => SettingsPage,
+    DirectoryRoute, directory_screen => DirectoryPage,
 }
 
 #[component]
@@ -168,6 +170,7 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/audit") view={Lazy::<AuditRoute>::new()} />
                 <Route path=path!("/clients") view={Lazy::<ClientsRoute>::new()} />
                 <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
+                <Route path=path!("/settings/directory") view={Lazy::<DirectoryRoute>::new()} />
                 <Route path=path!("/password") view=ChangePasswordPage />
             </Routes>
     }

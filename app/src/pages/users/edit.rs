@@ -4,6 +4,7 @@ use super::password::PasswordInputs;
 use crate::api::accounts::{
     delete_account, get_account, get_account_form_options, reset_password, update_account,
 };
+use crate::api::directory::refresh_from_directory;
 use crate::auth::Auth;
 use crate::components::{
     format_time, CheckboxField, ConfirmDialog, ErrorState, FormState, Loading,
@@ -53,6 +54,48 @@ pub fn EditAccountPage() -> impl IntoView {
             .into_any()
         }
         Some(Ok((a, o))) => view! { <EditAccountForm account=a options=o /> }.into_any(),
+    }
+}
+
+/// "Refresh from directory": reads the names and email again.
+#[component]
+fn RefreshFromDirectory(id: AccountId, s: AccountSignals) -> impl IntoView {
+    let auth = Auth::get();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let refresh = move |_| {
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match refresh_from_directory(id).await {
+                Ok(a) => {
+                    let changed = s.first_name.get_untracked() != a.first_name
+                        || s.last_name.get_untracked() != a.last_name
+                        || s.email.get_untracked() != a.email;
+                    s.first_name.set(a.first_name);
+                    s.last_name.set(a.last_name);
+                    s.email.set(a.email);
+                    auth.flash.set(Some(if changed {
+                        format!(
+                            "Names and email of {} updated from the directory.",
+                            a.username
+                        )
+                    } else {
+                        format!("{} is up to date with the directory.", a.username)
+                    }));
+                }
+                Err(e) => error.set(Some(auth.message_for(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="generate">
+            <button type="button" class="secondary small" disabled=move || busy.get() on:click=refresh>
+                {move || if busy.get() { "Refreshing…" } else { "Refresh from directory" }}
+            </button>
+        </div>
+        {move || error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
     }
 }
 
@@ -184,6 +227,7 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
                     <input id="username" readonly aria-describedby="username-hint" bind:value=username_value />
                 </div>
                 <IdentityFields s=s form=form read_only=!local />
+                {(!local).then(|| view! { <RefreshFromDirectory id=id s=s /> })}
             </fieldset>
             <fieldset>
                 <legend>"Access"</legend>

@@ -3,6 +3,7 @@ use super::password::PasswordInputs;
 use crate::api::accounts::{
     create_account, duplicate_account, get_account, get_account_form_options,
 };
+use crate::api::directory::lookup_directory_person;
 use crate::auth::Auth;
 use crate::components::{CheckboxField, ErrorState, FormState, Loading, SelectField, TextField};
 use crate::model::accounts::fields;
@@ -12,6 +13,7 @@ use crate::model::{
     FormContext,
 };
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -126,6 +128,8 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
         chosen: RwSignal::new(DuplicatePart::ALL.to_vec()),
     });
     let local = Signal::derive(move || account_type.with(|t| t == "local"));
+    let directory = Signal::derive(move || account_type.with(|t| t == "directory"));
+    let looking_up = RwSignal::new(false);
     let is_admin_role = move || s.role.with(|r| r == "administrator");
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
@@ -164,14 +168,33 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
                     String::new()
                 },
             };
-            // The same rules the server enforces, all at once.
+            // The same rules the server enforces, all at once. A directory
+            // account's names and email are the server's to read from the
+            // directory, so their emptiness is no error here.
             let checked = request
                 .validate(FormContext {
                     policy: &policy,
                     today,
                     clients_required,
                 })
-                .map(|_| ());
+                .map(|_| ())
+                .or_else(|errors| {
+                    let left: Vec<ApiError> = errors
+                        .into_iter()
+                        .filter(|e| {
+                            !(request.account_type == "directory"
+                                && matches!(
+                                    e.field.as_deref(),
+                                    Some(fields::FIRST_NAME | fields::LAST_NAME | fields::EMAIL)
+                                ))
+                        })
+                        .collect();
+                    if left.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(left)
+                    }
+                });
             let navigate = navigate.clone();
             let duplicate = copy.map(|c| DuplicateAccountRequest {
                 source: c.source.with_value(|d| d.summary.id),
@@ -224,12 +247,20 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
                     }.into_any()
                 } else {
                     view! {
-                        <p class="hint">"Account type: local account. Active Directory accounts are offered when directory sign-in is enabled in Settings."</p>
+                        <p class="hint">"Account type: local account. Active Directory accounts are offered when directory sign-in is switched on in Settings → Directory."</p>
                     }.into_any()
                 }}
                 <TextField label="Username" id=fields::USERNAME value=username error=form.error_for(fields::USERNAME)
-                    hint="Letters, digits and . _ - @. It cannot be changed later." />
-                <IdentityFields s=s form=form read_only=false />
+                    hint="Letters, digits and . _ - @. It cannot be changed later. For a directory account: the domain username." />
+                {move || directory.get().then(|| view! {
+                    <div class="generate">
+                        <button type="button" class="secondary small" disabled=move || looking_up.get()
+                            on:click=move |_| look_up(username, s, form, looking_up)>
+                            {move || if looking_up.get() { "Looking up…" } else { "Look up in the directory" }}
+                        </button>
+                    </div>
+                })}
+                {move || view! { <IdentityFields s=s form=form read_only=directory.get() /> }}
             </fieldset>
             <fieldset>
                 <legend>"Access"</legend>
@@ -273,6 +304,33 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
             </div>
         </form>
     }
+}
+
+/// Fills the read-only names and email of a directory account from the
+/// directory; an unknown name is shown beside the username.
+fn look_up(username: RwSignal<String>, s: AccountSignals, form: FormState, busy: RwSignal<bool>) {
+    let auth = Auth::get();
+    let name = username.get_untracked();
+    busy.set(true);
+    spawn_local(async move {
+        match lookup_directory_person(name).await {
+            Ok(person) => {
+                username.set(person.username);
+                s.first_name.set(person.first_name);
+                s.last_name.set(person.last_name);
+                s.email.set(person.email);
+                form.errors.set(Vec::new());
+            }
+            Err(e) => {
+                auth.message_for(&e);
+                for field in [s.first_name, s.last_name, s.email] {
+                    field.set(String::new());
+                }
+                form.errors.set(vec![e]);
+            }
+        }
+        busy.set(false);
+    });
 }
 
 /// What a copy takes from its source, one checkbox per part.

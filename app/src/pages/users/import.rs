@@ -3,7 +3,7 @@
 
 use crate::api::accounts::{commit_import, preview_import, stage_import};
 use crate::auth::Auth;
-use crate::components::download_csv;
+use crate::components::{download_csv, read_text_file};
 use crate::model::import::{
     chunks, template, ImportPreview, PreviewRow, IMPORT_CHUNK, IMPORT_COLUMNS, IMPORT_MAX_ROWS,
 };
@@ -39,7 +39,13 @@ pub fn ImportAccountsPage() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            match read_file(&input).await {
+            match read_text_file(
+                &input,
+                "Choose a CSV file first.",
+                "Save it as CSV (UTF-8).",
+            )
+            .await
+            {
                 Err(message) => error.set(Some(message)),
                 Ok(content) => match preview_import(content.clone()).await {
                     Ok(p) => {
@@ -115,7 +121,7 @@ pub fn ImportAccountsPage() -> impl IntoView {
                 <label for="import-file">"CSV file"</label>
                 <p class="hint" id="import-file-hint">
                     {format!(
-                        "Columns: {}. The first four are required; the others take the form's defaults. Clients and groups are names separated by “;” (write “\\;” for a semicolon inside a name). Columns are separated by commas (or all by semicolons, or all by tabs). An active local account without a password gets an email inviting its owner to choose one. A file exported from the accounts list imports as it is (its created_at column is ignored).",
+                        "Columns: {}. The first four are required; the others take the form's defaults. Clients and groups are names separated by “;” (write “\\;” for a semicolon inside a name). Columns are separated by commas (or all by semicolons, or all by tabs). An active local account without a password gets an email inviting its owner to choose one. An account_type (or type) of ad makes an Active Directory account: leave its names, email and password empty, they come from the directory. A file exported from the accounts list imports as it is (its created_at column is ignored).",
                         IMPORT_COLUMNS.join(", ")
                     )}
                 </p>
@@ -208,31 +214,4 @@ fn PreviewTable(preview: ImportPreview, on_confirm: Callback<()>) -> impl IntoVi
             </div>
         </section>
     }
-}
-
-/// The chosen file's text.
-#[cfg(target_arch = "wasm32")]
-async fn read_file(input: &web_sys::HtmlInputElement) -> Result<String, String> {
-    let file = input
-        .files()
-        .and_then(|f| f.get(0))
-        .ok_or_else(|| "Choose a CSV file first.".to_owned())?;
-    if file.size() > 2_000_000.0 {
-        return Err("The file is over 2 MB: split it into smaller files.".into());
-    }
-    let text = wasm_bindgen_futures::JsFuture::from(file.text())
-        .await
-        .map_err(|_| "The file could not be read. Choose it again.".to_owned())?;
-    text.as_string()
-        .ok_or_else(|| "The file is not text. Save it as CSV (UTF-8).".to_owned())
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-async fn read_file(_input: &web_sys_stub::Input) -> Result<String, String> {
-    Err("Files can only be read in the browser.".into())
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-mod web_sys_stub {
-    pub type Input = leptos::web_sys::HtmlInputElement;
 }
