@@ -213,6 +213,32 @@ pub struct FormContext<'a> {
 }
 
 impl AccountForm {
+    /// Password-change flags set on a directory account: its password
+    /// lives in the directory, so Rollcall can neither force nor rotate it.
+    pub fn directory_flag_conflicts(&self) -> Vec<ApiError> {
+        let mut e = Vec::new();
+        for (set, field, what) in [
+            (
+                self.must_change_password,
+                fields::MUST_CHANGE_PASSWORD,
+                "Require password change at next login",
+            ),
+            (
+                self.rotate_password,
+                fields::ROTATE_PASSWORD,
+                "Require password change at intervals",
+            ),
+        ] {
+            if set {
+                e.push(ApiError::validation(
+                    field,
+                    format!("“{what}” does not apply to a directory account: its password is managed in the directory. Untick it."),
+                ));
+            }
+        }
+        e
+    }
+
     /// `previous_expiry` is the stored date on edit: keeping a past date is
     /// allowed (the account stays expired), setting a new one is not.
     fn validate_into(
@@ -385,6 +411,7 @@ impl CreateAccountRequest {
                 "A directory account signs in with its domain password: leave the password empty.",
             ));
         }
+        e.extend(self.form.directory_flag_conflicts());
         e
     }
 
@@ -510,6 +537,9 @@ impl UpdateAccountRequest {
                 .as_ref()
                 .is_some_and(|v| v.expires_on.is_none_or(|d| d > ctx.today));
         let wants_password = !self.password.is_empty() || !self.password_confirm.is_empty();
+        if current.account_type == AccountType::Directory {
+            e.extend(self.form.directory_flag_conflicts());
+        }
         let new_password = match current.account_type {
             AccountType::Directory if wants_password => {
                 e.push(ApiError::validation(
@@ -805,6 +835,14 @@ mod tests {
         );
         req.password.clear();
         req.password_confirm.clear();
+        // Rollcall cannot force or rotate a directory password: refused.
+        let errs = req.validate(ctx(&policy)).unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("must_change_password"));
+        req.form.must_change_password = false;
+        req.form.rotate_password = true;
+        let errs = req.validate(ctx(&policy)).unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("rotate_password"));
+        req.form.rotate_password = false;
         let ok = req.validate(ctx(&policy)).unwrap();
         assert_eq!(ok.password, None);
         assert!(!ok.values.must_change_password);

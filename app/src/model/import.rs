@@ -245,7 +245,10 @@ pub fn read_import(text: &str) -> Result<ImportFile, ApiError> {
                     default
                 })
             };
-            let must_change = read_flag(10, true);
+            // A new local account changes its password at first sign-in
+            // unless the file says otherwise; a directory account cannot.
+            let directory = account_type_value(&get(6)) == AccountType::Directory.as_str();
+            let must_change = read_flag(10, !directory);
             let rotate = read_flag(11, false);
             let or = |v: String, default: &str| {
                 if v.is_empty() {

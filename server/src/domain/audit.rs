@@ -214,3 +214,12 @@ impl Services {
         Ok(audit_csv(&events))
     }
 }
+
+/// The usual target of an event about one account.
+pub fn account_target(a: &crate::db::accounts::AccountRow) -> Target<'_> {
+    Target {
+        kind: "account",
+        id: Some(a.id),
+        label: &a.username,
+    }
+}

@@ -126,14 +126,6 @@ pub struct LoggedIn {
     pub token: String,
 }
 
-fn target(account: &db::accounts::AccountRow) -> Target<'_> {
-    Target {
-        kind: "account",
-        id: Some(account.id),
-        label: &account.username,
-    }
-}
-
 /// Why a sign-in stops before a seat is taken.
 enum Refused {
     /// Wrong organisation, username or password: the uniform 401.
@@ -278,11 +270,7 @@ impl Services {
             (Ok(_), Some(_)) => None,
         };
         if let Some(refused) = refused {
-            let target = known.as_ref().map(|(_, a)| Target {
-                kind: "account",
-                id: Some(a.id),
-                label: &a.username,
-            });
+            let target = known.as_ref().map(|(_, a)| audit::account_target(a));
             let (action, details, error) = match refused {
                 Refused::Credentials => (
                     Action::LoginFailed,
@@ -370,7 +358,7 @@ impl Services {
                     at: now,
                     actor: &actor,
                     action,
-                    target: Some(target(&account)),
+                    target: Some(audit::account_target(&account)),
                     details: json!({}),
                     origin: &origin,
                 },
@@ -392,7 +380,7 @@ impl Services {
                         at: now,
                         actor: &actor,
                         action: Action::LoginRefusedSeats,
-                        target: Some(target(&account)),
+                        target: Some(audit::account_target(&account)),
                         details: json!({ "seat_limit": t.seat_limit }),
                         origin: &origin,
                     },
@@ -426,7 +414,7 @@ impl Services {
                 at: now,
                 actor: &actor,
                 action: Action::LoginSucceeded,
-                target: Some(target(&account)),
+                target: Some(audit::account_target(&account)),
                 details: json!({ "session_id": session_id }),
                 origin: &origin,
             },

@@ -486,11 +486,7 @@ pub(crate) async fn record_directory_names(
             at: now,
             actor,
             action: Action::AccountDirectoryRefreshed,
-            target: Some(Target {
-                kind: "account",
-                id: Some(account.id),
-                label: &account.username,
-            }),
+            target: Some(audit::account_target(account)),
             details: json!({ "changes": changed }),
             origin,
         },

@@ -2,7 +2,7 @@
 //! from a single-use link. The link's token is mailed and stored only hashed;
 //! the mail is queued in the transaction that creates the link.
 
-use super::audit::{self, Action, Actor, Origin, Target};
+use super::audit::{self, Action, Actor, Origin};
 use super::auth::{is_expired, origin, AdminCaller};
 use super::settings::{check_history, tenant_policy};
 use super::Services;
@@ -299,21 +299,13 @@ pub async fn invite_new_account(
             at: now,
             actor,
             action: Action::InvitationSent,
-            target: Some(account_target(account)),
+            target: Some(audit::account_target(account)),
             details: json!({ "to": account.email, "expires_at": expires_at }),
             origin,
         },
     )
     .await?;
     Ok(())
-}
-
-fn account_target(a: &AccountRow) -> Target<'_> {
-    Target {
-        kind: "account",
-        id: Some(a.id),
-        label: &a.username,
-    }
 }
 
 fn view(l: &LinkRow, now: OffsetDateTime) -> InvitationView {
@@ -489,7 +481,7 @@ impl Services {
                     username: account.username.clone(),
                 },
                 action,
-                target: Some(account_target(&account)),
+                target: Some(audit::account_target(&account)),
                 details,
                 origin: &origin(meta),
             },
@@ -615,7 +607,7 @@ impl Services {
                 at: now,
                 actor: &actor,
                 action: Action::PasswordResetRequested,
-                target: Some(account_target(&account)),
+                target: Some(audit::account_target(&account)),
                 details: outcome,
                 origin: &origin,
             },
@@ -695,7 +687,7 @@ impl Services {
                 } else {
                     Action::InvitationSent
                 },
-                target: Some(account_target(&account)),
+                target: Some(audit::account_target(&account)),
                 details: json!({ "to": account.email, "expires_at": expires_at }),
                 origin: &admin.origin,
             },
@@ -745,7 +737,7 @@ impl Services {
                 at: now,
                 actor: &admin.actor(),
                 action: Action::InvitationRevoked,
-                target: Some(account_target(&account)),
+                target: Some(audit::account_target(&account)),
                 details: json!({}),
                 origin: &admin.origin,
             },

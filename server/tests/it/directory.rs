@@ -32,6 +32,13 @@ fn directory_account(username: &str) -> CreateAccountRequest {
     super::support::directory_account(username, "user")
 }
 
+/// Creates the directory account of alice (Alice Anderson).
+async fn alice(svc: &Services, admin: &AdminCaller) -> app::model::AccountSummary {
+    svc.create_account(admin, &directory_account("alice"))
+        .await
+        .unwrap()
+}
+
 async fn sign_in(
     svc: &Services,
     slug: &str,
@@ -124,9 +131,7 @@ async fn a_directory_account_signs_in_over_ldaps_with_names_from_the_directory(p
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn starttls_and_allowed_plain_ldap_sign_in_too(pool: PgPool) {
     let (svc, _, admin) = connected(&pool, "starttls", &ad("AD_STARTTLS_URL")).await;
-    svc.create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    alice(&svc, &admin).await;
     assert_eq!(
         sign_in(&svc, "starttls", "alice", "AlicePass1").await,
         Ok(())
@@ -187,10 +192,7 @@ async fn each_directory_state_has_its_own_code(pool: PgPool) {
     assert_eq!(open_sessions(&pool, t).await, 1, "only the administrator");
 
     // Rollcall's own status still applies on top of the directory's.
-    let alice = svc
-        .create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    let alice = alice(&svc, &admin).await;
     let mut form = AccountForm::from(&svc.get_account(&admin, alice.id).await.unwrap());
     form.status = "inactive".into();
     svc.update_account(
@@ -283,9 +285,7 @@ async fn test_connection_says_what_happened(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_full_tenant_refuses_a_directory_sign_in_without_holding_a_seat(pool: PgPool) {
     let (svc, t, admin) = connected(&pool, "full", &ad("AD_URL")).await;
-    svc.create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    alice(&svc, &admin).await;
     server::db::tenants::set_seats(&mut pool.acquire().await.unwrap(), t, 1)
         .await
         .unwrap();
@@ -299,10 +299,7 @@ async fn a_full_tenant_refuses_a_directory_sign_in_without_holding_a_seat(pool: 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn names_follow_the_directory_on_sign_in_and_on_refresh(pool: PgPool) {
     let (svc, t, admin) = connected(&pool, "names", &ad("AD_URL")).await;
-    let alice = svc
-        .create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    let alice = alice(&svc, &admin).await;
     let stale = || async {
         sqlx::query(
             "UPDATE accounts SET first_name = 'Old', email = 'old@example.org' WHERE id = $1",
@@ -358,9 +355,7 @@ async fn names_follow_the_directory_on_sign_in_and_on_refresh(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn with_directory_sign_in_off_a_directory_account_gets_the_uniform_401(pool: PgPool) {
     let (svc, t, admin) = connected(&pool, "off", &ad("AD_URL")).await;
-    svc.create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    alice(&svc, &admin).await;
     let mut off = directory_request(&ad("AD_URL"));
     off.enabled = false;
     svc.save_directory(&admin, &off).await.unwrap();
@@ -388,9 +383,7 @@ async fn a_directory_outage_answers_503_to_every_failure_and_local_accounts_stil
 ) {
     let url = ad("AD_DOOMED_URL");
     let (svc, t, admin) = connected(&pool, "outage", &url).await;
-    svc.create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    alice(&svc, &admin).await;
     account(&svc, "outage", "local", "user").await;
     assert_eq!(sign_in(&svc, "outage", "alice", "AlicePass1").await, Ok(()));
 
@@ -570,10 +563,7 @@ async fn imports_and_duplicates_read_directory_people_too(pool: PgPool) {
 
     // A copy of a directory account is looked up like a new one, and takes
     // no invitation.
-    let alice = svc
-        .create_account(&admin, &directory_account("alice"))
-        .await
-        .unwrap();
+    let alice = alice(&svc, &admin).await;
     let copy = |username: &str, invite: bool| app::model::permissions::DuplicateAccountRequest {
         source: alice.id,
         account: CreateAccountRequest {

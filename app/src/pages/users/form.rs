@@ -152,11 +152,17 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
             ev.prevent_default();
             let is_local = local.get_untracked();
             let sets_password = is_local && !invite.get_untracked();
+            let mut form_values = s.form();
+            if !is_local {
+                // Hidden for a directory account: never sent ticked.
+                form_values.must_change_password = false;
+                form_values.rotate_password = false;
+            }
             let request = CreateAccountRequest {
                 invite: is_local && invite.get_untracked(),
                 username: username.get_untracked(),
                 account_type: account_type.get_untracked(),
-                form: s.form(),
+                form: form_values,
                 password: if sets_password {
                     password.get_untracked()
                 } else {
