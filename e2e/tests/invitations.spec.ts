@@ -56,7 +56,7 @@ test('an invited person sets their password from the emailed link, then signs in
   const rules = page.getByRole('list', { name: 'The password needs:' });
   await expect(rules.getByRole('listitem').filter({ hasText: 'not met yet' }).first()).toBeVisible();
   await page.getByRole('button', { name: 'Set password' }).click();
-  await expect(page.getByText('The password must have')).toBeVisible();
+  await expect(page.getByText('The password does not meet these rules')).toBeVisible();
   await expect(page.getByLabel('New password')).toHaveAttribute('aria-invalid', 'true');
 
   await page.getByLabel('New password').fill(CHOSEN);

@@ -22,7 +22,7 @@ test('a required change at next sign-in allows nothing else until done', async (
     await userPage.getByLabel('New password').fill('weak');
     await userPage.getByLabel('Re-type password').fill('weak');
     await userPage.getByRole('button', { name: 'Set new password' }).click();
-    await expect(userPage.getByText('The password must have')).toBeVisible();
+    await expect(userPage.getByText('The password does not meet these rules')).toBeVisible();
 
     await userPage.getByLabel('New password').fill('My own choice 7!');
     await userPage.getByLabel('Re-type password').fill('My own choice 7!');

@@ -255,7 +255,15 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             crate::db::MIGRATOR
                 .run(&pool)
                 .await
-                .map_err(|e| Failure(format!("migrations failed: {e}")))?;
+                .map_err(|e| {
+                    let hint = match e {
+                        // Landed migrations never change: this database ran
+                        // a draft of one (a development database).
+                        sqlx::migrate::MigrateError::VersionMismatch(_) => " (this database was migrated with a different draft of that migration: for a development database from `cargo xtask run`, stop it and remove `.data/` to start afresh)",
+                        _ => "",
+                    };
+                    Failure(format!("migrations failed: {e}{hint}"))
+                })?;
             println!("migrations applied");
             let seeded = crate::domain::permissions::seed_existing_tenants(
                 &pool,

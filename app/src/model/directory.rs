@@ -333,6 +333,8 @@ pub enum DirectoryCheck {
     Ok,
     /// No answer at that address and port (refused, no route, timed out).
     Unreachable,
+    /// The server's name does not resolve (DNS).
+    HostNotFound,
     /// The server's TLS certificate is not signed by a trusted CA, or does
     /// not name the host.
     CertificateNotTrusted,
@@ -358,6 +360,7 @@ impl DirectoryCheck {
         match self {
             DirectoryCheck::Ok => "Connected, and the look-up account signed in.",
             DirectoryCheck::Unreachable => "Nothing answered at that address and port. Check the server name and port, and that Rollcall's network can reach it.",
+            DirectoryCheck::HostNotFound => "The server's name could not be found (DNS). Check the spelling of the address, or use its IP address.",
             DirectoryCheck::CertificateNotTrusted => "The server's TLS certificate is not trusted: paste the CA certificate that signed it, and check that the address is a name the certificate carries.",
             DirectoryCheck::TlsFailed => "A secure (TLS) connection could not be set up. Check that ldaps:// goes to the LDAPS port (636) and ldap:// to the LDAP port (389).",
             DirectoryCheck::TlsRequired => "The server requires an encrypted connection: use ldaps:// or untick “Allow unencrypted”.",
@@ -372,6 +375,7 @@ impl DirectoryCheck {
         match self {
             DirectoryCheck::Ok => "ok",
             DirectoryCheck::Unreachable => "unreachable",
+            DirectoryCheck::HostNotFound => "host_not_found",
             DirectoryCheck::CertificateNotTrusted => "certificate_not_trusted",
             DirectoryCheck::TlsFailed => "tls_failed",
             DirectoryCheck::TlsRequired => "tls_required",

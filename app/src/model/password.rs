@@ -289,7 +289,10 @@ impl PasswordPolicy {
             return Ok(());
         }
         let list: Vec<String> = broken.into_iter().map(PasswordRule::describe).collect();
-        Err(format!("The password must have {}.", list.join("; ")))
+        Err(format!(
+            "The password does not meet these rules: {}.",
+            list.join("; ")
+        ))
     }
 }
 

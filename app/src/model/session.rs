@@ -19,6 +19,10 @@ pub struct SessionInfo {
     /// sign-in, or the rotation interval has passed).
     #[serde(default)]
     pub password_change_required: bool,
+    /// An Active Directory account: the password is changed in the
+    /// directory, not in Rollcall.
+    #[serde(default)]
+    pub directory_account: bool,
 }
 
 impl SessionInfo {

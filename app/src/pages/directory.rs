@@ -74,6 +74,40 @@ impl DirectorySignals {
     }
 }
 
+/// The settings a stored look-up password is tied to.
+#[derive(Clone, PartialEq, Eq)]
+struct SavedTarget {
+    url: String,
+    allow_plain: bool,
+    ca_pem: String,
+    bind_name: String,
+}
+
+impl SavedTarget {
+    fn of(d: &DirectorySignals) -> Self {
+        Self {
+            url: d
+                .url
+                .get_untracked()
+                .trim()
+                .trim_end_matches('/')
+                .to_owned(),
+            allow_plain: d.allow_plain.get_untracked(),
+            ca_pem: d.ca_pem.get_untracked().trim().to_owned(),
+            bind_name: d.bind_name.get_untracked().trim().to_owned(),
+        }
+    }
+
+    fn of_tracked(d: &DirectorySignals) -> Self {
+        Self {
+            url: d.url.get().trim().trim_end_matches('/').to_owned(),
+            allow_plain: d.allow_plain.get(),
+            ca_pem: d.ca_pem.get().trim().to_owned(),
+            bind_name: d.bind_name.get().trim().to_owned(),
+        }
+    }
+}
+
 #[component]
 fn DirectoryForm(settings: DirectorySettings) -> impl IntoView {
     let auth = Auth::get();
@@ -86,31 +120,10 @@ fn DirectoryForm(settings: DirectorySettings) -> impl IntoView {
     let cert_file: NodeRef<html::Input> = NodeRef::new();
     let cert_error = RwSignal::new(None::<String>);
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let request = d.request();
-        let checked = request.validate().map(|_| ());
-        form.submit(
-            checked,
-            move || save_directory(request),
-            move |saved: DirectorySettings| {
-                password_stored.set(saved.bind_password_set);
-                d.bind_password.set(String::new());
-                auth.flash.set(Some(if saved.enabled {
-                    "Directory settings saved. Directory sign-in is on.".to_owned()
-                } else {
-                    "Directory settings saved. Directory sign-in is off.".to_owned()
-                }));
-            },
-        );
-    };
-    let test = move |_| {
-        let request = d.request();
-        if let Err(errors) = request.validate() {
-            form.errors.set(errors);
-            return;
-        }
-        form.errors.set(Vec::new());
+    // What the stored look-up password belongs to: change any of these
+    // and it must be typed again (the server will not send it elsewhere).
+    let saved_target = StoredValue::new(SavedTarget::of(&d));
+    let run_test = move |request: SaveDirectoryRequest| {
         tested.set(None);
         testing.set(true);
         spawn_local(async move {
@@ -123,6 +136,38 @@ fn DirectoryForm(settings: DirectorySettings) -> impl IntoView {
             }
             testing.set(false);
         });
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = d.request();
+        let checked = request.validate().map(|_| ());
+        form.submit(
+            checked,
+            move || save_directory(request),
+            move |saved: DirectorySettings| {
+                password_stored.set(saved.bind_password_set);
+                d.bind_password.set(String::new());
+                saved_target.set_value(SavedTarget::of(&d));
+                auth.flash.set(Some(if saved.enabled {
+                    "Directory settings saved. Directory sign-in is on.".to_owned()
+                } else {
+                    "Directory settings saved. Directory sign-in is off.".to_owned()
+                }));
+                // Saved is not working: say at once whether it connects.
+                if saved.enabled {
+                    run_test(d.request());
+                }
+            },
+        );
+    };
+    let test = move |_| {
+        let request = d.request();
+        if let Err(errors) = request.validate() {
+            form.errors.set(errors);
+            return;
+        }
+        form.errors.set(Vec::new());
+        run_test(request);
     };
     let load_cert = move |_| {
         let Some(input) = cert_file.get() else {
@@ -151,10 +196,11 @@ fn DirectoryForm(settings: DirectorySettings) -> impl IntoView {
     };
     let ca_error = form.error_for(fields::CA_PEM);
     let password_hint = move || {
-        if password_stored.get() {
-            "A password is stored (it is never shown). Leave this empty to keep it.".to_owned()
-        } else {
-            "Stored encrypted; never shown again.".to_owned()
+        let changed = saved_target.with_value(|t| *t != SavedTarget::of_tracked(&d));
+        match (password_stored.get(), changed) {
+            (true, false) => "A password is stored (it is never shown). Leave this empty to keep it.",
+            (true, true) => "The address, certificate or account changed: type the password again (the stored one is only ever sent to the server it was saved for).",
+            (false, _) => "Stored encrypted; never shown again.",
         }
     };
 

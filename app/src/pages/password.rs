@@ -11,8 +11,18 @@ use leptos::prelude::*;
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
     let auth = Auth::get();
+    if auth
+        .session
+        .with_untracked(|s| s.as_ref().is_some_and(|s| s.directory_account))
+    {
+        return view! {
+            <h1>"Change password"</h1>
+            <p class="lede">"You sign in with your organisation's directory account, so your password is changed there, not in Rollcall: use your organisation's usual password tools (on a work computer: Ctrl+Alt+Del, Change a password) or ask your IT desk."</p>
+        }
+        .into_any();
+    }
     let policy = LocalResource::new(get_password_policy);
-    move || match policy.get() {
+    (move || match policy.get() {
         None => view! { <Loading what="the password policy" /> }.into_any(),
         Some(Err(e)) => {
             let message = auth.message_for(&e);
@@ -23,7 +33,8 @@ pub fn ChangePasswordPage() -> impl IntoView {
             .into_any()
         }
         Some(Ok(p)) => view! { <ChangePasswordForm policy=p /> }.into_any(),
-    }
+    })
+    .into_any()
 }
 
 #[component]

@@ -61,7 +61,8 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
             </nav>
             <div class="me">
                 <span class="who">{name}</span>
-                {(!restricted).then(|| view! { <A href="/password">"Change password"</A> })}
+                {move || (!restricted && !auth.session.with(|s| s.as_ref().is_some_and(|s| s.directory_account)))
+                    .then(|| view! { <A href="/password">"Change password"</A> })}
                 <button type="button" class="secondary" on:click=sign_out disabled=move || signing_out.get()>
                     "Sign out"
                 </button>

@@ -93,6 +93,8 @@ pub struct SessionContextRow {
     pub first_name: String,
     pub last_name: String,
     pub role: String,
+    /// `local` or `directory`.
+    pub account_type: String,
     pub must_change_password: bool,
     pub rotate_password: bool,
     pub password_changed_at: Option<OffsetDateTime>,
@@ -119,8 +121,9 @@ pub async fn touch(
            AND s.last_seen_at > $2::timestamptz - make_interval(secs => t.idle_lease_seconds)
          RETURNING s.id AS session_id, t.id AS tenant_id, t.slug AS tenant_slug,
                    t.name AS tenant_name, t.idle_lease_seconds, a.id AS account_id,
-                   a.username, a.first_name, a.last_name, a.role, a.must_change_password,
-                   a.rotate_password, a.password_changed_at, t.password_policy",
+                   a.username, a.first_name, a.last_name, a.role, a.account_type,
+                   a.must_change_password, a.rotate_password, a.password_changed_at,
+                   t.password_policy",
         token_hash,
         now
     )

@@ -169,6 +169,13 @@ fn failure(e: LdapError) -> Failure {
                 None if broke_off(source.kind()) => {
                     Failure::new(DirectoryCheck::TlsFailed, source.to_string())
                 }
+                // tokio's resolver reports an unknown name as `Other` with
+                // getaddrinfo's text.
+                None if source.to_string().contains("lookup address")
+                    || source.to_string().contains("not known") =>
+                {
+                    Failure::new(DirectoryCheck::HostNotFound, source.to_string())
+                }
                 None => Failure::new(DirectoryCheck::Unreachable, source.to_string()),
             }
         }
@@ -186,6 +193,24 @@ fn failure(e: LdapError) -> Failure {
         }
         other => Failure::new(DirectoryCheck::Failed, other.to_string()),
     }
+}
+
+/// Whether `pem` holds at least one certificate rustls can use as a trust
+/// anchor: the sentence for the CA field otherwise.
+pub fn check_ca_pem(pem: &str) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let unreadable = "The CA certificate could not be read: paste the whole PEM text, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----, of the authority's certificate.";
+    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|_| unreadable.to_owned())?;
+        roots.add(cert).map_err(|_| {
+            "That certificate cannot be used as a trusted authority (it is damaged or not a CA certificate). Paste the certificate of the authority that signed the directory's certificate.".to_owned()
+        })?;
+    }
+    if roots.is_empty() {
+        return Err(unreadable.to_owned());
+    }
+    Ok(())
 }
 
 fn tls_config(pem: &str) -> Result<Arc<rustls::ClientConfig>, Failure> {
@@ -237,6 +262,14 @@ impl Directory {
                     DirectoryCheck::TlsFailed,
                     format!("StartTLS refused: {result}"),
                 ),
+                // No LDAP answer to StartTLS: most likely the LDAPS port.
+                e @ (LdapError::EndOfStream
+                | LdapError::ResultRecv { .. }
+                | LdapError::OpSend { .. })
+                    if starttls =>
+                {
+                    Failure::new(DirectoryCheck::TlsFailed, e.to_string())
+                }
                 other => failure(other),
             })?;
         tokio::spawn(async move {
@@ -274,6 +307,7 @@ impl Directory {
         session: &mut Session,
         username: &str,
     ) -> Result<Option<DirectoryPerson>, Failure> {
+        let username = self.bare_username(username);
         let escaped = ldap3::ldap_escape(username);
         let filter = if username.contains('@') {
             format!("(&(objectCategory=person)(objectClass=user)(userPrincipalName={escaped}))")
@@ -322,6 +356,21 @@ impl Directory {
             last_name: attr("sn"),
             email: attr("mail"),
         }))
+    }
+
+    /// The username part of what a person typed in this directory's own
+    /// forms: `RC\alice` (any down-level domain) and `alice@rc.test` (this
+    /// tenant's UPN suffix, any case) both give `alice`; a UPN with another
+    /// suffix is a name of its own and stays whole.
+    pub fn bare_username<'a>(&self, typed: &'a str) -> &'a str {
+        let typed = typed.trim();
+        if let Some((_, name)) = typed.split_once('\\') {
+            return name;
+        }
+        match (typed.rsplit_once('@'), &self.upn_suffix) {
+            (Some((name, suffix)), Some(own)) if suffix.eq_ignore_ascii_case(own) => name,
+            _ => typed,
+        }
     }
 
     /// Checks a person's password by binding as them, then reads their own
@@ -491,6 +540,32 @@ mod tests {
             qualify("OTHER\\alice", Some("rc.test"), None),
             "OTHER\\alice"
         );
+    }
+
+    #[test]
+    fn text_that_is_no_certificate_is_refused() {
+        let garbage = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----";
+        assert!(check_ca_pem(garbage).is_err());
+        assert!(check_ca_pem("no pem here")
+            .unwrap_err()
+            .contains("could not be read"));
+        assert!(check_ca_pem("").is_err());
+    }
+
+    #[test]
+    fn typed_qualified_names_come_back_bare() {
+        let d = Directory {
+            url: app::model::directory::parse_url("ldaps://dc1", false).unwrap(),
+            ca_pem: None,
+            domain: Some("RC".into()),
+            upn_suffix: Some("rc.test".into()),
+            base_dn: "DC=rc,DC=test".into(),
+            lookup: None,
+        };
+        assert_eq!(d.bare_username("RC\\alice"), "alice");
+        assert_eq!(d.bare_username(" alice@RC.test "), "alice");
+        assert_eq!(d.bare_username("alice@other.test"), "alice@other.test");
+        assert_eq!(d.bare_username("alice"), "alice");
     }
 
     #[test]

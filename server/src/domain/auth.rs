@@ -30,6 +30,8 @@ pub struct Caller {
     pub role: Role,
     /// The session may only set a new password.
     pub password_change_required: bool,
+    /// An Active Directory account: its password is not Rollcall's.
+    pub directory_account: bool,
     pub origin: Origin,
 }
 
@@ -57,6 +59,7 @@ impl Caller {
             first_name: row.first_name,
             last_name: row.last_name,
             role: Role::parse(&row.role).map_err(|_| ApiError::internal())?,
+            directory_account: row.account_type == AccountType::Directory.as_str(),
             origin,
         })
     }
@@ -89,6 +92,7 @@ impl Caller {
             heartbeat_seconds,
             idle_lease_seconds: self.idle_lease_seconds,
             password_change_required: self.password_change_required,
+            directory_account: self.directory_account,
         }
     }
 }
@@ -238,6 +242,21 @@ impl Services {
                 self.sign_in_directory(&mut conn, t.id).await?
             }
             None => None,
+        };
+        // `alice@rc.test` or `RC\alice` typed for the account `alice`.
+        let account = match (account, &directory, &tenant_row) {
+            (None, Some(d), Some(t)) if d.bare_username(username) != username.trim() => {
+                match Username::parse(d.bare_username(username)) {
+                    Ok(u) => {
+                        let mut conn = self.pool.acquire().await?;
+                        db::accounts::for_login(&mut conn, t.id, &u.folded())
+                            .await?
+                            .filter(|a| a.account.account_type == AccountType::Directory.as_str())
+                    }
+                    Err(_) => None,
+                }
+            }
+            (account, _, _) => account,
         };
         let is_directory_account = account
             .as_ref()
@@ -456,6 +475,7 @@ impl Services {
                 first_name: account.first_name,
                 last_name: account.last_name,
                 role: account.role,
+                account_type: account.account_type,
                 must_change_password: account.must_change_password,
                 rotate_password: account.rotate_password,
                 password_changed_at: account.password_changed_at,

@@ -44,6 +44,16 @@ fn view(row: Option<db::directories::DirectoryRow>) -> DirectorySettings {
     }
 }
 
+/// A CA certificate that does not parse is refused beside its field, before
+/// any connection (rather than looking like an untrusted server).
+fn check_ca(c: &CheckedDirectory) -> Result<()> {
+    match &c.ca_pem {
+        Some(pem) => crate::directory::check_ca_pem(pem)
+            .map_err(|m| ApiError::validation(fields::CA_PEM, m).into()),
+        None => Ok(()),
+    }
+}
+
 /// Whether the stored look-up password may be used with settings `c`: same
 /// look-up account, same server, same transport and trusted CA.
 fn keeps_password(row: &db::directories::DirectoryRow, c: &CheckedDirectory) -> bool {
@@ -177,6 +187,7 @@ impl Services {
         req: &SaveDirectoryRequest,
     ) -> Result<DirectorySettings> {
         let c = req.validate().map_err(first_error)?;
+        check_ca(&c)?;
         let sealed_new = match &c.bind_password {
             Some(pw) => {
                 let key = self.settings.secret_key.as_ref().ok_or_else(no_key)?;
@@ -232,21 +243,41 @@ impl Services {
         let password_changed = c.bind_password.is_some()
             || before_row.and_then(|r| r.bind_password_sealed).is_some() != sealed.is_some();
         let after_view = view(after);
-        let flat = |s: &DirectorySettings| {
+        // A certificate is long and a password secret: the audit says
+        // whether each was there, and that it changed, never what it is.
+        let stored = |there: bool, changed: bool| match (there, changed) {
+            (false, _) => "none",
+            (true, false) => "set",
+            (true, true) => "replaced",
+        };
+        let flat = |s: &DirectorySettings, changed: bool, password_there: bool| {
             let mut v = serde_json::to_value(s).unwrap_or_default();
             if let Some(m) = v.as_object_mut() {
                 m.remove("bind_password_set");
-                // A certificate is long: the audit says whether it changed.
-                m.insert("ca_pem".into(), json!(!s.ca_pem.is_empty()));
+                m.insert(
+                    "ca_pem".into(),
+                    json!(stored(
+                        !s.ca_pem.is_empty(),
+                        changed && !s.ca_pem.is_empty()
+                    )),
+                );
+                m.insert("bind_password".into(), json!(stored(password_there, false)));
             }
             v
         };
-        let mut changed = audit::changes(&flat(&before), &flat(&after_view));
-        if before.ca_pem != after_view.ca_pem {
-            changed.insert("ca_pem".into(), json!("changed"));
-        }
+        let ca_changed = before.ca_pem != after_view.ca_pem;
+        let mut changed = audit::changes(
+            &flat(&before, false, before.bind_password_set),
+            &flat(&after_view, ca_changed, after_view.bind_password_set),
+        );
         if password_changed {
-            changed.insert("bind_password".into(), json!("changed"));
+            changed.insert(
+                "bind_password".into(),
+                json!({
+                    "before": stored(before.bind_password_set, false),
+                    "after": stored(after_view.bind_password_set, before.bind_password_set),
+                }),
+            );
         }
         if !changed.is_empty() {
             audit::record(
@@ -301,6 +332,7 @@ impl Services {
         tenant_id: Uuid,
         c: &CheckedDirectory,
     ) -> Result<DirectoryTestResult> {
+        check_ca(c)?;
         let password = match &c.bind_password {
             Some(p) => Some(p.clone()),
             None => {

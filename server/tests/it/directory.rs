@@ -73,6 +73,22 @@ async fn a_directory_account_signs_in_over_ldaps_with_names_from_the_directory(p
         2,
         "the administrator and alice"
     );
+    // The forms people know from Windows name the same account.
+    assert_eq!(
+        sign_in(&svc, "ldaps", "RC\\alice", "AlicePass1").await,
+        Ok(())
+    );
+    assert_eq!(
+        sign_in(&svc, "ldaps", "Alice@RC.TEST", "AlicePass1").await,
+        Ok(())
+    );
+    assert_eq!(
+        svc.lookup_directory_person(&admin, "RC\\ivy")
+            .await
+            .unwrap()
+            .username,
+        "ivy"
+    );
     // Wrong password and unknown username: the same 401.
     assert_eq!(
         sign_in(&svc, "ldaps", "alice", "wrong").await,
@@ -245,6 +261,16 @@ async fn test_connection_says_what_happened(pool: PgPool) {
     let untrusted = test(other_ca).await;
     assert_eq!(untrusted.outcome, DirectoryCheck::CertificateNotTrusted);
     assert!(untrusted.message.contains("not trusted"));
+
+    // Text that is no certificate is refused beside its field, unsent.
+    let mut garbage = directory_request(&ad("AD_URL"));
+    garbage.ca_pem =
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----".into();
+    let refused = api_err(svc.test_directory(&admin, &garbage).await);
+    assert_eq!(refused.field.as_deref(), Some("ca_pem"));
+
+    let unknown_host = test(directory_request("ldaps://no-such-host.invalid")).await;
+    assert_eq!(unknown_host.outcome, DirectoryCheck::HostNotFound);
 
     let mut wrong = directory_request(&ad("AD_URL"));
     wrong.bind_password = "not-it".into();

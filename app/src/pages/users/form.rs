@@ -130,6 +130,22 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
     let local = Signal::derive(move || account_type.with(|t| t == "local"));
     let directory = Signal::derive(move || account_type.with(|t| t == "directory"));
     let looking_up = RwSignal::new(false);
+    // The directory's names belong to the username they were read for:
+    // typing another one clears them until it is looked up.
+    let looked_up = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let typed = username.get();
+        let stale = looked_up.with_untracked(|l| {
+            l.as_ref()
+                .is_some_and(|l| !l.eq_ignore_ascii_case(typed.trim()))
+        });
+        if stale && directory.get_untracked() {
+            looked_up.set(None);
+            for field in [s.first_name, s.last_name, s.email] {
+                field.set(String::new());
+            }
+        }
+    });
     let is_admin_role = move || s.role.with(|r| r == "administrator");
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
@@ -261,7 +277,7 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
                 {move || directory.get().then(|| view! {
                     <div class="generate">
                         <button type="button" class="secondary small" disabled=move || looking_up.get()
-                            on:click=move |_| look_up(username, s, form, looking_up)>
+                            on:click=move |_| look_up(username, s, form, looking_up, looked_up)>
                             {move || if looking_up.get() { "Looking up…" } else { "Look up in the directory" }}
                         </button>
                     </div>
@@ -314,13 +330,20 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
 
 /// Fills the read-only names and email of a directory account from the
 /// directory; an unknown name is shown beside the username.
-fn look_up(username: RwSignal<String>, s: AccountSignals, form: FormState, busy: RwSignal<bool>) {
+fn look_up(
+    username: RwSignal<String>,
+    s: AccountSignals,
+    form: FormState,
+    busy: RwSignal<bool>,
+    looked_up: RwSignal<Option<String>>,
+) {
     let auth = Auth::get();
     let name = username.get_untracked();
     busy.set(true);
     spawn_local(async move {
         match lookup_directory_person(name).await {
             Ok(person) => {
+                looked_up.set(Some(person.username.clone()));
                 username.set(person.username);
                 s.first_name.set(person.first_name);
                 s.last_name.set(person.last_name);
