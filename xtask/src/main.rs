@@ -47,6 +47,16 @@ fn project_root() -> PathBuf {
         .unwrap_or(manifest_dir)
 }
 
+/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (so a
+/// second checkout can reuse the first one's build output), else
+/// `target/` of the project.
+pub fn cargo_target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root.join(dir),
+        _ => root.join("target"),
+    }
+}
+
 fn step(what: &str) {
     println!("\n==> {what}");
 }
@@ -63,7 +73,7 @@ fn run(root: &Path, args: &[String]) -> Result<()> {
     step("building the site and the server (release)");
     site::build_frontend(root)?;
     proc::cargo(root, &["build", "--release", "-p", "server"], &[])?;
-    let server = root.join("target/release/server");
+    let server = cargo_target_dir(root).join("release/server");
 
     step("starting PostgreSQL (data kept in .data/pg)");
     let cluster = pg::Cluster::open(&root.join(".data/pg"), pg::Mode::Persistent)?;

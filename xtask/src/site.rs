@@ -154,7 +154,7 @@ const FIXTURES: &[Fixture] = &[
 
 pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> Result<()> {
     let url = cluster.create_database("rollcall_e2e")?;
-    let server = root.join("target/debug/server");
+    let server = crate::cargo_target_dir(root).join("debug/server");
     let env = [("DATABASE_URL", url.as_str())];
     proc::run_checked(proc::command(&server, &["migrate"], &env))?;
     let password = crate::tools::generate_password()?;
