@@ -542,6 +542,60 @@ mod tests {
         );
     }
 
+    fn ldap_result(rc: u32) -> LdapError {
+        LdapError::LdapResult {
+            result: ldap3::LdapResult {
+                rc,
+                matched: String::new(),
+                text: String::new(),
+                refs: Vec::new(),
+                ctrls: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn connection_failures_have_their_outcome() {
+        use std::io::{Error, ErrorKind};
+        // Samba in the harness accepts plain binds (so plain LDAP can be
+        // tested), so "TLS required" is only ever seen here.
+        assert_eq!(failure(ldap_result(8)).check, DirectoryCheck::TlsRequired);
+        assert_eq!(
+            failure(ldap_result(32)).check,
+            DirectoryCheck::BaseDnNotFound
+        );
+        assert_eq!(failure(ldap_result(80)).check, DirectoryCheck::Failed);
+        let io = |kind, text: &str| {
+            failure(LdapError::Io {
+                source: Error::new(kind, text.to_owned()),
+            })
+            .check
+        };
+        assert_eq!(
+            io(ErrorKind::ConnectionRefused, "refused"),
+            DirectoryCheck::Unreachable
+        );
+        assert_eq!(
+            io(ErrorKind::ConnectionReset, "reset"),
+            DirectoryCheck::TlsFailed
+        );
+        assert_eq!(
+            io(
+                ErrorKind::Other,
+                "failed to lookup address information: Name or service not known"
+            ),
+            DirectoryCheck::HostNotFound
+        );
+        let untrusted = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(
+            failure(LdapError::Io {
+                source: Error::new(ErrorKind::InvalidData, untrusted)
+            })
+            .check,
+            DirectoryCheck::CertificateNotTrusted
+        );
+    }
+
     #[test]
     fn text_that_is_no_certificate_is_refused() {
         let garbage = "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----";
