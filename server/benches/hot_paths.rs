@@ -150,20 +150,7 @@ async fn main() -> Result<(), Fail> {
     svc.operator_create_account(
         &op,
         "bench",
-        &CreateAccountRequest {
-            username: "boss".into(),
-            account_type: "local".into(),
-            form: app::model::AccountForm {
-                first_name: "Bench".into(),
-                last_name: "Admin".into(),
-                email: "boss@bench.example".into(),
-                role: "administrator".into(),
-                ..app::model::AccountForm::default()
-            },
-            password: PASSWORD.into(),
-            password_confirm: PASSWORD.into(),
-            invite: false,
-        },
+        &local_account("boss", ("Bench", "Admin"), "administrator"),
     )
     .await?;
     let start = Instant::now();
@@ -316,6 +303,24 @@ async fn main() -> Result<(), Fail> {
 
 const SIGN_IN_SAMPLES: usize = 60;
 
+/// A local account with the benchmark password.
+fn local_account(username: &str, (first, last): (&str, &str), role: &str) -> CreateAccountRequest {
+    CreateAccountRequest {
+        username: username.into(),
+        account_type: "local".into(),
+        form: app::model::AccountForm {
+            first_name: first.into(),
+            last_name: last.into(),
+            email: format!("{username}@bench.example"),
+            role: role.into(),
+            ..app::model::AccountForm::default()
+        },
+        password: PASSWORD.into(),
+        password_confirm: PASSWORD.into(),
+        invite: false,
+    }
+}
+
 fn ad(var: &str) -> Result<String, Fail> {
     std::env::var(var)
         .map_err(|_| format!("{var} is not set: run the benchmarks with `cargo xtask bench`, which starts the test domain controller").into())
@@ -345,20 +350,7 @@ async fn sign_in_latency(svc: &Services) -> Result<(), Fail> {
     svc.operator_create_account(
         &op,
         "signin",
-        &CreateAccountRequest {
-            username: "local".into(),
-            account_type: "local".into(),
-            form: app::model::AccountForm {
-                first_name: "Local".into(),
-                last_name: "Person".into(),
-                email: "local@bench.example".into(),
-                role: "user".into(),
-                ..app::model::AccountForm::default()
-            },
-            password: PASSWORD.into(),
-            password_confirm: PASSWORD.into(),
-            invite: false,
-        },
+        &local_account("local", ("Local", "Person"), "user"),
     )
     .await?;
     svc.operator_create_account(
