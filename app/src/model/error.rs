@@ -44,6 +44,9 @@ pub enum ErrorCode {
     DirectoryPasswordMustChange,
     /// The directory has locked the account out (AD `data 775`).
     DirectoryAccountLocked,
+    /// A request with the session cookie sent by another website (CSRF
+    /// defence: `Origin` or `Sec-Fetch-Site`).
+    CrossOrigin,
     /// Nothing with that id in the caller's organisation.
     NotFound,
     /// The change clashes with existing data; `field` names it.
@@ -72,7 +75,8 @@ impl ErrorCode {
             | ErrorCode::DirectoryAccountExpired
             | ErrorCode::DirectoryPasswordExpired
             | ErrorCode::DirectoryPasswordMustChange
-            | ErrorCode::DirectoryAccountLocked => 403,
+            | ErrorCode::DirectoryAccountLocked
+            | ErrorCode::CrossOrigin => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
             ErrorCode::LinkClosed => 410,
@@ -97,6 +101,7 @@ impl ErrorCode {
             ErrorCode::DirectoryPasswordExpired => "directory_password_expired",
             ErrorCode::DirectoryPasswordMustChange => "directory_password_must_change",
             ErrorCode::DirectoryAccountLocked => "directory_account_locked",
+            ErrorCode::CrossOrigin => "cross_origin",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",
@@ -277,6 +282,15 @@ mod tests {
             ErrorCode::Unauthenticated,
             ErrorCode::Forbidden,
             ErrorCode::AccountInactive,
+            ErrorCode::AccountExpired,
+            ErrorCode::PasswordChangeRequired,
+            ErrorCode::DirectoryUnavailable,
+            ErrorCode::DirectoryAccountDisabled,
+            ErrorCode::DirectoryAccountExpired,
+            ErrorCode::DirectoryPasswordExpired,
+            ErrorCode::DirectoryPasswordMustChange,
+            ErrorCode::DirectoryAccountLocked,
+            ErrorCode::CrossOrigin,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
             ErrorCode::SeatsExhausted,

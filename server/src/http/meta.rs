@@ -41,6 +41,36 @@ pub fn request_meta(parts: &Parts, secure_cookies: bool) -> RequestMeta {
     }
 }
 
+/// `scheme://host[:port]` of `ROLLCALL_PUBLIC_URL`: what a browser sends as
+/// `Origin` for the app's own requests (RFC 6454 §6.1).
+pub fn own_origin(public_url: &str) -> &str {
+    let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+    match public_url[after_scheme..].find('/') {
+        Some(i) => &public_url[..after_scheme + i],
+        None => public_url,
+    }
+}
+
+/// A request that a browser made for another site: its `Origin` is not the
+/// app's own, or, without `Origin`, `Sec-Fetch-Site` says `cross-site`
+/// (OWASP CSRF Prevention Cheat Sheet, "Verifying Origin With Standard
+/// Headers" and "Fetch Metadata"). Requests with neither header (scripts,
+/// the CLI, API-token clients) are not browsers' and pass.
+pub fn is_cross_origin(parts: &Parts, public_url: &str) -> bool {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap_or("").trim().to_owned())
+    };
+    match header("origin") {
+        Some(origin) => !origin.eq_ignore_ascii_case(own_origin(public_url)),
+        None => {
+            header("sec-fetch-site").is_some_and(|site| site.eq_ignore_ascii_case("cross-site"))
+        }
+    }
+}
+
 /// The peer address locally; on Lambda, the source IP API Gateway saw.
 fn client_ip(parts: &Parts) -> Option<String> {
     if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
@@ -53,6 +83,47 @@ fn client_ip(parts: &Parts) -> Option<String> {
         RequestContext::Alb(_) => None,
         #[allow(unreachable_patterns)]
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut req = http::Request::builder()
+            .method("POST")
+            .uri("/api/heartbeat");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn only_the_apps_own_origin_passes() {
+        let own = "https://rollcall.example.org";
+        assert_eq!(own_origin("https://rollcall.example.org/app"), own);
+        assert_eq!(own_origin("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+        assert!(!is_cross_origin(&parts(&[("origin", own)]), own));
+        assert!(!is_cross_origin(
+            &parts(&[("origin", "HTTPS://Rollcall.example.org")]),
+            own
+        ));
+        assert!(is_cross_origin(
+            &parts(&[("origin", "https://evil.example")]),
+            own
+        ));
+        assert!(is_cross_origin(&parts(&[("origin", "null")]), own));
+        assert!(is_cross_origin(
+            &parts(&[("sec-fetch-site", "cross-site")]),
+            own
+        ));
+        assert!(!is_cross_origin(
+            &parts(&[("sec-fetch-site", "same-origin")]),
+            own
+        ));
+        assert!(!is_cross_origin(&parts(&[]), own), "a script sends neither");
     }
 }
 

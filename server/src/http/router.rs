@@ -218,6 +218,16 @@ async fn api(State(state): State<AppState>, req: Request) -> Response {
     }
     let (parts, body) = req.into_parts();
     let meta = request_meta(&parts, state.services.settings.secure_cookies);
+    // Defence in depth beside SameSite=Strict: a request carrying the
+    // session cookie must come from the app's own pages.
+    if meta.session_token.is_some()
+        && super::meta::is_cross_origin(&parts, &state.services.settings.public_url)
+    {
+        return error_response(&ApiError::new(
+            ErrorCode::CrossOrigin,
+            "This request came from another website, so it was refused. Open Rollcall at its own address and try again.",
+        ));
+    }
     let req = Request::from_parts(parts, body);
     let backend = state.backend.clone();
     let res = leptos_axum::handle_server_fns_with_context(

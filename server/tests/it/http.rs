@@ -362,3 +362,75 @@ fn every_endpoint_is_documented() {
     }
     assert!(docs.contains("`GET /api/health`"));
 }
+
+/// CSRF defence in depth (issue #14): with the session cookie, another
+/// site's Origin (or Sec-Fetch-Site: cross-site) is refused; the app's own
+/// origin and header-less clients pass.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn requests_from_another_site_with_the_session_cookie_are_refused(pool: PgPool) {
+    let (svc, app) = setup(pool.clone(), Settings::default()).await;
+    let cookie = cookie_of(&login_as(&app, "admin").await);
+    let call = |headers: Vec<(&'static str, String)>| {
+        let app = app.clone();
+        let cookie = cookie.clone();
+        async move {
+            let mut req = Request::builder()
+                .method("POST")
+                .uri("/api/clients/save")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::COOKIE, cookie);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let body = json!({ "client": { "name": "Forged" } }).to_string();
+            let res = app
+                .oneshot(req.body(Body::from(body)).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }
+    };
+    for forged in [
+        vec![("origin", "https://evil.example".to_owned())],
+        vec![("origin", "null".to_owned())],
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+    ] {
+        let (status, body) = call(forged.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{forged:?}");
+        assert_eq!(body["code"], "cross_origin");
+    }
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(clients, 0, "nothing forged was written");
+
+    let own = svc.settings.public_url.clone();
+    let (status, _) = call(vec![
+        ("origin", own),
+        ("sec-fetch-site", "same-origin".to_owned()),
+    ])
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // A script sends neither header.
+    let reply = send(&app, "POST", "/api/heartbeat", "{}", Some(&cookie)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // Without the cookie there is no session to ride: sign-in is not refused.
+    let mut req = Request::builder()
+        .method("POST")
+        .uri("/api/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("origin", "https://evil.example");
+    req = req.header(header::ACCEPT, "application/json");
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(login_body("user", PASSWORD))).unwrap())
+        .await
+        .unwrap();
+    assert_ne!(res.status(), StatusCode::FORBIDDEN);
+}
