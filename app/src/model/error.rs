@@ -47,6 +47,8 @@ pub enum ErrorCode {
     /// A request with the session cookie sent by another website (CSRF
     /// defence: `Origin` or `Sec-Fetch-Site`).
     CrossOrigin,
+    /// The request body is over the server's limit (256 KiB).
+    PayloadTooLarge,
     /// Nothing with that id in the caller's organisation.
     NotFound,
     /// The change clashes with existing data; `field` names it.
@@ -78,6 +80,7 @@ impl ErrorCode {
             | ErrorCode::DirectoryAccountLocked
             | ErrorCode::CrossOrigin => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::PayloadTooLarge => 413,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
             ErrorCode::LinkClosed => 410,
             ErrorCode::Network | ErrorCode::DirectoryUnavailable => 503,
@@ -102,6 +105,7 @@ impl ErrorCode {
             ErrorCode::DirectoryPasswordMustChange => "directory_password_must_change",
             ErrorCode::DirectoryAccountLocked => "directory_account_locked",
             ErrorCode::CrossOrigin => "cross_origin",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",
@@ -291,6 +295,7 @@ mod tests {
             ErrorCode::DirectoryPasswordMustChange,
             ErrorCode::DirectoryAccountLocked,
             ErrorCode::CrossOrigin,
+            ErrorCode::PayloadTooLarge,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
             ErrorCode::SeatsExhausted,

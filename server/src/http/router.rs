@@ -217,6 +217,18 @@ async fn api(State(state): State<AppState>, req: Request) -> Response {
         return res;
     }
     let (parts, body) = req.into_parts();
+    // Read here (the server function decodes it whole anyway), so an
+    // oversized body is a 413 whether or not it announced its length.
+    let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
+        return error_response(&ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "The request is larger than {} KB. Send less at once (a large import goes in smaller files).",
+                BODY_LIMIT / 1024
+            ),
+        ));
+    };
+    let body = Body::from(body);
     let meta = request_meta(&parts, state.services.settings.secure_cookies);
     // Defence in depth beside SameSite=Strict: a request carrying the
     // session cookie must come from the app's own pages.
