@@ -199,6 +199,9 @@ pub enum EndReason {
     AccountDeactivated,
     AccountExpired,
     PasswordReset,
+    /// The owner changed their own password: their other devices sign in
+    /// again (ASVS 5.0 V7.4.3).
+    PasswordChanged,
 }
 
 impl EndReason {
@@ -207,6 +210,7 @@ impl EndReason {
             EndReason::AccountDeactivated => "account_deactivated",
             EndReason::AccountExpired => "account_expired",
             EndReason::PasswordReset => "password_reset",
+            EndReason::PasswordChanged => "password_changed",
         }
     }
 }

@@ -324,6 +324,16 @@ impl Services {
         check_history(&mut tx, account_id, &policy, &req.password).await?;
         let hash = crypto::hash_password(req.password.clone()).await?;
         db::accounts::set_password(&mut tx, tenant_id, account_id, &hash, false, now).await?;
+        // Whoever else held the old password is signed out; this session,
+        // which just proved it knows the current one, stays.
+        let others_ended = db::sessions::end_for_account(
+            &mut tx,
+            account_id,
+            now,
+            db::sessions::EndReason::PasswordChanged,
+            Some(caller.session_id),
+        )
+        .await?;
         audit::record(
             &mut tx,
             audit::Event {
@@ -336,7 +346,10 @@ impl Services {
                     id: Some(account_id),
                     label: &account.username,
                 }),
-                details: json!({ "was_required": caller.password_change_required }),
+                details: json!({
+                    "was_required": caller.password_change_required,
+                    "other_sessions_ended": others_ended,
+                }),
                 origin: &caller.origin,
             },
         )

@@ -176,6 +176,48 @@ async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPoo
     assert_eq!(audit_count(&pool, t, "password.changed").await, 1);
 }
 
+/// ASVS 5.0 V7.4.3: a new password ends the account's other sessions (the
+/// laptop left signed in, whoever had the old password); the session that
+/// changed it stays.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn changing_your_password_signs_out_your_other_devices(pool: PgPool) {
+    let svc = services(pool.clone(), clock());
+    let t = tenant(&svc, "devices", 5).await;
+    account(&svc, "devices", "pat", "user").await;
+    let laptop = login(&svc, "devices", "pat").await;
+    let phone = login(&svc, "devices", "pat").await;
+    assert_eq!(open_sessions(&pool, t).await, 2);
+    let caller = svc.authenticate(&meta(Some(&phone))).await.unwrap();
+    svc.change_password(
+        &caller,
+        &ChangePasswordRequest {
+            current_password: PASSWORD.into(),
+            password: "Fresh-pass 42!".into(),
+            password_confirm: "Fresh-pass 42!".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        api_err(svc.authenticate(&meta(Some(&laptop))).await).code,
+        ErrorCode::Unauthenticated
+    );
+    assert!(svc.authenticate(&meta(Some(&phone))).await.is_ok());
+    assert_eq!(
+        open_sessions(&pool, t).await,
+        1,
+        "the laptop's seat is free"
+    );
+    let details: serde_json::Value = sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = 'password.changed'",
+    )
+    .bind(t)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(details["other_sessions_ended"], 1);
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
     let clock = clock();
