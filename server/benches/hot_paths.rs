@@ -276,14 +276,7 @@ async fn main() -> Result<(), Fail> {
                 return Err(format!("{label} answered {status}").into());
             }
         }
-        times.sort();
-        println!(
-            "  {:<34} {:>9} {:>9} {:>9}",
-            label,
-            ms(pct(&times, 50)),
-            ms(pct(&times, 95)),
-            ms(pct(&times, 99))
-        );
+        print_row(label, &mut times);
     }
 
     // 4. Form permissions: 50 forms x 40 columns, 20 groups, 10,000
@@ -319,6 +312,18 @@ fn local_account(username: &str, (first, last): (&str, &str), role: &str) -> Cre
         password_confirm: PASSWORD.into(),
         invite: false,
     }
+}
+
+/// One latency row: p50, p95 and p99 of `times` (sorted here).
+fn print_row(label: &str, times: &mut [Duration]) {
+    times.sort();
+    println!(
+        "  {:<34} {:>9} {:>9} {:>9}",
+        label,
+        ms(pct(times, 50)),
+        ms(pct(times, 95)),
+        ms(pct(times, 99))
+    );
 }
 
 fn ad(var: &str) -> Result<String, Fail> {
@@ -402,14 +407,7 @@ async fn sign_in_latency(svc: &Services) -> Result<(), Fail> {
     }
     rows.push(("  of which the LDAPS bind + read", times));
     for (label, mut times) in rows {
-        times.sort();
-        println!(
-            "  {:<34} {:>9} {:>9} {:>9}",
-            label,
-            ms(pct(&times, 50)),
-            ms(pct(&times, 95)),
-            ms(pct(&times, 99))
-        );
+        print_row(label, &mut times);
     }
     Ok(())
 }
@@ -543,14 +541,7 @@ async fn permissions(svc: &Services, pool: &sqlx::PgPool, app: &axum::Router) ->
                 return Err(format!("{label} answered {status}").into());
             }
         }
-        times.sort();
-        println!(
-            "  {:<34} {:>9} {:>9} {:>9}",
-            label,
-            ms(pct(&times, 50)),
-            ms(pct(&times, 95)),
-            ms(pct(&times, 99))
-        );
+        print_row(label, &mut times);
     }
     Ok(())
 }

@@ -223,3 +223,12 @@ pub fn account_target(a: &crate::db::accounts::AccountRow) -> Target<'_> {
         label: &a.username,
     }
 }
+
+/// The target of an event about a tenant (its settings, seats, directory).
+pub fn tenant_target(id: uuid::Uuid, slug: &str) -> Target<'_> {
+    Target {
+        kind: "tenant",
+        id: Some(id),
+        label: slug,
+    }
+}

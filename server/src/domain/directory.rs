@@ -3,7 +3,7 @@
 //! password is write-only: sealed with `ROLLCALL_SECRET_KEY` before it is
 //! stored, opened only to bind, never returned, logged or audited.
 
-use super::audit::{self, Action, Actor, Origin, Target};
+use super::audit::{self, Action, Actor, Origin};
 use super::auth::AdminCaller;
 use super::operator::Operator;
 use super::Services;
@@ -287,11 +287,7 @@ impl Services {
                     at: self.now(),
                     actor,
                     action: Action::DirectoryChanged,
-                    target: Some(Target {
-                        kind: "tenant",
-                        id: Some(tenant_id),
-                        label: &tenant.slug,
-                    }),
+                    target: Some(audit::tenant_target(tenant_id, &tenant.slug)),
                     details: json!({ "changes": changed }),
                     origin,
                 },

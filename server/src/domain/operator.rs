@@ -2,7 +2,7 @@
 //! actor; each command is one transaction, so nothing is half-written.
 
 use super::accounts::create_in_tenant;
-use super::audit::{self, Action, Actor, Origin, Target};
+use super::audit::{self, Action, Actor, Origin};
 use super::Services;
 use crate::db::{self, accounts::AccountRow, tenants::TenantRow};
 use crate::error::{unique_violation, Error, Result};
@@ -76,11 +76,7 @@ impl Services {
                 at: now,
                 actor: &op.actor(),
                 action: Action::TenantCreated,
-                target: Some(Target {
-                    kind: "tenant",
-                    id: Some(tenant.id),
-                    label: &tenant.slug,
-                }),
+                target: Some(audit::tenant_target(tenant.id, &tenant.slug)),
                 details: json!({ "after": { "slug": tenant.slug, "name": tenant.name, "seat_limit": tenant.seat_limit } }),
                 origin: &Origin::default(),
             },
@@ -106,11 +102,7 @@ impl Services {
                 at: now,
                 actor: &op.actor(),
                 action: Action::TenantSeatsChanged,
-                target: Some(Target {
-                    kind: "tenant",
-                    id: Some(before.id),
-                    label: &before.slug,
-                }),
+                target: Some(audit::tenant_target(before.id, &before.slug)),
                 details: json!({ "before": { "seat_limit": before.seat_limit }, "after": { "seat_limit": seats } }),
                 origin: &Origin::default(),
             },

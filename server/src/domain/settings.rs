@@ -122,11 +122,7 @@ impl Services {
                     at: self.now(),
                     actor: &admin.actor(),
                     action: Action::SettingsChanged,
-                    target: Some(Target {
-                        kind: "tenant",
-                        id: Some(tenant_id),
-                        label: &tenant.slug,
-                    }),
+                    target: Some(audit::tenant_target(tenant_id, &tenant.slug)),
                     details: json!({ "changes": changed }),
                     origin: &admin.origin,
                 },

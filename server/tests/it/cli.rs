@@ -36,6 +36,14 @@ pub fn run_env(pool: &PgPool, args: &[&str], stdin: Option<&str>, env: &[(&str, 
     child.wait_with_output().unwrap()
 }
 
+/// As `run_env`, failing the test (with the command's stderr) unless it
+/// exits 0.
+pub fn run_ok(pool: &PgPool, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
+    let out = run_env(pool, args, stdin, env);
+    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    out
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -46,14 +54,14 @@ pub fn stdout(o: &Output) -> String {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn operator_commands(pool: PgPool) {
-    let created = run(
+    run_ok(
         &pool,
         &[
             "tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--seats", "3",
         ],
         None,
+        &[],
     );
-    assert!(created.status.success(), "{}", stderr(&created));
 
     let dup = run(
         &pool,
@@ -79,12 +87,12 @@ async fn operator_commands(pool: PgPool) {
     assert!(!bad_seats.status.success());
     assert!(stderr(&bad_seats).contains("Seats must be"));
 
-    let seats = run(
+    run_ok(
         &pool,
         &["tenant", "set-seats", "--slug", "acme", "--seats", "7"],
         None,
+        &[],
     );
-    assert!(seats.status.success(), "{}", stderr(&seats));
     let unknown = run(
         &pool,
         &["tenant", "set-seats", "--slug", "nope", "--seats", "7"],
@@ -172,15 +180,15 @@ async fn operator_commands(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn operators_can_invite_instead_of_setting_a_password(pool: PgPool) {
-    let t = run(
+    run_ok(
         &pool,
         &[
             "tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--seats", "3",
         ],
         None,
+        &[],
     );
-    assert!(t.status.success(), "{}", stderr(&t));
-    let invited = run(
+    let invited = run_ok(
         &pool,
         &[
             "account",
@@ -200,8 +208,8 @@ async fn operators_can_invite_instead_of_setting_a_password(pool: PgPool) {
             "--invite",
         ],
         None,
+        &[],
     );
-    assert!(invited.status.success(), "{}", stderr(&invited));
     assert!(
         String::from_utf8_lossy(&invited.stdout).contains("invitation queued for ann@acme.example")
     );
@@ -225,14 +233,14 @@ async fn operators_can_invite_instead_of_setting_a_password(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn operators_list_forms_and_check_access(pool: PgPool) {
-    let t = run(
+    run_ok(
         &pool,
         &[
             "tenant", "create", "--slug", "acme", "--name", "Acme Ltd", "--seats", "3",
         ],
         None,
+        &[],
     );
-    assert!(t.status.success(), "{}", stderr(&t));
     let forms = run(&pool, &["forms", "list", "--tenant", "acme"], None);
     assert!(forms.status.success(), "{}", stderr(&forms));
     let out = String::from_utf8_lossy(&forms.stdout).into_owned();
@@ -240,7 +248,7 @@ async fn operators_list_forms_and_check_access(pool: PgPool) {
         out.contains("Timesheet: Date, Client, Matter, Hours"),
         "{out}"
     );
-    let user = run(
+    run_ok(
         &pool,
         &[
             "account",
@@ -259,9 +267,9 @@ async fn operators_list_forms_and_check_access(pool: PgPool) {
             "user",
         ],
         Some("Strong-pass 9!\n"),
+        &[],
     );
-    assert!(user.status.success(), "{}", stderr(&user));
-    let check = run(
+    let check = run_ok(
         &pool,
         &[
             "access",
@@ -276,8 +284,8 @@ async fn operators_list_forms_and_check_access(pool: PgPool) {
             "Phone",
         ],
         None,
+        &[],
     );
-    assert!(check.status.success(), "{}", stderr(&check));
     assert_eq!(
         String::from_utf8_lossy(&check.stdout).trim(),
         "ann may see Staff directory / Phone: Allow — tenant default"
@@ -319,14 +327,14 @@ fn missing_database_url_is_one_clear_line() {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn migrate_recomputes_case_insensitive_keys_and_reports_clashes(pool: PgPool) {
-    let created = run(
+    run_ok(
         &pool,
         &[
             "tenant", "create", "--slug", "uni", "--name", "Uni", "--seats", "3",
         ],
         None,
+        &[],
     );
-    assert!(created.status.success(), "{}", stderr(&created));
     // Keys as Postgres' lower() wrote them before issue #12: "İnce" lost its
     // dot, and "straße" differs from an existing "STRASSE" only by folding.
     for (name, key) in [

@@ -2,7 +2,7 @@
 //! test` starts (ACTIVE-DIRECTORY.md): `AD_*` variables say where it is and
 //! which people it holds (xtask/src/dc.rs, PEOPLE).
 
-use super::cli::{run_env, stderr, stdout};
+use super::cli::{run_env, run_ok, stderr, stdout};
 use super::support::*;
 use app::model::directory::{DirectoryCheck, SaveDirectoryRequest};
 use app::model::{AccountForm, CreateAccountRequest, ErrorCode, UpdateAccountRequest};
@@ -501,7 +501,7 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
     // standard input and comes out nowhere.
     let env = [("ROLLCALL_SECRET_KEY", KEY), ("RUST_LOG", "trace")];
     let ca_file = ad("AD_CA");
-    let set = run_env(
+    let set = run_ok(
         &pool,
         &[
             "directory",
@@ -522,16 +522,14 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
         Some(&format!("{secret}\n")),
         &env,
     );
-    assert!(set.status.success(), "{}", stderr(&set));
-    let tested = run_env(
+    let tested = run_ok(
         &pool,
         &["directory", "test", "--tenant", "secret"],
         None,
         &env,
     );
-    assert!(tested.status.success(), "{}", stderr(&tested));
     assert!(stdout(&tested).contains(&ad("AD_BASE")));
-    let created = run_env(
+    let created = run_ok(
         &pool,
         &[
             "account",
@@ -548,7 +546,6 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
         None,
         &env,
     );
-    assert!(created.status.success(), "{}", stderr(&created));
     assert!(
         stdout(&created).contains("Hank Hill"),
         "{}",
