@@ -509,12 +509,12 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 if to.parse::<lettre::message::Mailbox>().is_err() {
                     return Err(Failure(format!("`{to}` is not a mail address")));
                 }
-                let mut conn = pool
-                    .acquire()
+                // A test message belongs to no tenant: an operator's write.
+                let mut tx = crate::db::begin(&pool, crate::db::Scope::EveryTenant)
                     .await
                     .map_err(|e| Failure(format!("database: {e}")))?;
                 crate::mail::enqueue(
-                    &mut conn,
+                    &mut tx,
                     crate::mail::Mail {
                         tenant_id: None,
                         kind: "test",
@@ -528,6 +528,9 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 )
                 .await
                 .map_err(|e| Failure(e.to_string()))?;
+                tx.commit()
+                    .await
+                    .map_err(|e| Failure(format!("database: {e}")))?;
             }
             let round = postman
                 .deliver_due(10_000)

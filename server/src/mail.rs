@@ -112,7 +112,8 @@ impl Postman {
         let mut round = Round::default();
         while round.sent + round.failed < limit {
             let now = self.clock.now();
-            let mut tx = self.pool.begin().await?;
+            // The outbox is one queue for every tenant.
+            let mut tx = db::begin(&self.pool, db::Scope::EveryTenant).await?;
             let Some(due) = db::outbox::next_due(&mut tx, now).await? else {
                 break;
             };

@@ -60,12 +60,18 @@ async fn services(config: &Config) -> Result<Services, String> {
     let pool = server::db::connect(&config.database_url, config.max_connections)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    if let Some(refusal) = server::db::scope::role_refusal(&pool)
+        .await
+        .map_err(|e| format!("cannot read the database role: {e}"))?
+    {
+        return Err(refusal);
+    }
     server::crypto::prepare()
         .await
         .map_err(|e| format!("cannot prepare password hashing: {e}"))?;
     if config.settings.secret_key.is_none() {
-        let mut conn = pool
-            .acquire()
+        // A start-up check over every tenant's directory settings.
+        let mut conn = server::db::begin(&pool, server::db::Scope::EveryTenant)
             .await
             .map_err(|e| format!("cannot connect to the database: {e}"))?;
         let sealed = server::db::directories::sealed_password_count(&mut conn)

@@ -39,8 +39,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout `cargo xtask` was run in. Cargo sets `CARGO_MANIFEST_DIR`
+/// when it runs the binary; the compile-time value is only a fallback, since
+/// two checkouts sharing `CARGO_TARGET_DIR` share one xtask binary too.
 fn project_root() -> PathBuf {
-    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     manifest_dir
         .parent()
         .map(Path::to_path_buf)
@@ -233,7 +237,10 @@ fn db(root: &Path) -> Result<()> {
     let cluster = pg::Cluster::open(&root.join(".data/pg"), pg::Mode::Persistent)?;
     let guard = cluster.start()?;
     let url = guard.create_database("rollcall")?;
-    println!("DATABASE_URL={url}\n(Ctrl-C stops the cluster)");
+    println!(
+        "DATABASE_URL={url}\n(the server's role; for `cargo test -p server`, which creates databases, use the superuser's DATABASE_URL={})\n(Ctrl-C stops the cluster)",
+        guard.admin_url()
+    );
     let interrupted = proc::interrupt_flag()?;
     proc::wait_for_interrupt(&interrupted);
     drop(guard);

@@ -41,6 +41,33 @@ pub struct Running<'a> {
 
 const SUPERUSER: &str = "rollcall";
 
+/// The role that owns the server's databases and that the server logs in
+/// as: no superuser and no `BYPASSRLS`, so row-level security binds it (the
+/// tables force it on their owner too). Same password as the superuser's.
+pub const OWNER: &str = "rollcall_app";
+
+/// Gives [`OWNER`] the tables, views and functions of a database the
+/// superuser made (before roles were split), outside extensions.
+const HAND_OVER: &str = "DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.oid::regclass AS name FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+               AND pg_get_userbyid(c.relowner) <> 'rollcall_app'
+               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO rollcall_app', r.name);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> 'rollcall_app'
+               AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO rollcall_app', r.name);
+    END LOOP;
+END $$";
+
 impl Cluster {
     pub fn open(data_dir: &Path, mode: Mode) -> Result<Cluster> {
         let bin_dir = find_bin_dir()?;
@@ -149,7 +176,9 @@ impl Cluster {
 }
 
 impl Running<'_> {
-    fn url(&self, database: &str) -> String {
+    /// `database` as the superuser (which row-level security does not bind:
+    /// for the harness's own arranging, never for the server).
+    pub fn url(&self, database: &str) -> String {
         format!(
             "postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}",
             self.cluster.password, self.port
@@ -203,15 +232,42 @@ impl Running<'_> {
         }
     }
 
-    /// Creates `name` unless it exists; returns its URL.
+    /// Creates `name` unless it exists, owned by [`OWNER`]; returns the URL
+    /// the server uses, as that owner. A database created before the owner
+    /// role existed (by the superuser) is handed over to it, with every
+    /// table and function in it.
     pub fn create_database(&self, name: &str) -> Result<String> {
-        let exists = self.psql(&format!(
-            "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+        self.psql(&format!(
+            "DO $$ BEGIN
+                 IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER}') THEN
+                     CREATE ROLE {OWNER} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE;
+                 END IF;
+             END $$;
+             ALTER ROLE {OWNER} PASSWORD '{}'",
+            self.cluster.password
         ))?;
-        if exists.trim().is_empty() {
-            self.psql(&format!("CREATE DATABASE \"{name}\""))?;
+        let owner = self.psql(&format!(
+            "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{name}'"
+        ))?;
+        match owner.trim() {
+            "" => {
+                self.psql(&format!("CREATE DATABASE \"{name}\" OWNER {OWNER}"))?;
+            }
+            OWNER => {}
+            _ => {
+                self.psql(&format!("ALTER DATABASE \"{name}\" OWNER TO {OWNER}"))?;
+                self.psql_in(name, HAND_OVER)?;
+            }
         }
-        Ok(self.url(name))
+        Ok(self.owner_url(name))
+    }
+
+    /// `name` as [`OWNER`].
+    fn owner_url(&self, database: &str) -> String {
+        format!(
+            "postgres://{OWNER}:{}@127.0.0.1:{}/{database}",
+            self.cluster.password, self.port
+        )
     }
 }
 

@@ -226,6 +226,8 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
     let base_url = format!("http://{addr}");
     let mail_dir_text = mail_dir.to_string_lossy().into_owned();
     let psql = cluster.psql_path().to_string_lossy().into_owned();
+    // The suite's direct changes (ageing links) cross tenants: as the superuser.
+    let arrange_url = cluster.url("rollcall_e2e");
     let outcome = wait_healthy(&addr).and_then(|()| {
         let mut cmd = proc::command(
             "npx",
@@ -234,7 +236,7 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
                 ("ROLLCALL_BASE_URL", base_url.as_str()),
                 ("ROLLCALL_E2E_PASSWORD", password.as_str()),
                 ("ROLLCALL_E2E_MAIL_DIR", mail_dir_text.as_str()),
-                ("ROLLCALL_E2E_DATABASE_URL", url.as_str()),
+                ("ROLLCALL_E2E_DATABASE_URL", arrange_url.as_str()),
                 ("ROLLCALL_E2E_PSQL", psql.as_str()),
             ],
         );

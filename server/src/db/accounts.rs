@@ -324,7 +324,8 @@ pub async fn remember_password(
     now: OffsetDateTime,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO password_history (account_id, password_hash, created_at) VALUES ($1, $2, $3)",
+        "INSERT INTO password_history (tenant_id, account_id, password_hash, created_at)
+         SELECT tenant_id, id, $2, $3 FROM accounts WHERE id = $1",
         account_id,
         hash,
         now

@@ -55,7 +55,8 @@ pub async fn stage_row(
     password_hash: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO import_rows (batch_id, line, request, password_hash) VALUES ($1, $2, $3, $4)
+        "INSERT INTO import_rows (tenant_id, batch_id, line, request, password_hash)
+         SELECT tenant_id, id, $2, $3, $4 FROM import_batches WHERE id = $1
          ON CONFLICT (batch_id, line) DO UPDATE SET request = EXCLUDED.request,
              password_hash = EXCLUDED.password_hash",
         batch,

@@ -1,6 +1,8 @@
 //! The only place that writes SQL. Every query is checked against the schema
-//! at compile time (`.sqlx/` holds the offline data) and every tenant-owned
-//! row is reached through its tenant id.
+//! at compile time (`.sqlx/` holds the offline data), every tenant-owned row
+//! is reached through its tenant id, and every statement runs in a
+//! transaction opened by [`begin`] with its [`Scope`], which row-level
+//! security enforces a second time.
 
 pub mod accounts;
 pub mod audit;
@@ -10,10 +12,12 @@ pub mod imports;
 pub mod links;
 pub mod outbox;
 pub mod permissions;
+pub mod scope;
 pub mod sessions;
 pub mod tenants;
 pub mod text_keys;
 
+pub use scope::{begin, Scope};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;

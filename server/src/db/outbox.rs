@@ -69,7 +69,8 @@ pub async fn record_attempt(
     retry_at: OffsetDateTime,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO outbox_attempts (message, attempted_at, ok, error) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO outbox_attempts (tenant_id, message, attempted_at, ok, error)
+         SELECT tenant_id, id, $2, $3, $4 FROM outbox WHERE id = $1",
         id,
         now,
         error.is_none(),

@@ -331,7 +331,7 @@ impl Services {
     ) -> Result<AccountPage> {
         let filter = query.validate()?;
         let now = self.now();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         let (rows, total) = search_rows(
             &mut conn,
             admin,
@@ -362,7 +362,7 @@ impl Services {
         let filter = query.validate()?;
         let now = self.now();
         let limit = i64::try_from(EXPORT_MAX).unwrap_or(i64::MAX);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let (rows, total) = search_rows(&mut tx, admin, &filter, limit + 1, 0, now).await?;
         if total > limit {
             return Err(ApiError::validation(
@@ -422,7 +422,7 @@ impl Services {
             .fill_from_directory(admin.tenant_id.as_uuid(), request)
             .await?;
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let row = create_in_tenant(
             &mut tx,
             &self.settings.public_url,
@@ -451,7 +451,7 @@ impl Services {
         let tenant_id = admin.tenant_id.as_uuid();
         let mut request = self.fill_from_directory(tenant_id, &req.account).await?;
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let source = db::accounts::get(&mut tx, tenant_id, req.source.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
@@ -499,7 +499,7 @@ impl Services {
     }
 
     pub async fn get_account(&self, admin: &AdminCaller, id: AccountId) -> Result<AccountDetails> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         let row = db::accounts::get(&mut conn, admin.tenant_id.as_uuid(), id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
@@ -518,7 +518,7 @@ impl Services {
     /// What the account form offers: settings, clients and today's date.
     pub async fn account_form_options(&self, admin: &AdminCaller) -> Result<AccountFormOptions> {
         let settings = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = db::begin(&self.pool, admin.scope()).await?;
             tenant_settings(&mut conn, admin.tenant_id.as_uuid()).await?
         };
         Ok(AccountFormOptions {
@@ -540,7 +540,7 @@ impl Services {
     ) -> Result<AccountSummary> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         db::tenants::lock(&mut tx, tenant_id).await?;
         let before = db::accounts::lock(&mut tx, tenant_id, request.id.as_uuid())
             .await?
@@ -700,7 +700,7 @@ impl Services {
         }
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let account = db::accounts::lock(&mut tx, tenant_id, req.id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
@@ -769,7 +769,7 @@ impl Services {
         }
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         // Serialises deletions within the tenant so two administrators cannot
         // delete each other at the same moment and leave none.
         db::tenants::lock(&mut tx, tenant_id).await?;

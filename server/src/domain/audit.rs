@@ -153,7 +153,7 @@ impl Services {
             from: filter.from.map(day_start),
             until: filter.until.map(day_start),
         };
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         let rows =
             db::audit::list(&mut conn, admin.tenant_id.as_uuid(), &sql, limit, offset).await?;
         Ok(rows.into_iter().map(AuditEvent::from).collect())
@@ -195,9 +195,9 @@ impl Services {
             )
             .into());
         }
-        let mut conn = self.pool.acquire().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         record(
-            &mut conn,
+            &mut tx,
             Event {
                 tenant_id: Some(admin.tenant_id.as_uuid()),
                 at: self.now(),
@@ -211,6 +211,7 @@ impl Services {
             },
         )
         .await?;
+        tx.commit().await?;
         Ok(audit_csv(&events))
     }
 }

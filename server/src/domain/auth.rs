@@ -4,7 +4,7 @@ use super::audit::{self, Action, Actor, Origin, Target};
 use super::licensing::{self, SeatDecision};
 use super::Services;
 use crate::crypto;
-use crate::db;
+use crate::db::{self, Scope};
 use crate::directory::Refusal;
 use crate::error::Result;
 use app::api::port::RequestMeta;
@@ -101,6 +101,14 @@ impl Caller {
 #[derive(Debug, Clone)]
 pub struct AdminCaller(Caller);
 
+impl Caller {
+    /// The row-level security scope of everything this caller does: their
+    /// own tenant.
+    pub fn scope(&self) -> Scope<'static> {
+        Scope::Tenant(self.tenant_id.as_uuid())
+    }
+}
+
 impl std::ops::Deref for AdminCaller {
     type Target = Caller;
     fn deref(&self) -> &Caller {
@@ -187,9 +195,9 @@ impl Services {
     async fn upgrade_hash(&self, tenant_id: Uuid, account_id: Uuid, old: &str, password: &str) {
         let upgraded = async {
             let new = crypto::hash_password(password.to_owned()).await?;
-            let mut conn = self.pool.acquire().await?;
-            db::accounts::upgrade_password_hash(&mut conn, tenant_id, account_id, old, &new)
-                .await?;
+            let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
+            db::accounts::upgrade_password_hash(&mut tx, tenant_id, account_id, old, &new).await?;
+            tx.commit().await?;
             Result::<()>::Ok(())
         };
         if let Err(e) = upgraded.await {
@@ -217,13 +225,11 @@ impl Services {
         }
         let origin = origin(meta);
         let claimed = format!("{}/{}", tenant.trim(), username.trim());
-        let mut conn = self.pool.acquire().await?;
-
         // A malformed name cannot match anything: treat it as unknown.
-        let tenant_row = match TenantSlug::parse(tenant) {
-            Ok(slug) => db::tenants::by_slug(&mut conn, slug.as_str()).await?,
-            Err(_) => None,
-        };
+        let slug = TenantSlug::parse(tenant).ok();
+        let slug = slug.as_ref().map_or("", |s| s.as_str());
+        let mut conn = db::begin(&self.pool, Scope::TenantSlug(slug)).await?;
+        let tenant_row = db::tenants::by_slug(&mut conn, slug).await?;
         let account = match (&tenant_row, Username::parse(username)) {
             (Some(t), Ok(u)) => db::accounts::for_login(&mut conn, t.id, &u.folded()).await?,
             _ => None,
@@ -238,7 +244,7 @@ impl Services {
         let now = self.now();
         let directory = match &tenant_row {
             Some(t) => {
-                let mut conn = self.pool.acquire().await?;
+                let mut conn = db::begin(&self.pool, Scope::Tenant(t.id)).await?;
                 self.sign_in_directory(&mut conn, t.id).await?
             }
             None => None,
@@ -248,7 +254,7 @@ impl Services {
             (None, Some(d), Some(t)) if d.bare_username(username) != username.trim() => {
                 match Username::parse(d.bare_username(username)) {
                     Ok(u) => {
-                        let mut conn = self.pool.acquire().await?;
+                        let mut conn = db::begin(&self.pool, Scope::Tenant(t.id)).await?;
                         db::accounts::for_login(&mut conn, t.id, &u.folded())
                             .await?
                             .filter(|a| a.account.account_type == AccountType::Directory.as_str())
@@ -313,9 +319,13 @@ impl Services {
                     )
                 }
             };
-            let mut conn = self.pool.acquire().await?;
+            // With no tenant, a platform event, which any scope may append.
+            let scope = tenant_row
+                .as_ref()
+                .map_or(Scope::TenantSlug(slug), |t| Scope::Tenant(t.id));
+            let mut tx = db::begin(&self.pool, scope).await?;
             audit::record(
-                &mut conn,
+                &mut tx,
                 audit::Event {
                     tenant_id: tenant_row.as_ref().map(|t| t.id),
                     at: now,
@@ -334,6 +344,7 @@ impl Services {
                 },
             )
             .await?;
+            tx.commit().await?;
             return Err(error.into());
         }
         let directory_person = proof.ok().flatten();
@@ -369,9 +380,9 @@ impl Services {
             None
         };
         if let Some((action, error)) = refusal {
-            let mut conn = self.pool.acquire().await?;
+            let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
             audit::record(
-                &mut conn,
+                &mut tx,
                 audit::Event {
                     tenant_id: Some(tenant_row.id),
                     at: now,
@@ -383,11 +394,12 @@ impl Services {
                 },
             )
             .await?;
+            tx.commit().await?;
             return Err(error.into());
         }
 
         let (token, token_hash) = crypto::new_session_token()?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
         let decision = licensing::take_seat(&mut tx, tenant_row.id, now).await?;
         let tenant_locked = match decision {
             SeatDecision::Granted(t) => t,
@@ -517,12 +529,13 @@ impl Services {
         let Some(token) = meta.session_token.as_deref() else {
             return Ok(None);
         };
-        let mut conn = self.pool.acquire().await?;
+        let token_hash = crypto::token_hash(token);
+        let mut tx = db::begin(&self.pool, Scope::Session(&token_hash)).await?;
         let now = self.now();
-        let Some(row) = db::sessions::touch(&mut conn, &crypto::token_hash(token), now).await?
-        else {
+        let Some(row) = db::sessions::touch(&mut tx, &token_hash, now).await? else {
             return Ok(None);
         };
+        tx.commit().await?;
         Ok(Some(Caller::from_row(row, origin(meta), now)?))
     }
 
@@ -536,10 +549,9 @@ impl Services {
             return Ok(());
         };
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        if let Some(ended) =
-            db::sessions::end_by_token(&mut tx, &crypto::token_hash(token), now).await?
-        {
+        let token_hash = crypto::token_hash(token);
+        let mut tx = db::begin(&self.pool, Scope::Session(&token_hash)).await?;
+        if let Some(ended) = db::sessions::end_by_token(&mut tx, &token_hash, now).await? {
             audit::record(
                 &mut tx,
                 audit::Event {

@@ -7,7 +7,7 @@ use super::audit::{self, Action, Actor, Origin};
 use super::auth::AdminCaller;
 use super::operator::Operator;
 use super::Services;
-use crate::db;
+use crate::db::{self, Scope};
 use crate::directory::Directory;
 use crate::error::{first_error, Error, Result};
 use app::model::directory::{
@@ -132,7 +132,7 @@ impl Services {
     /// As [`Self::enabled_directory`], or a 503 saying directory sign-in is
     /// off: for creating and refreshing directory accounts.
     pub(crate) async fn required_directory(&self, tenant_id: Uuid) -> Result<Directory> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
         self.enabled_directory(&mut conn, tenant_id)
             .await?
             .ok_or_else(|| {
@@ -145,7 +145,7 @@ impl Services {
     }
 
     pub async fn get_directory(&self, admin: &AdminCaller) -> Result<DirectorySettings> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         Ok(view(
             db::directories::get(&mut conn, admin.tenant_id.as_uuid()).await?,
         ))
@@ -195,7 +195,7 @@ impl Services {
             }
             None => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
         let before_row = db::directories::get(&mut tx, tenant_id).await?;
         let kept = before_row
@@ -312,7 +312,7 @@ impl Services {
     /// `server directory test`: the saved settings.
     pub async fn operator_test_directory(&self, tenant_slug: &str) -> Result<DirectoryTestResult> {
         let tenant = self.find_tenant(tenant_slug).await?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::Tenant(tenant.id)).await?;
         let row = db::directories::get(&mut conn, tenant.id).await?;
         drop(conn);
         let Some(row) = row else {
@@ -332,7 +332,7 @@ impl Services {
         let password = match &c.bind_password {
             Some(p) => Some(p.clone()),
             None => {
-                let mut conn = self.pool.acquire().await?;
+                let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
                 let row = db::directories::get(&mut conn, tenant_id).await?;
                 drop(conn);
                 match row {
@@ -417,7 +417,7 @@ impl Services {
             return Err(e.into());
         }
         let directory = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
             self.enabled_directory(&mut conn, tenant_id).await?
         };
         let Some(directory) = directory else {
@@ -537,7 +537,7 @@ impl Services {
     ) -> Result<app::model::AccountSummary> {
         let tenant_id = admin.tenant_id.as_uuid();
         let account = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = db::begin(&self.pool, admin.scope()).await?;
             db::accounts::get(&mut conn, tenant_id, id.as_uuid())
                 .await?
                 .ok_or_else(|| ApiError::not_found("account"))?
@@ -571,7 +571,7 @@ impl Services {
             }
         };
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let locked = db::accounts::lock(&mut tx, tenant_id, account.id)
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;

@@ -8,7 +8,7 @@ use super::auth::{today, AdminCaller};
 use super::settings::tenant_settings;
 use super::Services;
 use crate::crypto;
-use crate::db;
+use crate::db::{self, Scope};
 use crate::error::{Error, Result};
 use app::model::import::{
     read_import, ImportChunk, ImportFile, ImportLine, ImportPreview, ImportResult, PreviewRow,
@@ -187,7 +187,7 @@ impl Services {
             return Ok(());
         }
         let directory = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
             self.enabled_directory(&mut conn, tenant_id).await?
         };
         let Some(directory) = directory else {
@@ -228,7 +228,7 @@ impl Services {
         let ImportFile { mut lines, notices } = read_import(csv)?;
         let tenant_id = admin.tenant_id.as_uuid();
         self.fill_directory_lines(tenant_id, &mut lines).await?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         let ctx = context(&mut conn, tenant_id, today(self.now())).await?;
         let checked = check_lines(&mut conn, tenant_id, &ctx, lines, &HashMap::new()).await?;
         let rows: Vec<PreviewRow> = checked.iter().map(|(l, o)| preview_row(l, o)).collect();
@@ -258,7 +258,7 @@ impl Services {
         self.fill_directory_lines(tenant_id, &mut lines).await?;
         let now = self.now();
         let checked = {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = db::begin(&self.pool, admin.scope()).await?;
             let ctx = context(&mut conn, tenant_id, today(now)).await?;
             // Usernames staged by earlier chunks count as seen in the file.
             let mut earlier = HashMap::new();
@@ -295,7 +295,7 @@ impl Services {
             request.password_confirm.clear();
             staged_rows.push((line.line, request, hash));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let batch = match chunk.batch {
             Some(id) => {
                 if !db::imports::lock_batch(&mut tx, tenant_id, admin.account_id.as_uuid(), id)
@@ -336,7 +336,7 @@ impl Services {
     pub async fn commit_import(&self, admin: &AdminCaller, batch: Uuid) -> Result<ImportResult> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         db::tenants::lock(&mut tx, tenant_id).await?;
         if !db::imports::lock_batch(&mut tx, tenant_id, admin.account_id.as_uuid(), batch).await? {
             return Err(import_gone().into());

@@ -7,7 +7,7 @@ use super::auth::{is_expired, origin, AdminCaller};
 use super::settings::{check_history, tenant_policy};
 use super::Services;
 use crate::crypto;
-use crate::db::{self, accounts::AccountRow, links::LinkRow, sessions::EndReason};
+use crate::db::{self, accounts::AccountRow, links::LinkRow, sessions::EndReason, Scope};
 use crate::error::{first_error, Result};
 use crate::mail::{self, Mail};
 use app::api::port::RequestMeta;
@@ -356,7 +356,7 @@ impl Services {
             return Ok(LinkStatus::Unknown);
         };
         let now = self.now();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::Link(&hash)).await?;
         let Some(link) = db::links::by_token(&mut conn, &hash, false).await? else {
             return Ok(LinkStatus::Unknown);
         };
@@ -401,7 +401,7 @@ impl Services {
     ) -> Result<PasswordSet> {
         let hash = token_hash(&req.token).ok_or_else(unknown_link)?;
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, Scope::Link(&hash)).await?;
         let link = db::links::by_token(&mut tx, &hash, true)
             .await?
             .ok_or_else(unknown_link)?;
@@ -510,11 +510,10 @@ impl Services {
             return Err(ApiError::validation("username", "Enter your username.").into());
         }
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
-        let tenant_row = match TenantSlug::parse(tenant) {
-            Ok(slug) => db::tenants::by_slug(&mut tx, slug.as_str()).await?,
-            Err(_) => None,
-        };
+        let slug = TenantSlug::parse(tenant).ok();
+        let slug = slug.as_ref().map_or("", |s| s.as_str());
+        let mut tx = db::begin(&self.pool, Scope::TenantSlug(slug)).await?;
+        let tenant_row = db::tenants::by_slug(&mut tx, slug).await?;
         let Some(tenant_row) = tenant_row else {
             tracing::info!("password reset asked for an unknown organisation");
             return Ok(());
@@ -629,7 +628,7 @@ impl Services {
     ) -> Result<InvitationView> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let account = db::accounts::lock(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
@@ -709,7 +708,7 @@ impl Services {
     ) -> Result<InvitationView> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let account = db::accounts::lock(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;

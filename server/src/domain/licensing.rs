@@ -39,7 +39,7 @@ pub async fn take_seat(
 
 impl Services {
     pub async fn license(&self, admin: &AdminCaller) -> Result<LicenseInfo> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         let tenant_id = admin.tenant_id.as_uuid();
         let tenant = db::tenants::by_id(&mut conn, tenant_id)
             .await?

@@ -4,7 +4,7 @@
 use super::accounts::create_in_tenant;
 use super::audit::{self, Action, Actor, Origin};
 use super::Services;
-use crate::db::{self, accounts::AccountRow, tenants::TenantRow};
+use crate::db::{self, accounts::AccountRow, tenants::TenantRow, Scope};
 use crate::error::{unique_violation, Error, Result};
 use app::model::{parse_seats, ApiError, CreateAccountRequest, TenantName, TenantSlug};
 use serde_json::json;
@@ -37,7 +37,7 @@ fn invalid(field: &str, message: String) -> Error {
 impl Services {
     pub async fn find_tenant(&self, slug: &str) -> Result<TenantRow> {
         let slug = TenantSlug::parse(slug).map_err(|m| invalid("slug", m))?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::TenantSlug(slug.as_str())).await?;
         db::tenants::by_slug(&mut conn, slug.as_str())
             .await?
             .ok_or_else(|| ApiError::not_found_named("tenant", slug.as_str()).into())
@@ -54,7 +54,9 @@ impl Services {
         let name = TenantName::parse(name).map_err(|m| invalid("name", m))?;
         let seats = parse_seats(seats).map_err(|m| invalid("seats", m))?;
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        // A tenant that does not exist yet is no tenant's to scope to: the
+        // operator's creation is the one write that spans tenants.
+        let mut tx = db::begin(&self.pool, Scope::EveryTenant).await?;
         let tenant = match db::tenants::insert(&mut tx, slug.as_str(), name.as_str(), seats, now)
             .await
             .map_err(Error::from)
@@ -92,7 +94,7 @@ impl Services {
         let seats = parse_seats(seats).map_err(|m| invalid("seats", m))?;
         let found = self.find_tenant(slug).await?;
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, Scope::Tenant(found.id)).await?;
         let before = db::tenants::lock(&mut tx, found.id).await?;
         db::tenants::set_seats(&mut tx, before.id, seats).await?;
         audit::record(
@@ -123,7 +125,7 @@ impl Services {
     ) -> Result<AccountRow> {
         let tenant = self.find_tenant(tenant_slug).await?;
         let request = &self.fill_from_directory(tenant.id, request).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, Scope::Tenant(tenant.id)).await?;
         let row = create_in_tenant(
             &mut tx,
             &self.settings.public_url,

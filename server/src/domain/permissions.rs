@@ -8,7 +8,7 @@ use super::text_keys::clashing_name;
 use super::Services;
 use crate::crypto;
 use crate::db::text_keys::Named;
-use crate::db::{self, permissions as dbp};
+use crate::db::{self, permissions as dbp, Scope};
 use crate::error::{unique_violation, Error, Result};
 use app::api::port::RequestMeta;
 use app::model::permissions::{
@@ -285,12 +285,13 @@ pub async fn seed_existing_tenants(
     now: OffsetDateTime,
 ) -> Result<Vec<String>> {
     let candidates = {
-        let mut conn = pool.acquire().await?;
+        // `server migrate` looks across tenants for those still unseeded.
+        let mut conn = db::begin(pool, Scope::EveryTenant).await?;
         dbp::unseeded_tenants(&mut conn).await?
     };
     let mut seeded = Vec::new();
     for (tenant_id, slug) in candidates {
-        let mut tx = pool.begin().await?;
+        let mut tx = db::begin(pool, Scope::Tenant(tenant_id)).await?;
         if dbp::lock_if_unseeded(&mut tx, tenant_id).await? == Some(true) {
             seed_tenant(&mut tx, tenant_id, now).await?;
             tx.commit().await?;
@@ -323,8 +324,9 @@ impl Services {
     pub async fn access_caller(&self, meta: &RequestMeta) -> Result<AccessCaller> {
         if let Some(secret) = meta.bearer_token.as_deref() {
             let now = self.now();
-            let mut conn = self.pool.acquire().await?;
-            let token = dbp::live_token(&mut conn, &crypto::token_hash(secret))
+            let hash = crypto::token_hash(secret);
+            let mut tx = db::begin(&self.pool, Scope::ApiToken(&hash)).await?;
+            let token = dbp::live_token(&mut tx, &hash)
                 .await?
                 .ok_or_else(|| {
                     ApiError::new(
@@ -336,7 +338,8 @@ impl Services {
                 .last_used_at
                 .is_none_or(|t| (now - t).whole_seconds() >= TOKEN_TOUCH_SECONDS)
             {
-                dbp::touch_token(&mut conn, token.id, now).await?;
+                dbp::touch_token(&mut tx, token.id, now).await?;
+                tx.commit().await?;
             }
             return Ok(AccessCaller {
                 tenant_id: token.tenant_id,
@@ -349,7 +352,7 @@ impl Services {
     }
 
     pub async fn list_groups(&self, admin: &AdminCaller) -> Result<Vec<Group>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         Ok(dbp::list_groups(&mut conn, admin.tenant_id.as_uuid())
             .await?
             .into_iter()
@@ -369,7 +372,7 @@ impl Services {
         }
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let (saved, action, details) = match req.id {
             None => (
                 dbp::insert_group(&mut tx, tenant_id, &name, &description, now)
@@ -401,7 +404,8 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing = clashing_name(&self.pool, Named::Groups, tenant_id, &name).await;
+                let existing =
+                    clashing_name(&self.pool, tenant_id, Named::Groups, tenant_id, &name).await;
                 return Err(ApiError::conflict(
                     "name",
                     format!("There is already a group named “{existing}” (names ignore case). Choose another name."),
@@ -441,7 +445,7 @@ impl Services {
         id: GroupId,
     ) -> Result<Vec<AffectedAccount>> {
         let tenant_id = admin.tenant_id.as_uuid();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         dbp::get_group(&mut conn, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("group"))?;
@@ -466,7 +470,7 @@ impl Services {
     ) -> Result<()> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let group = dbp::get_group(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("group"))?;
@@ -512,13 +516,13 @@ impl Services {
     /// A tenant's catalogue, for the operator CLI.
     pub async fn operator_catalogue(&self, tenant_slug: &str) -> Result<Vec<Form>> {
         let tenant = self.find_tenant(tenant_slug).await?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::Tenant(tenant.id)).await?;
         catalogue_of(&mut conn, tenant.id).await
     }
 
     /// The whole catalogue, retired forms and columns included.
     pub async fn catalogue(&self, admin: &AdminCaller) -> Result<Vec<Form>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         catalogue_of(&mut conn, admin.tenant_id.as_uuid()).await
     }
 
@@ -527,7 +531,7 @@ impl Services {
         let name = parse_name("form", &req.name).map_err(|m| invalid("name", m))?;
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let (saved, action, details) = match req.id {
             None => (
                 dbp::insert_form(&mut tx, tenant_id, &name, now)
@@ -555,7 +559,8 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing = clashing_name(&self.pool, Named::Forms, tenant_id, &name).await;
+                let existing =
+                    clashing_name(&self.pool, tenant_id, Named::Forms, tenant_id, &name).await;
                 return Err(ApiError::conflict(
                     "name",
                     format!("There is already a form named “{existing}” (names ignore case). Choose another name."),
@@ -580,7 +585,7 @@ impl Services {
     ) -> Result<Vec<Form>> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let form = dbp::get_form(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("form"))?;
@@ -617,7 +622,7 @@ impl Services {
         let name = parse_name("column", &req.name).map_err(|m| invalid("name", m))?;
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let form = dbp::get_form(&mut tx, tenant_id, req.form.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("form"))?;
@@ -650,7 +655,14 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing = clashing_name(&self.pool, Named::FormColumns, form.id, &name).await;
+                let existing = clashing_name(
+                    &self.pool,
+                    admin.tenant_id.as_uuid(),
+                    Named::FormColumns,
+                    form.id,
+                    &name,
+                )
+                .await;
                 return Err(ApiError::conflict(
                     "name",
                     format!(
@@ -677,7 +689,7 @@ impl Services {
     ) -> Result<Vec<Form>> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let column = dbp::get_column(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("column"))?;
@@ -744,7 +756,7 @@ impl Services {
     /// The matrix of one level: every live form and column with the
     /// level's setting and what it gives.
     pub async fn permission_matrix(&self, admin: &AdminCaller, level: Level) -> Result<Matrix> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         matrix(&mut conn, admin.tenant_id.as_uuid(), level).await
     }
 
@@ -766,7 +778,7 @@ impl Services {
         }
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let before = matrix(&mut tx, tenant_id, req.level).await?;
         let cells: HashMap<ColumnId, (&str, &str, Setting)> = before
             .forms
@@ -868,7 +880,7 @@ impl Services {
         let username_key = Username::parse(&q.username)
             .map_err(|m| invalid("username", m))?
             .folded();
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::Tenant(caller.tenant_id)).await?;
         let row = dbp::check(&mut conn, caller.tenant_id, &username_key, &form, &column)
             .await?
             .ok_or_else(|| no_account(&q.username))?;
@@ -908,7 +920,7 @@ impl Services {
         caller: &AccessCaller,
         username: &str,
     ) -> Result<EffectiveMatrix> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, Scope::Tenant(caller.tenant_id)).await?;
         let (account_id, username) =
             account_by_username(&mut conn, caller.tenant_id, username).await?;
         let forms = live(catalogue_of(&mut conn, caller.tenant_id).await?);
@@ -933,7 +945,7 @@ impl Services {
     }
 
     pub async fn list_api_tokens(&self, admin: &AdminCaller) -> Result<Vec<ApiToken>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         Ok(dbp::list_tokens(&mut conn, admin.tenant_id.as_uuid())
             .await?
             .into_iter()
@@ -960,7 +972,7 @@ impl Services {
         let hash = crypto::token_hash(&secret);
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let id = dbp::insert_token(
             &mut tx,
             tenant_id,
@@ -1004,7 +1016,7 @@ impl Services {
     pub async fn revoke_api_token(&self, admin: &AdminCaller, id: Uuid) -> Result<()> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let name = dbp::revoke_token(&mut tx, tenant_id, id, now)
             .await?
             .ok_or_else(|| ApiError::not_found("API token"))?;

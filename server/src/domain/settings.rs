@@ -78,7 +78,7 @@ fn client_from_row(r: ClientRow) -> Client {
 
 impl Services {
     pub async fn get_settings(&self, admin: &AdminCaller) -> Result<TenantSettings> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         tenant_settings(&mut conn, admin.tenant_id.as_uuid()).await
     }
 
@@ -94,7 +94,7 @@ impl Services {
             .map_err(first_error)?;
         check_invitation_hours(settings.invitation_hours)?;
         let tenant_id = admin.tenant_id.as_uuid();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
         let before = tenant_settings(&mut tx, tenant_id).await?;
         let policy_json = serde_json::to_value(&settings.password_policy)
@@ -138,7 +138,7 @@ impl Services {
     }
 
     pub async fn list_clients(&self, admin: &AdminCaller) -> Result<Vec<Client>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, admin.scope()).await?;
         Ok(db::clients::list(&mut conn, admin.tenant_id.as_uuid())
             .await?
             .into_iter()
@@ -156,7 +156,7 @@ impl Services {
         let key = app::model::text::fold(&name);
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let (id, action, details) = match req.id {
             None => {
                 let id = db::clients::insert(&mut tx, tenant_id, &name, &key, now).await;
@@ -187,6 +187,7 @@ impl Services {
                 drop(tx);
                 let existing = super::text_keys::clashing_name(
                     &self.pool,
+                    tenant_id,
                     crate::db::text_keys::Named::Clients,
                     tenant_id,
                     &name,
@@ -234,7 +235,7 @@ impl Services {
     ) -> Result<Client> {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let before = db::clients::get(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("client"))?;
@@ -272,7 +273,7 @@ impl Services {
 
     /// The caller's own policy (any signed-in person, restricted or not).
     pub async fn password_policy(&self, caller: &Caller) -> Result<PasswordPolicy> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = db::begin(&self.pool, caller.scope()).await?;
         tenant_policy(&mut conn, caller.tenant_id.as_uuid()).await
     }
 
@@ -287,7 +288,7 @@ impl Services {
         let tenant_id = caller.tenant_id.as_uuid();
         let account_id = caller.account_id.as_uuid();
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin(&self.pool, caller.scope()).await?;
         let account = db::accounts::lock(&mut tx, tenant_id, account_id)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;

@@ -4,6 +4,7 @@
 //! exactly as new ones do. Idempotent: a second run changes nothing.
 
 use crate::db::text_keys::{self as keys, Named};
+use crate::db::{self, Scope};
 use crate::error::{unique_violation, Error, Result};
 use app::model::text;
 use uuid::Uuid;
@@ -78,7 +79,8 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
     let mut out = Refreshed::default();
     let mut after = Uuid::nil();
     loop {
-        let mut tx = pool.begin().await?;
+        // `server migrate` re-keys every tenant's names.
+        let mut tx = db::begin(pool, Scope::EveryTenant).await?;
         let page = keys::accounts_after(&mut tx, after).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
@@ -113,7 +115,7 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
     for table in Named::ALL {
         let mut after = Uuid::nil();
         loop {
-            let mut tx = pool.begin().await?;
+            let mut tx = db::begin(pool, Scope::EveryTenant).await?;
             let page = keys::names_after(&mut tx, table, after).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
@@ -152,9 +154,15 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
 /// The existing name that `name` clashes with ignoring case (a failed insert
 /// or rename leaves its transaction unusable, so this asks on another
 /// connection); `name` itself when it cannot be found.
-pub async fn clashing_name(pool: &sqlx::PgPool, table: Named, owner: Uuid, name: &str) -> String {
+pub async fn clashing_name(
+    pool: &sqlx::PgPool,
+    tenant_id: Uuid,
+    table: Named,
+    owner: Uuid,
+    name: &str,
+) -> String {
     let found = async {
-        let mut conn = pool.acquire().await?;
+        let mut conn = db::begin(pool, Scope::Tenant(tenant_id)).await?;
         keys::name_with_key(&mut conn, table, owner, &text::fold(name)).await
     };
     match found.await {

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn administrators_create_list_and_delete(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "acme", 5).await;
     account(&svc, "acme", "boss", "admin").await;
     let admin = svc
@@ -83,7 +83,7 @@ async fn administrators_create_list_and_delete(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn nobody_deletes_themselves(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "self", 5).await;
     let me = account(&svc, "self", "me", "admin").await;
     account(&svc, "self", "other", "admin").await;
@@ -95,7 +95,7 @@ async fn nobody_deletes_themselves(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_last_active_administrator_stays(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "last", 5).await;
     let a1 = account(&svc, "last", "a1", "admin").await;
     let a2 = account(&svc, "last", "a2", "admin").await;
@@ -123,7 +123,7 @@ async fn the_last_active_administrator_stays(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn tenants_cannot_touch_each_other(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "alpha", 5).await;
     tenant(&svc, "beta", 5).await;
     account(&svc, "alpha", "admin", "admin").await;
@@ -145,7 +145,7 @@ async fn tenants_cannot_touch_each_other(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn users_get_no_administrator_capability(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "roles", 5).await;
     account(&svc, "roles", "plain", "user").await;
     let token = login(&svc, "roles", "plain").await;
@@ -158,7 +158,7 @@ async fn users_get_no_administrator_capability(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn license_shows_who_holds_seats(pool: PgPool) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     tenant(&svc, "lic", 3).await;
     account(&svc, "lic", "boss", "admin").await;
     account(&svc, "lic", "worker", "user").await;
@@ -192,7 +192,7 @@ fn edit(id: uuid::Uuid, role: &str, status: &str) -> app::model::UpdateAccountRe
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "edit", 5).await;
     account(&svc, "edit", "boss", "admin").await;
     let worker = account(&svc, "edit", "worker", "user").await;
@@ -229,7 +229,7 @@ async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "deact", 2).await;
     account(&svc, "deact", "boss", "admin").await;
     let worker = account(&svc, "deact", "worker", "user").await;
@@ -264,7 +264,7 @@ async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn administrators_keep_their_own_role_and_the_last_one_stays(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "keep", 5).await;
     let a1 = account(&svc, "keep", "first", "admin").await;
     let a2 = account(&svc, "keep", "second", "admin").await;

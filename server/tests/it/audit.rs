@@ -16,7 +16,7 @@ fn query() -> AuditQuery {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn filters_dates_pages_and_scope(pool: PgPool) {
     let clock = clock(); // 2026-11-22 09:00 UTC
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     tenant(&svc, "aud", 5).await;
     tenant(&svc, "elsewhere", 5).await;
     account(&svc, "aud", "boss", "admin").await;
@@ -141,7 +141,7 @@ async fn filters_dates_pages_and_scope(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn export_is_csv_and_is_itself_audited(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "exp", 5).await;
     account(&svc, "exp", "boss", "admin").await;
     let admin = admin_of(&svc, "exp", "boss").await;

@@ -20,9 +20,9 @@ fn run(pool: &PgPool, args: &[&str], stdin: Option<&str>) -> Output {
 pub fn run_env(pool: &PgPool, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(args)
-        .envs(env.iter().copied())
         .env("DATABASE_URL", database_url(pool))
         .env("ROLLCALL_OPERATOR", "ops-test")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -372,4 +372,47 @@ async fn migrate_recomputes_case_insensitive_keys_and_reports_clashes(pool: PgPo
         "{out}"
     );
     assert_eq!(out.matches("warning:").count(), 1, "{out}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn serve_refuses_a_role_that_row_level_security_does_not_bind(pool: PgPool) {
+    // The harness's role is a superuser.
+    let out = run(&pool, &["serve", "--addr", "127.0.0.1:0"], None);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("is a superuser, which row-level security does not bind")
+            && err.contains("without SUPERUSER and BYPASSRLS"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    sqlx::query(
+        "DO $$ BEGIN
+             CREATE ROLE rollcall_bypass LOGIN BYPASSRLS PASSWORD 'bypass-loopback';
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+         END $$",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let o = pool.connect_options();
+    let url = format!(
+        "postgres://rollcall_bypass:bypass-loopback@{}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap()
+    );
+    let out = run_env(
+        &pool,
+        &["serve", "--addr", "127.0.0.1:0"],
+        None,
+        &[("DATABASE_URL", url.as_str())],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("has BYPASSRLS: connect as a role without it"),
+        "{}",
+        stderr(&out)
+    );
 }

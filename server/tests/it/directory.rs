@@ -18,7 +18,7 @@ const KEY: &str = SECRET_KEY;
 /// A tenant `slug` (5 seats, administrator `boss` signed in) connected to
 /// the directory at `url`.
 async fn connected(pool: &PgPool, slug: &str, url: &str) -> (Services, Uuid, AdminCaller) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, slug, 5).await;
     account(&svc, slug, "boss", "admin").await;
     let admin = admin_of(&svc, slug, "boss").await;
@@ -488,7 +488,7 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
     assert!(audit.iter().all(|d| !d.contains(&secret)));
 
     // Without the key, saving a password is refused, and nothing is stored.
-    let keyless = Services::new(pool.clone(), clock(), Settings::default());
+    let keyless = Services::new(app_pool(&pool).await, clock(), Settings::default());
     let refused = api_err(
         keyless
             .save_directory(&admin, &directory_request(&ad("AD_URL")))
@@ -555,7 +555,13 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
         assert!(!stderr(out).contains(&secret) && !stdout(out).contains(&secret));
     }
     // A server without the key refuses to start while a password is sealed.
-    let serve = run_env(&pool, &["serve", "--addr", "127.0.0.1:0"], None, &[]);
+    let app = app_url(&pool);
+    let serve = run_env(
+        &pool,
+        &["serve", "--addr", "127.0.0.1:0"],
+        None,
+        &[("DATABASE_URL", app.as_str())],
+    );
     assert!(!serve.status.success());
     assert!(
         stderr(&serve).contains("ROLLCALL_SECRET_KEY is not set"),

@@ -59,7 +59,7 @@ fn cookie_of(r: &Reply) -> String {
 }
 
 async fn setup(pool: PgPool, settings: Settings) -> (Services, Router) {
-    let svc = Services::new(pool, clock(), settings);
+    let svc = Services::new(app_pool(&pool).await, clock(), settings);
     tenant(&svc, "demo", 1).await;
     account(&svc, "demo", "admin", "admin").await;
     account(&svc, "demo", "user", "user").await;

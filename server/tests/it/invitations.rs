@@ -78,7 +78,7 @@ fn invited(username: &str) -> app::model::CreateAccountRequest {
 
 async fn setup(pool: &PgPool) -> (Services, Arc<server::clock::ManualClock>, uuid::Uuid) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     let t = tenant(&svc, "inv", 5).await;
     account(&svc, "inv", "boss", "admin").await;
     (svc, clock, t)

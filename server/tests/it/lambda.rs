@@ -64,7 +64,7 @@ async fn api_gateway_v2_login(pool: PgPool) {
         secure_cookies: true,
         ..Settings::default()
     };
-    let svc = Services::new(pool.clone(), clock(), settings);
+    let svc = Services::new(app_pool(&pool).await, clock(), settings);
     tenant(&svc, "demo", 1).await;
     account(&svc, "demo", "admin", "admin").await;
     account(&svc, "demo", "other", "user").await;

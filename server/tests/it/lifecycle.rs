@@ -29,7 +29,7 @@ fn with_form(id: uuid::Uuid, f: impl FnOnce(&mut AccountForm)) -> UpdateAccountR
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_account_expires_at_midnight_utc_and_its_seat_is_freed(pool: PgPool) {
     let clock = clock(); // 2026-11-22 09:00 UTC
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     let t = tenant(&svc, "exp", 2).await;
     // A day-long lease, so sessions live through the day without heartbeats.
     day_long_lease(&pool, t).await;
@@ -68,7 +68,7 @@ async fn an_account_expires_at_midnight_utc_and_its_seat_is_freed(pool: PgPool) 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     let t = tenant(&svc, "react", 5).await;
     account(&svc, "react", "boss", "admin").await;
     let admin = admin_of(&svc, "react", "boss").await;
@@ -117,7 +117,7 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "must", 5).await;
     account(&svc, "must", "boss", "admin").await;
     let admin = admin_of(&svc, "must", "boss").await;
@@ -181,7 +181,7 @@ async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPoo
 /// changed it stays.
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn changing_your_password_signs_out_your_other_devices(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "devices", 5).await;
     account(&svc, "devices", "pat", "user").await;
     let laptop = login(&svc, "devices", "pat").await;
@@ -221,7 +221,7 @@ async fn changing_your_password_signs_out_your_other_devices(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     let t = tenant(&svc, "rot", 5).await;
     // A day-long lease, so sessions live through the day without heartbeats.
     day_long_lease(&pool, t).await;
@@ -253,7 +253,7 @@ async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_administrator_reset_forces_a_change_and_ends_sessions(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "reset", 5).await;
     account(&svc, "reset", "boss", "admin").await;
     let worker = account(&svc, "reset", "worker", "user").await;
@@ -298,7 +298,7 @@ async fn an_administrator_reset_forces_a_change_and_ends_sessions(pool: PgPool) 
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn directory_accounts_need_a_connected_directory(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "ad", 5).await;
     account(&svc, "ad", "boss", "admin").await;
     let admin = admin_of(&svc, "ad", "boss").await;

@@ -14,7 +14,7 @@ fn names(page: &app::model::AccountPage) -> Vec<String> {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn search_filter_sort_and_page_on_the_server(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "list", 5).await;
     let other = tenant(&svc, "elsewhere", 5).await;
     account(&svc, "list", "boss", "admin").await;
@@ -121,7 +121,7 @@ async fn search_filter_sort_and_page_on_the_server(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn status_type_and_client_filters(pool: PgPool) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     tenant(&svc, "filt", 5).await;
     account(&svc, "filt", "boss", "admin").await;
     let admin = admin_of(&svc, "filt", "boss").await;
@@ -214,7 +214,7 @@ async fn status_type_and_client_filters(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_export_is_csv_of_the_filtered_accounts_and_audited(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "exp", 5).await;
     account(&svc, "exp", "boss", "admin").await;
     let admin = admin_of(&svc, "exp", "boss").await;

@@ -13,6 +13,7 @@ mod lifecycle;
 mod listing;
 mod mail;
 mod permissions;
+mod rls;
 mod seats;
 mod sessions;
 mod settings;

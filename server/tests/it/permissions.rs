@@ -24,7 +24,7 @@ fn cell<'a>(m: &'a Matrix, form: &str, column: &str) -> &'a app::model::permissi
 }
 
 async fn setup(pool: &PgPool) -> (Services, AdminCaller, uuid::Uuid) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "perm", 5).await;
     account(&svc, "perm", "boss", "admin").await;
     let admin = admin_of(&svc, "perm", "boss").await;
@@ -122,7 +122,7 @@ async fn wipe_catalogue(pool: &PgPool, tenant_id: uuid::Uuid) {
 /// new tenant gets, once, and leaves the others alone.
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn migrate_seeds_tenants_created_before_groups_and_forms(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let old = tenant(&svc, "old", 2).await;
     let kept = tenant(&svc, "kept", 2).await;
     let fresh = counts(&pool, old).await;

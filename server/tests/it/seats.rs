@@ -26,7 +26,7 @@ async fn instances(connect: &PgConnectOptions) -> (PgPool, Vec<Services>) {
             .connect_with(connect.clone())
             .await
             .unwrap();
-        all.push(services(pool, clock.clone()));
+        all.push(services(pool, clock.clone()).await);
     }
     let observer = PgPoolOptions::new()
         .max_connections(2)

@@ -13,7 +13,7 @@ fn code_of<T>(r: Result<T, Error>) -> ErrorCode {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn stale_seat_is_reclaimed_by_the_next_login(pool: PgPool) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     let t = tenant(&svc, "lease", 1).await;
     account(&svc, "lease", "first", "user").await;
     account(&svc, "lease", "second", "user").await;
@@ -47,7 +47,7 @@ async fn stale_seat_is_reclaimed_by_the_next_login(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn heartbeats_keep_the_seat(pool: PgPool) {
     let clock = clock();
-    let svc = services(pool.clone(), clock.clone());
+    let svc = services(pool.clone(), clock.clone()).await;
     tenant(&svc, "beat", 1).await;
     account(&svc, "beat", "keeper", "user").await;
     account(&svc, "beat", "waiter", "user").await;
@@ -71,7 +71,7 @@ async fn heartbeats_keep_the_seat(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn logout_frees_the_seat_at_once(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "out", 1).await;
     account(&svc, "out", "alice", "user").await;
     account(&svc, "out", "bob", "user").await;
@@ -91,7 +91,7 @@ async fn logout_frees_the_seat_at_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn wrong_username_and_wrong_password_look_the_same(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "creds", 5).await;
     account(&svc, "creds", "real", "user").await;
     let wrong_password = svc.login(&meta(None), "creds", "real", "Nope-123!").await;
@@ -119,7 +119,7 @@ async fn wrong_username_and_wrong_password_look_the_same(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn empty_fields_are_named(pool: PgPool) {
-    let svc = services(pool, clock());
+    let svc = services(pool, clock()).await;
     for (tenant, user, pw, field) in [
         ("", "u", "p", "tenant"),
         ("t", " ", "p", "username"),
@@ -137,7 +137,7 @@ async fn empty_fields_are_named(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn inactive_accounts_are_refused_after_the_password_check(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "inact", 5).await;
     let id = account(&svc, "inact", "sleepy", "user").await;
     sqlx::query("UPDATE accounts SET status = 'inactive' WHERE id = $1")
@@ -163,7 +163,7 @@ async fn inactive_accounts_are_refused_after_the_password_check(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn sessions_are_stored_hashed_with_origin(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "hash", 5).await;
     account(&svc, "hash", "who", "user").await;
     let token = login(&svc, "hash", "who").await;
@@ -180,7 +180,7 @@ async fn sessions_are_stored_hashed_with_origin(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn audit_events_cannot_be_changed(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "audit", 1).await;
     let update = sqlx::query("UPDATE audit_events SET action = 'x'")
         .execute(&pool)

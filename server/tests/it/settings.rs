@@ -6,7 +6,7 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_tenant_policy_applies_everywhere_including_the_cli(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "pol", 5).await;
     account(&svc, "pol", "boss", "admin").await;
     let admin = admin_of(&svc, "pol", "boss").await;
@@ -59,7 +59,7 @@ async fn the_tenant_policy_applies_everywhere_including_the_cli(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn clients_are_created_renamed_archived_and_chosen(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "cli", 5).await;
     tenant(&svc, "other", 5).await;
     account(&svc, "cli", "boss", "admin").await;

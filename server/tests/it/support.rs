@@ -7,6 +7,7 @@ use server::domain::auth::AdminCaller;
 use server::domain::operator::Operator;
 use server::domain::Services;
 use server::error::Error;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::sync::Arc;
 use time::macros::datetime;
@@ -21,13 +22,71 @@ pub fn clock() -> Arc<ManualClock> {
 /// `ROLLCALL_SECRET_KEY` of the tests' services.
 pub const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
-pub fn services(pool: PgPool, clock: Arc<ManualClock>) -> Services {
+/// The services under test, as the server runs them: connected as
+/// [`APP_ROLE`], which row-level security binds. `pool` (the test's own, a
+/// superuser's) stays for arranging and checking rows across tenants.
+pub async fn services(pool: PgPool, clock: Arc<ManualClock>) -> Services {
     let clock: Arc<dyn Clock> = clock;
     let settings = Settings {
         secret_key: Some(server::crypto::SecretKey::parse(SECRET_KEY).unwrap()),
         ..Settings::default()
     };
-    Services::new(pool, clock, settings)
+    Services::new(app_pool(&pool).await, clock, settings)
+}
+
+/// The role the services under test log in as: no superuser, no
+/// `BYPASSRLS`, only row privileges on the test's database. Its password is
+/// no secret: it opens throwaway databases on a loopback cluster.
+pub const APP_ROLE: &str = "rollcall_it";
+const APP_PASSWORD: &str = "rollcall-it-loopback";
+
+/// A pool on the test's database as [`APP_ROLE`], creating the role on first
+/// use and granting it the rows of this database.
+pub async fn app_pool(pool: &PgPool) -> PgPool {
+    sqlx::query(&format!(
+        "DO $$ BEGIN
+             CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '{APP_PASSWORD}';
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+         END $$"
+    ))
+    .execute(pool)
+    .await
+    .unwrap();
+    for grant in [
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO",
+        "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO",
+    ] {
+        sqlx::query(&format!("{grant} {APP_ROLE}"))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+    PgPoolOptions::new()
+        .max_connections(pool.options().get_max_connections())
+        .idle_timeout(std::time::Duration::from_secs(1))
+        .connect_with(app_options(pool))
+        .await
+        .unwrap()
+}
+
+/// The URL of the test's database as [`APP_ROLE`] (for `server serve`).
+pub fn app_url(pool: &PgPool) -> String {
+    let o = pool.connect_options();
+    format!(
+        "postgres://{APP_ROLE}:{APP_PASSWORD}@{}:{}/{}",
+        o.get_host(),
+        o.get_port(),
+        o.get_database().unwrap()
+    )
+}
+
+/// How [`APP_ROLE`] reaches the test's database.
+pub fn app_options(pool: &PgPool) -> PgConnectOptions {
+    pool.connect_options()
+        .as_ref()
+        .clone()
+        .username(APP_ROLE)
+        .password(APP_PASSWORD)
 }
 
 /// Where the domain controller `cargo xtask test` started is (`AD_*`).
@@ -205,7 +264,7 @@ pub async fn admin_of(svc: &Services, tenant: &str, username: &str) -> AdminCall
 /// A tenant `slug` with 5 seats and one administrator, `boss`, signed in:
 /// the services, the tenant's id and the administrator's capability.
 pub async fn tenant_with_admin(pool: &PgPool, slug: &str) -> (Services, Uuid, AdminCaller) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, slug, 5).await;
     account(&svc, slug, "boss", "admin").await;
     let admin = admin_of(&svc, slug, "boss").await;

@@ -284,7 +284,7 @@ async fn postgres_agrees_with_the_rust_folding(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_password_is_one_password_however_it_is_typed(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "pw", 5).await;
     // The reported example: set with é as U+00E9, typed as e + U+0301.
     let mut r = account_request("ann", "admin");
@@ -355,7 +355,7 @@ fn exported_rows(csv: &str) -> Vec<Vec<String>> {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_accounts_export_imports_unchanged(pool: PgPool) {
-    let svc = services(pool.clone(), clock());
+    let svc = services(pool.clone(), clock()).await;
     let mut admins = Vec::new();
     for slug in ["src", "dst"] {
         tenant(&svc, slug, 5).await;
