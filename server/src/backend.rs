@@ -44,6 +44,14 @@ impl Backend for Services {
         Ok(self.clear_session_cookie())
     }
 
+    async fn logout_everywhere(&self, meta: &RequestMeta) -> Result<(u32, String), ApiError> {
+        let ended = Services::logout_everywhere(self, meta).await?;
+        Ok((
+            u32::try_from(ended).unwrap_or(u32::MAX),
+            self.clear_session_cookie(),
+        ))
+    }
+
     async fn heartbeat(&self, meta: &RequestMeta) -> Result<HeartbeatInfo, ApiError> {
         let caller = self.authenticate_restricted(meta).await?;
         Ok(HeartbeatInfo {

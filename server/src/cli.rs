@@ -62,6 +62,22 @@ pub enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every link of the tenant's SHA-256 audit chain: prints
+    /// `OK <events>`, or names the first event that does not match and
+    /// exits 1.
+    Verify {
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -495,6 +511,20 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 )));
             }
             println!("{}", result.message);
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { tenant },
+        } => {
+            let svc = services(config).await?;
+            match svc.verify_audit_chain(&tenant).await? {
+                Ok(rows) => println!("OK {rows}"),
+                Err(broken) => {
+                    return Err(Failure(format!(
+                        "the audit chain of tenant {tenant} is broken: {}",
+                        broken.0
+                    )))
+                }
+            }
         }
         Command::Mail { command } => {
             let pool = crate::db::connect(&config.database_url, 2)

@@ -52,6 +52,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<LoginOutcome, ApiError>;
     /// Ends the caller's session (if any); returns the `Set-Cookie` that clears it.
     async fn logout(&self, meta: &RequestMeta) -> Result<String, ApiError>;
+    /// Ends all of the caller's sessions: how many, and the `Set-Cookie`
+    /// that clears this one.
+    async fn logout_everywhere(&self, meta: &RequestMeta) -> Result<(u32, String), ApiError>;
     async fn heartbeat(&self, meta: &RequestMeta) -> Result<HeartbeatInfo, ApiError>;
     async fn current_session(&self, meta: &RequestMeta) -> Result<Option<SessionInfo>, ApiError>;
     async fn list_accounts(

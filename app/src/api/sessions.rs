@@ -26,6 +26,18 @@ pub async fn logout() -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Ends every session of the caller, this one included, on every device
+/// (OWASP ASVS 5.0 V7.5.2, in part: the sessions are not listed); answers
+/// how many ended.
+/// `POST /api/logout-everywhere`.
+#[server(endpoint = "logout-everywhere", input = Json)]
+pub async fn logout_everywhere() -> Result<u32, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    let (ended, clear) = backend.logout_everywhere(&meta).await?;
+    super::port::set_cookie(&clear);
+    Ok(ended)
+}
+
 /// Keeps the caller's seat. `POST /api/heartbeat`.
 #[server(endpoint = "heartbeat", input = Json)]
 pub async fn heartbeat() -> Result<HeartbeatInfo, ApiError> {

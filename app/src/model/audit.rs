@@ -13,6 +13,7 @@ pub enum AuditAction {
     LoginRefusedSeats,
     LoginRefusedInactive,
     Logout,
+    LogoutEverywhere,
     AccountCreated,
     AccountUpdated,
     AccountDeactivated,
@@ -58,12 +59,13 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 47] = [
+    pub const ALL: [AuditAction; 48] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
         AuditAction::LoginRefusedInactive,
         AuditAction::Logout,
+        AuditAction::LogoutEverywhere,
         AuditAction::AccountCreated,
         AuditAction::AccountUpdated,
         AuditAction::AccountDeactivated,
@@ -115,6 +117,7 @@ impl AuditAction {
             AuditAction::LoginRefusedSeats => "login.refused_seats",
             AuditAction::LoginRefusedInactive => "login.refused_inactive",
             AuditAction::Logout => "logout",
+            AuditAction::LogoutEverywhere => "logout.everywhere",
             AuditAction::AccountCreated => "account.created",
             AuditAction::AccountUpdated => "account.updated",
             AuditAction::AccountDeactivated => "account.deactivated",
@@ -167,6 +170,7 @@ impl AuditAction {
             AuditAction::LoginRefusedSeats => "Sign-in refused: no free seat",
             AuditAction::LoginRefusedInactive => "Sign-in refused: account inactive",
             AuditAction::Logout => "Signed out",
+            AuditAction::LogoutEverywhere => "Signed out everywhere",
             AuditAction::AccountCreated => "Account created",
             AuditAction::AccountUpdated => "Account changed",
             AuditAction::AccountDeactivated => "Account deactivated",

@@ -37,6 +37,14 @@ pub struct TenantSettings {
     /// How long an invitation link works, in hours (1 to 720).
     #[serde(default = "default_invitation_hours")]
     pub invitation_hours: u32,
+    /// How long a session lasts after sign-in, however active, in hours
+    /// (1 to 168); then the person signs in again.
+    #[serde(default = "default_session_lifetime_hours")]
+    pub session_lifetime_hours: u32,
+}
+
+fn default_session_lifetime_hours() -> u32 {
+    super::session::SESSION_LIFETIME_HOURS_DEFAULT
 }
 
 fn default_invitation_hours() -> u32 {

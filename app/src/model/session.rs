@@ -1,5 +1,26 @@
 use super::values::{AccountId, Role};
+use super::ApiError;
 use serde::{Deserialize, Serialize};
+
+/// A session ends this long after sign-in, whatever its activity, unless
+/// the tenant chose otherwise (OWASP ASVS 5.0 V7.3.2).
+pub const SESSION_LIFETIME_HOURS_DEFAULT: u32 = 12;
+pub const SESSION_LIFETIME_HOURS_MIN: u32 = 1;
+/// A week.
+pub const SESSION_LIFETIME_HOURS_MAX: u32 = 168;
+
+pub fn check_session_lifetime_hours(hours: u32) -> Result<(), ApiError> {
+    if (SESSION_LIFETIME_HOURS_MIN..=SESSION_LIFETIME_HOURS_MAX).contains(&hours) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "session_lifetime_hours",
+            format!(
+                "A session must last {SESSION_LIFETIME_HOURS_MIN} to {SESSION_LIFETIME_HOURS_MAX} hours (a week) after sign-in."
+            ),
+        ))
+    }
+}
 
 /// Who is signed in, as the browser needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

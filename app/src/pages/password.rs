@@ -1,12 +1,15 @@
 //! Changing one's own password: required after an administrator asked for
-//! it or the rotation interval passed, or by choice from the menu.
+//! it or the rotation interval passed, or by choice from the menu; and
+//! signing out on every device.
 
+use crate::api::sessions::logout_everywhere;
 use crate::api::settings::{change_password, get_password_policy};
 use crate::auth::Auth;
-use crate::components::{ErrorState, FormState, Loading, TextField};
+use crate::components::{ConfirmDialog, ErrorState, FormState, Loading, TextField};
 use crate::model::{ChangePasswordRequest, PasswordOwner, PasswordPolicy};
 use crate::pages::users::password::PasswordInputs;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 #[component]
 pub fn ChangePasswordPage() -> impl IntoView {
@@ -18,6 +21,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
         return view! {
             <h1>"Change password"</h1>
             <p class="lede">"You sign in with your organisation's directory account, so your password is changed there, not in Rollcall: use your organisation's usual password tools (on a work computer: Ctrl+Alt+Del, Change a password) or ask your IT desk."</p>
+            <SignOutEverywhere />
         }
         .into_any();
     }
@@ -32,9 +36,52 @@ pub fn ChangePasswordPage() -> impl IntoView {
             }
             .into_any()
         }
-        Some(Ok(p)) => view! { <ChangePasswordForm policy=p /> }.into_any(),
+        Some(Ok(p)) => view! { <ChangePasswordForm policy=p /> <SignOutEverywhere /> }.into_any(),
     })
     .into_any()
+}
+
+/// Ends every session of the signed-in person, this one included.
+#[component]
+fn SignOutEverywhere() -> impl IntoView {
+    let auth = Auth::get();
+    let open = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let confirm = move || {
+        busy.set(true);
+        spawn_local(async move {
+            match logout_everywhere().await {
+                Ok(ended) => {
+                    open.set(false);
+                    auth.signed_out(format!(
+                        "You signed out on every device ({ended} session{} ended).",
+                        if ended == 1 { "" } else { "s" }
+                    ));
+                }
+                Err(e) => error.set(Some(auth.message_for(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="panel" aria-labelledby="everywhere-heading">
+            <h2 id="everywhere-heading">"Sign out everywhere"</h2>
+            <p>"Signs you out on every computer, phone and browser where you are signed in, this one included, and frees their seats. Use it if you left yourself signed in somewhere or think someone else is using your account."</p>
+            <button type="button" class="secondary" on:click=move |_| { error.set(None); open.set(true); }>
+                "Sign out everywhere"
+            </button>
+        </section>
+        <ConfirmDialog
+            open=open
+            title="Sign out everywhere?"
+            message="You will be signed out on every device, this one included, and need to sign in again."
+            confirm_label="Sign out everywhere"
+            busy=busy
+            error=error
+            on_confirm=confirm
+        />
+    }
 }
 
 #[component]

@@ -10,6 +10,7 @@ use crate::components::{
 };
 use crate::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
 use crate::model::password::limits;
+use crate::model::session::{check_session_lifetime_hours, SESSION_LIFETIME_HOURS_DEFAULT};
 use crate::model::{ApiError, Client, PasswordPolicy, SaveClientRequest, TenantSettings};
 use crate::pages::access::tokens::ApiTokensPanel;
 use leptos::prelude::*;
@@ -113,11 +114,27 @@ impl PolicySignals {
     }
 }
 
+/// A whole number of hours from `signal`, within what `check` allows.
+fn whole_hours(
+    signal: RwSignal<String>,
+    field: &'static str,
+    not_a_number: &'static str,
+    check: fn(u32) -> Result<(), ApiError>,
+) -> Result<u32, ApiError> {
+    signal
+        .get_untracked()
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| ApiError::validation(field, not_a_number))
+        .and_then(|h| check(h).map(|()| h))
+}
+
 #[component]
 fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let auth = Auth::get();
     let directory_on = settings.directory_signin_enabled;
     let invitation_hours = RwSignal::new(settings.invitation_hours.to_string());
+    let session_hours = RwSignal::new(settings.session_lifetime_hours.to_string());
     let p = PolicySignals::new(&settings.password_policy);
     let form = FormState::new();
     let busy = form.busy;
@@ -126,31 +143,34 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
         ev.prevent_default();
         saved.set(false);
         let policy = p.read();
-        let hours = invitation_hours
-            .get_untracked()
-            .trim()
-            .parse::<u32>()
-            .map_err(|_| {
-                ApiError::validation(
-                    "invitation_hours",
-                    "Enter the invitation lifetime in hours, as a whole number.",
-                )
-            })
-            .and_then(|h| check_invitation_hours(h).map(|()| h));
-        let checked = match (&policy, &hours) {
-            (Ok(_), Ok(_)) => Ok(()),
-            (policy, hours) => Err(policy
+        let hours = whole_hours(
+            invitation_hours,
+            "invitation_hours",
+            "Enter the invitation lifetime in hours, as a whole number.",
+            check_invitation_hours,
+        );
+        let lifetime = whole_hours(
+            session_hours,
+            "session_lifetime_hours",
+            "Enter the session lifetime in hours, as a whole number.",
+            check_session_lifetime_hours,
+        );
+        let checked = match (&policy, &hours, &lifetime) {
+            (Ok(_), Ok(_), Ok(_)) => Ok(()),
+            (policy, hours, lifetime) => Err(policy
                 .clone()
                 .err()
                 .unwrap_or_default()
                 .into_iter()
                 .chain(hours.clone().err())
+                .chain(lifetime.clone().err())
                 .collect()),
         };
         let request = TenantSettings {
             directory_signin_enabled: directory_on,
             password_policy: policy.unwrap_or_default(),
             invitation_hours: hours.unwrap_or(INVITATION_HOURS_DEFAULT),
+            session_lifetime_hours: lifetime.unwrap_or(SESSION_LIFETIME_HOURS_DEFAULT),
         };
         form.submit(
             checked,
@@ -178,6 +198,12 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 <TextField label="Invitation links expire after (hours)" id="invitation_hours" value=invitation_hours
                     input_type="number" error=form.error_for("invitation_hours")
                     hint="From 1 to 720 (30 days). Applies to invitations sent from now on." />
+            </fieldset>
+            <fieldset>
+                <legend>"Sessions"</legend>
+                <TextField label="Sign people out after (hours)" id="session_lifetime_hours" value=session_hours
+                    input_type="number" error=form.error_for("session_lifetime_hours")
+                    hint="From 1 to 168 (a week) after they sign in, however active they are; they then sign in again. A session left idle ends sooner, when its seat lease runs out." />
             </fieldset>
             <fieldset>
                 <legend>"Password policy"</legend>

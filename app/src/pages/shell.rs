@@ -61,8 +61,12 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
             </nav>
             <div class="me">
                 <span class="who">{name}</span>
-                {move || (!restricted && !auth.session.with(|s| s.as_ref().is_some_and(|s| s.directory_account)))
-                    .then(|| view! { <A href="/password">"Change password"</A> })}
+                // Directory accounts change their password in the directory;
+                // the page still offers them "Sign out everywhere".
+                {move || (!restricted).then(|| {
+                    let directory = auth.session.with(|s| s.as_ref().is_some_and(|s| s.directory_account));
+                    view! { <A href="/password">{if directory { "Sign-in sessions" } else { "Change password" }}</A> }
+                })}
                 <button type="button" class="secondary" on:click=sign_out disabled=move || signing_out.get()>
                     "Sign out"
                 </button>

@@ -104,3 +104,74 @@ pub async fn list(
     .fetch_all(conn)
     .await
 }
+
+/// One link of a tenant's audit chain with the digest of its event,
+/// recomputed here (not by the database's `audit_event_digest`, which a
+/// tamperer could have replaced).
+#[derive(Debug, Clone)]
+pub struct LinkRow {
+    pub event_id: i64,
+    pub occurred_at: OffsetDateTime,
+    pub action: String,
+    pub seq: i64,
+    pub hash: Vec<u8>,
+    pub digest: Vec<u8>,
+}
+
+/// Up to `limit` links of the chain of `tenant_id` (`None`: platform events)
+/// after link number `after`, in order.
+pub async fn links_after(
+    conn: &mut PgConnection,
+    tenant_id: Option<Uuid>,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<LinkRow>> {
+    sqlx::query_as!(
+        LinkRow,
+        r#"SELECT e.id AS event_id, e.occurred_at, e.action, c.seq, c.hash,
+                  sha256(convert_to(jsonb_build_array(
+                      e.id, e.tenant_id,
+                      to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                      e.actor_kind, e.actor_account_id, e.actor_label, e.action,
+                      e.target_kind, e.target_id, e.target_label, e.details, e.ip, e.user_agent
+                  )::text, 'UTF8')) AS "digest!"
+           FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
+           WHERE c.tenant_id IS NOT DISTINCT FROM $1 AND c.seq > $2
+           ORDER BY c.seq LIMIT $3"#,
+        tenant_id,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The first event of `tenant_id` with no link in the chain.
+pub async fn first_unlinked(
+    conn: &mut PgConnection,
+    tenant_id: Option<Uuid>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "SELECT e.id FROM audit_events e
+         WHERE e.tenant_id IS NOT DISTINCT FROM $1
+           AND NOT EXISTS (SELECT FROM audit_chain c WHERE c.event_id = e.id)
+         ORDER BY e.id LIMIT 1",
+        tenant_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// The recorded last link of the chain: `(seq, hash)`.
+pub async fn chain_head(
+    conn: &mut PgConnection,
+    tenant_id: Option<Uuid>,
+) -> sqlx::Result<Option<(i64, Vec<u8>)>> {
+    let row = sqlx::query!(
+        "SELECT seq, hash FROM audit_chain_heads WHERE tenant_id IS NOT DISTINCT FROM $1",
+        tenant_id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.seq, r.hash)))
+}

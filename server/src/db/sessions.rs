@@ -2,8 +2,9 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Ends the tenant's sessions whose lease ran out (recording when it did), so
-/// they no longer count. Called under the tenant's lock before counting.
+/// Ends the tenant's sessions whose lease ran out or that reached the
+/// tenant's session lifetime, recording when and which came first, so they
+/// no longer count. Called under the tenant's lock before counting.
 pub async fn reclaim_expired(
     conn: &mut PgConnection,
     tenant_id: Uuid,
@@ -11,10 +12,17 @@ pub async fn reclaim_expired(
     lease_seconds: i32,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
-        "UPDATE sessions
-         SET ended_at = last_seen_at + make_interval(secs => $3::int4), end_reason = 'lease_expired'
-         WHERE tenant_id = $1 AND ended_at IS NULL
-           AND last_seen_at <= $2::timestamptz - make_interval(secs => $3::int4)",
+        "UPDATE sessions s
+         SET ended_at = LEAST(s.last_seen_at + make_interval(secs => $3::int4),
+                              s.created_at + make_interval(hours => t.session_lifetime_hours)),
+             end_reason = CASE
+                 WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
+                      < s.last_seen_at + make_interval(secs => $3::int4)
+                 THEN 'lifetime' ELSE 'lease_expired' END
+         FROM tenants t
+         WHERE t.id = $1 AND s.tenant_id = $1 AND s.ended_at IS NULL
+           AND (s.last_seen_at <= $2::timestamptz - make_interval(secs => $3::int4)
+                OR s.created_at <= $2::timestamptz - make_interval(hours => t.session_lifetime_hours))",
         tenant_id,
         now,
         lease_seconds
@@ -119,6 +127,7 @@ pub async fn touch(
            AND a.status = 'active'
            AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
            AND s.last_seen_at > $2::timestamptz - make_interval(secs => t.idle_lease_seconds)
+           AND s.created_at > $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
          RETURNING s.id AS session_id, t.id AS tenant_id, t.slug AS tenant_slug,
                    t.name AS tenant_name, t.idle_lease_seconds, a.id AS account_id,
                    a.username, a.first_name, a.last_name, a.role, a.account_type,
@@ -181,8 +190,10 @@ pub async fn holders(
         "SELECT a.id AS account_id, a.username, a.first_name, a.last_name,
                 s.created_at AS since, s.last_seen_at AS last_seen
          FROM sessions s JOIN accounts a ON a.id = s.account_id
+              JOIN tenants t ON t.id = s.tenant_id
          WHERE s.tenant_id = $1 AND s.ended_at IS NULL
            AND s.last_seen_at > $2::timestamptz - make_interval(secs => $3::int4)
+           AND s.created_at > $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
            AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
          ORDER BY s.created_at, s.id",
         tenant_id,
@@ -202,6 +213,8 @@ pub enum EndReason {
     /// The owner changed their own password: their other devices sign in
     /// again (ASVS 5.0 V7.4.3).
     PasswordChanged,
+    /// The owner chose "Sign out everywhere".
+    SignedOutEverywhere,
 }
 
 impl EndReason {
@@ -211,6 +224,7 @@ impl EndReason {
             EndReason::AccountExpired => "account_expired",
             EndReason::PasswordReset => "password_reset",
             EndReason::PasswordChanged => "password_changed",
+            EndReason::SignedOutEverywhere => "signed_out_everywhere",
         }
     }
 }
@@ -235,4 +249,34 @@ pub async fn end_for_account(
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Why the session of `token_hash` no longer lets its holder in.
+pub struct EndedSessionRow {
+    /// `sessions.end_reason`, when it was ended.
+    pub end_reason: Option<String>,
+    /// It reached the tenant's session lifetime (ended or not yet reclaimed).
+    pub past_lifetime: bool,
+    pub session_lifetime_hours: i32,
+}
+
+/// What became of the session of `token_hash`, if it ever existed.
+pub async fn why_ended(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> sqlx::Result<Option<EndedSessionRow>> {
+    sqlx::query_as!(
+        EndedSessionRow,
+        r#"SELECT s.end_reason,
+                  (coalesce(s.end_reason = 'lifetime', false) OR (s.ended_at IS NULL AND s.created_at
+                      <= $2::timestamptz - make_interval(hours => t.session_lifetime_hours))) AS "past_lifetime!",
+                  t.session_lifetime_hours
+           FROM sessions s JOIN tenants t ON t.id = s.tenant_id
+           WHERE s.token_hash = $1"#,
+        token_hash,
+        now
+    )
+    .fetch_optional(conn)
+    .await
 }

@@ -79,12 +79,14 @@ pub struct SettingsRow {
     pub directory_signin_enabled: bool,
     pub password_policy: serde_json::Value,
     pub invitation_hours: i32,
+    pub session_lifetime_hours: i32,
 }
 
 pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SettingsRow> {
     sqlx::query_as!(
         SettingsRow,
-        "SELECT directory_signin_enabled, password_policy, invitation_hours FROM tenants WHERE id = $1",
+        "SELECT directory_signin_enabled, password_policy, invitation_hours, session_lifetime_hours
+         FROM tenants WHERE id = $1",
         id
     )
     .fetch_one(conn)
@@ -96,12 +98,15 @@ pub async fn set_settings(
     id: Uuid,
     password_policy: &serde_json::Value,
     invitation_hours: i32,
+    session_lifetime_hours: i32,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE tenants SET password_policy = $2, invitation_hours = $3 WHERE id = $1",
+        "UPDATE tenants SET password_policy = $2, invitation_hours = $3, session_lifetime_hours = $4
+         WHERE id = $1",
         id,
         password_policy,
-        invitation_hours
+        invitation_hours,
+        session_lifetime_hours
     )
     .execute(conn)
     .await

@@ -178,6 +178,27 @@ fn directory_error(r: Refusal) -> ApiError {
     ApiError::new(code, message)
 }
 
+/// The words for a session that ended, by why it ended.
+fn ended_session_error(row: &db::sessions::EndedSessionRow) -> ApiError {
+    let hours = row.session_lifetime_hours;
+    let message = if row.past_lifetime {
+        format!(
+            "You signed in {hours} hour{} ago, the longest a session lasts in your organisation. Sign in again to continue.",
+            if hours == 1 { "" } else { "s" }
+        )
+    } else {
+        match row.end_reason.as_deref() {
+            Some("password_changed") => "Your password was changed, so this device was signed out. Sign in with the new password.".into(),
+            Some("password_reset") => "Your password was reset, so you were signed out. Sign in with the new password.".into(),
+            Some("signed_out_everywhere") => "You signed out on every device. Sign in again to continue.".into(),
+            Some("account_deactivated") => "You were signed out because this account was deactivated. Ask your administrator to reactivate it.".into(),
+            Some("account_expired") => "You were signed out because this account has expired. Ask your administrator to extend it.".into(),
+            _ => return ApiError::unauthenticated(),
+        }
+    };
+    ApiError::new(ErrorCode::Unauthenticated, message)
+}
+
 fn seats_message(limit: u32, tenant_name: &str) -> String {
     let then = "Try again when someone signs out, or ask your administrator for more seats.";
     match limit {
@@ -520,9 +541,27 @@ impl Services {
     /// Any live session, including one that must change its password: for
     /// the heartbeat, the session info and changing the password.
     pub async fn authenticate_restricted(&self, meta: &RequestMeta) -> Result<Caller> {
-        self.try_authenticate(meta)
-            .await?
-            .ok_or_else(|| ApiError::unauthenticated().into())
+        match self.try_authenticate(meta).await? {
+            Some(caller) => Ok(caller),
+            None => Err(self.why_signed_out(meta).await.into()),
+        }
+    }
+
+    /// The 401 for a request whose session no longer lets it in, saying why
+    /// when the session ended for a reason the person should know.
+    async fn why_signed_out(&self, meta: &RequestMeta) -> ApiError {
+        let Some(token) = meta.session_token.as_deref() else {
+            return ApiError::unauthenticated();
+        };
+        let hash = crypto::token_hash(token);
+        let found = async {
+            let mut tx = db::begin(&self.pool, Scope::Session(&hash)).await?;
+            Ok::<_, crate::error::Error>(db::sessions::why_ended(&mut tx, &hash, self.now()).await?)
+        };
+        match found.await {
+            Ok(Some(row)) => ended_session_error(&row),
+            _ => ApiError::unauthenticated(),
+        }
     }
 
     pub async fn try_authenticate(&self, meta: &RequestMeta) -> Result<Option<Caller>> {
@@ -577,6 +616,41 @@ impl Services {
         Ok(())
     }
 
+    /// "Sign out everywhere": ends every session of the caller, this one
+    /// included, and frees their seats; audited. Answers how many ended.
+    pub async fn logout_everywhere(&self, meta: &RequestMeta) -> Result<u64> {
+        let caller = self.authenticate_restricted(meta).await?;
+        let now = self.now();
+        let mut tx = db::begin(&self.pool, caller.scope()).await?;
+        let ended = db::sessions::end_for_account(
+            &mut tx,
+            caller.account_id.as_uuid(),
+            now,
+            db::sessions::EndReason::SignedOutEverywhere,
+            None,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            audit::Event {
+                tenant_id: Some(caller.tenant_id.as_uuid()),
+                at: now,
+                actor: &caller.actor(),
+                action: Action::LogoutEverywhere,
+                target: Some(Target {
+                    kind: "account",
+                    id: Some(caller.account_id.as_uuid()),
+                    label: &caller.username,
+                }),
+                details: json!({ "sessions_ended": ended }),
+                origin: &caller.origin,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
     pub fn session_cookie(&self, token: &str) -> String {
         let secure = self.settings.secure_cookies;
         format!(
@@ -599,6 +673,26 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::seats_message;
+    use app::model::ApiError;
+
+    #[test]
+    fn an_ended_session_says_why() {
+        use crate::db::sessions::EndedSessionRow;
+        let row = |reason: Option<&str>, past_lifetime: bool, hours: i32| EndedSessionRow {
+            end_reason: reason.map(str::to_owned),
+            past_lifetime,
+            session_lifetime_hours: hours,
+        };
+        let msg = |r| super::ended_session_error(&r).message;
+        assert!(msg(row(Some("lifetime"), true, 12)).starts_with("You signed in 12 hours ago"));
+        assert!(msg(row(None, true, 1)).starts_with("You signed in 1 hour ago"));
+        assert!(msg(row(Some("password_changed"), false, 12)).contains("password was changed"));
+        assert!(msg(row(Some("signed_out_everywhere"), false, 12)).contains("every device"));
+        assert_eq!(
+            msg(row(Some("lease_expired"), false, 12)),
+            ApiError::unauthenticated().message
+        );
+    }
 
     #[test]
     fn seat_message_names_the_limit() {

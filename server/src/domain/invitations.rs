@@ -349,6 +349,11 @@ fn unknown_link() -> ApiError {
     )
 }
 
+/// The least time `forgot-password` takes to answer: longer than its work
+/// takes (a few milliseconds) for a known account, so a known and an unknown
+/// one answer alike.
+pub const FORGOT_PASSWORD_ANSWER: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl Services {
     /// What the page behind a link shows (anyone holding the link).
     pub async fn link_status(&self, token: &str) -> Result<LinkStatus> {
@@ -496,7 +501,10 @@ impl Services {
 
     /// "Forgot password?": mails a reset link to an active local account,
     /// or a reminder to an Active Directory account. The caller always gets
-    /// the same answer; what happened is in the audit trail.
+    /// the same answer, and no sooner than [`FORGOT_PASSWORD_ANSWER`] after
+    /// asking, whether the account exists or not (OWASP ASVS 5.0 V6.3.8:
+    /// timing must not tell which accounts exist); what happened is in the
+    /// audit trail.
     pub async fn forgot_password(
         &self,
         meta: &RequestMeta,
@@ -509,6 +517,13 @@ impl Services {
         if username.trim().is_empty() {
             return Err(ApiError::validation("username", "Enter your username.").into());
         }
+        let answer_at = tokio::time::Instant::now() + FORGOT_PASSWORD_ANSWER;
+        let done = self.send_reset(meta, tenant, username).await;
+        tokio::time::sleep_until(answer_at).await;
+        done
+    }
+
+    async fn send_reset(&self, meta: &RequestMeta, tenant: &str, username: &str) -> Result<()> {
         let now = self.now();
         let slug = TenantSlug::parse(tenant).ok();
         let slug = slug.as_ref().map_or("", |s| s.as_str());

@@ -8,6 +8,7 @@ use crate::crypto;
 use crate::db::{self, clients::ClientRow};
 use crate::error::{first_error, unique_violation, Error, Result};
 use app::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
+use app::model::session::{check_session_lifetime_hours, SESSION_LIFETIME_HOURS_DEFAULT};
 use app::model::{
     parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, PasswordOwner,
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
@@ -38,6 +39,8 @@ pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result
         directory_signin_enabled: row.directory_signin_enabled,
         password_policy: parse_policy(row.password_policy)?,
         invitation_hours: u32::try_from(row.invitation_hours).unwrap_or(INVITATION_HOURS_DEFAULT),
+        session_lifetime_hours: u32::try_from(row.session_lifetime_hours)
+            .unwrap_or(SESSION_LIFETIME_HOURS_DEFAULT),
     })
 }
 
@@ -93,6 +96,7 @@ impl Services {
             .validate_settings()
             .map_err(first_error)?;
         check_invitation_hours(settings.invitation_hours)?;
+        check_session_lifetime_hours(settings.session_lifetime_hours)?;
         let tenant_id = admin.tenant_id.as_uuid();
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
@@ -104,12 +108,17 @@ impl Services {
             tenant_id,
             &policy_json,
             i32::try_from(settings.invitation_hours).map_err(|_| ApiError::internal())?,
+            i32::try_from(settings.session_lifetime_hours).map_err(|_| ApiError::internal())?,
         )
         .await?;
         let flat = |s: &TenantSettings| {
             let mut v = serde_json::to_value(&s.password_policy).unwrap_or_default();
             if let Some(map) = v.as_object_mut() {
                 map.insert("invitation_hours".into(), json!(s.invitation_hours));
+                map.insert(
+                    "session_lifetime_hours".into(),
+                    json!(s.session_lifetime_hours),
+                );
             }
             v
         };

@@ -165,3 +165,129 @@ async fn export_is_csv_and_is_itself_audited(pool: PgPool) {
     );
     assert_eq!(audit_count(&pool, t, "audit.exported").await, 1);
 }
+
+/// Many writers at once, of one tenant and of no tenant (platform events),
+/// still make one unbroken chain per tenant, and `server audit verify` says so;
+/// a changed or removed event is then named.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_audit_chain_holds_under_a_storm_and_names_tampering(pool: PgPool) {
+    let svc = services(pool.clone(), clock()).await;
+    let t = tenant(&svc, "chain", 1_000).await;
+    let names = many_accounts(&pool, t, "storm", 24).await;
+    let mut tasks = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let svc = svc.clone();
+        tasks.push(tokio::spawn(async move {
+            let token = login(&svc, "chain", &name).await;
+            svc.logout(&meta(Some(&token))).await.unwrap();
+            // A failed guess at an organisation nobody has: a platform event.
+            let _ = svc
+                .login(&meta(None), &format!("nowhere-{i}"), &name, PASSWORD)
+                .await;
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE tenant_id = $1")
+        .bind(t)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(events >= 49, "{events}");
+    assert_eq!(
+        svc.verify_audit_chain("chain").await.unwrap(),
+        Ok(u64::try_from(events).unwrap())
+    );
+    let platform: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_chain WHERE tenant_id IS NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(platform, 24);
+
+    let verify = || {
+        let out = super::cli::run_env(&pool, &["audit", "verify", "--tenant", "chain"], None, &[]);
+        let text = super::cli::stdout(&out) + &super::cli::stderr(&out);
+        (out.status.success(), text)
+    };
+    let (ok, out) = verify();
+    assert!(ok && out.trim() == format!("OK {events}"), "{out}");
+
+    // Changing an event (past the append-only trigger, as only the owner or a
+    // superuser could) breaks its link.
+    let victim: i64 =
+        sqlx::query_scalar("SELECT event_id FROM audit_chain WHERE tenant_id = $1 AND seq = 7")
+            .bind(t)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let original: String = sqlx::query_scalar("SELECT actor_label FROM audit_events WHERE id = $1")
+        .bind(victim)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let tamper = |statements: &'static [&'static str], label: String| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            for table in ["audit_events", "audit_chain"] {
+                sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER USER"))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            for sql in statements {
+                sqlx::query(sql)
+                    .bind(victim)
+                    .bind(&label)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            for table in ["audit_events", "audit_chain"] {
+                sqlx::query(&format!("ALTER TABLE {table} ENABLE TRIGGER USER"))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+    };
+    let relabel: &[&str] = &["UPDATE audit_events SET actor_label = $2 WHERE id = $1"];
+    tamper(relabel, "someone-else".into()).await;
+    let (ok, out) = verify();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("link 7 does not match event {victim}")),
+        "{out}"
+    );
+    // Put back, the chain holds again: it is the content that is checked.
+    tamper(relabel, original).await;
+    assert!(verify().0);
+
+    // Removing the newest event and its link leaves the head pointing past
+    // the end.
+    tamper(
+        &[
+            "DELETE FROM audit_chain
+             WHERE tenant_id = (SELECT tenant_id FROM audit_events WHERE id = $1) AND $2 <> ''
+               AND seq = (SELECT max(seq) FROM audit_chain c
+                          WHERE c.tenant_id = (SELECT tenant_id FROM audit_events WHERE id = $1))",
+            "DELETE FROM audit_events e
+             WHERE e.tenant_id = (SELECT tenant_id FROM audit_events WHERE id = $1) AND $2 <> ''
+               AND NOT EXISTS (SELECT FROM audit_chain c WHERE c.event_id = e.id)",
+        ],
+        "x".into(),
+    )
+    .await;
+    let (ok, out) = verify();
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!(
+            "the chain ends at link {} but its head records link {events}",
+            events - 1
+        )),
+        "{out}"
+    );
+}

@@ -685,3 +685,36 @@ async fn lambda_delivers_after_the_request_and_on_schedule(pool: PgPool) {
     assert_eq!(files(), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Known and unknown accounts answer "forgot password" in the same time:
+/// every answer waits out the same floor, which is longer than the work.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn forgot_password_takes_as_long_for_unknown_accounts(pool: PgPool) {
+    let (svc, _clock, _) = setup(&pool).await;
+    let floor = server::domain::invitations::FORGOT_PASSWORD_ANSWER;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..8 {
+        let started = std::time::Instant::now();
+        svc.forgot_password(&meta(None), "inv", "boss")
+            .await
+            .unwrap();
+        known.push(started.elapsed());
+        let started = std::time::Instant::now();
+        svc.forgot_password(&meta(None), "inv", &format!("nobody{i}"))
+            .await
+            .unwrap();
+        unknown.push(started.elapsed());
+    }
+    known.sort();
+    unknown.sort();
+    assert!(
+        known[0] >= floor && unknown[0] >= floor,
+        "{known:?} {unknown:?}"
+    );
+    let (a, b) = (known[known.len() / 2], unknown[unknown.len() / 2]);
+    let gap = a.max(b) - a.min(b);
+    assert!(
+        gap < std::time::Duration::from_millis(30),
+        "median known {a:?}, unknown {b:?}"
+    );
+}

@@ -198,9 +198,12 @@ async fn changing_your_password_signs_out_your_other_devices(pool: PgPool) {
     )
     .await
     .unwrap();
-    assert_eq!(
-        api_err(svc.authenticate(&meta(Some(&laptop))).await).code,
-        ErrorCode::Unauthenticated
+    let ended = api_err(svc.authenticate(&meta(Some(&laptop))).await);
+    assert_eq!(ended.code, ErrorCode::Unauthenticated);
+    assert!(
+        ended.message.contains("password was changed"),
+        "{}",
+        ended.message
     );
     assert!(svc.authenticate(&meta(Some(&phone))).await.is_ok());
     assert_eq!(

@@ -196,3 +196,107 @@ async fn audit_events_cannot_be_changed(pool: PgPool) {
         .unwrap();
     assert_eq!(n, 1, "the tenant.created event is still there");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sessions_end_at_the_tenant_lifetime_however_active_and_say_why(pool: PgPool) {
+    let clock = clock();
+    let svc = services(pool.clone(), clock.clone()).await;
+    let t = tenant(&svc, "life", 1).await;
+    // Heartbeats an hour apart keep the seat; the lifetime stays the default.
+    sqlx::query("UPDATE tenants SET idle_lease_seconds = 86400 WHERE id = $1")
+        .bind(t)
+        .execute(&pool)
+        .await
+        .unwrap();
+    account(&svc, "life", "boss", "admin").await;
+    account(&svc, "life", "waiter", "user").await;
+    let token = login(&svc, "life", "boss").await;
+    for _ in 0..11 {
+        clock.advance(Duration::hours(1));
+        svc.authenticate(&meta(Some(&token))).await.unwrap();
+    }
+    clock.advance(Duration::hours(1));
+    let ended = api_err(svc.authenticate(&meta(Some(&token))).await);
+    assert_eq!(ended.code, ErrorCode::Unauthenticated);
+    assert!(
+        ended.message.starts_with("You signed in 12 hours ago"),
+        "{}",
+        ended.message
+    );
+    // Its seat is free, and the session is recorded as ended by its lifetime.
+    let waiter = login(&svc, "life", "waiter").await;
+    let reason: String = sqlx::query_scalar(
+        "SELECT end_reason FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE a.username = 'boss'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(reason, "lifetime");
+
+    // The administrator shortens it; bad values change nothing.
+    svc.logout(&meta(Some(&waiter))).await.unwrap();
+    let boss_token = login(&svc, "life", "boss").await;
+    let admin = svc.require_admin(&meta(Some(&boss_token))).await.unwrap();
+    let settings = svc.get_settings(&admin).await.unwrap();
+    assert_eq!(settings.session_lifetime_hours, 12);
+    for bad in [0, 169] {
+        let e = api_err(
+            svc.update_settings(
+                &admin,
+                &app::model::TenantSettings {
+                    session_lifetime_hours: bad,
+                    ..settings.clone()
+                },
+            )
+            .await,
+        );
+        assert_eq!(e.field.as_deref(), Some("session_lifetime_hours"));
+    }
+    svc.update_settings(
+        &admin,
+        &app::model::TenantSettings {
+            session_lifetime_hours: 2,
+            ..settings
+        },
+    )
+    .await
+    .unwrap();
+    clock.advance(Duration::hours(2));
+    let ended = api_err(svc.authenticate(&meta(Some(&boss_token))).await);
+    assert!(
+        ended.message.starts_with("You signed in 2 hours ago"),
+        "{}",
+        ended.message
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_out_everywhere_ends_every_session_of_the_caller_only(pool: PgPool) {
+    let svc = services(pool.clone(), clock()).await;
+    let t = tenant(&svc, "all", 5).await;
+    account(&svc, "all", "roamer", "user").await;
+    account(&svc, "all", "other", "user").await;
+    let laptop = login(&svc, "all", "roamer").await;
+    let phone = login(&svc, "all", "roamer").await;
+    let other = login(&svc, "all", "other").await;
+    assert_eq!(svc.logout_everywhere(&meta(Some(&phone))).await.unwrap(), 2);
+    for token in [&laptop, &phone] {
+        let e = api_err(svc.authenticate(&meta(Some(token))).await);
+        assert_eq!(e.code, ErrorCode::Unauthenticated);
+        assert!(
+            e.message.contains("signed out on every device"),
+            "{}",
+            e.message
+        );
+    }
+    assert!(svc.authenticate(&meta(Some(&other))).await.is_ok());
+    assert_eq!(open_sessions(&pool, t).await, 1);
+    assert_eq!(audit_count(&pool, t, "logout.everywhere").await, 1);
+    // Without a live session it is a 401, and nothing else ends.
+    assert_eq!(
+        code_of(svc.logout_everywhere(&meta(Some(&laptop))).await),
+        ErrorCode::Unauthenticated
+    );
+    assert_eq!(open_sessions(&pool, t).await, 1);
+}

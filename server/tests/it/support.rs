@@ -271,12 +271,14 @@ pub async fn tenant_with_admin(pool: &PgPool, slug: &str) -> (Services, Uuid, Ad
     (svc, t, admin)
 }
 
-/// Gives the tenant a 24-hour idle lease (tests that move the clock by hours
-/// without sending heartbeats).
+/// Gives the tenant a 24-hour idle lease and a week-long session lifetime
+/// (tests that move the clock by hours without sending heartbeats).
 pub async fn day_long_lease(pool: &PgPool, tenant_id: Uuid) {
-    sqlx::query("UPDATE tenants SET idle_lease_seconds = 86400 WHERE id = $1")
-        .bind(tenant_id)
-        .execute(pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE tenants SET idle_lease_seconds = 86400, session_lifetime_hours = 168 WHERE id = $1",
+    )
+    .bind(tenant_id)
+    .execute(pool)
+    .await
+    .unwrap();
 }
