@@ -58,29 +58,30 @@ CREATE POLICY every_tenant ON tenants
 CREATE POLICY tenant_by_slug ON tenants FOR SELECT
     USING (slug = rollcall_tenant_slug());
 
--- Every table that holds tenant data: the scope's tenant, or every tenant
--- for operator work.
-DO $$
-DECLARE
-    t text;
+-- What every table that holds tenant data gets (a later migration adding
+-- such a table calls it too): the scope's tenant, or every tenant for
+-- operator work, forced on the owner.
+CREATE FUNCTION rollcall_protect_tenant_table(t regclass) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-    FOREACH t IN ARRAY ARRAY[
-        'accounts', 'sessions', 'audit_events', 'password_history', 'clients',
-        'account_clients', 'import_batches', 'import_rows', 'outbox',
-        'outbox_attempts', 'password_links', 'groups', 'account_groups', 'forms',
-        'form_columns', 'group_permissions', 'account_permissions', 'api_tokens',
-        'tenant_directories'
-    ] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format(
-            'CREATE POLICY own_tenant ON %I USING (tenant_id = rollcall_tenant()) WITH CHECK (tenant_id = rollcall_tenant())',
-            t);
-        EXECUTE format(
-            'CREATE POLICY every_tenant ON %I USING (rollcall_all_tenants()) WITH CHECK (rollcall_all_tenants())',
-            t);
-    END LOOP;
-END $$;
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format(
+        'CREATE POLICY own_tenant ON %s USING (tenant_id = rollcall_tenant()) WITH CHECK (tenant_id = rollcall_tenant())',
+        t);
+    EXECUTE format(
+        'CREATE POLICY every_tenant ON %s USING (rollcall_all_tenants()) WITH CHECK (rollcall_all_tenants())',
+        t);
+END;
+$$;
+
+SELECT rollcall_protect_tenant_table(t::regclass) FROM unnest(ARRAY[
+    'accounts', 'sessions', 'audit_events', 'password_history', 'clients',
+    'account_clients', 'import_batches', 'import_rows', 'outbox',
+    'outbox_attempts', 'password_links', 'groups', 'account_groups', 'forms',
+    'form_columns', 'group_permissions', 'account_permissions', 'api_tokens',
+    'tenant_directories'
+]) AS t;
 
 -- A presented token finds its own row (and so its tenant), read only.
 CREATE POLICY by_credential ON sessions FOR SELECT USING (token_hash = rollcall_credential());

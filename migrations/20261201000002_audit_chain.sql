@@ -86,21 +86,10 @@ CREATE CONSTRAINT TRIGGER audit_events_link
 
 -- Row-level security as for every tenant table; platform links (no tenant)
 -- may be written in any scope and read only by operators.
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['audit_chain', 'audit_chain_heads'] LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format(
-            'CREATE POLICY own_tenant ON %I USING (tenant_id = rollcall_tenant()) WITH CHECK (tenant_id = rollcall_tenant())',
-            t);
-        EXECUTE format(
-            'CREATE POLICY every_tenant ON %I USING (rollcall_all_tenants()) WITH CHECK (rollcall_all_tenants())',
-            t);
-    END LOOP;
-END $$;
+SELECT rollcall_protect_tenant_table('audit_chain'),
+       rollcall_protect_tenant_table('audit_chain_heads');
 CREATE POLICY platform_links ON audit_chain FOR INSERT WITH CHECK (tenant_id IS NULL);
-CREATE POLICY platform_head ON audit_chain_heads
+CREATE POLICY platform_head_read ON audit_chain_heads FOR SELECT USING (tenant_id IS NULL);
+CREATE POLICY platform_head_start ON audit_chain_heads FOR INSERT WITH CHECK (tenant_id IS NULL);
+CREATE POLICY platform_head_move ON audit_chain_heads FOR UPDATE
     USING (tenant_id IS NULL) WITH CHECK (tenant_id IS NULL);

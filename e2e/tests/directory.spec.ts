@@ -111,5 +111,5 @@ test('a person disabled in the directory is told so, and what to do', async ({ p
   await expect(signInPage.alert()).toHaveText(
     "Your account is disabled in your organisation's directory. Ask your IT desk to enable it.",
   );
-  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toHaveCount(0);
 });

@@ -71,7 +71,7 @@ test('an invited person sets their password from the emailed link, then signs in
   await page.getByLabel('Password').fill(CHOSEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('banner').getByText('Ivy Invited')).toBeVisible();
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 
   // The same link again: used.
@@ -162,7 +162,7 @@ test('forgot password answers the same for anyone; the account gets a working li
   await page.getByLabel('Password').fill(CHOSEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByRole('banner').getByText('Fay Forgetful')).toBeVisible();
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   // An empty username is explained beside the field; nothing is sent.
   await page.getByRole('link', { name: 'Forgot password?' }).click();

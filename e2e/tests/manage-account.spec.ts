@@ -49,7 +49,7 @@ test('an administrator edits an account, deactivates it (signing it out) and rea
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect(page.getByRole('row').filter({ hasText: username })).toContainText('Active');
     await again.signIn(env.tenant, username, env.password);
-    await expect(staffPage.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    await expect(staffPage.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
 
     // Delete from the account's own page, after confirming.
     await page.getByRole('link', { name: username, exact: true }).click();

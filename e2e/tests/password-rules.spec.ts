@@ -63,8 +63,8 @@ test('an expired account is refused, and reactivating it demands a new password'
   await shell.signOut();
 
   await signInPage.signIn(env.tenant, env.expired, 'Back again 55!');
-  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
 
   const admin = await signIn(page, env.tenant, env.admin);
   const audit = await auditRowsFor(page, env.expired);

@@ -15,12 +15,12 @@ test('with 2 seats the third person is refused until someone signs out', async (
     await expect(thirdSignIn.alert()).toHaveText(
       'All 2 seats for Seat Test are in use. Try again when someone signs out, or ask your administrator for more seats.',
     );
-    await expect(p3.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+    await expect(p3.getByRole('button', { name: 'Sign out', exact: true })).toHaveCount(0);
 
     await new AppShell(p1).signOut();
 
     await thirdSignIn.signIn(env.seatsTenant, third, env.password);
-    await expect(p3.getByRole('button', { name: 'Sign out' })).toBeVisible();
+    await expect(p3.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
   } finally {
     // Free the seats for the next run against the same deployment.
     for (const p of [p1, p2, p3]) {

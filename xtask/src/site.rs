@@ -215,6 +215,8 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
     serve
         .env("ROLLCALL_SITE_ROOT", &site_root)
         .env("ROLLCALL_MAIL_DIR", &mail_dir)
+        // Reset mails wait for the worker's round (see forgot_password).
+        .env("ROLLCALL_MAIL_POLL_SECONDS", "1")
         .env("ROLLCALL_PUBLIC_URL", format!("http://{addr}"))
         .env("RUST_LOG", "info")
         .env("ROLLCALL_SECRET_KEY", crate::tools::generate_secret_key()?)

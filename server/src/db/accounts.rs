@@ -332,7 +332,7 @@ pub async fn remember_password(
     )
     .execute(conn)
     .await
-    .map(|_| ())
+    .and_then(super::one_row)
 }
 
 /// The account's last `n` password hashes, newest first.

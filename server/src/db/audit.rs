@@ -119,11 +119,12 @@ pub struct LinkRow {
 }
 
 /// Up to `limit` links of the chain of `tenant_id` (`None`: platform events)
-/// after link number `after`, in order.
+/// after link number `after` and up to link `last`, in order.
 pub async fn links_after(
     conn: &mut PgConnection,
     tenant_id: Option<Uuid>,
     after: i64,
+    last: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<LinkRow>> {
     sqlx::query_as!(
@@ -136,10 +137,11 @@ pub async fn links_after(
                       e.target_kind, e.target_id, e.target_label, e.details, e.ip, e.user_agent
                   )::text, 'UTF8')) AS "digest!"
            FROM audit_chain c JOIN audit_events e ON e.id = c.event_id
-           WHERE c.tenant_id IS NOT DISTINCT FROM $1 AND c.seq > $2
-           ORDER BY c.seq LIMIT $3"#,
+           WHERE c.tenant_id IS NOT DISTINCT FROM $1 AND c.seq > $2 AND c.seq <= $3
+           ORDER BY c.seq LIMIT $4"#,
         tenant_id,
         after,
+        last,
         limit
     )
     .fetch_all(conn)

@@ -66,7 +66,7 @@ pub async fn stage_row(
     )
     .execute(conn)
     .await
-    .map(|_| ())
+    .and_then(super::one_row)
 }
 
 pub async fn count_rows(conn: &mut PgConnection, batch: Uuid) -> sqlx::Result<i64> {

@@ -25,6 +25,17 @@ use std::time::Duration;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// `Ok` when `done` wrote exactly one row; else the parent row the insert
+/// copies its tenant from was out of the transaction's scope (or gone),
+/// reported as [`sqlx::Error::RowNotFound`] rather than passed over.
+pub fn one_row(done: sqlx::postgres::PgQueryResult) -> sqlx::Result<()> {
+    if done.rows_affected() == 1 {
+        Ok(())
+    } else {
+        Err(sqlx::Error::RowNotFound)
+    }
+}
+
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?.application_name("rollcall");
     PgPoolOptions::new()

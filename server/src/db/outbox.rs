@@ -77,7 +77,8 @@ pub async fn record_attempt(
         error
     )
     .execute(&mut *conn)
-    .await?;
+    .await
+    .and_then(super::one_row)?;
     sqlx::query!(
         "UPDATE outbox SET attempts = attempts + 1,
              sent_at = CASE WHEN $3::text IS NULL THEN $2::timestamptz END,

@@ -37,7 +37,14 @@ impl Scope<'_> {
     /// Only values the server formats itself reach the text: uuids, hex
     /// digests and slugs checked against the slug alphabet.
     pub fn begin_statement(&self) -> String {
-        let mut sql = String::from("BEGIN; ");
+        // Every setting is written, so nothing set on the connection before
+        // (even at session level) carries into this scope.
+        let mut sql = String::from(
+            "BEGIN; SELECT set_config('rollcall.tenant_id', '', true), \
+             set_config('rollcall.all_tenants', '', true), \
+             set_config('rollcall.tenant_slug', '', true), \
+             set_config('rollcall.credential', '', true); ",
+        );
         match self {
             Scope::Tenant(id) => {
                 let _ = write!(sql, "SELECT set_config('rollcall.tenant_id', '{id}', true)");

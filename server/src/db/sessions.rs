@@ -269,8 +269,11 @@ pub async fn why_ended(
     sqlx::query_as!(
         EndedSessionRow,
         r#"SELECT s.end_reason,
-                  (coalesce(s.end_reason = 'lifetime', false) OR (s.ended_at IS NULL AND s.created_at
-                      <= $2::timestamptz - make_interval(hours => t.session_lifetime_hours))) AS "past_lifetime!",
+                  (coalesce(s.end_reason = 'lifetime', false)
+                   OR (s.ended_at IS NULL
+                       AND s.created_at <= $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
+                       AND s.created_at + make_interval(hours => t.session_lifetime_hours)
+                           < s.last_seen_at + make_interval(secs => t.idle_lease_seconds))) AS "past_lifetime!",
                   t.session_lifetime_hours
            FROM sessions s JOIN tenants t ON t.id = s.tenant_id
            WHERE s.token_hash = $1"#,

@@ -613,7 +613,6 @@ impl Services {
             .await?;
             json!({ "outcome": "link_sent", "to": account.email, "expires_at": expires_at })
         };
-        let queued = outcome["outcome"] != "not_sent";
         audit::record(
             &mut tx,
             audit::Event {
@@ -628,9 +627,10 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        if queued {
-            self.mail_queued();
-        }
+        // The mail worker is not woken: on Lambda that would send the mail
+        // before answering, and the answer's time would tell that the
+        // account exists. It goes with the next delivery round
+        // (`ROLLCALL_MAIL_POLL_SECONDS`, or the schedule on Lambda).
         Ok(())
     }
 
