@@ -56,6 +56,59 @@ pub struct Event<'a> {
     pub origin: &'a Origin,
 }
 
+impl<'a> Event<'a> {
+    /// An event about `account`, recorded in the account's tenant.
+    pub fn on_account(
+        account: &'a crate::db::accounts::AccountRow,
+        action: Action,
+        details: Value,
+        actor: &'a Actor,
+        origin: &'a Origin,
+        at: OffsetDateTime,
+    ) -> Self {
+        Event {
+            tenant_id: Some(account.tenant_id),
+            target: Some(account_target(account)),
+            ..Event::untargeted(action, details, actor, origin, at)
+        }
+    }
+
+    /// An event about the tenant `(id, slug)` itself: its settings, seats,
+    /// directory.
+    pub fn on_tenant(
+        (id, slug): (Uuid, &'a str),
+        action: Action,
+        details: Value,
+        actor: &'a Actor,
+        origin: &'a Origin,
+        at: OffsetDateTime,
+    ) -> Self {
+        Event {
+            tenant_id: Some(id),
+            target: Some(tenant_target(id, slug)),
+            ..Event::untargeted(action, details, actor, origin, at)
+        }
+    }
+
+    fn untargeted(
+        action: Action,
+        details: Value,
+        actor: &'a Actor,
+        origin: &'a Origin,
+        at: OffsetDateTime,
+    ) -> Self {
+        Event {
+            tenant_id: None,
+            at,
+            actor,
+            action,
+            target: None,
+            details,
+            origin,
+        }
+    }
+}
+
 /// The fields of `new` that differ from `old`, as `{field: {before, after}}`.
 pub fn changes(old: &Value, new: &Value) -> serde_json::Map<String, Value> {
     new.as_object()

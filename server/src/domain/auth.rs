@@ -266,7 +266,8 @@ impl Services {
         let directory = match &tenant_row {
             Some(t) => {
                 let mut conn = db::begin(&self.pool, Scope::Tenant(t.id)).await?;
-                self.sign_in_directory(&mut conn, t.id).await?
+                self.enabled_directory(&mut conn, t.id, super::directory::Lookup::Without)
+                    .await?
             }
             None => None,
         };
@@ -404,15 +405,7 @@ impl Services {
             let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
             audit::record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(tenant_row.id),
-                    at: now,
-                    actor: &actor,
-                    action,
-                    target: Some(audit::account_target(&account)),
-                    details: json!({}),
-                    origin: &origin,
-                },
+                audit::Event::on_account(&account, action, json!({}), &actor, &origin, now),
             )
             .await?;
             tx.commit().await?;
@@ -427,15 +420,14 @@ impl Services {
             SeatDecision::Full(t) => {
                 audit::record(
                     &mut tx,
-                    audit::Event {
-                        tenant_id: Some(t.id),
-                        at: now,
-                        actor: &actor,
-                        action: Action::LoginRefusedSeats,
-                        target: Some(audit::account_target(&account)),
-                        details: json!({ "seat_limit": t.seat_limit }),
-                        origin: &origin,
-                    },
+                    audit::Event::on_account(
+                        &account,
+                        Action::LoginRefusedSeats,
+                        json!({ "seat_limit": t.seat_limit }),
+                        &actor,
+                        &origin,
+                        now,
+                    ),
                 )
                 .await?;
                 tx.commit().await?;
@@ -461,15 +453,14 @@ impl Services {
         .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_locked.id),
-                at: now,
-                actor: &actor,
-                action: Action::LoginSucceeded,
-                target: Some(audit::account_target(&account)),
-                details: json!({ "session_id": session_id }),
-                origin: &origin,
-            },
+            audit::Event::on_account(
+                &account,
+                Action::LoginSucceeded,
+                json!({ "session_id": session_id }),
+                &actor,
+                &origin,
+                now,
+            ),
         )
         .await?;
         if let Some(person) = &directory_person {

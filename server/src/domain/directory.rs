@@ -63,6 +63,15 @@ fn keeps_password(row: &db::directories::DirectoryRow, c: &CheckedDirectory) -> 
         && row.ca_pem.as_deref() == c.ca_pem.as_deref()
 }
 
+/// Whether a [`Directory`] built from the stored settings carries the
+/// look-up account: finding people needs it; binding as a person (sign-in)
+/// does not, so sign-in works even when its password cannot be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    With,
+    Without,
+}
+
 impl Services {
     fn open_lookup_password(&self, tenant_id: Uuid, sealed: &[u8]) -> Result<String> {
         let key = self.settings.secret_key.as_ref().ok_or_else(no_key)?;
@@ -76,20 +85,18 @@ impl Services {
         })
     }
 
-    /// `with_lookup`: open the look-up password too (not needed to bind as
-    /// a person, so sign-in works even when it cannot be opened).
     fn directory_from_row(
         &self,
         tenant_id: Uuid,
         row: &db::directories::DirectoryRow,
-        with_lookup: bool,
+        lookup: Lookup,
     ) -> Result<Directory> {
         let url = parse_url(&row.url, row.allow_plain).map_err(|m| {
             tracing::error!(%tenant_id, problem = %m, "stored directory URL does not parse");
             Error::Api(ApiError::internal())
         })?;
         let lookup = match (&row.bind_name, &row.bind_password_sealed) {
-            (Some(name), Some(sealed)) if with_lookup => {
+            (Some(name), Some(sealed)) if lookup == Lookup::With => {
                 Some((name.clone(), self.open_lookup_password(tenant_id, sealed)?))
             }
             _ => None,
@@ -104,27 +111,16 @@ impl Services {
         })
     }
 
-    /// The tenant's directory when directory sign-in is switched on.
+    /// The tenant's directory when directory sign-in is switched on, with
+    /// or without its look-up account.
     pub(crate) async fn enabled_directory(
         &self,
         conn: &mut PgConnection,
         tenant_id: Uuid,
+        lookup: Lookup,
     ) -> Result<Option<Directory>> {
         match db::directories::get(conn, tenant_id).await? {
-            Some(row) if row.enabled => Ok(Some(self.directory_from_row(tenant_id, &row, true)?)),
-            _ => Ok(None),
-        }
-    }
-
-    /// The directory people of `tenant_id` sign in against, when switched
-    /// on; without the look-up account.
-    pub(crate) async fn sign_in_directory(
-        &self,
-        conn: &mut PgConnection,
-        tenant_id: Uuid,
-    ) -> Result<Option<Directory>> {
-        match db::directories::get(conn, tenant_id).await? {
-            Some(row) if row.enabled => Ok(Some(self.directory_from_row(tenant_id, &row, false)?)),
+            Some(row) if row.enabled => Ok(Some(self.directory_from_row(tenant_id, &row, lookup)?)),
             _ => Ok(None),
         }
     }
@@ -133,7 +129,7 @@ impl Services {
     /// off: for creating and refreshing directory accounts.
     pub(crate) async fn required_directory(&self, tenant_id: Uuid) -> Result<Directory> {
         let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
-        self.enabled_directory(&mut conn, tenant_id)
+        self.enabled_directory(&mut conn, tenant_id, Lookup::With)
             .await?
             .ok_or_else(|| {
                 ApiError::new(
@@ -282,15 +278,14 @@ impl Services {
         if !changed.is_empty() {
             audit::record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(tenant_id),
-                    at: self.now(),
+                audit::Event::on_tenant(
+                    (tenant_id, &tenant.slug),
+                    Action::DirectoryChanged,
+                    json!({ "changes": changed }),
                     actor,
-                    action: Action::DirectoryChanged,
-                    target: Some(audit::tenant_target(tenant_id, &tenant.slug)),
-                    details: json!({ "changes": changed }),
                     origin,
-                },
+                    self.now(),
+                ),
             )
             .await?;
         }
@@ -418,7 +413,8 @@ impl Services {
         }
         let directory = {
             let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
-            self.enabled_directory(&mut conn, tenant_id).await?
+            self.enabled_directory(&mut conn, tenant_id, Lookup::With)
+                .await?
         };
         let Some(directory) = directory else {
             return Err(super::accounts::directory_not_allowed());
@@ -509,15 +505,14 @@ pub(crate) async fn record_directory_names(
     .await?;
     audit::record(
         tx,
-        audit::Event {
-            tenant_id: Some(account.tenant_id),
-            at: now,
+        audit::Event::on_account(
+            account,
+            Action::AccountDirectoryRefreshed,
+            json!({ "changes": changed }),
             actor,
-            action: Action::AccountDirectoryRefreshed,
-            target: Some(audit::account_target(account)),
-            details: json!({ "changes": changed }),
             origin,
-        },
+            now,
+        ),
     )
     .await?;
     Ok(Some([

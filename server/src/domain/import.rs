@@ -188,7 +188,8 @@ impl Services {
         }
         let directory = {
             let mut conn = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
-            self.enabled_directory(&mut conn, tenant_id).await?
+            self.enabled_directory(&mut conn, tenant_id, super::directory::Lookup::With)
+                .await?
         };
         let Some(directory) = directory else {
             return Ok(());

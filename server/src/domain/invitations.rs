@@ -294,15 +294,14 @@ pub async fn invite_new_account(
     .await?;
     audit::record(
         tx,
-        audit::Event {
-            tenant_id: Some(account.tenant_id),
-            at: now,
+        audit::Event::on_account(
+            account,
+            Action::InvitationSent,
+            json!({ "to": account.email, "expires_at": expires_at }),
             actor,
-            action: Action::InvitationSent,
-            target: Some(audit::account_target(account)),
-            details: json!({ "to": account.email, "expires_at": expires_at }),
             origin,
-        },
+            now,
+        ),
     )
     .await?;
     Ok(())
@@ -615,15 +614,14 @@ impl Services {
         };
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_row.id),
-                at: now,
-                actor: &actor,
-                action: Action::PasswordResetRequested,
-                target: Some(audit::account_target(&account)),
-                details: outcome,
-                origin: &origin,
-            },
+            audit::Event::on_account(
+                &account,
+                Action::PasswordResetRequested,
+                outcome,
+                &actor,
+                &origin,
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -692,19 +690,18 @@ impl Services {
         .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: if had {
+            audit::Event::on_account(
+                &account,
+                if had {
                     Action::InvitationResent
                 } else {
                     Action::InvitationSent
                 },
-                target: Some(audit::account_target(&account)),
-                details: json!({ "to": account.email, "expires_at": expires_at }),
-                origin: &admin.origin,
-            },
+                json!({ "to": account.email, "expires_at": expires_at }),
+                &admin.actor(),
+                &admin.origin,
+                now,
+            ),
         )
         .await?;
         let latest = latest_invitation(&mut tx, tenant_id, account.id, now)
@@ -746,15 +743,14 @@ impl Services {
         .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::InvitationRevoked,
-                target: Some(audit::account_target(&account)),
-                details: json!({}),
-                origin: &admin.origin,
-            },
+            audit::Event::on_account(
+                &account,
+                Action::InvitationRevoked,
+                json!({}),
+                &admin.actor(),
+                &admin.origin,
+                now,
+            ),
         )
         .await?;
         let latest = latest_invitation(&mut tx, tenant_id, account.id, now)

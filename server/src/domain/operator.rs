@@ -73,15 +73,14 @@ impl Services {
         super::permissions::seed_tenant(&mut tx, tenant.id, now).await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant.id),
-                at: now,
-                actor: &op.actor(),
-                action: Action::TenantCreated,
-                target: Some(audit::tenant_target(tenant.id, &tenant.slug)),
-                details: json!({ "after": { "slug": tenant.slug, "name": tenant.name, "seat_limit": tenant.seat_limit } }),
-                origin: &Origin::default(),
-            },
+            audit::Event::on_tenant(
+                (tenant.id, &tenant.slug),
+                Action::TenantCreated,
+                json!({ "after": { "slug": tenant.slug, "name": tenant.name, "seat_limit": tenant.seat_limit } }),
+                &op.actor(),
+                &Origin::default(),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -99,15 +98,14 @@ impl Services {
         db::tenants::set_seats(&mut tx, before.id, seats).await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(before.id),
-                at: now,
-                actor: &op.actor(),
-                action: Action::TenantSeatsChanged,
-                target: Some(audit::tenant_target(before.id, &before.slug)),
-                details: json!({ "before": { "seat_limit": before.seat_limit }, "after": { "seat_limit": seats } }),
-                origin: &Origin::default(),
-            },
+            audit::Event::on_tenant(
+                (before.id, &before.slug),
+                Action::TenantSeatsChanged,
+                json!({ "before": { "seat_limit": before.seat_limit }, "after": { "seat_limit": seats } }),
+                &op.actor(),
+                &Origin::default(),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -126,15 +126,14 @@ impl Services {
         if !changed.is_empty() {
             audit::record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(tenant_id),
-                    at: self.now(),
-                    actor: &admin.actor(),
-                    action: Action::SettingsChanged,
-                    target: Some(audit::tenant_target(tenant_id, &tenant.slug)),
-                    details: json!({ "changes": changed }),
-                    origin: &admin.origin,
-                },
+                audit::Event::on_tenant(
+                    (tenant_id, &tenant.slug),
+                    Action::SettingsChanged,
+                    json!({ "changes": changed }),
+                    &admin.actor(),
+                    &admin.origin,
+                    self.now(),
+                ),
             )
             .await?;
         }
