@@ -70,3 +70,36 @@ test('administrators cannot change their own role or status', async ({ page }) =
   await expect(page.getByLabel('Status')).toHaveCount(0);
   await expect(page.getByRole('button', { name: /^Delete/ })).toHaveCount(0);
 });
+
+test('an administrator sees an account slowed by failed sign-ins and clears it', async ({ page, browser }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  const username = uniqueName('guessed');
+  await createAccount(page, username, { first_name: 'Gus', last_name: 'Guessed' });
+
+  const guesser = await browser.newContext();
+  try {
+    const tryPassword = (password: string) =>
+      guesser.request.post('/api/login', { data: { tenant: env.tenant, username, password } });
+    for (let i = 0; i < 5; i++) {
+      expect((await tryPassword('not the password')).status()).toBe(401);
+    }
+    const refused = await tryPassword(env.password);
+    expect(refused.status()).toBe(429);
+    expect(refused.headers()['retry-after']).toBe('1');
+
+    await shell.go('Accounts');
+    await page.getByRole('link', { name: username, exact: true }).click();
+    const panel = page.getByRole('region', { name: 'Sign-in attempts' });
+    await expect(panel).toContainText('5 failed sign-ins from');
+    await panel.getByRole('button', { name: 'Clear failed sign-ins' }).click();
+    await expect(panel.getByRole('status')).toHaveText(`${username} can sign in again at once, from anywhere.`);
+    await expect(panel.getByRole('button', { name: 'Clear failed sign-ins' })).toBeHidden();
+
+    const allowed = await tryPassword(env.password);
+    expect(allowed.status()).toBe(200);
+    await allowed.dispose();
+    await guesser.request.post('/api/logout', { data: {} });
+  } finally {
+    await guesser.close();
+  }
+});

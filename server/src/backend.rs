@@ -333,6 +333,11 @@ impl Backend for Services {
         Ok(Services::reset_password(self, &admin, &req).await?)
     }
 
+    async fn clear_throttle(&self, meta: &RequestMeta, id: AccountId) -> Result<u64, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::clear_throttle(self, &admin, id).await?)
+    }
+
     async fn account_form_options(
         &self,
         meta: &RequestMeta,

@@ -13,6 +13,10 @@ pub struct Settings {
     /// `ROLLCALL_SECRET_KEY`: seals directory look-up passwords. Optional
     /// until a tenant stores one; then the server will not start without it.
     pub secret_key: Option<crate::crypto::SecretKey>,
+    /// `ROLLCALL_TRUSTED_PROXIES`: the proxies whose `X-Forwarded-For` names
+    /// the client (sign-in throttling and the audit trail use it); from
+    /// anyone else the header is ignored.
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Default for Settings {
@@ -22,6 +26,83 @@ impl Default for Settings {
             heartbeat_seconds: 60,
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             secret_key: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+/// An address or a block of addresses: `192.0.2.10`, `10.0.0.0/8`,
+/// `2001:db8::/32` (RFC 4632 CIDR notation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// # Errors
+    /// A message naming `text` when it is not an address or a block.
+    pub fn parse(text: &str) -> Result<Cidr, String> {
+        let bad = || format!("`{text}` is not an IP address or a block like 10.0.0.0/8");
+        let (addr, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text.trim(), None),
+        };
+        let network: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(bad)?,
+            None => bits,
+        };
+        Ok(Cidr { network, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        fn masked(bits: u128, width: u8, prefix: u8) -> u128 {
+            if prefix == 0 {
+                0
+            } else {
+                bits >> (width - prefix)
+            }
+        }
+        match (self.network, ip) {
+            (std::net::IpAddr::V4(n), std::net::IpAddr::V4(a)) => {
+                masked(u32::from(n).into(), 32, self.prefix)
+                    == masked(u32::from(a).into(), 32, self.prefix)
+            }
+            (std::net::IpAddr::V6(n), std::net::IpAddr::V6(a)) => {
+                masked(u128::from(n), 128, self.prefix) == masked(u128::from(a), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod cidr_tests {
+    use super::Cidr;
+
+    #[test]
+    fn blocks_and_single_addresses() {
+        let block = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(block.contains("10.200.3.4".parse().unwrap()));
+        assert!(!block.contains("11.0.0.1".parse().unwrap()));
+        assert!(!block.contains("::1".parse().unwrap()));
+        let one = Cidr::parse("192.0.2.10").unwrap();
+        assert!(one.contains("192.0.2.10".parse().unwrap()));
+        assert!(!one.contains("192.0.2.11".parse().unwrap()));
+        assert!(Cidr::parse("2001:db8::/32")
+            .unwrap()
+            .contains("2001:db8::7".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
+        for bad in ["10.0.0.0/33", "ten", "10.0.0.0/x", ""] {
+            assert!(Cidr::parse(bad).is_err(), "{bad}");
         }
     }
 }
@@ -106,6 +187,15 @@ impl Config {
             Ok(v) if !v.trim().is_empty() => Some(crate::crypto::SecretKey::parse(&v)?),
             _ => None,
         };
+        let trusted_proxies = match std::env::var("ROLLCALL_TRUSTED_PROXIES") {
+            Ok(v) => v
+                .split(',')
+                .filter(|s| !s.trim().is_empty())
+                .map(Cidr::parse)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("ROLLCALL_TRUSTED_PROXIES: {e}"))?,
+            Err(_) => Vec::new(),
+        };
         let mail = MailConfig {
             smtp_url: std::env::var("ROLLCALL_SMTP_URL")
                 .ok()
@@ -132,6 +222,7 @@ impl Config {
                 secure_cookies,
                 public_url,
                 secret_key,
+                trusted_proxies,
                 ..Settings::default()
             },
         })

@@ -57,6 +57,15 @@ pub async fn reset_password(reset: ResetPasswordRequest) -> Result<(), ApiError>
     backend.reset_password(&meta, reset).await
 }
 
+/// Forgets the account's failed sign-ins so it may sign in at once;
+/// answers how many throttles were cleared.
+/// `POST /api/accounts/clear-throttle`.
+#[server(endpoint = "accounts/clear-throttle", input = Json)]
+pub async fn clear_throttle(id: AccountId) -> Result<u64, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.clear_throttle(&meta, id).await
+}
+
 /// What the account form offers: `POST /api/accounts/form-options`.
 #[server(endpoint = "accounts/form-options", input = Json)]
 pub async fn get_account_form_options() -> Result<AccountFormOptions, ApiError> {

@@ -88,6 +88,7 @@ pub trait Backend: Send + Sync + 'static {
         meta: &RequestMeta,
         req: ResetPasswordRequest,
     ) -> Result<(), ApiError>;
+    async fn clear_throttle(&self, meta: &RequestMeta, id: AccountId) -> Result<u64, ApiError>;
     async fn account_form_options(
         &self,
         meta: &RequestMeta,

@@ -100,6 +100,25 @@ pub struct AccountDetails {
     /// Group Memberships.
     #[serde(default)]
     pub groups: Vec<GroupId>,
+    /// Where sign-in is being slowed after failed attempts (the last hour).
+    #[serde(default)]
+    pub throttles: Vec<SignInThrottle>,
+}
+
+/// Sign-in attempts for an account that must wait after repeated failures
+/// (never a lockout): from one address, or from everywhere when `address`
+/// is `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInThrottle {
+    pub address: Option<String>,
+    /// Consecutive failures counted (the last hour).
+    pub failures: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_failure_at: OffsetDateTime,
+    /// Until when the next attempt is refused (may be past: the next failure
+    /// then waits twice as long).
+    #[serde(with = "time::serde::rfc3339")]
+    pub waits_until: OffsetDateTime,
 }
 
 /// Field names as the form and the API name them.

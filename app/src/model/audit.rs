@@ -24,6 +24,8 @@ pub enum AuditAction {
     AuditExported,
     LoginRefusedExpired,
     LoginRefusedDirectory,
+    LoginThrottled,
+    LoginThrottleCleared,
     PasswordChanged,
     PasswordReset,
     ClientCreated,
@@ -59,7 +61,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -76,6 +78,8 @@ impl AuditAction {
         AuditAction::AuditExported,
         AuditAction::LoginRefusedExpired,
         AuditAction::LoginRefusedDirectory,
+        AuditAction::LoginThrottled,
+        AuditAction::LoginThrottleCleared,
         AuditAction::PasswordChanged,
         AuditAction::PasswordReset,
         AuditAction::ClientCreated,
@@ -128,6 +132,8 @@ impl AuditAction {
             AuditAction::AuditExported => "audit.exported",
             AuditAction::LoginRefusedExpired => "login.refused_expired",
             AuditAction::LoginRefusedDirectory => "login.refused_directory",
+            AuditAction::LoginThrottled => "login.throttled",
+            AuditAction::LoginThrottleCleared => "login.throttle_cleared",
             AuditAction::PasswordChanged => "password.changed",
             AuditAction::PasswordReset => "password.reset",
             AuditAction::ClientCreated => "client.created",
@@ -183,6 +189,8 @@ impl AuditAction {
             AuditAction::LoginRefusedDirectory => {
                 "Sign-in refused by the directory, or directory not answering"
             }
+            AuditAction::LoginThrottled => "Sign-in slowed after repeated failures",
+            AuditAction::LoginThrottleCleared => "Sign-in throttling cleared",
             AuditAction::PasswordChanged => "Password changed by its owner",
             AuditAction::PasswordReset => "Password reset by an administrator",
             AuditAction::ClientCreated => "Client created",

@@ -49,6 +49,10 @@ pub enum ErrorCode {
     CrossOrigin,
     /// The request body is over the server's limit (256 KiB).
     PayloadTooLarge,
+    /// Too many failed sign-ins (or reset requests) for this username or
+    /// from this address: wait `retry_after` seconds (also the
+    /// `Retry-After` header). Never a lockout.
+    TooManyAttempts,
     /// Nothing with that id in the caller's organisation.
     NotFound,
     /// The change clashes with existing data; `field` names it.
@@ -81,6 +85,7 @@ impl ErrorCode {
             | ErrorCode::CrossOrigin => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::TooManyAttempts => 429,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
             ErrorCode::LinkClosed => 410,
             ErrorCode::Network | ErrorCode::DirectoryUnavailable => 503,
@@ -106,6 +111,7 @@ impl ErrorCode {
             ErrorCode::DirectoryAccountLocked => "directory_account_locked",
             ErrorCode::CrossOrigin => "cross_origin",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",
@@ -124,6 +130,9 @@ pub struct ApiError {
     /// The input field the error is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// With `too_many_attempts`: seconds to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -132,6 +141,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -140,6 +150,7 @@ impl ApiError {
             code: ErrorCode::Validation,
             message: message.into(),
             field: Some(field.into()),
+            retry_after: None,
         }
     }
 
@@ -148,6 +159,7 @@ impl ApiError {
             code: ErrorCode::Conflict,
             message: message.into(),
             field: Some(field.into()),
+            retry_after: None,
         }
     }
 
@@ -198,6 +210,14 @@ impl ApiError {
             ErrorCode::Internal,
             "Something went wrong on our side. Try again in a moment; if it keeps happening, contact support.",
         )
+    }
+
+    /// `too_many_attempts`, to try again after `seconds`.
+    pub fn too_many_attempts(message: impl Into<String>, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::TooManyAttempts, message)
+        }
     }
 
     pub fn status(&self) -> u16 {
@@ -296,6 +316,7 @@ mod tests {
             ErrorCode::DirectoryAccountLocked,
             ErrorCode::CrossOrigin,
             ErrorCode::PayloadTooLarge,
+            ErrorCode::TooManyAttempts,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
             ErrorCode::SeatsExhausted,

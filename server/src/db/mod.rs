@@ -16,6 +16,7 @@ pub mod scope;
 pub mod sessions;
 pub mod tenants;
 pub mod text_keys;
+pub mod throttles;
 
 pub use scope::{begin, Scope};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

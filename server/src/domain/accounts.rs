@@ -62,6 +62,7 @@ fn details(
         password_changed_at: r.password_changed_at,
         invitation,
         groups: groups.into_iter().map(GroupId::from_uuid).collect(),
+        throttles: Vec::new(),
     })
 }
 
@@ -512,7 +513,15 @@ impl Services {
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        details(&row, clients, groups, invitation, now)
+        let mut account = details(&row, clients, groups, invitation, now)?;
+        account.throttles = super::throttle::account_throttles(
+            &mut conn,
+            row.tenant_id,
+            &super::throttle::username_key(&row.username),
+            now,
+        )
+        .await?;
+        Ok(account)
     }
 
     /// What the account form offers: settings, clients and today's date.

@@ -2,6 +2,7 @@
 
 use super::audit::{self, Action, Actor, Origin, Target};
 use super::licensing::{self, SeatDecision};
+use super::throttle::{self, Settled};
 use super::Services;
 use crate::crypto;
 use crate::db::{self, Scope};
@@ -255,6 +256,25 @@ impl Services {
             (Some(t), Ok(u)) => db::accounts::for_login(&mut conn, t.id, &u.folded()).await?,
             _ => None,
         };
+        // Checked before the password is looked at: a username or address
+        // that must wait is refused whatever the password.
+        let attempt = match &tenant_row {
+            Some(t) => {
+                match throttle::begin_attempt(
+                    &mut conn,
+                    t.id,
+                    username,
+                    meta.ip.as_deref(),
+                    self.now(),
+                )
+                .await?
+                {
+                    Ok(attempt) => Some(attempt),
+                    Err(wait) => return Err(wait.into()),
+                }
+            }
+            None => None,
+        };
         drop(conn);
 
         let hash = account.as_ref().and_then(|a| a.password_hash.clone());
@@ -346,6 +366,15 @@ impl Services {
                 .as_ref()
                 .map_or(Scope::TenantSlug(slug), |t| Scope::Tenant(t.id));
             let mut tx = db::begin(&self.pool, scope).await?;
+            // Only a wrong password (or an unknown name) counts as a failure.
+            if let (Some(attempt), Refused::Credentials) = (&attempt, refused) {
+                let actor = Actor::Anonymous {
+                    claimed: claimed.clone(),
+                };
+                attempt
+                    .settle(&mut tx, Settled::Failed, &actor, &origin, now)
+                    .await?;
+            }
             audit::record(
                 &mut tx,
                 audit::Event {
@@ -415,6 +444,12 @@ impl Services {
         let (token, token_hash) = crypto::new_session_token()?;
         let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
         let decision = licensing::take_seat(&mut tx, tenant_row.id, now).await?;
+        // The password was right, whether or not a seat is free.
+        if let Some(attempt) = &attempt {
+            attempt
+                .settle(&mut tx, Settled::Succeeded, &actor, &origin, now)
+                .await?;
+        }
         let tenant_locked = match decision {
             SeatDecision::Granted(t) => t,
             SeatDecision::Full(t) => {

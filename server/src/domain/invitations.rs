@@ -5,6 +5,7 @@
 use super::audit::{self, Action, Actor, Origin};
 use super::auth::{is_expired, origin, AdminCaller};
 use super::settings::{check_history, tenant_policy};
+use super::throttle::Settled;
 use super::Services;
 use crate::crypto;
 use crate::db::{self, accounts::AccountRow, links::LinkRow, sessions::EndReason, Scope};
@@ -532,6 +533,20 @@ impl Services {
             tracing::info!("password reset asked for an unknown organisation");
             return Ok(());
         };
+        // Each request counts as a failed attempt for the username and
+        // address: it proves nothing, and must not be a free way to probe.
+        let attempt = match super::throttle::begin_attempt(
+            &mut tx,
+            tenant_row.id,
+            username,
+            meta.ip.as_deref(),
+            now,
+        )
+        .await?
+        {
+            Ok(attempt) => attempt,
+            Err(wait) => return Err(wait.into()),
+        };
         let found = match Username::parse(username) {
             Ok(u) => db::accounts::for_login(&mut tx, tenant_row.id, &u.folded()).await?,
             Err(_) => None,
@@ -540,6 +555,9 @@ impl Services {
             claimed: format!("{}/{}", tenant.trim(), username.trim()),
         };
         let origin = origin(meta);
+        attempt
+            .settle(&mut tx, Settled::Failed, &actor, &origin, now)
+            .await?;
         let Some(found) = found else {
             audit::record(
                 &mut tx,

@@ -11,6 +11,7 @@ pub mod operator;
 pub mod permissions;
 pub mod settings;
 pub mod text_keys;
+pub mod throttle;
 
 use crate::clock::Clock;
 use crate::config::Settings;

@@ -1,15 +1,16 @@
 //! What the HTTP request tells about the caller.
 
+use crate::config::Cidr;
 use app::api::port::RequestMeta;
 use app::model::session::session_cookie_name;
 use axum::extract::ConnectInfo;
 use http::header::{AUTHORIZATION, COOKIE, USER_AGENT};
 use http::request::Parts;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 const USER_AGENT_MAX: usize = 512;
 
-pub fn request_meta(parts: &Parts, secure_cookies: bool) -> RequestMeta {
+pub fn request_meta(parts: &Parts, secure_cookies: bool, trusted_proxies: &[Cidr]) -> RequestMeta {
     let cookie_name = session_cookie_name(secure_cookies);
     let session_token = parts
         .headers
@@ -36,7 +37,7 @@ pub fn request_meta(parts: &Parts, secure_cookies: bool) -> RequestMeta {
     RequestMeta {
         session_token,
         bearer_token,
-        ip: client_ip(parts),
+        ip: client_ip(parts, trusted_proxies),
         user_agent,
     }
 }
@@ -71,19 +72,47 @@ pub fn is_cross_origin(parts: &Parts, public_url: &str) -> bool {
     }
 }
 
-/// The peer address locally; on Lambda, the source IP API Gateway saw.
-fn client_ip(parts: &Parts) -> Option<String> {
+/// The client's address: the TCP peer locally, on Lambda the source IP API
+/// Gateway saw. When that is one of `trusted_proxies`, the rightmost
+/// `X-Forwarded-For` entry that is not (the client as the nearest trusted
+/// proxy saw it; entries further left are whatever the client claimed).
+fn client_ip(parts: &Parts, trusted_proxies: &[Cidr]) -> Option<String> {
+    let peer = peer_ip(parts)?;
+    let trusted = |ip: IpAddr| trusted_proxies.iter().any(|c| c.contains(ip));
+    if !trusted(peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let client = forwarded
+        .iter()
+        .rev()
+        .find(|ip| !trusted(**ip))
+        .or(forwarded.first())
+        .copied()
+        .unwrap_or(peer);
+    Some(client.to_string())
+}
+
+fn peer_ip(parts: &Parts) -> Option<IpAddr> {
     if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-        return Some(addr.ip().to_string());
+        return Some(addr.ip());
     }
     use lambda_http::request::RequestContext;
-    match parts.extensions.get::<RequestContext>()? {
+    let source = match parts.extensions.get::<RequestContext>()? {
         RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.clone(),
         RequestContext::ApiGatewayV1(ctx) => ctx.identity.source_ip.clone(),
         RequestContext::Alb(_) => None,
         #[allow(unreachable_patterns)]
         _ => None,
-    }
+    };
+    source?.parse().ok()
 }
 
 #[cfg(test)]
@@ -98,6 +127,37 @@ mod origin_tests {
             req = req.header(*k, *v);
         }
         req.body(()).unwrap().into_parts().0
+    }
+
+    fn from_peer(peer: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut p = parts(headers);
+        p.extensions
+            .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 40000)));
+        p
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let lb = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let xff = [("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.1.1.1")];
+        // From a stranger the header is a claim, ignored.
+        assert_eq!(
+            client_ip(&from_peer("198.51.100.1", &xff), &lb).as_deref(),
+            Some("198.51.100.1")
+        );
+        assert_eq!(
+            client_ip(&from_peer("10.0.0.5", &xff), &[]).as_deref(),
+            Some("10.0.0.5")
+        );
+        // From the balancer: the rightmost address it did not add itself.
+        assert_eq!(
+            client_ip(&from_peer("10.0.0.5", &xff), &lb).as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(
+            client_ip(&from_peer("10.0.0.5", &[]), &lb).as_deref(),
+            Some("10.0.0.5")
+        );
     }
 
     #[test]
@@ -143,15 +203,18 @@ mod tests {
     fn finds_the_session_cookie_among_others() {
         let p = parts(&[("cookie", "a=1; rollcall_session=tok; b=2")]);
         assert_eq!(
-            request_meta(&p, false).session_token.as_deref(),
+            request_meta(&p, false, &[]).session_token.as_deref(),
             Some("tok")
         );
         // Over HTTPS only the __Host- cookie counts.
-        assert_eq!(request_meta(&p, true).session_token, None);
+        assert_eq!(request_meta(&p, true, &[]).session_token, None);
         let p = parts(&[("cookie", "__Host-rollcall_session=sec")]);
-        assert_eq!(request_meta(&p, true).session_token.as_deref(), Some("sec"));
+        assert_eq!(
+            request_meta(&p, true, &[]).session_token.as_deref(),
+            Some("sec")
+        );
         let p = parts(&[("cookie", "rollcall_session=")]);
-        assert_eq!(request_meta(&p, false).session_token, None);
+        assert_eq!(request_meta(&p, false, &[]).session_token, None);
     }
 
     #[test]
@@ -159,7 +222,7 @@ mod tests {
         let long = "x".repeat(2000);
         let p = parts(&[("user-agent", long.as_str())]);
         assert_eq!(
-            request_meta(&p, false).user_agent.unwrap().len(),
+            request_meta(&p, false, &[]).user_agent.unwrap().len(),
             USER_AGENT_MAX
         );
     }

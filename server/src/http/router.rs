@@ -173,7 +173,17 @@ fn with_security_headers(app: Router, https: bool) -> Router {
 
 fn error_response(err: &ApiError) -> Response {
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(err)).into_response()
+    let mut res = (status, Json(err)).into_response();
+    set_retry_after(res.headers_mut(), err);
+    res
+}
+
+/// `Retry-After` (RFC 9110 §10.2.3, delay-seconds) for an error that says
+/// when to try again.
+fn set_retry_after(headers: &mut http::HeaderMap, err: &ApiError) {
+    if let Some(seconds) = err.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
 }
 
 async fn unknown_api() -> Response {
@@ -229,7 +239,8 @@ async fn api(State(state): State<AppState>, req: Request) -> Response {
         ));
     };
     let body = Body::from(body);
-    let meta = request_meta(&parts, state.services.settings.secure_cookies);
+    let settings = &state.services.settings;
+    let meta = request_meta(&parts, settings.secure_cookies, &settings.trusted_proxies);
     // Defence in depth beside SameSite=Strict: a request carrying the
     // session cookie must come from the app's own pages.
     if meta.session_token.is_some()
@@ -273,5 +284,6 @@ async fn with_error_status(res: Response) -> Response {
         HeaderValue::from_static("application/json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
+    set_retry_after(&mut parts.headers, &err);
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -26,9 +26,15 @@ async fn filters_dates_pages_and_scope(pool: PgPool) {
         .await
         .unwrap();
     clock.advance(Duration::days(2)); // 2026-11-24
-    for _ in 0..(AUDIT_PAGE_SIZE + 5) {
+                                      // Guesses at many names from many addresses: none is throttled.
+    for i in 0..(AUDIT_PAGE_SIZE + 5) {
         let _ = svc
-            .login(&meta(None), "aud", "worker", "Wrong-pass1!")
+            .login(
+                &from_address(i),
+                "aud",
+                &format!("worker{i}"),
+                "Wrong-pass1!",
+            )
             .await;
     }
     login(&svc, "elsewhere", "spy").await;

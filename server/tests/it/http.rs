@@ -200,6 +200,10 @@ async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
                 "password": "x", "password_confirm": "x" } })
             .to_string(),
         ),
+        (
+            "/api/accounts/clear-throttle",
+            json!({ "id": "00000000-0000-0000-0000-000000000000" }).to_string(),
+        ),
         ("/api/accounts/form-options", "{}".to_owned()),
         ("/api/settings/get", "{}".to_owned()),
         (
@@ -461,4 +465,28 @@ async fn an_oversized_body_answers_413(pool: PgPool) {
         "{}",
         reply.json
     );
+}
+
+/// Throttling (issue #14): the sixth failed sign-in in a row answers 429
+/// with `Retry-After`, whatever the password.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn throttled_sign_ins_answer_429_with_retry_after(pool: PgPool) {
+    let (_, app) = setup(pool, Settings::default()).await;
+    for _ in 0..5 {
+        let r = send(
+            &app,
+            "POST",
+            "/api/login",
+            &login_body("user", "wrong"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = login_as(&app, "user").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.json);
+    assert_eq!(r.json["code"], "too_many_attempts");
+    assert_eq!(r.json["retry_after"], 1);
+    assert_eq!(r.headers.get(header::RETRY_AFTER).unwrap(), "1");
+    assert!(r.headers.get(header::SET_COOKIE).is_none());
 }

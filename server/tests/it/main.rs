@@ -19,3 +19,4 @@ mod sessions;
 mod settings;
 mod support;
 mod text;
+mod throttle;

@@ -207,6 +207,20 @@ pub async fn many_accounts(pool: &PgPool, tenant_id: Uuid, prefix: &str, n: usiz
     names
 }
 
+/// No session, from the `n`th address of 198.18.0.0/15 (RFC 2544's
+/// benchmarking range).
+pub fn from_address(n: u32) -> RequestMeta {
+    RequestMeta {
+        ip: Some(format!(
+            "198.{}.{}.{}",
+            18 + (n >> 16) % 2,
+            (n >> 8) % 256,
+            n % 256
+        )),
+        ..meta(None)
+    }
+}
+
 pub fn meta(token: Option<&str>) -> RequestMeta {
     RequestMeta {
         session_token: token.map(str::to_owned),

@@ -1,6 +1,7 @@
 use super::fields::{AccessFields, AccountSignals, IdentityFields};
 use super::invitation::InvitationPanel;
 use super::password::PasswordInputs;
+use super::throttle::ThrottlePanel;
 use crate::api::accounts::{
     delete_account, get_account, get_account_form_options, reset_password, update_account,
 };
@@ -251,6 +252,9 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
         {show_invitation.then(|| view! {
             <InvitationPanel id=id username=summary.username.clone() email=summary.email.clone()
                 invitation=account.invitation.clone() can_invite=can_invite />
+        })}
+        {(!account.throttles.is_empty()).then(|| view! {
+            <ThrottlePanel id=id username=summary.username.clone() throttles=account.throttles.clone() />
         })}
         {(local && !is_me && !expired).then(|| view! {
             <ResetPasswordPanel id=id username=summary.username.clone() email=s.email policy=policy.clone() />

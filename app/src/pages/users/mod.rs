@@ -5,3 +5,4 @@ pub mod import;
 pub mod invitation;
 pub mod list;
 pub mod password;
+pub mod throttle;
