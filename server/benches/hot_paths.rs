@@ -23,6 +23,27 @@ const LOGINS: usize = 160;
 /// Accounts in the benchmark tenant: the list must stay fast at this size.
 const LIST_ACCOUNTS: usize = 100_000;
 const SAMPLES: usize = 400;
+/// Simultaneous sign-ins in the flood.
+const FLOOD: usize = 1_000;
+
+/// `(resident MB, peak resident MB, threads)` of this process, from
+/// `/proc/self/status` (Linux).
+fn process_status() -> (f64, f64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (
+        field("VmRSS:") as f64 / 1024.0,
+        field("VmHWM:") as f64 / 1024.0,
+        field("Threads:"),
+    )
+}
 
 type Fail = Box<dyn std::error::Error>;
 
@@ -202,6 +223,50 @@ async fn main() -> Result<(), Fail> {
     println!(
         "  full logins             {logins_per_s:>8.1} /s  ({:.0}% of hashing)",
         100.0 * logins_per_s / hashes_per_s
+    );
+
+    // 2b. A sign-in flood: 1,000 at once, each retrying when told to
+    // (503 server_busy, Retry-After), as browsers would.
+    let before = process_status();
+    let start = Instant::now();
+    let mut flood = Vec::new();
+    for i in 0..FLOOD {
+        let svc = svc.clone();
+        flood.push(tokio::spawn(async move {
+            let mut busy = 0u32;
+            loop {
+                match svc
+                    .login(
+                        &Default::default(),
+                        "bench",
+                        &format!("user{:06}", i + 1),
+                        PASSWORD,
+                    )
+                    .await
+                {
+                    Ok(_) => return Ok::<_, server::error::Error>(busy),
+                    Err(server::error::Error::Api(e)) if e.retry_after.is_some() => {
+                        busy += 1;
+                        let wait = u64::from(e.retry_after.unwrap_or(1));
+                        tokio::time::sleep(Duration::from_secs(wait)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }));
+    }
+    let mut refusals = 0;
+    for t in flood {
+        refusals += t.await??;
+    }
+    let flood_per_s = FLOOD as f64 / start.elapsed().as_secs_f64();
+    let after = process_status();
+    println!(
+        "  {FLOOD} sign-ins at once     {flood_per_s:>8.1} /s  ({refusals} answers of 503 server_busy, retried after Retry-After)"
+    );
+    println!(
+        "  process: resident {:.0} MB before, {:.0} MB after, peak {:.0} MB; {} threads",
+        before.0, after.0, after.1, after.2
     );
 
     // 3. Hot paths through the router, one at a time (server-side latency).

@@ -1,9 +1,12 @@
-//! Password hashing (argon2id, off the async runtime) and session tokens.
+//! Password hashing (argon2id, on the bounded worker pool of [`pool`]) and
+//! session tokens.
+
+pub mod pool;
 
 use crate::error::{Error, Result};
 use app::model::text;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Version};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -38,36 +41,89 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     Ok(buf)
 }
 
-fn hash_blocking(password: &str) -> Result<String> {
-    let salt =
-        SaltString::encode_b64(&random_bytes::<16>()?).map_err(|e| Error::Hash(e.to_string()))?;
-    Ok(argon2()?
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| Error::Hash(e.to_string()))?
-        .to_string())
+/// argon2's output for `password` and `salt` into `out`, in the worker's
+/// `memory` (a hash whose parameters want more than it holds gets its own).
+fn fill(
+    argon: &Argon2<'_>,
+    params: &Params,
+    password: &str,
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut [Block],
+) -> Result<()> {
+    let hash_error = |e: argon2::Error| Error::Hash(e.to_string());
+    let blocks = params.block_count();
+    if blocks <= memory.len() {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..blocks])
+            .map_err(hash_error)
+    } else {
+        argon
+            .hash_password_into(password.as_bytes(), salt, out)
+            .map_err(hash_error)
+    }
 }
 
-/// Verifies with the parameters (and associated data) of the hash itself.
-fn verify_blocking(hash: &PasswordHash<'_>, password: &str) -> Result<bool> {
-    Ok(argon2()?.verify_password(password.as_bytes(), hash).is_ok())
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1,data=bmZrYw$<salt>$<hash>`).
+fn hash_blocking(password: &str, memory: &mut [Block]) -> Result<String> {
+    let phc_error = |e: argon2::password_hash::Error| Error::Hash(e.to_string());
+    let salt_bytes = random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(phc_error)?;
+    let argon = argon2()?;
+    let params = argon.params().clone();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    fill(&argon, &params, password, &salt_bytes, &mut out, memory)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: (&params).try_into().map_err(phc_error)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(phc_error)?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Verifies with the algorithm, version and parameters (and associated
+/// data) of the hash itself; the outputs are compared in constant time.
+fn verify_blocking(hash: &PasswordHash<'_>, password: &str, memory: &mut [Block]) -> Result<bool> {
+    let phc_error = |e: argon2::password_hash::Error| Error::Hash(e.to_string());
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return Err(Error::Hash("the stored hash has no salt or output".into()));
+    };
+    let algorithm = Algorithm::try_from(hash.algorithm).map_err(phc_error)?;
+    let version = hash
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(|e| Error::Hash(e.to_string()))?
+        .unwrap_or_default();
+    let params = Params::try_from(hash).map_err(phc_error)?;
+    let argon = Argon2::new(algorithm, version, params.clone());
+    let mut salt_buf = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_buf).map_err(phc_error)?;
+    let mut out = vec![0u8; expected.len()];
+    fill(&argon, &params, password, salt, &mut out, memory)?;
+    Ok(Output::new(&out).map_err(phc_error)? == expected)
 }
 
 /// A hash of a random password, verified against when the account does not
 /// exist so that both answers take the same time.
-fn dummy_hash() -> Result<&'static str> {
+fn dummy_hash(memory: &mut [Block]) -> Result<&'static str> {
     static DUMMY: OnceLock<String> = OnceLock::new();
     if let Some(h) = DUMMY.get() {
         return Ok(h);
     }
     let random = URL_SAFE_NO_PAD.encode(random_bytes::<24>()?);
-    let hash = hash_blocking(&random)?;
+    let hash = hash_blocking(&random, memory)?;
     Ok(DUMMY.get_or_init(|| hash))
 }
 
 /// Hashes `password` as NIST SP 800-63B §5.1.1.2 asks: normalised to NFKC
 /// first ([`text::password`]), so every way of typing it verifies.
 pub async fn hash_password(password: String) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_blocking(&text::password(&password))).await?
+    pool::global()
+        .run(move |memory| hash_blocking(&text::password(&password), memory))
+        .await
 }
 
 /// How a typed password met a stored hash.
@@ -89,14 +145,14 @@ impl Verified {
 /// The NFKC form; then, for a hash made before normalisation (no
 /// [`NFKC_MARK`]) and only when the forms differ, the password exactly as
 /// typed. One argon2 run for nearly every sign-in, two at most.
-fn verify_forms(hash: &str, password: &str) -> Result<Verified> {
+fn verify_forms(hash: &str, password: &str, memory: &mut [Block]) -> Result<Verified> {
     let parsed = PasswordHash::new(hash).map_err(|e| Error::Hash(e.to_string()))?;
     let normalised = text::password(password);
-    if verify_blocking(&parsed, &normalised)? {
+    if verify_blocking(&parsed, &normalised, memory)? {
         return Ok(Verified::Yes);
     }
     let legacy = parsed.params.get("data").is_none();
-    if legacy && normalised != password && verify_blocking(&parsed, password)? {
+    if legacy && normalised != password && verify_blocking(&parsed, password, memory)? {
         Ok(Verified::Legacy)
     } else {
         Ok(Verified::No)
@@ -106,33 +162,39 @@ fn verify_forms(hash: &str, password: &str) -> Result<Verified> {
 /// Verifies `password` against `hash`; with no hash it spends the same effort
 /// on a dummy and answers [`Verified::No`].
 pub async fn verify_password(hash: Option<String>, password: String) -> Result<Verified> {
-    tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_forms(&h, &password),
-        None => {
-            let _ = verify_forms(dummy_hash()?, &password)?;
-            Ok(Verified::No)
-        }
-    })
-    .await?
+    pool::global()
+        .run(move |memory| match hash {
+            Some(h) => verify_forms(&h, &password, memory),
+            None => {
+                let dummy = dummy_hash(memory)?;
+                let _ = verify_forms(dummy, &password, memory)?;
+                Ok(Verified::No)
+            }
+        })
+        .await
 }
 
 /// Whether `password` matches any of `hashes` (the password history), in
 /// either form [`verify_password`] accepts.
 pub async fn matches_any(hashes: Vec<String>, password: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        for h in &hashes {
-            if verify_forms(h, &password)?.matched() {
-                return Ok(true);
+    pool::global()
+        .run(move |memory| {
+            for h in &hashes {
+                if verify_forms(h, &password, memory)?.matched() {
+                    return Ok(true);
+                }
             }
-        }
-        Ok(false)
-    })
-    .await?
+            Ok(false)
+        })
+        .await
 }
 
-/// Warms the dummy hash so the first unknown-user login is not slower.
+/// Starts the hashing workers and warms the dummy hash, so the first
+/// unknown-user login is not slower.
 pub async fn prepare() -> Result<()> {
-    tokio::task::spawn_blocking(|| dummy_hash().map(|_| ())).await?
+    pool::global()
+        .run(|memory| dummy_hash(memory).map(|_| ()))
+        .await
 }
 
 /// A new session token (256 bits from the OS CSPRNG) and the hash we store.
@@ -231,6 +293,7 @@ impl SecretKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::password_hash::PasswordHasher as _;
 
     #[tokio::test]
     async fn hashes_verify_and_differ() {
@@ -284,13 +347,63 @@ mod tests {
             Verified::Legacy
         );
         assert!(matches_any(vec![legacy], decomposed.into()).await.unwrap());
-        let marked_raw = hash_blocking(decomposed).unwrap();
+        let marked_raw = hash_blocking(
+            decomposed,
+            &mut vec![Block::default(); ARGON2_MEMORY_KIB as usize],
+        )
+        .unwrap();
         assert_eq!(
             verify_password(Some(marked_raw), decomposed.into())
                 .await
                 .unwrap(),
             Verified::No
         );
+    }
+
+    /// Hashes made in the workers' reused memory are standard PHC strings:
+    /// the argon2 crate's own verifier accepts them, and ours accepts its.
+    #[tokio::test]
+    async fn pooled_hashes_are_standard_argon2id() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let ours = hash_password("Pool-pass 1!".into()).await.unwrap();
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1,data=bmZrYw$"),
+            "{ours}"
+        );
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon2()
+            .unwrap()
+            .verify_password(b"Pool-pass 1!", &parsed)
+            .is_ok());
+        assert!(argon2()
+            .unwrap()
+            .verify_password(b"Pool-pass 2!", &parsed)
+            .is_err());
+        let theirs = argon2()
+            .unwrap()
+            .hash_password(
+                b"Their-pass 1!",
+                &SaltString::encode_b64(&[9u8; 16]).unwrap(),
+            )
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            verify_password(Some(theirs.clone()), "Their-pass 1!".into())
+                .await
+                .unwrap(),
+            Verified::Yes
+        );
+        assert_eq!(
+            verify_password(Some(theirs), "Their-pass 2!".into())
+                .await
+                .unwrap(),
+            Verified::No
+        );
+        // The same memory, used twice, gives the same answer.
+        let mut memory = vec![Block::default(); ARGON2_MEMORY_KIB as usize];
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(verify_blocking(&parsed, "Pool-pass 1!", &mut memory).unwrap());
+        assert!(verify_blocking(&parsed, "Pool-pass 1!", &mut memory).unwrap());
     }
 
     #[test]

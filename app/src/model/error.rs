@@ -53,6 +53,9 @@ pub enum ErrorCode {
     /// from this address: wait `retry_after` seconds (also the
     /// `Retry-After` header). Never a lockout.
     TooManyAttempts,
+    /// The server is at its limit of sign-ins being checked (password
+    /// hashing is bounded): try again after `retry_after` seconds.
+    ServerBusy,
     /// Nothing with that id in the caller's organisation.
     NotFound,
     /// The change clashes with existing data; `field` names it.
@@ -88,7 +91,7 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
             ErrorCode::LinkClosed => 410,
-            ErrorCode::Network | ErrorCode::DirectoryUnavailable => 503,
+            ErrorCode::Network | ErrorCode::DirectoryUnavailable | ErrorCode::ServerBusy => 503,
             ErrorCode::Internal => 500,
         }
     }
@@ -112,6 +115,7 @@ impl ErrorCode {
             ErrorCode::CrossOrigin => "cross_origin",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::ServerBusy => "server_busy",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
             ErrorCode::SeatsExhausted => "seats_exhausted",
@@ -220,6 +224,14 @@ impl ApiError {
         }
     }
 
+    /// `server_busy`, to try again after `seconds`.
+    pub fn server_busy(message: impl Into<String>, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::ServerBusy, message)
+        }
+    }
+
     pub fn status(&self) -> u16 {
         self.code.http_status()
     }
@@ -317,6 +329,7 @@ mod tests {
             ErrorCode::CrossOrigin,
             ErrorCode::PayloadTooLarge,
             ErrorCode::TooManyAttempts,
+            ErrorCode::ServerBusy,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
             ErrorCode::SeatsExhausted,

@@ -13,6 +13,7 @@ mod lifecycle;
 mod listing;
 mod mail;
 mod permissions;
+mod probe;
 mod rls;
 mod seats;
 mod sessions;

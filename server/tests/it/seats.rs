@@ -58,7 +58,7 @@ async fn simultaneous_logins(connect: PgConnectOptions, seats: i64) {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            svc.login(&meta(None), "busy", &name, PASSWORD).await
+            login_patiently(&svc, "busy", &name).await
         }));
     }
     // The other tenant signs in during the storm and is not affected by it.
@@ -68,7 +68,7 @@ async fn simultaneous_logins(connect: PgConnectOptions, seats: i64) {
         let barrier = barrier.clone();
         quiet_tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            svc.login(&meta(None), "quiet", &name, PASSWORD).await
+            login_patiently(&svc, "quiet", &name).await
         }));
     }
 
@@ -138,7 +138,7 @@ async fn interleaved(connect: PgConnectOptions, seats: i64) {
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             barrier.wait().await;
-            match svc.login(&meta(None), "busy", &name, PASSWORD).await {
+            match login_patiently(&svc, "busy", &name).await {
                 Ok(session) => {
                     tokio::task::yield_now().await;
                     svc.logout(&meta(Some(&session.token))).await.unwrap();
@@ -149,9 +149,7 @@ async fn interleaved(connect: PgConnectOptions, seats: i64) {
             }
         }));
     }
-    let quiet_login = nodes[1]
-        .login(&meta(None), "quiet", &quiet_name, PASSWORD)
-        .await;
+    let quiet_login = login_patiently(&nodes[1], "quiet", &quiet_name).await;
     let mut granted = 0;
     for t in tasks {
         granted += i64::from(t.await.unwrap());

@@ -230,6 +230,24 @@ pub fn meta(token: Option<&str>) -> RequestMeta {
     }
 }
 
+/// Signs in as a browser does under load: after `503 server_busy`, again
+/// once its `Retry-After` has passed.
+pub async fn login_patiently(
+    svc: &Services,
+    tenant: &str,
+    username: &str,
+) -> Result<server::domain::auth::LoggedIn, Error> {
+    loop {
+        match svc.login(&meta(None), tenant, username, PASSWORD).await {
+            Err(Error::Api(e)) if e.code == app::model::ErrorCode::ServerBusy => {
+                let wait = u64::from(e.retry_after.unwrap_or(1));
+                tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Signs in and returns the session token.
 pub async fn login(svc: &Services, tenant: &str, username: &str) -> String {
     svc.login(&meta(None), tenant, username, PASSWORD)

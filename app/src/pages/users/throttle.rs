@@ -53,20 +53,21 @@ pub fn ThrottlePanel(
             busy.set(false);
         });
     };
-    let any = move || !shown.with(Vec::is_empty);
     view! {
         <section class="panel" aria-labelledby="throttle-heading">
             <h2 id="throttle-heading">"Sign-in attempts"</h2>
             {move || done.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
             {move || error.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
-            <p hidden=move || !any()>"Sign-in is being slowed down after failed attempts (never locked):"</p>
-            <ul hidden=move || !any()>
-                {move || shown.get().iter().map(|t| view! { <li>{describe(t)}</li> }).collect_view()}
-            </ul>
-            <p class="hint" hidden=move || !any()>"If these were the person's own mistakes, clear them so they can try again at once."</p>
-            <button type="button" class="secondary" hidden=move || !any() on:click=clear disabled=move || busy.get()>
-                {move || if busy.get() { "Clearing…" } else { "Clear failed sign-ins" }}
-            </button>
+            {move || (!shown.with(Vec::is_empty)).then(|| view! {
+                <p>"Sign-in is being slowed down after failed attempts (never locked):"</p>
+                <ul>
+                    {shown.get().iter().map(|t| view! { <li>{describe(t)}</li> }).collect_view()}
+                </ul>
+                <p class="hint">"If these were the person's own mistakes, clear them so they can try again at once."</p>
+                <button type="button" class="secondary" on:click=clear disabled=move || busy.get()>
+                    {move || if busy.get() { "Clearing…" } else { "Clear failed sign-ins" }}
+                </button>
+            })}
         </section>
     }
 }

@@ -1,0 +1,341 @@
+//! Every endpoint probed across tenants (#14): an administrator of tenant A
+//! calls each registered route with the ids of tenant B's rows and gets 404
+//! or 403; endpoints that take no ids act on A only. Nothing of B changes.
+//! The routes come from the router, so a new endpoint without a probe here
+//! fails this test.
+
+use super::http::send;
+use super::support::*;
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// What one probe expects.
+enum Probe {
+    /// Names B's rows: must answer 404 or 403.
+    Foreign(Value),
+    /// Takes no ids (or A's own): may answer anything but a server fault.
+    Own(Value),
+}
+
+struct TenantB {
+    account: Uuid,
+    invited: Uuid,
+    group: Uuid,
+    form: Uuid,
+    column: Uuid,
+    client: Uuid,
+    token: Uuid,
+    batch: Uuid,
+}
+
+fn probes(b: &TenantB) -> Vec<(&'static str, Probe)> {
+    use Probe::{Foreign, Own};
+    let account = json!({ "username": "probe-new", "first_name": "Pro", "last_name": "Be",
+        "email": "probe@example.org", "role": "user", "password": PASSWORD, "password_confirm": PASSWORD });
+    let csv = "username,first_name,last_name,email\nprobed,Pro,Bed,probed@example.org\n";
+    vec![
+        (
+            "/api/accounts/clear-throttle",
+            Foreign(json!({ "id": b.account })),
+        ),
+        ("/api/accounts/create", Own(json!({ "account": account }))),
+        ("/api/accounts/delete", Foreign(json!({ "id": b.account }))),
+        (
+            "/api/accounts/duplicate",
+            Foreign(
+                json!({ "request": { "source": b.account, "account": account, "parts": ["role"] } }),
+            ),
+        ),
+        ("/api/accounts/export", Own(json!({ "query": {} }))),
+        ("/api/accounts/form-options", Own(json!({}))),
+        ("/api/accounts/get", Foreign(json!({ "id": b.account }))),
+        (
+            "/api/accounts/import/commit",
+            Foreign(json!({ "batch": b.batch })),
+        ),
+        ("/api/accounts/import/preview", Own(json!({ "csv": csv }))),
+        (
+            "/api/accounts/import/stage",
+            Foreign(json!({ "chunk": { "batch": b.batch, "lines": [2], "csv": csv } })),
+        ),
+        (
+            "/api/accounts/invitation/resend",
+            Foreign(json!({ "id": b.invited })),
+        ),
+        (
+            "/api/accounts/invitation/revoke",
+            Foreign(json!({ "id": b.invited })),
+        ),
+        ("/api/accounts/list", Own(json!({ "query": {} }))),
+        (
+            "/api/accounts/refresh-directory",
+            Foreign(json!({ "id": b.account })),
+        ),
+        (
+            "/api/accounts/reset-password",
+            Foreign(
+                json!({ "reset": { "id": b.account, "password": "Probe-pass 1!", "password_confirm": "Probe-pass 1!" } }),
+            ),
+        ),
+        (
+            "/api/accounts/update",
+            Foreign(
+                json!({ "account": { "id": b.account, "first_name": "Pw", "last_name": "Ned",
+                "email": "pwned@example.org", "role": "administrator", "status": "active" } }),
+            ),
+        ),
+        (
+            "/api/access/check",
+            Foreign(json!({ "username": "bert", "form": "Timesheet", "column": "Hours" })),
+        ),
+        ("/api/access/matrix", Foreign(json!({ "username": "bert" }))),
+        ("/api/audit/export", Own(json!({ "query": {} }))),
+        ("/api/audit/list", Own(json!({ "query": {} }))),
+        (
+            "/api/clients/archive",
+            Foreign(json!({ "id": b.client, "archived": true })),
+        ),
+        ("/api/clients/list", Own(json!({}))),
+        (
+            "/api/clients/save",
+            Foreign(json!({ "client": { "id": b.client, "name": "Pwned" } })),
+        ),
+        ("/api/directory/get", Own(json!({}))),
+        ("/api/directory/lookup", Own(json!({ "username": "bert" }))),
+        (
+            "/api/directory/save",
+            Own(json!({ "directory": { "enabled": false, "url": "ldaps://127.0.0.1:1" } })),
+        ),
+        (
+            "/api/directory/test",
+            Own(json!({ "directory": { "enabled": false, "url": "ldaps://127.0.0.1:1" } })),
+        ),
+        (
+            "/api/forms/columns/retire",
+            Foreign(json!({ "id": b.column, "retired": true })),
+        ),
+        (
+            "/api/forms/columns/save",
+            Foreign(json!({ "column": { "form": b.form, "name": "Pwned" } })),
+        ),
+        ("/api/forms/list", Own(json!({}))),
+        (
+            "/api/forms/retire",
+            Foreign(json!({ "id": b.form, "retired": true })),
+        ),
+        (
+            "/api/forms/save",
+            Foreign(json!({ "form": { "id": b.form, "name": "Pwned" } })),
+        ),
+        (
+            "/api/groups/delete",
+            Foreign(json!({ "id": b.group, "confirm": true })),
+        ),
+        ("/api/groups/list", Own(json!({}))),
+        ("/api/groups/members", Foreign(json!({ "id": b.group }))),
+        (
+            "/api/groups/save",
+            Foreign(json!({ "group": { "id": b.group, "name": "Pwned" } })),
+        ),
+        ("/api/heartbeat", Own(json!({}))),
+        ("/api/license", Own(json!({}))),
+        (
+            "/api/login",
+            Own(json!({ "tenant": "alpha", "username": "alpha-admin", "password": PASSWORD })),
+        ),
+        ("/api/logout", Own(json!({}))),
+        ("/api/logout-everywhere", Own(json!({}))),
+        (
+            "/api/password/change",
+            Own(
+                json!({ "change": { "current_password": "wrong", "password": "Probe-pass 1!", "password_confirm": "Probe-pass 1!" } }),
+            ),
+        ),
+        (
+            "/api/password/forgot",
+            Own(json!({ "tenant": "alpha", "username": "alpha-admin" })),
+        ),
+        (
+            "/api/password/link",
+            Own(json!({ "token": "x".repeat(43) })),
+        ),
+        ("/api/password/policy", Own(json!({}))),
+        (
+            "/api/password/set",
+            Own(
+                json!({ "request": { "token": "x".repeat(43), "password": "Probe-pass 1!", "password_confirm": "Probe-pass 1!" } }),
+            ),
+        ),
+        (
+            "/api/permissions/get",
+            Foreign(json!({ "level": { "level": "group", "id": b.group } })),
+        ),
+        (
+            "/api/permissions/set",
+            Foreign(
+                json!({ "change": { "level": { "level": "account", "id": b.account },
+                "cells": [{ "column": b.column, "setting": "allow" }] } }),
+            ),
+        ),
+        ("/api/session", Own(json!({}))),
+        ("/api/settings/get", Own(json!({}))),
+        ("/api/settings/update", Own(json!({ "settings": {} }))),
+        ("/api/tokens/create", Own(json!({ "name": "Probe" }))),
+        ("/api/tokens/list", Own(json!({}))),
+        ("/api/tokens/revoke", Foreign(json!({ "id": b.token }))),
+    ]
+}
+
+/// A digest of every row of `tenant` in every table that has a tenant
+/// (and of its `tenants` row), read as the superuser.
+async fn snapshot(pool: &PgPool, tenant: Uuid) -> Vec<(String, String)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.columns
+         WHERE table_schema = 'public' AND column_name = 'tenant_id' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    for table in tables.into_iter().chain(["tenants".to_owned()]) {
+        let column = if table == "tenants" {
+            "id"
+        } else {
+            "tenant_id"
+        };
+        let digest: String = sqlx::query_scalar(&format!(
+            "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t WHERE {column} = $1"
+        ))
+        .bind(tenant)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        out.push((table, digest));
+    }
+    out
+}
+
+async fn id(pool: &PgPool, sql: &str, tenant: Uuid) -> Uuid {
+    sqlx::query_scalar(sql)
+        .bind(tenant)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn every_endpoint_refuses_another_tenants_ids_and_changes_nothing_there(pool: PgPool) {
+    let svc = services(pool.clone(), clock()).await;
+    tenant(&svc, "alpha", 50).await;
+    let beta = tenant(&svc, "beta", 50).await;
+    account(&svc, "alpha", "alpha-admin", "admin").await;
+    account(&svc, "beta", "beta-admin", "admin").await;
+    let bert = account(&svc, "beta", "bert", "user").await;
+    let admin_b = admin_of(&svc, "beta", "beta-admin").await;
+    let mut invite = account_request("ivan", "user");
+    invite.password.clear();
+    invite.password_confirm.clear();
+    invite.invite = true;
+    let invited = svc
+        .create_account(&admin_b, &invite)
+        .await
+        .unwrap()
+        .id
+        .as_uuid();
+    let token = svc
+        .create_api_token(&admin_b, "B's token")
+        .await
+        .unwrap()
+        .token
+        .id;
+    let batch = svc
+        .stage_import(
+            &admin_b,
+            &app::model::import::ImportChunk {
+                batch: None,
+                lines: vec![2],
+                first_line: None,
+                csv: "username,first_name,last_name,email\nstaged,St,Aged,staged@example.org\n"
+                    .into(),
+            },
+        )
+        .await
+        .unwrap()
+        .batch;
+    let b = TenantB {
+        account: bert,
+        invited,
+        group: id(&pool, "SELECT id FROM groups WHERE tenant_id = $1 LIMIT 1", beta).await,
+        form: id(&pool, "SELECT id FROM forms WHERE tenant_id = $1 LIMIT 1", beta).await,
+        column: id(&pool, "SELECT id FROM form_columns WHERE tenant_id = $1 LIMIT 1", beta).await,
+        client: id(
+            &pool,
+            "INSERT INTO clients (tenant_id, name, name_key, created_at) VALUES ($1, 'Beta Ltd', 'beta ltd', now()) RETURNING id",
+            beta,
+        )
+        .await,
+        token,
+        batch,
+    };
+    let before = snapshot(&pool, beta).await;
+
+    let app = server::http::router(svc.clone(), None);
+    let probes = probes(&b);
+    let registered: Vec<String> = server::http::registered_endpoints()
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    for path in &registered {
+        assert!(
+            probes.iter().any(|(p, _)| p == path),
+            "{path} has no cross-tenant probe: add one to tests/it/probe.rs"
+        );
+    }
+    for (path, probe) in &probes {
+        assert!(
+            registered.iter().any(|r| r == path),
+            "{path} is not an endpoint"
+        );
+        // A fresh session each time: some probes end their own.
+        let signed_in = send(
+            &app,
+            "POST",
+            "/api/login",
+            &json!({ "tenant": "alpha", "username": "alpha-admin", "password": PASSWORD })
+                .to_string(),
+            None,
+        )
+        .await;
+        let cookie = signed_in
+            .headers
+            .get(axum::http::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .unwrap()
+            .to_owned();
+        let (body, foreign) = match probe {
+            Probe::Foreign(body) => (body, true),
+            Probe::Own(body) => (body, false),
+        };
+        let reply = send(&app, "POST", path, &body.to_string(), Some(&cookie)).await;
+        if foreign {
+            assert!(
+                reply.status == StatusCode::NOT_FOUND || reply.status == StatusCode::FORBIDDEN,
+                "{path} with tenant B's ids answered {}: {}",
+                reply.status,
+                reply.json
+            );
+        } else {
+            assert!(
+                !reply.status.is_server_error() || reply.json["code"] == "directory_unavailable",
+                "{path} answered {}: {}",
+                reply.status,
+                reply.json
+            );
+        }
+        send(&app, "POST", "/api/logout", "{}", Some(&cookie)).await;
+    }
+    assert_eq!(snapshot(&pool, beta).await, before, "tenant B changed");
+}
