@@ -9,6 +9,8 @@
 --                        token's own session, link or API token row be found
 --                        (and from it the tenant) before the tenant is known.
 -- A transaction that sets nothing sees no tenant data at all.
+-- Policies read the settings through a scalar subquery, so Postgres works
+-- them out once per statement (an InitPlan), not once per row.
 
 CREATE FUNCTION rollcall_tenant() RETURNS uuid
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -52,11 +54,11 @@ ALTER TABLE outbox_attempts ADD CONSTRAINT outbox_attempts_message FOREIGN KEY (
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY own_tenant ON tenants
-    USING (id = rollcall_tenant()) WITH CHECK (id = rollcall_tenant());
+    USING (id = (SELECT rollcall_tenant())) WITH CHECK (id = (SELECT rollcall_tenant()));
 CREATE POLICY every_tenant ON tenants
-    USING (rollcall_all_tenants()) WITH CHECK (rollcall_all_tenants());
+    USING ((SELECT rollcall_all_tenants())) WITH CHECK ((SELECT rollcall_all_tenants()));
 CREATE POLICY tenant_by_slug ON tenants FOR SELECT
-    USING (slug = rollcall_tenant_slug());
+    USING (slug = (SELECT rollcall_tenant_slug()));
 
 -- What every table that holds tenant data gets (a later migration adding
 -- such a table calls it too): the scope's tenant, or every tenant for
@@ -67,10 +69,10 @@ BEGIN
     EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
     EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
     EXECUTE format(
-        'CREATE POLICY own_tenant ON %s USING (tenant_id = rollcall_tenant()) WITH CHECK (tenant_id = rollcall_tenant())',
+        'CREATE POLICY own_tenant ON %s USING (tenant_id = (SELECT rollcall_tenant())) WITH CHECK (tenant_id = (SELECT rollcall_tenant()))',
         t);
     EXECUTE format(
-        'CREATE POLICY every_tenant ON %s USING (rollcall_all_tenants()) WITH CHECK (rollcall_all_tenants())',
+        'CREATE POLICY every_tenant ON %s USING ((SELECT rollcall_all_tenants())) WITH CHECK ((SELECT rollcall_all_tenants()))',
         t);
 END;
 $$;
@@ -84,9 +86,9 @@ SELECT rollcall_protect_tenant_table(t::regclass) FROM unnest(ARRAY[
 ]) AS t;
 
 -- A presented token finds its own row (and so its tenant), read only.
-CREATE POLICY by_credential ON sessions FOR SELECT USING (token_hash = rollcall_credential());
-CREATE POLICY by_credential ON password_links FOR SELECT USING (token_hash = rollcall_credential());
-CREATE POLICY by_credential ON api_tokens FOR SELECT USING (token_hash = rollcall_credential());
+CREATE POLICY by_credential ON sessions FOR SELECT USING (token_hash = (SELECT rollcall_credential()));
+CREATE POLICY by_credential ON password_links FOR SELECT USING (token_hash = (SELECT rollcall_credential()));
+CREATE POLICY by_credential ON api_tokens FOR SELECT USING (token_hash = (SELECT rollcall_credential()));
 
 -- Platform events (a sign-in naming no organisation we know, operator work)
 -- belong to no tenant: anyone may append one, only operators read them.

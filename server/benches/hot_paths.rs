@@ -244,7 +244,7 @@ async fn main() -> Result<(), Fail> {
                     )
                     .await
                 {
-                    Ok(_) => return Ok::<_, server::error::Error>(busy),
+                    Ok(done) => return Ok::<_, server::error::Error>((busy, done.token)),
                     Err(server::error::Error::Api(e)) if e.retry_after.is_some() => {
                         busy += 1;
                         let wait = u64::from(e.retry_after.unwrap_or(1));
@@ -256,11 +256,22 @@ async fn main() -> Result<(), Fail> {
         }));
     }
     let mut refusals = 0;
+    let mut tokens = Vec::new();
     for t in flood {
-        refusals += t.await??;
+        let (busy, token) = t.await??;
+        refusals += busy;
+        tokens.push(token);
     }
     let flood_per_s = FLOOD as f64 / start.elapsed().as_secs_f64();
     let after = process_status();
+    // Signed out again, so the License page below measures the same holders.
+    for token in tokens {
+        let meta = app::api::port::RequestMeta {
+            session_token: Some(token),
+            ..Default::default()
+        };
+        svc.logout(&meta).await?;
+    }
     println!(
         "  {FLOOD} sign-ins at once     {flood_per_s:>8.1} /s  ({refusals} answers of 503 server_busy, retried after Retry-After)"
     );
