@@ -3,6 +3,8 @@
 
 pub mod pool;
 
+use pool::Admission;
+
 use crate::error::{Error, Result};
 use app::model::text;
 use argon2::password_hash::{Output, PasswordHash, SaltString};
@@ -85,22 +87,36 @@ fn hash_blocking(password: &str, memory: &mut [Block]) -> Result<String> {
 
 /// Verifies with the algorithm, version and parameters (and associated
 /// data) of the hash itself; the outputs are compared in constant time.
+/// A stored hash whose algorithm, version or parameters cannot be used
+/// matches nothing (as the argon2 crate's own verifier answers), and is
+/// logged.
 fn verify_blocking(hash: &PasswordHash<'_>, password: &str, memory: &mut [Block]) -> Result<bool> {
     let phc_error = |e: argon2::password_hash::Error| Error::Hash(e.to_string());
-    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
-        return Err(Error::Hash("the stored hash has no salt or output".into()));
+    let unusable = |why: String| {
+        tracing::warn!(problem = %why, "a stored password hash cannot be used");
+        Ok(false)
     };
-    let algorithm = Algorithm::try_from(hash.algorithm).map_err(phc_error)?;
-    let version = hash
-        .version
-        .map(Version::try_from)
-        .transpose()
-        .map_err(|e| Error::Hash(e.to_string()))?
-        .unwrap_or_default();
-    let params = Params::try_from(hash).map_err(phc_error)?;
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
+        return unusable("no salt or output".into());
+    };
+    let algorithm = match Algorithm::try_from(hash.algorithm) {
+        Ok(a) => a,
+        Err(e) => return unusable(e.to_string()),
+    };
+    let version = match hash.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(e) => return unusable(e.to_string()),
+    };
+    let params = match Params::try_from(hash) {
+        Ok(p) => p,
+        Err(e) => return unusable(e.to_string()),
+    };
     let argon = Argon2::new(algorithm, version, params.clone());
     let mut salt_buf = [0u8; 64];
-    let salt = salt.decode_b64(&mut salt_buf).map_err(phc_error)?;
+    let salt = match salt.decode_b64(&mut salt_buf) {
+        Ok(s) => s,
+        Err(e) => return unusable(e.to_string()),
+    };
     let mut out = vec![0u8; expected.len()];
     fill(&argon, &params, password, salt, &mut out, memory)?;
     Ok(Output::new(&out).map_err(phc_error)? == expected)
@@ -122,7 +138,9 @@ fn dummy_hash(memory: &mut [Block]) -> Result<&'static str> {
 /// first ([`text::password`]), so every way of typing it verifies.
 pub async fn hash_password(password: String) -> Result<String> {
     pool::global()
-        .run(move |memory| hash_blocking(&text::password(&password), memory))
+        .run(Admission::Wait, move |memory| {
+            hash_blocking(&text::password(&password), memory)
+        })
         .await
 }
 
@@ -163,14 +181,17 @@ fn verify_forms(hash: &str, password: &str, memory: &mut [Block]) -> Result<Veri
 /// on a dummy and answers [`Verified::No`].
 pub async fn verify_password(hash: Option<String>, password: String) -> Result<Verified> {
     pool::global()
-        .run(move |memory| match hash {
-            Some(h) => verify_forms(&h, &password, memory),
-            None => {
-                let dummy = dummy_hash(memory)?;
-                let _ = verify_forms(dummy, &password, memory)?;
-                Ok(Verified::No)
-            }
-        })
+        .run(
+            Admission::Within(pool::SIGN_IN_WAIT),
+            move |memory| match hash {
+                Some(h) => verify_forms(&h, &password, memory),
+                None => {
+                    let dummy = dummy_hash(memory)?;
+                    let _ = verify_forms(dummy, &password, memory)?;
+                    Ok(Verified::No)
+                }
+            },
+        )
         .await
 }
 
@@ -178,7 +199,7 @@ pub async fn verify_password(hash: Option<String>, password: String) -> Result<V
 /// either form [`verify_password`] accepts.
 pub async fn matches_any(hashes: Vec<String>, password: String) -> Result<bool> {
     pool::global()
-        .run(move |memory| {
+        .run(Admission::Wait, move |memory| {
             for h in &hashes {
                 if verify_forms(h, &password, memory)?.matched() {
                     return Ok(true);
@@ -193,7 +214,7 @@ pub async fn matches_any(hashes: Vec<String>, password: String) -> Result<bool> 
 /// unknown-user login is not slower.
 pub async fn prepare() -> Result<()> {
     pool::global()
-        .run(|memory| dummy_hash(memory).map(|_| ()))
+        .run(Admission::Wait, |memory| dummy_hash(memory).map(|_| ()))
         .await
 }
 

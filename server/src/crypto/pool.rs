@@ -3,37 +3,56 @@
 //! queue (#14). Before it, every sign-in took a blocking thread and 19 MiB of
 //! its own: 100 simultaneous sign-ins grew the process to 109 threads and
 //! 4 GB resident, never returned. Now memory is `workers × 19 MiB` whatever
-//! the load, throughput is what the cores give, and a sign-in that finds the
-//! queue full is answered at once: `503 server_busy` with `Retry-After`.
+//! the load and throughput is what the cores give. A sign-in waits its turn
+//! (first come, first served) for at most [`SIGN_IN_WAIT`] to get into the
+//! queue, else it is answered `503 server_busy` with `Retry-After`; other
+//! hashing (setting a password) waits as long as it takes.
 
 use crate::error::{Error, Result};
 use app::model::ApiError;
 use argon2::Block;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
-use tokio::sync::oneshot;
+use std::time::Duration;
+use tokio::sync::{oneshot, Semaphore};
 
 /// Work for one worker: gets the worker's memory, sends its own answer.
 type Job = Box<dyn FnOnce(&mut [Block]) + Send>;
 
-/// Hashes waiting per worker before the queue counts as full. At roughly
-/// 70 hashes a second per core, a full queue is about half a second of work.
+/// Hashes waiting per worker, besides the one it runs. At roughly 70
+/// hashes a second per core, a full queue is about half a second of work.
 pub const QUEUE_PER_WORKER: usize = 32;
+
+/// How long a sign-in waits to get into a full queue before `503`.
+pub const SIGN_IN_WAIT: Duration = Duration::from_secs(5);
 
 /// Seconds a refused caller is told to wait.
 pub const RETRY_AFTER_SECONDS: u32 = 1;
 
+/// How long a caller is prepared to wait for room in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// A sign-in: at most `Duration`, then `503 server_busy`.
+    Within(Duration),
+    /// Setting a password: as long as it takes.
+    Wait,
+}
+
 pub struct HashPool {
-    jobs: SyncSender<Job>,
+    jobs: Sender<Job>,
+    /// One permit per job queued or running: the queue's bound, handed out
+    /// in arrival order.
+    room: Arc<Semaphore>,
 }
 
 impl HashPool {
     /// Starts `workers` threads, each owning `blocks` argon2 blocks (1 KiB
-    /// each), behind a queue of `queue` jobs.
+    /// each), with room for `queue` jobs waiting besides those running.
     pub fn start(workers: usize, queue: usize, blocks: usize) -> HashPool {
-        let (jobs, inbox) = sync_channel::<Job>(queue);
+        let workers = workers.max(1);
+        let (jobs, inbox) = channel::<Job>();
         let inbox = Arc::new(Mutex::new(inbox));
-        for n in 0..workers.max(1) {
+        for n in 0..workers {
             let inbox = Arc::clone(&inbox);
             let spawned = std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
@@ -42,30 +61,41 @@ impl HashPool {
                 tracing::error!(error = %e, "could not start a password hashing worker");
             }
         }
-        HashPool { jobs }
+        HashPool {
+            jobs,
+            room: Arc::new(Semaphore::new(workers + queue)),
+        }
     }
 
-    /// Runs `f` on a worker with its memory, or answers `503 server_busy`
-    /// at once when the queue is full.
+    /// Runs `f` on a worker with its memory once there is room.
     ///
     /// # Errors
-    /// `server_busy` (the queue is full), or a worker that went away.
-    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    /// `server_busy` when `admission` gives up waiting, or a worker that
+    /// went away.
+    pub async fn run<T, F>(&self, admission: Admission, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut [Block]) -> Result<T> + Send + 'static,
     {
+        let room = Arc::clone(&self.room);
+        let permit = match admission {
+            Admission::Wait => room.acquire_owned().await.ok(),
+            Admission::Within(limit) => {
+                match tokio::time::timeout(limit, room.acquire_owned()).await {
+                    Ok(permit) => permit.ok(),
+                    Err(_) => return Err(server_busy().into()),
+                }
+            }
+        }
+        .ok_or_else(|| Error::Hash("the hashing queue is closed".into()))?;
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |memory| {
             let _ = tx.send(f(memory));
+            drop(permit);
         });
-        match self.jobs.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(server_busy().into()),
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(Error::Hash("the hashing workers stopped".into()))
-            }
-        }
+        self.jobs
+            .send(job)
+            .map_err(|_| Error::Hash("the hashing workers stopped".into()))?;
         rx.await
             .map_err(|_| Error::Hash("a hashing worker stopped mid-job".into()))?
     }
@@ -111,10 +141,9 @@ pub fn global() -> &'static HashPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
-    async fn a_full_queue_answers_busy_at_once_and_the_rest_finish() {
+    async fn a_full_queue_makes_sign_ins_wait_then_answer_busy_and_the_rest_finish() {
         let pool = Arc::new(HashPool::start(1, 2, 8));
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let hold = Arc::new(Mutex::new(hold));
@@ -124,7 +153,7 @@ mod tests {
             let pool = Arc::clone(&pool);
             let hold = Arc::clone(&hold);
             running.push(tokio::spawn(async move {
-                pool.run(move |memory| {
+                pool.run(Admission::Wait, move |memory| {
                     let _ = hold.lock().unwrap().recv_timeout(Duration::from_secs(5));
                     Ok(memory.len())
                 })
@@ -132,7 +161,12 @@ mod tests {
             }));
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let refused = pool.run(|memory| Ok(memory.len())).await.unwrap_err();
+        let refused = pool
+            .run(Admission::Within(Duration::from_millis(100)), |memory| {
+                Ok(memory.len())
+            })
+            .await
+            .unwrap_err();
         match refused {
             Error::Api(e) => {
                 assert_eq!(e.code, app::model::ErrorCode::ServerBusy);
@@ -140,6 +174,11 @@ mod tests {
             }
             other => panic!("{other}"),
         }
+        // A patient caller gets in once there is room.
+        let patient = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.run(Admission::Wait, |memory| Ok(memory.len())).await })
+        };
         for _ in 0..3 {
             release.send(()).unwrap();
         }
@@ -150,5 +189,6 @@ mod tests {
                 "each job had the worker's memory"
             );
         }
+        assert_eq!(patient.await.unwrap().unwrap(), 8);
     }
 }

@@ -739,6 +739,7 @@ impl Services {
             now,
         )
         .await?;
+        super::throttle::forget_username(&mut tx, tenant_id, &account.username).await?;
         let ended =
             db::sessions::end_for_account(&mut tx, account.id, now, EndReason::PasswordReset, None)
                 .await?;

@@ -256,14 +256,38 @@ impl Services {
             (Some(t), Ok(u)) => db::accounts::for_login(&mut conn, t.id, &u.folded()).await?,
             _ => None,
         };
+        let directory = match &tenant_row {
+            Some(t) => {
+                self.enabled_directory(&mut conn, t.id, super::directory::Lookup::Without)
+                    .await?
+            }
+            None => None,
+        };
+        // `alice@rc.test` or `RC\alice` typed for the account `alice`.
+        let account = match (account, &directory, &tenant_row) {
+            (None, Some(d), Some(t)) if d.bare_username(username) != username.trim() => {
+                match Username::parse(d.bare_username(username)) {
+                    Ok(u) => db::accounts::for_login(&mut conn, t.id, &u.folded())
+                        .await?
+                        .filter(|a| a.account.account_type == AccountType::Directory.as_str()),
+                    Err(_) => None,
+                }
+            }
+            (account, _, _) => account,
+        };
         // Checked before the password is looked at: a username or address
-        // that must wait is refused whatever the password.
+        // that must wait is refused whatever the password. Keyed by the
+        // account's own username when there is one, so `RC\alice` and
+        // `alice@rc.test` count as `alice`.
         let attempt = match &tenant_row {
             Some(t) => {
+                let key_name = account
+                    .as_ref()
+                    .map_or(username, |a| a.account.username.as_str());
                 match throttle::begin_attempt(
                     &mut conn,
                     t.id,
-                    username,
+                    key_name,
                     meta.ip.as_deref(),
                     self.now(),
                 )
@@ -283,29 +307,6 @@ impl Services {
         // accounts apart.
         let verification = crypto::verify_password(hash.clone(), password.to_owned()).await?;
         let now = self.now();
-        let directory = match &tenant_row {
-            Some(t) => {
-                let mut conn = db::begin(&self.pool, Scope::Tenant(t.id)).await?;
-                self.enabled_directory(&mut conn, t.id, super::directory::Lookup::Without)
-                    .await?
-            }
-            None => None,
-        };
-        // `alice@rc.test` or `RC\alice` typed for the account `alice`.
-        let account = match (account, &directory, &tenant_row) {
-            (None, Some(d), Some(t)) if d.bare_username(username) != username.trim() => {
-                match Username::parse(d.bare_username(username)) {
-                    Ok(u) => {
-                        let mut conn = db::begin(&self.pool, Scope::Tenant(t.id)).await?;
-                        db::accounts::for_login(&mut conn, t.id, &u.folded())
-                            .await?
-                            .filter(|a| a.account.account_type == AccountType::Directory.as_str())
-                    }
-                    Err(_) => None,
-                }
-            }
-            (account, _, _) => account,
-        };
         let is_directory_account = account
             .as_ref()
             .is_some_and(|a| a.account.account_type == AccountType::Directory.as_str());
@@ -366,8 +367,15 @@ impl Services {
                 .as_ref()
                 .map_or(Scope::TenantSlug(slug), |t| Scope::Tenant(t.id));
             let mut tx = db::begin(&self.pool, scope).await?;
-            // Only a wrong password (or an unknown name) counts as a failure.
-            if let (Some(attempt), Refused::Credentials) = (&attempt, refused) {
+            // A wrong password or an unknown name counts as a failure; so
+            // does one the directory outage kept from being told apart,
+            // unless it was a directory account's (its password is unknown).
+            let failed = match refused {
+                Refused::Credentials => true,
+                Refused::Unavailable(_) => !is_directory_account,
+                Refused::Directory(_) => false,
+            };
+            if let (Some(attempt), true) = (&attempt, failed) {
                 let actor = Actor::Anonymous {
                     claimed: claimed.clone(),
                 };

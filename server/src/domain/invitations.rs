@@ -460,6 +460,7 @@ impl Services {
         db::links::mark_used(&mut tx, link.id, now).await?;
         db::accounts::set_password(&mut tx, tenant.id, account.id, &password_hash, false, now)
             .await?;
+        super::throttle::forget_username(&mut tx, tenant.id, &account.username).await?;
         let mut details = json!({});
         let action = match kind {
             LinkKind::Invitation => Action::InvitationAccepted,
@@ -533,8 +534,8 @@ impl Services {
             tracing::info!("password reset asked for an unknown organisation");
             return Ok(());
         };
-        // Each request counts as a failed attempt for the username and
-        // address: it proves nothing, and must not be a free way to probe.
+        // Each request is checked like a sign-in and counted for its address
+        // (not for the username: nobody may slow another's sign-in so).
         let attempt = match super::throttle::begin_attempt(
             &mut tx,
             tenant_row.id,
@@ -556,7 +557,7 @@ impl Services {
         };
         let origin = origin(meta);
         attempt
-            .settle(&mut tx, Settled::Failed, &actor, &origin, now)
+            .settle(&mut tx, Settled::Requested, &actor, &origin, now)
             .await?;
         let Some(found) = found else {
             audit::record(

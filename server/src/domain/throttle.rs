@@ -70,6 +70,12 @@ impl ThrottleScope {
         }
     }
 
+    /// Whether `attempt` is counted in this scope: the address scopes need
+    /// an address (without one, every such client would share a count).
+    fn applies(self, attempt: &Attempt) -> bool {
+        self == ThrottleScope::Account || !attempt.address.is_empty()
+    }
+
     /// The row key of this scope for `attempt`.
     fn key(self, attempt: &Attempt) -> (&'static str, &str, &str) {
         let (user, address) = match self {
@@ -128,6 +134,19 @@ pub struct Attempt {
     pub address: String,
 }
 
+/// The key of a client address: IPv4 as it is, IPv6 by its /64 (one
+/// subscriber's network: a client can take any address in it).
+pub fn address_key(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(ip) => ip.to_string(),
+        Err(_) => address.to_owned(),
+    }
+}
+
 /// The key of a typed username: as the account's `username_key` when it is
 /// a valid username, else folded all the same.
 pub fn username_key(typed: &str) -> String {
@@ -164,7 +183,7 @@ pub async fn begin_attempt(
     let attempt = Attempt {
         tenant_id,
         username_key: username_key(typed_username),
-        address: address.unwrap_or_default().to_owned(),
+        address: address.map(address_key).unwrap_or_default(),
     };
     let rows =
         throttles::for_attempt(conn, tenant_id, &attempt.username_key, &attempt.address).await?;
@@ -188,9 +207,11 @@ pub async fn begin_attempt(
 /// What became of an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
-    /// A wrong password or unknown username (or a reset request, which
-    /// proves nothing): counted in every scope.
+    /// A wrong password or unknown username: counted in every scope.
     Failed,
+    /// A password reset request: counted for its address only, so nobody
+    /// can slow someone else's sign-in by asking resets in their name.
+    Requested,
     /// The right password: the username's failures are forgotten (the
     /// address's are not, or one account of the attacker's would wipe them).
     Succeeded,
@@ -209,8 +230,17 @@ impl Attempt {
         now: OffsetDateTime,
     ) -> Result<()> {
         match outcome {
-            Settled::Failed => {
-                for scope in ThrottleScope::ALL {
+            Settled::Failed | Settled::Requested => {
+                // In key order (`account` < `account_address` < `address`),
+                // as the clearing DELETE takes them: no lock-order deadlock.
+                let mut scopes = ThrottleScope::ALL;
+                scopes.sort_by_key(|s| s.as_str());
+                for scope in scopes {
+                    if !scope.applies(self)
+                        || (outcome == Settled::Requested && scope != ThrottleScope::Address)
+                    {
+                        continue;
+                    }
                     let failures = throttles::count_failure(
                         conn,
                         self.tenant_id,
@@ -274,6 +304,16 @@ pub async fn account_throttles(
             })
         })
         .collect())
+}
+
+/// Forgets `username`'s failed sign-ins (its password was just set).
+pub async fn forget_username(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    username: &str,
+) -> Result<()> {
+    throttles::clear_username(conn, tenant_id, &username_key(username)).await?;
+    Ok(())
 }
 
 impl Services {
@@ -350,6 +390,13 @@ mod tests {
         assert!(too_many_attempts(30).message.contains("Wait 30 seconds,"));
         assert!(too_many_attempts(900).message.contains("Wait 15 minutes,"));
         assert_eq!(too_many_attempts(0).retry_after, Some(1));
+    }
+
+    #[test]
+    fn addresses_key_ipv6_by_its_64() {
+        assert_eq!(address_key("203.0.113.5"), "203.0.113.5");
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(address_key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
     }
 
     #[test]

@@ -77,26 +77,34 @@ pub fn is_cross_origin(parts: &Parts, public_url: &str) -> bool {
 /// `X-Forwarded-For` entry that is not (the client as the nearest trusted
 /// proxy saw it; entries further left are whatever the client claimed).
 fn client_ip(parts: &Parts, trusted_proxies: &[Cidr]) -> Option<String> {
-    let peer = peer_ip(parts)?;
+    let peer = peer_ip(parts)?.to_canonical();
     let trusted = |ip: IpAddr| trusted_proxies.iter().any(|c| c.contains(ip));
     if !trusted(peer) {
         return Some(peer.to_string());
     }
-    let forwarded: Vec<IpAddr> = parts
+    let entries: Vec<&str> = parts
         .headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    let client = forwarded
-        .iter()
-        .rev()
-        .find(|ip| !trusted(**ip))
-        .or(forwarded.first())
-        .copied()
-        .unwrap_or(peer);
+    // From the right: past our trusted proxies, the first address is the
+    // client as they saw it. Anything unreadable there is the client's own
+    // claim: stop at the last address a trusted proxy vouched for.
+    let mut client = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !trusted(client) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
     Some(client.to_string())
 }
 
@@ -157,6 +165,17 @@ mod origin_tests {
         assert_eq!(
             client_ip(&from_peer("10.0.0.5", &[]), &lb).as_deref(),
             Some("10.0.0.5")
+        );
+        // An entry that is not an address stops the walk at the proxy's word.
+        let junk = [("x-forwarded-for", "6.6.6.6, garbage, 10.1.1.1")];
+        assert_eq!(
+            client_ip(&from_peer("10.0.0.5", &junk), &lb).as_deref(),
+            Some("10.1.1.1")
+        );
+        // IPv4 peers seen through an IPv6 socket match IPv4 blocks.
+        assert_eq!(
+            client_ip(&from_peer("::ffff:10.0.0.5", &xff), &lb).as_deref(),
+            Some("203.0.113.9")
         );
     }
 

@@ -280,6 +280,17 @@ async fn every_endpoint_refuses_another_tenants_ids_and_changes_nothing_there(po
         batch,
     };
     let before = snapshot(&pool, beta).await;
+    let b_rows: Vec<String> = [
+        b.account, b.invited, b.group, b.form, b.column, b.client, b.token, b.batch,
+    ]
+    .iter()
+    .map(Uuid::to_string)
+    .chain([
+        "beta-admin".to_owned(),
+        "Beta Ltd".to_owned(),
+        "ivan@".to_owned(),
+    ])
+    .collect();
 
     let app = server::http::router(svc.clone(), None);
     let probes = probes(&b);
@@ -334,6 +345,14 @@ async fn every_endpoint_refuses_another_tenants_ids_and_changes_nothing_there(po
                 reply.status,
                 reply.json
             );
+            // And it shows nothing of B (lists, exports, catalogues).
+            let shown = reply.json.to_string();
+            for b_row in &b_rows {
+                assert!(
+                    !shown.contains(b_row.as_str()),
+                    "{path} showed tenant B's {b_row}: {shown}"
+                );
+            }
         }
         send(&app, "POST", "/api/logout", "{}", Some(&cookie)).await;
     }

@@ -162,16 +162,49 @@ async fn forgot_password_requests_are_throttled_too(pool: PgPool) {
     let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "thr", 10).await;
     account(&svc, "thr", "ann", "user").await;
-    for _ in 0..5 {
+    // Requests count for their address only: ann's own sign-in is not slowed.
+    for _ in 0..30 {
         svc.forgot_password(&from("203.0.113.1"), "thr", "ann")
             .await
             .unwrap();
     }
+    assert_eq!(attempt(&svc, "198.51.100.3", "ann", PASSWORD).await, Ok(()));
     let e = api_err(
         svc.forgot_password(&from("203.0.113.1"), "thr", "ann")
             .await,
     );
     assert_eq!((e.code, e.retry_after), wait(1));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_password_set_by_an_administrator_forgets_the_failures(pool: PgPool) {
+    let svc = services(pool.clone(), clock()).await;
+    tenant(&svc, "thr", 10).await;
+    account(&svc, "thr", "boss", "admin").await;
+    let ann = account(&svc, "thr", "ann", "user").await;
+    let admin = admin_of(&svc, "thr", "boss").await;
+    for _ in 0..5 {
+        let _ = attempt(&svc, "203.0.113.1", "ann", "wrong").await;
+    }
+    assert_eq!(
+        attempt(&svc, "203.0.113.1", "ann", PASSWORD).await,
+        Err(wait(1))
+    );
+    svc.reset_password(
+        &admin,
+        &app::model::ResetPasswordRequest {
+            id: app::model::AccountId::from_uuid(ann),
+            password: "Fresh-pass 9!".into(),
+            password_confirm: "Fresh-pass 9!".into(),
+            must_change_password: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        attempt(&svc, "203.0.113.1", "ann", "Fresh-pass 9!").await,
+        Ok(())
+    );
 }
 
 /// The scripted guessing attack of the closing note: an attacker who tries

@@ -44,7 +44,7 @@ pub fn ThrottlePanel(
                 Ok(_) => {
                     shown.set(Vec::new());
                     done.set(Some(format!(
-                        "{} can sign in again at once, from anywhere.",
+                        "The failed sign-ins of {} were cleared: they can try again at once.",
                         username.get_value()
                     )));
                 }
