@@ -4,10 +4,13 @@
 use super::support::*;
 use app::api::port::RequestMeta;
 use app::model::ErrorCode;
+use server::clock::ManualClock;
 use server::domain::Services;
 use server::error::Error;
 use sqlx::PgPool;
+use std::sync::Arc;
 use time::Duration;
+use uuid::Uuid;
 
 fn from(ip: &str) -> RequestMeta {
     RequestMeta {
@@ -30,6 +33,15 @@ async fn attempt(
     }
 }
 
+/// The tenant `thr` (10 seats) with the user `ann`, on a clock the test moves.
+async fn setup(pool: &PgPool) -> (Services, Arc<ManualClock>, Uuid, Uuid) {
+    let clock = clock();
+    let svc = services(pool.clone(), clock.clone()).await;
+    let t = tenant(&svc, "thr", 10).await;
+    let ann = account(&svc, "thr", "ann", "user").await;
+    (svc, clock, t, ann)
+}
+
 const BAD: (ErrorCode, Option<u32>) = (ErrorCode::InvalidCredentials, None);
 
 fn wait(seconds: u32) -> (ErrorCode, Option<u32>) {
@@ -38,10 +50,7 @@ fn wait(seconds: u32) -> (ErrorCode, Option<u32>) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn five_failures_make_that_address_wait_even_with_the_right_password(pool: PgPool) {
-    let clock = clock();
-    let svc = services(pool.clone(), clock.clone()).await;
-    let t = tenant(&svc, "thr", 10).await;
-    account(&svc, "thr", "ann", "user").await;
+    let (svc, clock, t, _) = setup(&pool).await;
     account(&svc, "thr", "bob", "user").await;
     for _ in 0..5 {
         assert_eq!(attempt(&svc, "203.0.113.1", "ann", "wrong").await, Err(BAD));
@@ -85,10 +94,7 @@ async fn five_failures_make_that_address_wait_even_with_the_right_password(pool:
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn spread_and_sprayed_guesses_are_slowed_later(pool: PgPool) {
-    let clock = clock();
-    let svc = services(pool.clone(), clock.clone()).await;
-    tenant(&svc, "thr", 10).await;
-    account(&svc, "thr", "ann", "user").await;
+    let (svc, clock, _, _) = setup(&pool).await;
     // 50 addresses, one guess each: then the account waits, from anywhere.
     for i in 0..50 {
         assert_eq!(
@@ -121,11 +127,8 @@ async fn spread_and_sprayed_guesses_are_slowed_later(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn administrators_see_and_clear_an_accounts_throttles(pool: PgPool) {
-    let clock = clock();
-    let svc = services(pool.clone(), clock.clone()).await;
-    let t = tenant(&svc, "thr", 10).await;
+    let (svc, clock, t, ann) = setup(&pool).await;
     account(&svc, "thr", "boss", "admin").await;
-    let ann = account(&svc, "thr", "ann", "user").await;
     let admin = admin_of(&svc, "thr", "boss").await;
     let id = app::model::AccountId::from_uuid(ann);
     assert!(svc
@@ -159,9 +162,7 @@ async fn administrators_see_and_clear_an_accounts_throttles(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn forgot_password_requests_are_throttled_too(pool: PgPool) {
-    let svc = services(pool.clone(), clock()).await;
-    tenant(&svc, "thr", 10).await;
-    account(&svc, "thr", "ann", "user").await;
+    let (svc, _, _, _) = setup(&pool).await;
     // Requests count for their address only: ann's own sign-in is not slowed.
     for _ in 0..30 {
         svc.forgot_password(&from("203.0.113.1"), "thr", "ann")
@@ -178,10 +179,8 @@ async fn forgot_password_requests_are_throttled_too(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_password_set_by_an_administrator_forgets_the_failures(pool: PgPool) {
-    let svc = services(pool.clone(), clock()).await;
-    tenant(&svc, "thr", 10).await;
+    let (svc, _, _, ann) = setup(&pool).await;
     account(&svc, "thr", "boss", "admin").await;
-    let ann = account(&svc, "thr", "ann", "user").await;
     let admin = admin_of(&svc, "thr", "boss").await;
     for _ in 0..5 {
         let _ = attempt(&svc, "203.0.113.1", "ann", "wrong").await;
@@ -235,10 +234,7 @@ async fn guesses_in_an_hour(
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_scripted_guessing_attack_gets_few_guesses_an_hour(pool: PgPool) {
-    let clock = clock();
-    let svc = services(pool.clone(), clock.clone()).await;
-    tenant(&svc, "thr", 10).await;
-    account(&svc, "thr", "ann", "user").await;
+    let (svc, clock, _, _) = setup(&pool).await;
     let one = guesses_in_an_hour(&svc, &clock, 1).await;
     clock.advance(Duration::hours(2));
     let hundred = guesses_in_an_hour(&svc, &clock, 100).await;
