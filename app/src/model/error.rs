@@ -260,7 +260,7 @@ impl FromServerFnError for ApiError {
             | ServerFnErrorErr::MissingArg(msg)
             | ServerFnErrorErr::Deserialization(msg) => Self::new(
                 ErrorCode::BadRequest,
-                format!("The request could not be read: {msg}"),
+                format!("The request could not be read: {}", clip(&msg)),
             ),
             ServerFnErrorErr::UnsupportedRequestMethod(msg) => {
                 Self::new(ErrorCode::BadRequest, msg)
@@ -282,9 +282,32 @@ impl FromServerFnError for ApiError {
     }
 }
 
+/// A reader's message, which may quote the request (serde quotes the value
+/// it could not read), cut to a length fit for an error body.
+fn clip(msg: &str) -> String {
+    const MAX: usize = 300;
+    if msg.chars().count() <= MAX {
+        msg.to_owned()
+    } else {
+        let mut cut: String = msg.chars().take(MAX).collect();
+        cut.push('…');
+        cut
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quoted_request_is_clipped() {
+        let e = ApiError::from_server_fn_error(ServerFnErrorErr::Deserialization(format!(
+            "invalid type: string \"{}\"",
+            "x".repeat(70_000)
+        )));
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        assert!(e.message.chars().count() < 400);
+    }
 
     #[test]
     fn wire_format_is_code_message_field() {

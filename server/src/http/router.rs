@@ -19,8 +19,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Request bodies are small JSON documents; anything bigger is refused early.
 const BODY_LIMIT: usize = 256 * 1024;
-/// Error bodies are read back to derive the status; they are tiny.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// Error bodies are read back to derive the status.
+/// An error may quote what it could not accept (a CSV header, a name), and a
+/// request is at most `BODY_LIMIT`: room for all of it and the words around.
+const ERROR_BODY_LIMIT: usize = 2 * BODY_LIMIT;
 
 #[derive(Clone)]
 struct AppState {

@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod cli;
 mod directory;
+mod fuzz;
 mod http;
 mod import;
 mod invitations;
