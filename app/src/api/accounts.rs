@@ -1,12 +1,12 @@
 //! Account administration (administrators only).
 
+use super::codec::Json;
 use crate::model::import::{ImportChunk, ImportPreview, ImportResult, StagedChunk};
 use crate::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, CreateAccountRequest, ResetPasswordRequest, UpdateAccountRequest,
 };
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// One page of the accounts list: `POST /api/accounts/list`.
 #[server(endpoint = "accounts/list", input = Json)]

@@ -1,8 +1,8 @@
 //! The audit trail (administrators only).
 
+use super::codec::Json;
 use crate::model::{ApiError, AuditPage, AuditQuery};
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// `POST /api/audit/list`
 #[server(endpoint = "audit/list", input = Json)]

@@ -1,12 +1,12 @@
 //! The organisation's Active Directory connection (administrators only),
 //! and reading people from it.
 
+use super::codec::Json;
 use crate::model::directory::{
     DirectoryPerson, DirectorySettings, DirectoryTestResult, SaveDirectoryRequest,
 };
 use crate::model::{AccountId, AccountSummary, ApiError};
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// The settings, without the look-up password: `POST /api/directory/get`.
 #[server(endpoint = "directory/get", input = Json)]

@@ -1,12 +1,12 @@
 //! Invitations and password-reset links. The first three endpoints are
 //! public: holding the link (or knowing the username) is the only proof.
 
+use super::codec::Json;
 use crate::model::invitations::{
     ForgotPasswordAnswer, InvitationView, LinkStatus, PasswordSet, SetPasswordRequest,
 };
 use crate::model::{AccountId, ApiError};
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// "Forgot password?": `POST /api/password/forgot` answers `202 Accepted`
 /// with the same body whether or not the account exists.

@@ -1,8 +1,8 @@
 //! Seat licensing as the administrator sees it.
 
+use super::codec::Json;
 use crate::model::{ApiError, LicenseInfo};
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// `POST /api/license`
 #[server(endpoint = "license", input = Json)]

@@ -2,6 +2,7 @@
 //! (administrators), and the access API (administrators, or other systems
 //! with a tenant API token: `Authorization: Bearer rc_…`).
 
+use super::codec::Json;
 use crate::model::permissions::{
     AccessAnswer, AffectedAccount, ApiToken, ColumnId, CreatedApiToken, EffectiveMatrix, Form,
     FormId, Group, GroupId, Level, Matrix, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
@@ -9,7 +10,6 @@ use crate::model::permissions::{
 };
 use crate::model::ApiError;
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// `POST /api/groups/list`
 #[server(endpoint = "groups/list", input = Json)]

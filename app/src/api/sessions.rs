@@ -1,8 +1,8 @@
 //! Signing in and out, and keeping a seat while the app is open.
 
+use super::codec::Json;
 use crate::model::{ApiError, HeartbeatInfo, SessionInfo};
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// Signs in and takes a seat. Public, stable: `POST /api/login`.
 #[server(endpoint = "login", input = Json)]

@@ -1,12 +1,12 @@
 //! The organisation's settings and clients (administrators only), and the
 //! signed-in person's own password.
 
+use super::codec::Json;
 use crate::model::{
     ApiError, ChangePasswordRequest, Client, ClientId, PasswordPolicy, SaveClientRequest,
     SessionInfo, TenantSettings,
 };
 use leptos::prelude::*;
-use server_fn::codec::Json;
 
 /// `POST /api/settings/get`
 #[server(endpoint = "settings/get", input = Json)]

@@ -256,9 +256,22 @@ impl FromServerFnError for ApiError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             // Raised on the server while reading the request.
-            ServerFnErrorErr::Args(msg)
-            | ServerFnErrorErr::MissingArg(msg)
-            | ServerFnErrorErr::Deserialization(msg) => Self::new(
+            // Our codec's failures carry the JSON path of the value at fault.
+            ServerFnErrorErr::Deserialization(msg) => {
+                let failure = crate::api::codec::DecodeFailure::parse(&msg);
+                let message = match &failure.field {
+                    Some(field) => format!(
+                        "The request could not be read: “{field}”: {}",
+                        clip(&failure.message)
+                    ),
+                    None => format!("The request could not be read: {}", clip(&failure.message)),
+                };
+                Self {
+                    field: failure.field,
+                    ..Self::new(ErrorCode::BadRequest, message)
+                }
+            }
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => Self::new(
                 ErrorCode::BadRequest,
                 format!("The request could not be read: {}", clip(&msg)),
             ),
@@ -362,6 +375,22 @@ mod tests {
             let v = serde_json::to_value(code).unwrap();
             assert_eq!(v.as_str(), Some(code.as_str()));
         }
+    }
+
+    #[test]
+    fn a_decoding_failure_names_its_field() {
+        let failure = crate::api::codec::DecodeFailure {
+            field: Some("request.username".into()),
+            message: "invalid type: integer `5`, expected a string".into(),
+        };
+        let e =
+            ApiError::from_server_fn_error(ServerFnErrorErr::Deserialization(failure.to_string()));
+        assert_eq!(e.code, ErrorCode::BadRequest);
+        assert_eq!(e.field.as_deref(), Some("request.username"));
+        assert_eq!(
+            e.message,
+            "The request could not be read: “request.username”: invalid type: integer `5`, expected a string"
+        );
     }
 
     #[test]

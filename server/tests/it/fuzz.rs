@@ -1,6 +1,7 @@
 //! Every endpoint fed arbitrary JSON (#14): nested values, Unicode, huge
 //! numbers and strings, missing and extra fields, under the names the API
-//! uses and others. None may panic or answer a server fault. Deterministic
+//! uses and others. None may panic or answer a server fault, and a body that
+//! cannot be read is answered with the path of the value at fault. Deterministic
 //! (a fixed seed), so a failure reproduces.
 
 use super::http::send;
@@ -112,6 +113,7 @@ async fn arbitrary_json_to_every_endpoint_never_faults(pool: PgPool) {
     let app = server::http::router(svc.clone(), None);
     let mut runner = TestRunner::deterministic();
     let strategy = value();
+    let mut named = 0;
     for (path, _) in server::http::registered_endpoints() {
         let signed_in = send(
             &app,
@@ -151,6 +153,18 @@ async fn arbitrary_json_to_every_endpoint_never_faults(pool: PgPool) {
                     reply.json
                 );
             }
+            // A body that is an object but cannot be read names the value
+            // at fault by its JSON path.
+            if reply.json["code"] == "bad_request" && body.is_object() {
+                assert!(
+                    reply.json["field"].as_str().is_some_and(|f| !f.is_empty()),
+                    "{path}: a 400 without its field for {shown}: {}",
+                    reply.json
+                );
+                named += 1;
+            }
         }
     }
+    // The generator does reach the readers' errors, not only the handlers.
+    assert!(named > 500, "only {named} unreadable object bodies");
 }

@@ -120,9 +120,31 @@ async fn login_contract(pool: PgPool) {
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.json["code"], "bad_request");
 
+    assert!(malformed.json.get("field").is_none(), "{}", malformed.json);
+
     let missing = send(&app, "POST", "/api/login", r#"{"tenant":"demo"}"#, None).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert_eq!(missing.json["code"], "bad_request");
+    assert_eq!(missing.json["field"], "username", "{}", missing.json);
+
+    let wrong_type = send(
+        &app,
+        "POST",
+        "/api/login",
+        r#"{"tenant":"demo","username":["admin"],"password":"x"}"#,
+        None,
+    )
+    .await;
+    assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong_type.json["field"], "username", "{}", wrong_type.json);
+    assert!(
+        wrong_type.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected a string"),
+        "{}",
+        wrong_type.json
+    );
 
     let empty = send(&app, "POST", "/api/login", &login_body("", "x"), None).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
