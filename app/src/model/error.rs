@@ -32,8 +32,11 @@ pub enum ErrorCode {
     /// Signed in, but the password must be changed before anything else.
     PasswordChangeRequired,
     /// Directory sign-in could not be checked: the organisation's directory
-    /// is switched off, not answering or misconfigured (details in the log).
+    /// is not answering or misconfigured (details in the log).
     DirectoryUnavailable,
+    /// The organisation has directory sign-in switched off, so a directory
+    /// operation cannot run (a state of the tenant, not an outage).
+    DirectoryOff,
     /// The directory says the account is disabled (AD `data 533`).
     DirectoryAccountDisabled,
     /// The directory says the account has expired (AD `data 701`).
@@ -89,7 +92,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::TooManyAttempts => 429,
-            ErrorCode::Conflict | ErrorCode::SeatsExhausted => 409,
+            ErrorCode::Conflict | ErrorCode::SeatsExhausted | ErrorCode::DirectoryOff => 409,
             ErrorCode::LinkClosed => 410,
             ErrorCode::Network | ErrorCode::DirectoryUnavailable | ErrorCode::ServerBusy => 503,
             ErrorCode::Internal => 500,
@@ -107,6 +110,7 @@ impl ErrorCode {
             ErrorCode::AccountExpired => "account_expired",
             ErrorCode::PasswordChangeRequired => "password_change_required",
             ErrorCode::DirectoryUnavailable => "directory_unavailable",
+            ErrorCode::DirectoryOff => "directory_off",
             ErrorCode::DirectoryAccountDisabled => "directory_account_disabled",
             ErrorCode::DirectoryAccountExpired => "directory_account_expired",
             ErrorCode::DirectoryPasswordExpired => "directory_password_expired",
@@ -357,6 +361,7 @@ mod tests {
             ErrorCode::AccountExpired,
             ErrorCode::PasswordChangeRequired,
             ErrorCode::DirectoryUnavailable,
+            ErrorCode::DirectoryOff,
             ErrorCode::DirectoryAccountDisabled,
             ErrorCode::DirectoryAccountExpired,
             ErrorCode::DirectoryPasswordExpired,

@@ -133,7 +133,7 @@ impl Services {
             .await?
             .ok_or_else(|| {
                 ApiError::new(
-                    ErrorCode::DirectoryUnavailable,
+                    ErrorCode::DirectoryOff,
                     "Directory sign-in is switched off for your organisation. Connect it in Settings → Directory first.",
                 )
                 .into()

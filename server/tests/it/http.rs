@@ -523,3 +523,23 @@ async fn throttled_sign_ins_answer_429_with_retry_after(pool: PgPool) {
     assert_eq!(json["code"], "too_many_attempts");
     assert_eq!(json["retry_after"], 1);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn directory_work_without_a_directory_is_a_conflict_not_an_outage(pool: PgPool) {
+    let (_, app) = setup(pool, Settings::default()).await;
+    let cookie = cookie_of(&login_as(&app, "admin").await);
+    let reply = send(
+        &app,
+        "POST",
+        "/api/directory/lookup",
+        r#"{"username":"jdoe"}"#,
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.json);
+    assert_eq!(reply.json["code"], "directory_off");
+    assert!(reply.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("Settings → Directory"));
+}
