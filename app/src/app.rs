@@ -2,7 +2,7 @@ use crate::api::sessions::current_session;
 use crate::auth::Auth;
 use crate::components::Loading;
 use crate::pages::links::{PublicPage, PublicPageView};
-use crate::pages::login::LoginPage;
+use crate::pages::login::{LoginPage, SessionEndedPage};
 use crate::pages::shell::Shell;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -51,6 +51,8 @@ fn Root(checked: RwSignal<bool>) -> impl IntoView {
                     view! { <Shell restricted=true /> }.into_any()
                 } else if signed_in.get() {
                     view! { <Shell /> }.into_any()
+                } else if auth.notice.with(Option::is_some) {
+                    view! { <SessionEndedPage /> }.into_any()
                 } else {
                     view! { <LoginPage /> }.into_any()
                 }

@@ -324,6 +324,15 @@ impl Backend for Services {
         Ok(Services::license(self, &admin).await?)
     }
 
+    async fn sign_out_holder(
+        &self,
+        meta: &RequestMeta,
+        account_id: AccountId,
+    ) -> Result<app::model::SignOutAnswer, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::sign_out_holder(self, &admin, account_id).await?)
+    }
+
     async fn reset_password(
         &self,
         meta: &RequestMeta,

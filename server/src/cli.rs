@@ -170,12 +170,17 @@ pub enum TenantCommand {
         #[arg(long, allow_negative_numbers = true)]
         seats: i64,
     },
-    /// Change how many concurrent seats a tenant owns.
+    /// Change how many concurrent seats a tenant owns, and how many of them
+    /// only administrators may take.
     SetSeats {
         #[arg(long)]
         slug: String,
         #[arg(long, allow_negative_numbers = true)]
         seats: i64,
+        /// Seats reserved for administrators: 0, or fewer than --seats
+        /// (unchanged when left out).
+        #[arg(long, allow_negative_numbers = true)]
+        admin_reserve: Option<i64>,
     },
     /// Print a tenant's settings; exits 1 when it does not exist.
     Show {
@@ -318,15 +323,28 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                         t.slug, t.name, t.seat_limit
                     );
                 }
-                TenantCommand::SetSeats { slug, seats } => {
-                    let t = svc.set_seats(&op, &slug, seats).await?;
-                    println!("tenant {} now has {} seats", t.slug, t.seat_limit);
+                TenantCommand::SetSeats {
+                    slug,
+                    seats,
+                    admin_reserve,
+                } => {
+                    let t = svc.set_seats(&op, &slug, seats, admin_reserve).await?;
+                    println!(
+                        "tenant {} now has {} seats, {} reserved for administrators",
+                        t.slug, t.seat_limit, t.admin_reserve
+                    );
                 }
                 TenantCommand::Show { slug } => {
                     let t = svc.find_tenant(&slug).await?;
                     println!(
-                        "slug: {}\nname: {}\nseats: {}\nidle lease: {} s",
-                        t.slug, t.name, t.seat_limit, t.idle_lease_seconds
+                        "slug: {}\nname: {}\nseats: {}\nadministrator reserve: {}\nsessions per person: {}\nwhen full: {}\nidle lease: {} s",
+                        t.slug,
+                        t.name,
+                        t.seat_limit,
+                        t.admin_reserve,
+                        t.sessions_per_person,
+                        t.when_full,
+                        t.idle_lease_seconds
                     );
                 }
             }

@@ -1,7 +1,7 @@
 //! Seat licensing as the administrator sees it.
 
 use super::codec::Json;
-use crate::model::{ApiError, LicenseInfo};
+use crate::model::{AccountId, ApiError, LicenseInfo, SignOutAnswer};
 use leptos::prelude::*;
 
 /// `POST /api/license`
@@ -9,4 +9,12 @@ use leptos::prelude::*;
 pub async fn get_license() -> Result<LicenseInfo, ApiError> {
     let (backend, meta) = super::port::context()?;
     backend.license(&meta).await
+}
+
+/// `POST /api/license/sign-out`: ends every session of one seat holder
+/// (not yourself), freeing their seat at once.
+#[server(endpoint = "license/sign-out", input = Json)]
+pub async fn sign_out_holder(account_id: AccountId) -> Result<SignOutAnswer, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.sign_out_holder(&meta, account_id).await
 }

@@ -225,6 +225,11 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<CreatedApiToken, ApiError>;
     async fn revoke_api_token(&self, meta: &RequestMeta, id: uuid::Uuid) -> Result<(), ApiError>;
     async fn license(&self, meta: &RequestMeta) -> Result<LicenseInfo, ApiError>;
+    async fn sign_out_holder(
+        &self,
+        meta: &RequestMeta,
+        account_id: AccountId,
+    ) -> Result<crate::model::SignOutAnswer, ApiError>;
     async fn list_audit_events(
         &self,
         meta: &RequestMeta,

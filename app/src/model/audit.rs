@@ -58,10 +58,13 @@ pub enum AuditAction {
     AccountDuplicated,
     DirectoryChanged,
     AccountDirectoryRefreshed,
+    SeatSignedOutByAdmin,
+    SeatEvicted,
+    SeatDeviceLimit,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 50] = [
+    pub const ALL: [AuditAction; 53] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -112,6 +115,9 @@ impl AuditAction {
         AuditAction::AccountDuplicated,
         AuditAction::DirectoryChanged,
         AuditAction::AccountDirectoryRefreshed,
+        AuditAction::SeatSignedOutByAdmin,
+        AuditAction::SeatEvicted,
+        AuditAction::SeatDeviceLimit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -166,6 +172,9 @@ impl AuditAction {
             AuditAction::AccountDuplicated => "account.duplicated",
             AuditAction::DirectoryChanged => "directory.changed",
             AuditAction::AccountDirectoryRefreshed => "account.directory_refreshed",
+            AuditAction::SeatSignedOutByAdmin => "seat.signed_out_by_admin",
+            AuditAction::SeatEvicted => "seat.evicted",
+            AuditAction::SeatDeviceLimit => "seat.device_limit",
         }
     }
 
@@ -223,6 +232,9 @@ impl AuditAction {
             AuditAction::AccountDuplicated => "Account created as a copy of another",
             AuditAction::DirectoryChanged => "Directory settings changed",
             AuditAction::AccountDirectoryRefreshed => "Names and email updated from the directory",
+            AuditAction::SeatSignedOutByAdmin => "Signed out by an administrator to free a seat",
+            AuditAction::SeatEvicted => "Signed out when idle to give the seat to someone else",
+            AuditAction::SeatDeviceLimit => "Session ended: too many devices for one person",
         }
     }
 

@@ -41,6 +41,26 @@ pub struct TenantSettings {
     /// (1 to 168); then the person signs in again.
     #[serde(default = "default_session_lifetime_hours")]
     pub session_lifetime_hours: u32,
+    /// How many devices one person may keep signed in at once (1 to 10);
+    /// a sign-in beyond it ends their longest-idle session. All of them
+    /// share one seat.
+    #[serde(default = "default_sessions_per_person")]
+    pub sessions_per_person: u32,
+    /// What a sign-in does when every seat is held.
+    #[serde(default)]
+    pub when_full: super::session::WhenFull,
+    /// With `when_full: evict_idle`, how long (minutes, 1 to 1440) the
+    /// person idle longest must have been inactive to lose their seat.
+    #[serde(default = "default_evict_idle_minutes")]
+    pub evict_idle_minutes: u32,
+}
+
+fn default_sessions_per_person() -> u32 {
+    super::session::SESSIONS_PER_PERSON_DEFAULT
+}
+
+fn default_evict_idle_minutes() -> u32 {
+    super::session::EVICT_IDLE_MINUTES_DEFAULT
 }
 
 fn default_session_lifetime_hours() -> u32 {

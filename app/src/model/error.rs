@@ -4,6 +4,7 @@
 //! JSON `{"code": "...", "message": "...", "field": ...}`; the HTTP status is
 //! derived from `code`, so the browser, scripts and the docs agree on one table.
 
+use super::session::SessionEnd;
 use serde::{Deserialize, Serialize};
 use server_fn::{
     codec::JsonEncoding,
@@ -141,6 +142,9 @@ pub struct ApiError {
     /// With `too_many_attempts`: seconds to wait before trying again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u32>,
+    /// With `unauthenticated`: why the session is no longer valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<SessionEnd>,
 }
 
 impl ApiError {
@@ -150,6 +154,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            reason: None,
         }
     }
 
@@ -159,6 +164,7 @@ impl ApiError {
             message: message.into(),
             field: Some(field.into()),
             retry_after: None,
+            reason: None,
         }
     }
 
@@ -168,14 +174,21 @@ impl ApiError {
             message: message.into(),
             field: Some(field.into()),
             retry_after: None,
+            reason: None,
         }
     }
 
+    /// `401 unauthenticated` for a request without a live session.
     pub fn unauthenticated() -> Self {
-        Self::new(
-            ErrorCode::Unauthenticated,
-            "Your session has ended. Sign in again to continue.",
-        )
+        Self::session_ended(SessionEnd::NoSession, &SessionEnd::NoSession.message())
+    }
+
+    /// `401 unauthenticated` for a session that ended, saying why.
+    pub fn session_ended(reason: SessionEnd, message: &str) -> Self {
+        Self {
+            reason: Some(reason),
+            ..Self::new(ErrorCode::Unauthenticated, message)
+        }
     }
 
     pub fn forbidden() -> Self {

@@ -24,13 +24,13 @@ pub use accounts::{
 pub use audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
 pub use clients::{AccountFormOptions, Client, SaveClientRequest, TenantSettings};
 pub use error::{ApiError, ErrorCode};
-pub use license::{LicenseInfo, SeatHolder};
+pub use license::{LicenseInfo, SeatDevice, SeatHolder, SignOutAnswer};
 pub use listing::{AccountListQuery, AccountPage, AccountSort};
 pub use password::{
     common_passwords, install_common_passwords, CommonPasswords, PasswordOwner, PasswordPolicy,
     PasswordRule,
 };
-pub use session::{HeartbeatInfo, SessionInfo};
+pub use session::{HeartbeatInfo, SessionEnd, SessionInfo, WhenFull};
 pub use values::{
     format_date, parse_client_name, parse_date, parse_seats, AccountId, AccountStatus, AccountType,
     CaseAccess, ClientId, Email, PersonName, Role, TenantId, TenantName, TenantSlug, Username,

@@ -22,6 +22,154 @@ pub fn check_session_lifetime_hours(hours: u32) -> Result<(), ApiError> {
     }
 }
 
+/// How many devices one person may keep signed in at once, unless the
+/// tenant chose otherwise (issue #15): a sign-in beyond it ends the person's
+/// longest-idle session.
+pub const SESSIONS_PER_PERSON_DEFAULT: u32 = 3;
+pub const SESSIONS_PER_PERSON_MAX: u32 = 10;
+
+pub fn check_sessions_per_person(n: u32) -> Result<(), ApiError> {
+    if (1..=SESSIONS_PER_PERSON_MAX).contains(&n) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "sessions_per_person",
+            format!("Allow 1 to {SESSIONS_PER_PERSON_MAX} devices per person."),
+        ))
+    }
+}
+
+/// With [`WhenFull::EvictIdle`], how long the person idle longest must have
+/// been inactive before a newcomer takes their seat, in minutes.
+pub const EVICT_IDLE_MINUTES_DEFAULT: u32 = 30;
+/// A day.
+pub const EVICT_IDLE_MINUTES_MAX: u32 = 1440;
+
+pub fn check_evict_idle_minutes(minutes: u32) -> Result<(), ApiError> {
+    if (1..=EVICT_IDLE_MINUTES_MAX).contains(&minutes) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(
+            "evict_idle_minutes",
+            format!("Enter 1 to {EVICT_IDLE_MINUTES_MAX} minutes (a day)."),
+        ))
+    }
+}
+
+/// What a sign-in does when every seat is held (issue #15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// The newest sign-in is refused: "ClockWork will drop the most recent
+    /// connection" (vendor page `000_cf546f5a3a895983.txt`).
+    #[default]
+    Refuse,
+    /// The person idle longest is signed out if idle at least the tenant's
+    /// `evict_idle_minutes`; otherwise the sign-in is refused.
+    EvictIdle,
+}
+
+impl WhenFull {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhenFull::Refuse => "refuse",
+            WhenFull::EvictIdle => "evict_idle",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [WhenFull::Refuse, WhenFull::EvictIdle]
+            .into_iter()
+            .find(|w| w.as_str() == s)
+    }
+}
+
+/// Why a request has no live session: the `reason` of every `401
+/// unauthenticated` (documented in `docs/api.md`, "Errors").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    /// No session cookie, or one the server does not know.
+    NoSession,
+    /// The person signed out (on this device, or this tab is stale).
+    Logout,
+    /// The person chose "Sign out everywhere".
+    SignedOutEverywhere,
+    /// An administrator signed the person out on the License page.
+    SignedOut,
+    /// Every seat was held and the tenant's policy gave this idle seat to
+    /// someone signing in.
+    Evicted,
+    /// The person signed in on more devices than the tenant allows; this,
+    /// their longest-idle session, was ended.
+    DeviceLimit,
+    /// No activity for the tenant's idle lease: the seat was freed.
+    LeaseExpired,
+    /// The tenant's session lifetime after sign-in was reached.
+    Lifetime,
+    /// The account was deactivated.
+    Deactivated,
+    /// The account's expiry date came.
+    Expired,
+    /// An administrator reset the password.
+    PasswordReset,
+    /// The person changed their password on another device.
+    PasswordChanged,
+    /// A reason this version of the app does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+impl SessionEnd {
+    /// From `sessions.end_reason`.
+    pub fn from_end_reason(db: &str) -> Self {
+        match db {
+            "logout" => SessionEnd::Logout,
+            "signed_out_everywhere" => SessionEnd::SignedOutEverywhere,
+            "signed_out_by_admin" => SessionEnd::SignedOut,
+            "evicted" => SessionEnd::Evicted,
+            "device_limit" => SessionEnd::DeviceLimit,
+            "lease_expired" => SessionEnd::LeaseExpired,
+            "lifetime" => SessionEnd::Lifetime,
+            "account_deactivated" => SessionEnd::Deactivated,
+            "account_expired" => SessionEnd::Expired,
+            "password_reset" => SessionEnd::PasswordReset,
+            "password_changed" => SessionEnd::PasswordChanged,
+            _ => SessionEnd::Unknown,
+        }
+    }
+
+    /// Ended by someone or something else while the person may still be
+    /// looking at the app: worth a full-page notice rather than the bare
+    /// sign-in form.
+    pub fn needs_notice(self) -> bool {
+        !matches!(
+            self,
+            SessionEnd::NoSession | SessionEnd::Logout | SessionEnd::Unknown
+        )
+    }
+
+    /// What the person is told, in general terms (the server adds numbers
+    /// where it knows them, e.g. the lifetime in hours).
+    pub fn message(self) -> String {
+        match self {
+            SessionEnd::NoSession | SessionEnd::Unknown => "Your session has ended. Sign in again to continue.",
+            SessionEnd::Logout => "You signed out. Sign in again to continue.",
+            SessionEnd::SignedOutEverywhere => "You signed out on every device. Sign in again to continue.",
+            SessionEnd::SignedOut => "Your administrator signed you out to free a seat.",
+            SessionEnd::Evicted => "You were signed out to free a seat for someone else: every seat was in use, and you had been inactive the longest.",
+            SessionEnd::DeviceLimit => "You were signed out on this device because you signed in on another one, and your organisation limits how many devices one person uses at once.",
+            SessionEnd::LeaseExpired => "You were signed out after a while without activity, and your seat was freed. Sign in again to continue.",
+            SessionEnd::Lifetime => "Your session reached the longest a session lasts in your organisation. Sign in again to continue.",
+            SessionEnd::Deactivated => "You were signed out because this account was deactivated. Ask your administrator to reactivate it.",
+            SessionEnd::Expired => "You were signed out because this account has expired. Ask your administrator to extend it.",
+            SessionEnd::PasswordReset => "Your password was reset, so you were signed out. Sign in with the new password.",
+            SessionEnd::PasswordChanged => "Your password was changed, so this device was signed out. Sign in with the new password.",
+        }
+        .to_owned()
+    }
+}
+
 /// Who is signed in, as the browser needs to know it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {

@@ -202,6 +202,23 @@ pub fn parse_seats(n: i64) -> Result<i32, String> {
         .ok_or_else(|| format!("Seats must be a whole number from 0 to {SEATS_MAX}."))
 }
 
+/// The administrator reserve of a tenant with `seats` seats: 0, or from 1
+/// to `seats - 1` (a reserve of every seat would lock people out; issue #15).
+pub fn parse_admin_reserve(reserve: i64, seats: i32) -> Result<i32, String> {
+    match i32::try_from(reserve) {
+        Ok(0) => Ok(0),
+        Ok(k) if k > 0 && k < seats => Ok(k),
+        _ if seats <= 1 => Err(format!(
+            "With {seats} seat{} there is no room for an administrator reserve: use 0.",
+            if seats == 1 { "" } else { "s" }
+        )),
+        _ => Err(format!(
+            "The administrator reserve must be fewer than the seats: 0 to {} for {seats} seats.",
+            seats - 1
+        )),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -374,6 +391,19 @@ pub fn parse_client_name(input: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reserve_is_fewer_than_the_seats() {
+        assert_eq!(parse_admin_reserve(0, 0), Ok(0));
+        assert_eq!(parse_admin_reserve(0, 10), Ok(0));
+        assert_eq!(parse_admin_reserve(9, 10), Ok(9));
+        assert!(parse_admin_reserve(10, 10)
+            .unwrap_err()
+            .contains("0 to 9 for 10 seats"));
+        assert!(parse_admin_reserve(-1, 10).is_err());
+        assert!(parse_admin_reserve(1, 1).unwrap_err().contains("use 0"));
+        assert!(parse_admin_reserve(i64::MAX, 10).is_err());
+    }
 
     #[test]
     fn slug_rules() {

@@ -110,3 +110,39 @@ pub fn LoginPage() -> impl IntoView {
         </main>
     }
 }
+
+/// The full page shown when the session was ended by someone or something
+/// else (issue #15): the reason in words, and a way back to sign-in with
+/// the organisation and username filled in.
+#[component]
+pub fn SessionEndedPage() -> impl IntoView {
+    let auth = Auth::get();
+    let navigate = leptos_router::hooks::use_navigate();
+    let notice = auth.notice.get_untracked();
+    let message = notice
+        .as_ref()
+        .map(|n| n.message.clone())
+        .unwrap_or_default();
+    let again = move |_| {
+        let target = match auth.notice.get_untracked() {
+            Some(n) if !n.tenant.is_empty() => format!(
+                "/?tenant={}&username={}",
+                query_value(&n.tenant),
+                query_value(&n.username)
+            ),
+            _ => "/".to_owned(),
+        };
+        auth.notice.set(None);
+        navigate(&target, Default::default());
+    };
+    view! {
+        <main class="login" id="main">
+            <div class="login-card">
+                <h1 class="brand">"Rollcall"</h1>
+                <h2 id="ended-heading">"You have been signed out"</h2>
+                <p class="notice" role="alert">{message}</p>
+                <button type="button" class="primary" autofocus on:click=again>"Sign in again"</button>
+            </div>
+        </main>
+    }
+}

@@ -6,11 +6,15 @@ use crate::api::settings::{
 };
 use crate::auth::Auth;
 use crate::components::{
-    format_time, CheckboxField, DataTable, ErrorState, FormState, Loading, TextField,
+    format_time, CheckboxField, DataTable, ErrorState, FormState, Loading, SelectField, TextField,
 };
 use crate::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
 use crate::model::password::limits;
-use crate::model::session::{check_session_lifetime_hours, SESSION_LIFETIME_HOURS_DEFAULT};
+use crate::model::session::{
+    check_evict_idle_minutes, check_session_lifetime_hours, check_sessions_per_person,
+    EVICT_IDLE_MINUTES_DEFAULT, SESSIONS_PER_PERSON_DEFAULT, SESSION_LIFETIME_HOURS_DEFAULT,
+};
+use crate::model::WhenFull;
 use crate::model::{ApiError, Client, PasswordPolicy, SaveClientRequest, TenantSettings};
 use crate::pages::access::tokens::ApiTokensPanel;
 use leptos::prelude::*;
@@ -135,6 +139,9 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let directory_on = settings.directory_signin_enabled;
     let invitation_hours = RwSignal::new(settings.invitation_hours.to_string());
     let session_hours = RwSignal::new(settings.session_lifetime_hours.to_string());
+    let per_person = RwSignal::new(settings.sessions_per_person.to_string());
+    let when_full = RwSignal::new(settings.when_full.as_str().to_owned());
+    let evict_minutes = RwSignal::new(settings.evict_idle_minutes.to_string());
     let p = PolicySignals::new(&settings.password_policy);
     let form = FormState::new();
     let busy = form.busy;
@@ -155,15 +162,27 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
             "Enter the session lifetime in hours, as a whole number.",
             check_session_lifetime_hours,
         );
-        let checked = match (&policy, &hours, &lifetime) {
-            (Ok(_), Ok(_), Ok(_)) => Ok(()),
-            (policy, hours, lifetime) => Err(policy
+        let devices = whole_hours(
+            per_person,
+            "sessions_per_person",
+            "Enter how many devices, as a whole number.",
+            check_sessions_per_person,
+        );
+        let minutes = whole_hours(
+            evict_minutes,
+            "evict_idle_minutes",
+            "Enter the minutes as a whole number.",
+            check_evict_idle_minutes,
+        );
+        let numbers = [&hours, &lifetime, &devices, &minutes];
+        let checked = match &policy {
+            Ok(_) if numbers.iter().all(|n| n.is_ok()) => Ok(()),
+            policy => Err(policy
                 .clone()
                 .err()
                 .unwrap_or_default()
                 .into_iter()
-                .chain(hours.clone().err())
-                .chain(lifetime.clone().err())
+                .chain(numbers.iter().filter_map(|n| n.as_ref().err().cloned()))
                 .collect()),
         };
         let request = TenantSettings {
@@ -171,6 +190,9 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
             password_policy: policy.unwrap_or_default(),
             invitation_hours: hours.unwrap_or(INVITATION_HOURS_DEFAULT),
             session_lifetime_hours: lifetime.unwrap_or(SESSION_LIFETIME_HOURS_DEFAULT),
+            sessions_per_person: devices.unwrap_or(SESSIONS_PER_PERSON_DEFAULT),
+            when_full: WhenFull::parse(&when_full.get_untracked()).unwrap_or_default(),
+            evict_idle_minutes: minutes.unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
         };
         form.submit(
             checked,
@@ -204,6 +226,22 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 <TextField label="Sign people out after (hours)" id="session_lifetime_hours" value=session_hours
                     input_type="number" error=form.error_for("session_lifetime_hours")
                     hint="From 1 to 168 (a week) after they sign in, however active they are; they then sign in again. A session left idle ends sooner, when its seat lease runs out." />
+            </fieldset>
+            <fieldset>
+                <legend>"Seats"</legend>
+                <p class="hint">"A seat is a person: everyone signed in holds one, on however many of their devices."</p>
+                <TextField label="Devices per person" id="sessions_per_person" value=per_person
+                    input_type="number" error=form.error_for("sessions_per_person")
+                    hint="From 1 to 10. Signing in on one more device signs the person out on the one they used least recently." />
+                <SelectField label="When every seat is in use" id="when_full" value=when_full
+                    error=form.error_for("when_full")
+                    options=vec![
+                        ("refuse", "Refuse the newest sign-in"),
+                        ("evict_idle", "Sign out the person idle longest, if idle long enough"),
+                    ] />
+                <TextField label="Idle long enough (minutes)" id="evict_idle_minutes" value=evict_minutes
+                    input_type="number" error=form.error_for("evict_idle_minutes")
+                    hint="From 1 to 1440 (a day). Used only when the person idle longest may be signed out; if nobody has been idle this long, the sign-in is refused." />
             </fieldset>
             <fieldset>
                 <legend>"Password policy"</legend>

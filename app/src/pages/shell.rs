@@ -208,7 +208,7 @@ fn keep_seat_alive(auth: Auth) {
             }
             if let Err(e) = heartbeat().await {
                 if e.code == ErrorCode::Unauthenticated {
-                    auth.signed_out(e.message);
+                    auth.session_ended(&e);
                     break;
                 }
                 // A network blip: the next beat retries within the lease.

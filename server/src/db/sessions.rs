@@ -55,13 +55,53 @@ pub async fn end_expired_accounts(
     Ok(done.rows_affected())
 }
 
-pub async fn count_open(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM sessions WHERE tenant_id = $1 AND ended_at IS NULL"#,
+/// A person with open sessions: they hold one seat.
+pub struct PersonHoldingRow {
+    pub account_id: Uuid,
+    pub role: String,
+    pub last_seen: OffsetDateTime,
+    pub sessions: i64,
+}
+
+/// The tenant's open sessions grouped by person. Called under the tenant's
+/// lock, after [`reclaim_expired`], so every open session counts.
+pub async fn people_holding(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+) -> sqlx::Result<Vec<PersonHoldingRow>> {
+    sqlx::query_as!(
+        PersonHoldingRow,
+        r#"SELECT s.account_id, a.role, max(s.last_seen_at) AS "last_seen!", count(*) AS "sessions!"
+           FROM sessions s JOIN accounts a ON a.id = s.account_id
+           WHERE s.tenant_id = $1 AND s.ended_at IS NULL
+           GROUP BY s.account_id, a.role"#,
         tenant_id
     )
-    .fetch_one(conn)
+    .fetch_all(conn)
     .await
+}
+
+/// Ends the open sessions of `account_id` beyond the `keep` most recently
+/// active (its device limit), as `device_limit`; returns how many.
+pub async fn end_idlest(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+    keep: i64,
+    now: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE sessions SET ended_at = $3, end_reason = 'device_limit'
+         WHERE id IN (SELECT id FROM sessions
+                      WHERE account_id = $1 AND ended_at IS NULL
+                      ORDER BY last_seen_at DESC, created_at DESC, id
+                      OFFSET $2)",
+        account_id,
+        keep,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 pub struct InsertSession<'a> {
@@ -174,11 +214,15 @@ pub struct HolderRow {
     pub username: String,
     pub first_name: String,
     pub last_name: String,
+    pub role: String,
     pub since: OffsetDateTime,
     pub last_seen: OffsetDateTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
 }
 
-/// Sessions holding a seat now, longest-held first.
+/// Sessions holding a seat now, by person (the person who signed in first
+/// comes first), then by session.
 pub async fn holders(
     conn: &mut PgConnection,
     tenant_id: Uuid,
@@ -187,15 +231,16 @@ pub async fn holders(
 ) -> sqlx::Result<Vec<HolderRow>> {
     sqlx::query_as!(
         HolderRow,
-        "SELECT a.id AS account_id, a.username, a.first_name, a.last_name,
-                s.created_at AS since, s.last_seen_at AS last_seen
-         FROM sessions s JOIN accounts a ON a.id = s.account_id
-              JOIN tenants t ON t.id = s.tenant_id
-         WHERE s.tenant_id = $1 AND s.ended_at IS NULL
-           AND s.last_seen_at > $2::timestamptz - make_interval(secs => $3::int4)
-           AND s.created_at > $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
-           AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
-         ORDER BY s.created_at, s.id",
+        r#"SELECT a.id AS account_id, a.username, a.first_name, a.last_name, a.role,
+                  s.created_at AS since, s.last_seen_at AS last_seen, s.user_agent, s.ip
+           FROM sessions s JOIN accounts a ON a.id = s.account_id
+                JOIN tenants t ON t.id = s.tenant_id
+           WHERE s.tenant_id = $1 AND s.ended_at IS NULL
+             AND s.last_seen_at > $2::timestamptz - make_interval(secs => $3::int4)
+             AND s.created_at > $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
+             AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
+           ORDER BY min(s.created_at) OVER (PARTITION BY s.account_id), s.account_id,
+                    s.created_at, s.id"#,
         tenant_id,
         now,
         lease_seconds
@@ -215,6 +260,10 @@ pub enum EndReason {
     PasswordChanged,
     /// The owner chose "Sign out everywhere".
     SignedOutEverywhere,
+    /// An administrator signed the person out to free a seat.
+    SignedOutByAdmin,
+    /// The eviction policy gave the idle person's seat to someone else.
+    Evicted,
 }
 
 impl EndReason {
@@ -225,6 +274,8 @@ impl EndReason {
             EndReason::PasswordReset => "password_reset",
             EndReason::PasswordChanged => "password_changed",
             EndReason::SignedOutEverywhere => "signed_out_everywhere",
+            EndReason::SignedOutByAdmin => "signed_out_by_admin",
+            EndReason::Evicted => "evicted",
         }
     }
 }

@@ -10,6 +10,13 @@ pub struct TenantRow {
     pub seat_limit: i32,
     pub idle_lease_seconds: i32,
     pub password_policy: serde_json::Value,
+    /// Devices one person may keep signed in at once (1 to 10).
+    pub sessions_per_person: i32,
+    /// `refuse` or `evict_idle` ([`app::model::WhenFull`]).
+    pub when_full: String,
+    pub evict_idle_minutes: i32,
+    /// Seats only administrators may take; 0, or fewer than `seat_limit`.
+    pub admin_reserve: i32,
 }
 
 pub async fn insert(
@@ -22,7 +29,8 @@ pub async fn insert(
     sqlx::query_as!(
         TenantRow,
         "INSERT INTO tenants (slug, name, seat_limit, created_at) VALUES ($1, $2, $3, $4)
-         RETURNING id, slug, name, seat_limit, idle_lease_seconds, password_policy",
+         RETURNING id, slug, name, seat_limit, idle_lease_seconds, password_policy,
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve",
         slug,
         name,
         seat_limit,
@@ -35,7 +43,8 @@ pub async fn insert(
 pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option<TenantRow>> {
     sqlx::query_as!(
         TenantRow,
-        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy FROM tenants WHERE slug = $1",
+        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE slug = $1",
         slug
     )
     .fetch_optional(conn)
@@ -45,7 +54,8 @@ pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option
 pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TenantRow>> {
     sqlx::query_as!(
         TenantRow,
-        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy FROM tenants WHERE id = $1",
+        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE id = $1",
         id
     )
     .fetch_optional(conn)
@@ -57,18 +67,25 @@ pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ten
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<TenantRow> {
     sqlx::query_as!(
         TenantRow,
-        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy FROM tenants WHERE id = $1 FOR UPDATE",
+        "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE id = $1 FOR UPDATE",
         id
     )
     .fetch_one(conn)
     .await
 }
 
-pub async fn set_seats(conn: &mut PgConnection, id: Uuid, seat_limit: i32) -> sqlx::Result<()> {
+pub async fn set_seats(
+    conn: &mut PgConnection,
+    id: Uuid,
+    seat_limit: i32,
+    admin_reserve: i32,
+) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE tenants SET seat_limit = $2 WHERE id = $1",
+        "UPDATE tenants SET seat_limit = $2, admin_reserve = $3 WHERE id = $1",
         id,
-        seat_limit
+        seat_limit,
+        admin_reserve
     )
     .execute(conn)
     .await
@@ -80,12 +97,16 @@ pub struct SettingsRow {
     pub password_policy: serde_json::Value,
     pub invitation_hours: i32,
     pub session_lifetime_hours: i32,
+    pub sessions_per_person: i32,
+    pub when_full: String,
+    pub evict_idle_minutes: i32,
 }
 
 pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SettingsRow> {
     sqlx::query_as!(
         SettingsRow,
-        "SELECT directory_signin_enabled, password_policy, invitation_hours, session_lifetime_hours
+        "SELECT directory_signin_enabled, password_policy, invitation_hours, session_lifetime_hours,
+                sessions_per_person, when_full, evict_idle_minutes
          FROM tenants WHERE id = $1",
         id
     )
@@ -93,20 +114,32 @@ pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Setting
     .await
 }
 
+/// The settings an administrator edits (Settings page), as stored.
+pub struct SettingsUpdate<'a> {
+    pub password_policy: &'a serde_json::Value,
+    pub invitation_hours: i32,
+    pub session_lifetime_hours: i32,
+    pub sessions_per_person: i32,
+    pub when_full: &'a str,
+    pub evict_idle_minutes: i32,
+}
+
 pub async fn set_settings(
     conn: &mut PgConnection,
     id: Uuid,
-    password_policy: &serde_json::Value,
-    invitation_hours: i32,
-    session_lifetime_hours: i32,
+    s: SettingsUpdate<'_>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE tenants SET password_policy = $2, invitation_hours = $3, session_lifetime_hours = $4
+        "UPDATE tenants SET password_policy = $2, invitation_hours = $3, session_lifetime_hours = $4,
+                sessions_per_person = $5, when_full = $6, evict_idle_minutes = $7
          WHERE id = $1",
         id,
-        password_policy,
-        invitation_hours,
-        session_lifetime_hours
+        s.password_policy,
+        s.invitation_hours,
+        s.session_lifetime_hours,
+        s.sessions_per_person,
+        s.when_full,
+        s.evict_idle_minutes
     )
     .execute(conn)
     .await

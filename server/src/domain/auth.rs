@@ -1,7 +1,7 @@
 //! Signing in and out, sessions, and the capabilities a session grants.
 
 use super::audit::{self, Action, Actor, Origin, Target};
-use super::licensing::{self, SeatDecision};
+use super::licensing::{self, Decision, SeatRefusal};
 use super::throttle::{self, Settled};
 use super::Services;
 use crate::crypto;
@@ -11,7 +11,7 @@ use crate::error::Result;
 use app::api::port::RequestMeta;
 use app::model::{
     session::session_cookie_name, AccountId, AccountStatus, AccountType, ApiError, ErrorCode, Role,
-    SessionInfo, TenantId, TenantSlug, Username,
+    SessionEnd, SessionInfo, TenantId, TenantSlug, Username,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -179,33 +179,35 @@ fn directory_error(r: Refusal) -> ApiError {
     ApiError::new(code, message)
 }
 
-/// The words for a session that ended, by why it ended.
+/// The 401 for a session that ended, with its `reason` and the words for it.
 fn ended_session_error(row: &db::sessions::EndedSessionRow) -> ApiError {
-    let hours = row.session_lifetime_hours;
-    let message = if row.past_lifetime {
-        format!(
-            "You signed in {hours} hour{} ago, the longest a session lasts in your organisation. Sign in again to continue.",
-            if hours == 1 { "" } else { "s" }
-        )
-    } else {
-        match row.end_reason.as_deref() {
-            Some("password_changed") => "Your password was changed, so this device was signed out. Sign in with the new password.".into(),
-            Some("password_reset") => "Your password was reset, so you were signed out. Sign in with the new password.".into(),
-            Some("signed_out_everywhere") => "You signed out on every device. Sign in again to continue.".into(),
-            Some("account_deactivated") => "You were signed out because this account was deactivated. Ask your administrator to reactivate it.".into(),
-            Some("account_expired") => "You were signed out because this account has expired. Ask your administrator to extend it.".into(),
-            _ => return ApiError::unauthenticated(),
-        }
+    if row.past_lifetime {
+        let hours = row.session_lifetime_hours;
+        return ApiError::session_ended(
+            SessionEnd::Lifetime,
+            &format!(
+                "You signed in {hours} hour{} ago, the longest a session lasts in your organisation. Sign in again to continue.",
+                if hours == 1 { "" } else { "s" }
+            ),
+        );
+    }
+    let reason = match row.end_reason.as_deref() {
+        Some(db_reason) => SessionEnd::from_end_reason(db_reason),
+        // Open, yet refused: its lease ran out before anyone reclaimed it.
+        None => SessionEnd::LeaseExpired,
     };
-    ApiError::new(ErrorCode::Unauthenticated, message)
+    ApiError::session_ended(reason, &reason.message())
 }
 
-fn seats_message(limit: u32, tenant_name: &str) -> String {
+fn seats_message(limit: u32, tenant_name: &str, refusal: SeatRefusal) -> String {
     let then = "Try again when someone signs out, or ask your administrator for more seats.";
-    match limit {
-        0 => format!("{tenant_name} has no seats. Ask your administrator to add seats."),
-        1 => format!("The only seat for {tenant_name} is in use. {then}"),
-        n => format!("All {n} seats for {tenant_name} are in use. {then}"),
+    match (refusal, limit) {
+        (SeatRefusal::Reserved, _) => {
+            format!("The free seats of {tenant_name} are reserved for administrators. {then}")
+        }
+        (_, 0) => format!("{tenant_name} has no seats. Ask your administrator to add seats."),
+        (_, 1) => format!("The only seat for {tenant_name} is in use. {then}"),
+        (_, n) => format!("All {n} seats for {tenant_name} are in use. {then}"),
     }
 }
 
@@ -451,37 +453,40 @@ impl Services {
 
         let (token, token_hash) = crypto::new_session_token()?;
         let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
-        let decision = licensing::take_seat(&mut tx, tenant_row.id, now).await?;
+        let seat =
+            licensing::take_seat(&mut tx, tenant_row.id, &account, &actor, &origin, now).await?;
         // The password was right, whether or not a seat is free.
         if let Some(attempt) = &attempt {
             attempt
                 .settle(&mut tx, Settled::Succeeded, &actor, &origin, now)
                 .await?;
         }
-        let tenant_locked = match decision {
-            SeatDecision::Granted(t) => t,
-            SeatDecision::Full(t) => {
-                audit::record(
-                    &mut tx,
-                    audit::Event::on_account(
-                        &account,
-                        Action::LoginRefusedSeats,
-                        json!({ "seat_limit": t.seat_limit }),
-                        &actor,
-                        &origin,
-                        now,
-                    ),
-                )
-                .await?;
-                tx.commit().await?;
-                let limit = u32::try_from(t.seat_limit).unwrap_or(0);
-                return Err(ApiError::new(
-                    ErrorCode::SeatsExhausted,
-                    seats_message(limit, &t.name),
-                )
-                .into());
-            }
-        };
+        let tenant_locked = seat.tenant;
+        if let Decision::Refuse(refusal) = seat.decision {
+            audit::record(
+                &mut tx,
+                audit::Event::on_account(
+                    &account,
+                    Action::LoginRefusedSeats,
+                    json!({
+                        "seat_limit": tenant_locked.seat_limit,
+                        "admin_reserve": tenant_locked.admin_reserve,
+                        "reason": refusal.as_str(),
+                    }),
+                    &actor,
+                    &origin,
+                    now,
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+            let limit = u32::try_from(tenant_locked.seat_limit).unwrap_or(0);
+            return Err(ApiError::new(
+                ErrorCode::SeatsExhausted,
+                seats_message(limit, &tenant_locked.name, refusal),
+            )
+            .into());
+        }
         let session_id = db::sessions::insert(
             &mut tx,
             db::sessions::InsertSession {
@@ -706,8 +711,8 @@ impl Services {
 
 #[cfg(test)]
 mod tests {
-    use super::seats_message;
-    use app::model::ApiError;
+    use super::{seats_message, SeatRefusal};
+    use app::model::SessionEnd;
 
     #[test]
     fn an_ended_session_says_why() {
@@ -717,24 +722,49 @@ mod tests {
             past_lifetime,
             session_lifetime_hours: hours,
         };
-        let msg = |r| super::ended_session_error(&r).message;
+        let err = |r| super::ended_session_error(&r);
+        let msg = |r| err(r).message;
         assert!(msg(row(Some("lifetime"), true, 12)).starts_with("You signed in 12 hours ago"));
         assert!(msg(row(None, true, 1)).starts_with("You signed in 1 hour ago"));
+        assert_eq!(err(row(None, true, 1)).reason, Some(SessionEnd::Lifetime));
         assert!(msg(row(Some("password_changed"), false, 12)).contains("password was changed"));
         assert!(msg(row(Some("signed_out_everywhere"), false, 12)).contains("every device"));
         assert_eq!(
-            msg(row(Some("lease_expired"), false, 12)),
-            ApiError::unauthenticated().message
+            msg(row(Some("signed_out_by_admin"), false, 12)),
+            "Your administrator signed you out to free a seat."
+        );
+        for (db, wire) in [
+            ("logout", "logout"),
+            ("signed_out_by_admin", "signed_out"),
+            ("evicted", "evicted"),
+            ("device_limit", "device_limit"),
+            ("lease_expired", "lease_expired"),
+            ("account_deactivated", "deactivated"),
+            ("account_expired", "expired"),
+            ("password_reset", "password_reset"),
+        ] {
+            let json = serde_json::to_value(err(row(Some(db), false, 12))).unwrap();
+            assert_eq!(json["reason"], wire, "{db}");
+            assert_eq!(json["code"], "unauthenticated");
+        }
+        // Open but past its lease: not reclaimed yet, still lapsed.
+        assert_eq!(
+            err(row(None, false, 12)).reason,
+            Some(SessionEnd::LeaseExpired)
         );
     }
 
     #[test]
     fn seat_message_names_the_limit() {
         assert_eq!(
-            seats_message(3, "Demo"),
+            seats_message(3, "Demo", SeatRefusal::Full),
             "All 3 seats for Demo are in use. Try again when someone signs out, or ask your administrator for more seats."
         );
-        assert!(seats_message(1, "Demo").starts_with("The only seat for Demo is in use."));
-        assert!(seats_message(0, "Demo").contains("no seats"));
+        assert!(seats_message(1, "Demo", SeatRefusal::Full)
+            .starts_with("The only seat for Demo is in use."));
+        assert!(seats_message(0, "Demo", SeatRefusal::Full).contains("no seats"));
+        assert!(
+            seats_message(5, "Demo", SeatRefusal::Reserved).contains("reserved for administrators")
+        );
     }
 }

@@ -6,6 +6,7 @@ use super::audit::{self, Action, Actor, Origin};
 use super::Services;
 use crate::db::{self, accounts::AccountRow, tenants::TenantRow, Scope};
 use crate::error::{unique_violation, Error, Result};
+use app::model::values::parse_admin_reserve;
 use app::model::{parse_seats, ApiError, CreateAccountRequest, TenantName, TenantSlug};
 use serde_json::json;
 
@@ -87,21 +88,50 @@ impl Services {
         Ok(tenant)
     }
 
-    /// Changes the seat count. Lowering it ends nobody's session: new sign-ins
-    /// wait until the number of live sessions drops below the new limit.
-    pub async fn set_seats(&self, op: &Operator, slug: &str, seats: i64) -> Result<TenantRow> {
+    /// Changes the seat count and, when given, the administrator reserve
+    /// (else the current one stays, if it still fits). Lowering the seats
+    /// ends nobody's session: new sign-ins wait until fewer people than the
+    /// new limit are signed in. Errors: `422 validation` naming `seats` or
+    /// `admin_reserve` (0, or fewer than the seats); `404` for no tenant.
+    pub async fn set_seats(
+        &self,
+        op: &Operator,
+        slug: &str,
+        seats: i64,
+        admin_reserve: Option<i64>,
+    ) -> Result<TenantRow> {
         let seats = parse_seats(seats).map_err(|m| invalid("seats", m))?;
         let found = self.find_tenant(slug).await?;
         let now = self.now();
         let mut tx = db::begin(&self.pool, Scope::Tenant(found.id)).await?;
         let before = db::tenants::lock(&mut tx, found.id).await?;
-        db::tenants::set_seats(&mut tx, before.id, seats).await?;
+        let reserve = parse_admin_reserve(
+            admin_reserve.unwrap_or(i64::from(before.admin_reserve)),
+            seats,
+        )
+        .map_err(|m| {
+            if admin_reserve.is_some() {
+                invalid("admin_reserve", m)
+            } else {
+                invalid(
+                    "admin_reserve",
+                    format!(
+                        "The current administrator reserve ({}) does not fit in {seats} seats: give --admin-reserve too. {m}",
+                        before.admin_reserve
+                    ),
+                )
+            }
+        })?;
+        db::tenants::set_seats(&mut tx, before.id, seats, reserve).await?;
         audit::record(
             &mut tx,
             audit::Event::on_tenant(
                 (before.id, &before.slug),
                 Action::TenantSeatsChanged,
-                json!({ "before": { "seat_limit": before.seat_limit }, "after": { "seat_limit": seats } }),
+                json!({
+                    "before": { "seat_limit": before.seat_limit, "admin_reserve": before.admin_reserve },
+                    "after": { "seat_limit": seats, "admin_reserve": reserve },
+                }),
                 &op.actor(),
                 &Origin::default(),
                 now,
@@ -111,6 +141,7 @@ impl Services {
         tx.commit().await?;
         Ok(TenantRow {
             seat_limit: seats,
+            admin_reserve: reserve,
             ..before
         })
     }

@@ -8,7 +8,11 @@ use crate::crypto;
 use crate::db::{self, clients::ClientRow};
 use crate::error::{first_error, unique_violation, Error, Result};
 use app::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
-use app::model::session::{check_session_lifetime_hours, SESSION_LIFETIME_HOURS_DEFAULT};
+use app::model::session::{
+    check_evict_idle_minutes, check_session_lifetime_hours, check_sessions_per_person,
+    EVICT_IDLE_MINUTES_DEFAULT, SESSIONS_PER_PERSON_DEFAULT, SESSION_LIFETIME_HOURS_DEFAULT,
+};
+use app::model::WhenFull;
 use app::model::{
     parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, PasswordOwner,
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
@@ -41,6 +45,11 @@ pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result
         invitation_hours: u32::try_from(row.invitation_hours).unwrap_or(INVITATION_HOURS_DEFAULT),
         session_lifetime_hours: u32::try_from(row.session_lifetime_hours)
             .unwrap_or(SESSION_LIFETIME_HOURS_DEFAULT),
+        sessions_per_person: u32::try_from(row.sessions_per_person)
+            .unwrap_or(SESSIONS_PER_PERSON_DEFAULT),
+        when_full: WhenFull::parse(&row.when_full).unwrap_or_default(),
+        evict_idle_minutes: u32::try_from(row.evict_idle_minutes)
+            .unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
     })
 }
 
@@ -97,18 +106,26 @@ impl Services {
             .map_err(first_error)?;
         check_invitation_hours(settings.invitation_hours)?;
         check_session_lifetime_hours(settings.session_lifetime_hours)?;
+        check_sessions_per_person(settings.sessions_per_person)?;
+        check_evict_idle_minutes(settings.evict_idle_minutes)?;
         let tenant_id = admin.tenant_id.as_uuid();
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
         let before = tenant_settings(&mut tx, tenant_id).await?;
         let policy_json = serde_json::to_value(&settings.password_policy)
             .map_err(|_| Error::Api(ApiError::internal()))?;
+        let int = |n: u32| i32::try_from(n).map_err(|_| ApiError::internal());
         db::tenants::set_settings(
             &mut tx,
             tenant_id,
-            &policy_json,
-            i32::try_from(settings.invitation_hours).map_err(|_| ApiError::internal())?,
-            i32::try_from(settings.session_lifetime_hours).map_err(|_| ApiError::internal())?,
+            db::tenants::SettingsUpdate {
+                password_policy: &policy_json,
+                invitation_hours: int(settings.invitation_hours)?,
+                session_lifetime_hours: int(settings.session_lifetime_hours)?,
+                sessions_per_person: int(settings.sessions_per_person)?,
+                when_full: settings.when_full.as_str(),
+                evict_idle_minutes: int(settings.evict_idle_minutes)?,
+            },
         )
         .await?;
         let flat = |s: &TenantSettings| {
@@ -119,6 +136,9 @@ impl Services {
                     "session_lifetime_hours".into(),
                     json!(s.session_lifetime_hours),
                 );
+                map.insert("sessions_per_person".into(), json!(s.sessions_per_person));
+                map.insert("when_full".into(), json!(s.when_full));
+                map.insert("evict_idle_minutes".into(), json!(s.evict_idle_minutes));
             }
             v
         };

@@ -93,6 +93,91 @@ async fn operator_commands(pool: PgPool) {
         None,
         &[],
     );
+    // The administrator reserve: fewer than the seats, kept when left out.
+    let whole = run(
+        &pool,
+        &[
+            "tenant",
+            "set-seats",
+            "--slug",
+            "acme",
+            "--seats",
+            "7",
+            "--admin-reserve",
+            "7",
+        ],
+        None,
+    );
+    assert!(!whole.status.success());
+    assert_eq!(stderr(&whole).lines().count(), 1, "{}", stderr(&whole));
+    assert!(
+        stderr(&whole).contains("0 to 6 for 7 seats"),
+        "{}",
+        stderr(&whole)
+    );
+    let reserved = run_ok(
+        &pool,
+        &[
+            "tenant",
+            "set-seats",
+            "--slug",
+            "acme",
+            "--seats",
+            "7",
+            "--admin-reserve",
+            "2",
+        ],
+        None,
+        &[],
+    );
+    assert!(
+        stdout(&reserved).contains("2 reserved for administrators"),
+        "{}",
+        stdout(&reserved)
+    );
+    let kept = run_ok(
+        &pool,
+        &["tenant", "set-seats", "--slug", "acme", "--seats", "8"],
+        None,
+        &[],
+    );
+    assert!(
+        stdout(&kept).contains("8 seats, 2 reserved"),
+        "{}",
+        stdout(&kept)
+    );
+    let shown = run_ok(&pool, &["tenant", "show", "--slug", "acme"], None, &[]);
+    assert!(
+        stdout(&shown).contains("administrator reserve: 2\nsessions per person: 3"),
+        "{}",
+        stdout(&shown)
+    );
+    let squeezed = run(
+        &pool,
+        &["tenant", "set-seats", "--slug", "acme", "--seats", "2"],
+        None,
+    );
+    assert!(!squeezed.status.success());
+    assert!(
+        stderr(&squeezed).contains("give --admin-reserve too"),
+        "{}",
+        stderr(&squeezed)
+    );
+    run_ok(
+        &pool,
+        &[
+            "tenant",
+            "set-seats",
+            "--slug",
+            "acme",
+            "--seats",
+            "7",
+            "--admin-reserve",
+            "0",
+        ],
+        None,
+        &[],
+    );
     let unknown = run(
         &pool,
         &["tenant", "set-seats", "--slug", "nope", "--seats", "7"],
@@ -172,6 +257,11 @@ async fn operator_commands(pool: PgPool) {
         actors,
         [
             ("operator:ops-test".into(), "tenant.created".into()),
+            // 7; 7 with 2 reserved; 8 keeping them; 7 with none. Refused
+            // changes are not recorded.
+            ("operator:ops-test".into(), "tenant.seats_changed".into()),
+            ("operator:ops-test".into(), "tenant.seats_changed".into()),
+            ("operator:ops-test".into(), "tenant.seats_changed".into()),
             ("operator:ops-test".into(), "tenant.seats_changed".into()),
             ("operator:ops-test".into(), "account.created".into()),
         ]

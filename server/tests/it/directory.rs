@@ -316,7 +316,7 @@ async fn test_connection_says_what_happened(pool: PgPool) {
 async fn a_full_tenant_refuses_a_directory_sign_in_without_holding_a_seat(pool: PgPool) {
     let (svc, t, admin) = connected(&pool, "full", &ad("AD_URL")).await;
     alice(&svc, &admin).await;
-    server::db::tenants::set_seats(&mut pool.acquire().await.unwrap(), t, 1)
+    server::db::tenants::set_seats(&mut pool.acquire().await.unwrap(), t, 1, 0)
         .await
         .unwrap();
     assert_eq!(

@@ -187,7 +187,7 @@ async fn logout_and_heartbeat_use_the_cookie(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn admin_endpoints_check_the_role_on_the_server(pool: PgPool) {
     let (svc, app) = setup(pool, Settings::default()).await;
-    svc.set_seats(&operator(), "demo", 5).await.unwrap();
+    svc.set_seats(&operator(), "demo", 5, None).await.unwrap();
     let user = cookie_of(&login_as(&app, "user").await);
     let admin = cookie_of(&login_as(&app, "admin").await);
 

@@ -13,6 +13,7 @@ mod lambda;
 mod lifecycle;
 mod listing;
 mod mail;
+mod people;
 mod permissions;
 mod probe;
 mod rls;

@@ -147,6 +147,10 @@ fn probes(b: &TenantB) -> Vec<(&'static str, Probe)> {
         ("/api/heartbeat", Own(json!({}))),
         ("/api/license", Own(json!({}))),
         (
+            "/api/license/sign-out",
+            Foreign(json!({ "account_id": b.account })),
+        ),
+        (
             "/api/login",
             Own(json!({ "tenant": "alpha", "username": "alpha-admin", "password": PASSWORD })),
         ),
