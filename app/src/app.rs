@@ -18,6 +18,8 @@ pub fn App() -> impl IntoView {
     spawn_local(async move {
         match current_session().await {
             Ok(session) => auth.session.set(session),
+            // The session this browser had was ended by someone else.
+            Err(e) if e.code == crate::model::ErrorCode::Unauthenticated => auth.session_ended(&e),
             Err(e) => auth.flash.set(Some(e.message)),
         }
         checked.set(true);

@@ -60,7 +60,7 @@ impl Backend for Services {
     }
 
     async fn current_session(&self, meta: &RequestMeta) -> Result<Option<SessionInfo>, ApiError> {
-        let caller = self.try_authenticate(meta).await?;
+        let caller = self.current_caller(meta).await?;
         Ok(caller.map(|c| c.session_info(self.settings.heartbeat_seconds)))
     }
 

@@ -150,6 +150,13 @@ const FIXTURES: &[Fixture] = &[
         seats: "2",
         accounts: &[("seat1", "user"), ("seat2", "user"), ("seat3", "user")],
     },
+    // The License page's seat holders, signed out by its administrator.
+    Fixture {
+        tenant: "e2e-license",
+        name: "License Test",
+        seats: "3",
+        accounts: &[("license-admin", "admin"), ("lic1", "user")],
+    },
 ];
 
 pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> Result<()> {

@@ -47,7 +47,6 @@ pub fn LicensePage() -> impl IntoView {
         }
     });
     keep_fresh(move || license.refetch());
-    let status = RwSignal::new(None::<String>);
     let me = auth
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.account_id));
@@ -57,10 +56,9 @@ pub fn LicensePage() -> impl IntoView {
             <h1>"License"</h1>
             <button type="button" class="secondary" on:click=move |_| license.refetch()>"Refresh"</button>
         </div>
-        <p class="visually-hidden" role="status">{move || status.get()}</p>
         {move || match (shown.get(), license.get()) {
             (Some(info), _) => view! {
-                <LicenseBody info=info me=me status=status on_change=move || license.refetch() />
+                <LicenseBody info=info me=me on_change=move || license.refetch() />
             }
             .into_any(),
             (None, None) => view! { <Loading what="the license" /> }.into_any(),
@@ -77,7 +75,6 @@ pub fn LicensePage() -> impl IntoView {
 fn LicenseBody(
     info: LicenseInfo,
     me: Option<crate::model::AccountId>,
-    status: RwSignal<Option<String>>,
     on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let policy = policy_text(&info);
@@ -102,7 +99,7 @@ fn LicenseBody(
                     >
                         {holders.into_iter().map(|h| {
                             let is_me = me == Some(h.account_id);
-                            view! { <HolderRow holder=h is_me=is_me status=status on_change=on_change.clone() /> }
+                            view! { <HolderRow holder=h is_me=is_me on_change=on_change.clone() /> }
                         }).collect_view()}
                     </DataTable>
                 }.into_any()
@@ -115,7 +112,6 @@ fn LicenseBody(
 fn HolderRow(
     holder: SeatHolder,
     is_me: bool,
-    status: RwSignal<Option<String>>,
     on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let auth = Auth::get();
@@ -135,7 +131,6 @@ fn HolderRow(
                 match sign_out_holder(id).await {
                     Ok(_) => {
                         open.set(false);
-                        status.set(Some(format!("{name} is signed out; their seat is free.")));
                         auth.flash
                             .set(Some(format!("{name} is signed out; their seat is free.")));
                         on_change();

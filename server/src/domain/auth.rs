@@ -603,6 +603,25 @@ impl Services {
         }
     }
 
+    /// For `POST /api/session`: the live session; `None` without one; or,
+    /// when the cookie's session was ended by someone or something else
+    /// ([`SessionEnd::needs_notice`]), the 401 saying why, so that a page
+    /// opened afresh tells the person too.
+    pub async fn current_caller(&self, meta: &RequestMeta) -> Result<Option<Caller>> {
+        if let Some(caller) = self.try_authenticate(meta).await? {
+            return Ok(Some(caller));
+        }
+        if meta.session_token.is_none() {
+            return Ok(None);
+        }
+        let why = self.why_signed_out(meta).await;
+        if why.reason.is_some_and(SessionEnd::needs_notice) {
+            Err(why.into())
+        } else {
+            Ok(None)
+        }
+    }
+
     pub async fn try_authenticate(&self, meta: &RequestMeta) -> Result<Option<Caller>> {
         let Some(token) = meta.session_token.as_deref() else {
             return Ok(None);

@@ -391,3 +391,72 @@ async fn the_eviction_setting_round_trips_and_is_audited(pool: PgPool) {
         "{text}"
     );
 }
+
+/// Over HTTP: `POST /api/license/sign-out`, then the person's heartbeat and
+/// a page opened afresh (`/api/session`) answer 401 with `reason`.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_signed_out_browser_is_told_why_on_its_next_request(pool: PgPool) {
+    use super::http::send;
+    use axum::http::StatusCode;
+    let svc = services(pool.clone(), clock()).await;
+    tenant(&svc, "web", 3).await;
+    account(&svc, "web", "boss", "admin").await;
+    let ann = account(&svc, "web", "ann", "user").await;
+    let app = server::http::router(svc.clone(), None);
+    let cookie = |username: &str| {
+        let app = app.clone();
+        let body =
+            serde_json::json!({ "tenant": "web", "username": username, "password": PASSWORD })
+                .to_string();
+        async move {
+            let reply = send(&app, "POST", "/api/login", &body, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+            reply.headers[axum::http::header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let boss = cookie("boss").await;
+    let ann_cookie = cookie("ann").await;
+    let out = send(
+        &app,
+        "POST",
+        "/api/license/sign-out",
+        &serde_json::json!({ "account_id": ann }).to_string(),
+        Some(&boss),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.json);
+    assert_eq!(out.json["sessions_ended"], 1);
+    for path in ["/api/heartbeat", "/api/session"] {
+        let reply = send(&app, "POST", path, "{}", Some(&ann_cookie)).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(reply.json["code"], "unauthenticated");
+        assert_eq!(reply.json["reason"], "signed_out", "{path}");
+        assert_eq!(
+            reply.json["message"],
+            "Your administrator signed you out to free a seat."
+        );
+    }
+    // Without a cookie: no error from /api/session, `no_session` elsewhere.
+    let fresh = send(&app, "POST", "/api/session", "{}", None).await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    assert!(fresh.json.is_null());
+    let bare = send(&app, "POST", "/api/heartbeat", "{}", None).await;
+    assert_eq!(bare.json["reason"], "no_session");
+    // A user may not sign anyone out.
+    let ann_again = cookie("ann").await;
+    let refused = send(
+        &app,
+        "POST",
+        "/api/license/sign-out",
+        &serde_json::json!({ "account_id": ann }).to_string(),
+        Some(&ann_again),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

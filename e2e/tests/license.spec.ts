@@ -1,0 +1,58 @@
+import { expect, test } from '@playwright/test';
+import { env, signIn, SignInPage } from '../fixtures/rollcall';
+
+test('two browsers of one person hold one seat, and the administrator signs that person out', async ({ browser }) => {
+  const contexts = await Promise.all([browser.newContext(), browser.newContext(), browser.newContext()]);
+  const [admin, laptop, phone] = await Promise.all(contexts.map((c) => c.newPage()));
+  const person = `Test ${env.licenseUser}`;
+  try {
+    await signIn(laptop, env.licenseTenant, env.licenseUser);
+    await signIn(phone, env.licenseTenant, env.licenseUser);
+
+    const shell = await signIn(admin, env.licenseTenant, env.licenseAdmin);
+    await shell.go('License');
+    await expect(admin.getByRole('heading', { name: 'License', level: 1 })).toBeVisible();
+    const holders = admin.getByRole('region', { name: 'Signed in now' });
+    const row = holders.getByRole('row').filter({ hasText: person });
+    // One row for the person, both browsers in it, one seat between them.
+    await expect(row).toHaveCount(1);
+    await expect(row.getByRole('list', { name: `${person}'s devices` }).getByRole('listitem')).toHaveCount(2);
+    await expect(row).toContainText('2 devices, one seat');
+    // Seats owned, In use, Reserved for administrators, Free.
+    const inUse = admin.getByRole('definition').nth(1);
+    await expect(inUse).toHaveText('2');
+    // No sign-out button on the administrator's own row.
+    const own = holders.getByRole('row').filter({ hasText: `Test ${env.licenseAdmin}` });
+    await expect(own.getByRole('button')).toHaveCount(0);
+
+    await row.getByRole('button', { name: `Sign out ${person}` }).click();
+    const dialog = admin.getByRole('dialog', { name: `Sign out ${person}?` });
+    await expect(dialog).toContainText('signed out on every device');
+    await dialog.getByRole('button', { name: 'Sign out' }).click();
+    await expect(dialog).toBeHidden();
+    await expect(admin.getByRole('status').filter({ hasText: `${person} is signed out; their seat is free.` })).toBeVisible();
+    await expect(holders.getByRole('row').filter({ hasText: person })).toHaveCount(0);
+    await expect(inUse).toHaveText('1');
+
+    // The person's browsers are told why on their next request: one opens
+    // a page, the other is reloaded.
+    await laptop.getByRole('link', { name: 'Change password' }).click();
+    await expect(laptop.getByRole('heading', { name: 'You have been signed out' })).toBeVisible();
+    await expect(laptop.getByRole('alert')).toHaveText('Your administrator signed you out to free a seat.');
+    await phone.reload();
+    await expect(phone.getByRole('alert')).toHaveText('Your administrator signed you out to free a seat.');
+
+    // Signing in again starts from the same organisation and username.
+    await laptop.getByRole('button', { name: 'Sign in again' }).click();
+    await expect(laptop.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expect(laptop.getByLabel('Organisation')).toHaveValue(env.licenseTenant);
+    await expect(laptop.getByLabel('Username')).toHaveValue(env.licenseUser);
+    await new SignInPage(laptop).signIn(env.licenseTenant, env.licenseUser, env.password);
+    await expect(laptop.getByRole('button', { name: 'Sign out', exact: true })).toBeVisible();
+  } finally {
+    for (const p of [admin, laptop, phone]) {
+      await p.request.post('/api/logout', { data: {} });
+    }
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+});
