@@ -56,3 +56,47 @@ test('two browsers of one person hold one seat, and the administrator signs that
     await Promise.all(contexts.map((c) => c.close()));
   }
 });
+
+test('a sign-in refused for lack of a seat shows in the usage chart and its table', async ({ browser }) => {
+  const contexts = await Promise.all([1, 2, 3, 4].map(() => browser.newContext()));
+  const [admin, second, third, turnedAway] = await Promise.all(contexts.map((c) => c.newPage()));
+  try {
+    const shell = await signIn(admin, env.licenseTenant, env.licenseAdmin);
+    await signIn(second, env.licenseTenant, 'lic2');
+    await signIn(third, env.licenseTenant, 'lic3');
+    // All 3 seats are held: the fourth person is turned away.
+    const refused = new SignInPage(turnedAway);
+    await refused.open();
+    await refused.signIn(env.licenseTenant, env.licenseUser, env.password);
+    await expect(refused.alert()).toContainText('All 3 seats for License Test are in use.');
+
+    await shell.go('License');
+    const history = admin.getByRole('region', { name: 'Usage history' });
+    await expect(history.getByRole('radio', { name: 'Last 24 hours' })).toBeChecked();
+    await expect(history.getByText('All times are UTC.')).toBeVisible();
+    const chart = history.getByRole('img', { name: 'People signed in, seats owned and refused sign-ins' });
+    await expect(chart).toBeVisible();
+    await expect(chart).toHaveAccessibleDescription(/at most 3 people signed in at once, with 3 seats owned now; [1-9]\d* sign-ins? (was|were) refused/);
+
+    await history.getByText('The numbers as a table').click();
+    const table = history.getByRole('table', { name: 'Last 24 hours, by hour' });
+    await expect(table.getByRole('columnheader')).toHaveText(['Hour (UTC)', 'Most people signed in', 'Seats owned', 'Refused sign-ins']);
+    // Newest first: this hour, with the refusal and the three people.
+    const thisHour = table.getByRole('row').nth(1).getByRole('cell');
+    await expect(thisHour.nth(1)).toHaveText('3');
+    await expect(thisHour.nth(2)).toHaveText('3');
+    await expect(thisHour.nth(3)).toHaveText(/^[1-9]\d*$/);
+
+    // Other periods redraw from the same data, by day.
+    await history.getByRole('radio', { name: 'Last 30 days' }).check();
+    await expect(history.getByRole('table', { name: 'Last 30 days, by day' })).toBeAttached();
+    const download = admin.waitForEvent('download');
+    await history.getByRole('button', { name: 'Download CSV' }).click();
+    expect((await download).suggestedFilename()).toBe('seat-usage-30d.csv');
+  } finally {
+    for (const p of [admin, second, third, turnedAway]) {
+      await p.request.post('/api/logout', { data: {} });
+    }
+    await Promise.all(contexts.map((c) => c.close()));
+  }
+});

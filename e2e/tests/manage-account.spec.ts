@@ -37,7 +37,13 @@ test('an administrator edits an account, deactivates it (signing it out) and rea
     await page.getByLabel('Status').selectOption('inactive');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect(page.getByRole('row').filter({ hasText: username })).toContainText('Inactive');
+    // Their open page, reloaded, says why; then back to sign-in.
     await staffPage.reload();
+    await expect(staffPage.getByRole('heading', { name: 'You have been signed out' })).toBeVisible();
+    await expect(staffPage.getByRole('alert')).toHaveText(
+      'You were signed out because this account was deactivated. Ask your administrator to reactivate it.',
+    );
+    await staffPage.getByRole('button', { name: 'Sign in again' }).click();
     const again = new SignInPage(staffPage);
     await expect(staffPage.getByRole('heading', { name: 'Sign in' })).toBeVisible();
     await again.signIn(env.tenant, username, env.password);

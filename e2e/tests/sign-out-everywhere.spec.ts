@@ -19,8 +19,10 @@ test('signing out everywhere ends the session on every device, which is told why
 
     // The phone learns it on its next request.
     await phone.getByRole('link', { name: 'Change password' }).click();
-    await expect(phone.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-    await expect(phone.getByRole('status')).toHaveText('You signed out on every device. Sign in again to continue.');
+    await expect(phone.getByRole('heading', { name: 'You have been signed out' })).toBeVisible();
+    await expect(phone.getByRole('alert')).toHaveText('You signed out on every device. Sign in again to continue.');
+    await phone.getByRole('button', { name: 'Sign in again' }).click();
+    await expect(phone.getByLabel('Organisation')).toHaveValue(env.tenant);
   } finally {
     for (const p of [laptop, phone]) {
       await p.request.post('/api/logout', { data: {} });

@@ -46,6 +46,8 @@ fn process_status() -> (f64, f64, u64) {
 }
 
 type Fail = Box<dyn std::error::Error>;
+/// What a spawned task fails with.
+type TaskFail = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> Result<(), Fail> {
@@ -384,6 +386,12 @@ async fn main() -> Result<(), Fail> {
     // 5. Sign-in latency, local next to Active Directory, same run.
     sign_in_latency(&svc).await?;
 
+    // 6. The seat transaction alone, on one hot tenant.
+    seat_transactions(&svc, &pool, &loader, in_flight).await?;
+
+    // 7. The usage history of a tenant with a year of sign-ins.
+    usage_history(&svc, &loader, &op).await?;
+
     pool.close().await;
     loader.close().await;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
@@ -393,6 +401,223 @@ async fn main() -> Result<(), Fail> {
 }
 
 const SIGN_IN_SAMPLES: usize = 60;
+
+/// People signing in to the hot tenant, each once, with no password check.
+const SEAT_SIGN_INS: usize = 2_000;
+
+/// Sign-ins per second through the seat transaction alone (lock the tenant,
+/// reclaim lapsed seats, decide, insert the session, audit, commit) on one
+/// tenant, `in_flight` at a time: what bounds sign-ins to one busy
+/// organisation once passwords are checked (issue #15).
+async fn seat_transactions(
+    svc: &Services,
+    pool: &sqlx::PgPool,
+    loader: &sqlx::PgPool,
+    in_flight: usize,
+) -> Result<(), Fail> {
+    use server::db::scope::Scope;
+    use server::domain::audit::{self, Action, Actor, Origin};
+    svc.create_tenant(
+        &Operator {
+            name: "bench".into(),
+        },
+        "hot",
+        "Hot",
+        100_000,
+    )
+    .await?;
+    let tenant_id = svc.find_tenant("hot").await?.id;
+    sqlx::query(
+        "INSERT INTO accounts (tenant_id, username, username_key, first_name, last_name, email, role,
+                               status, created_at, updated_at, search_key)
+         SELECT $1, 'hot' || i, 'hot' || i, 'Hot', 'Person' || i, 'hot' || i || '@bench.example',
+                'user', 'active', now(), now(), ''
+         FROM generate_series(1, $2) AS i",
+    )
+    .bind(tenant_id)
+    .bind(SEAT_SIGN_INS as i32)
+    .execute(loader)
+    .await?;
+    let ids: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE tenant_id = $1 ORDER BY username_key")
+            .bind(tenant_id)
+            .fetch_all(loader)
+            .await?;
+    let ids = Arc::new(ids);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for lane in 0..in_flight {
+        let (pool, ids) = (pool.clone(), ids.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = lane;
+            while i < ids.len() {
+                let now = server::clock::Clock::now(&SystemClock);
+                let mut tx = server::db::begin(&pool, Scope::Tenant(tenant_id)).await?;
+                let account = server::db::accounts::lock(&mut tx, tenant_id, ids[i])
+                    .await?
+                    .ok_or("no account")?;
+                let actor = Actor::Account {
+                    id: account.id,
+                    username: account.username.clone(),
+                };
+                let origin = Origin::default();
+                let taken = server::domain::licensing::take_seat(
+                    &mut tx, tenant_id, &account, &actor, &origin, now,
+                )
+                .await?;
+                if !matches!(
+                    taken.decision,
+                    server::domain::licensing::Decision::Admit { .. }
+                ) {
+                    return Err::<(), TaskFail>("refused a seat".into());
+                }
+                let token_hash = server::crypto::token_hash(&format!("hot-{i}"));
+                let session_id = server::db::sessions::insert(
+                    &mut tx,
+                    server::db::sessions::InsertSession {
+                        tenant_id,
+                        account_id: account.id,
+                        token_hash: &token_hash,
+                        now,
+                        ip: None,
+                        user_agent: None,
+                    },
+                )
+                .await?;
+                audit::record(
+                    &mut tx,
+                    audit::Event::on_account(
+                        &account,
+                        Action::LoginSucceeded,
+                        serde_json::json!({ "session_id": session_id }),
+                        &actor,
+                        &origin,
+                        now,
+                    ),
+                )
+                .await?;
+                tx.commit().await?;
+                i += in_flight;
+            }
+            Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await?.map_err(|e| e.to_string())?;
+    }
+    let per_s = SEAT_SIGN_INS as f64 / start.elapsed().as_secs_f64();
+    println!("\nseat transactions on one tenant (no password check; {in_flight} in flight)");
+    println!(
+        "  {SEAT_SIGN_INS} people signing in      {per_s:>8.1} /s  (0 to {SEAT_SIGN_INS} people holding seats)"
+    );
+    Ok(())
+}
+
+/// Sessions a day in the usage history tenant, over a year.
+const USAGE_SESSIONS_PER_DAY: i32 = 1_000;
+
+/// `POST /api/license/usage` for a tenant with 1,000 sessions a day for a
+/// year: the first call (which rolls the year up) and then each period.
+async fn usage_history(svc: &Services, loader: &sqlx::PgPool, op: &Operator) -> Result<(), Fail> {
+    svc.create_tenant(op, "history", "History", 300).await?;
+    let tenant_id = svc.find_tenant("history").await?.id;
+    svc.operator_create_account(
+        op,
+        "history",
+        &local_account("keeper", ("Kay", "Keeper"), "admin"),
+    )
+    .await?;
+    let loaded = Instant::now();
+    // Created 400 days ago; 500 people, 1,000 sessions a day of 30 minutes to
+    // 8 hours, all ended.
+    sqlx::query("UPDATE tenants SET created_at = now() - interval '400 days' WHERE id = $1")
+        .bind(tenant_id)
+        .execute(loader)
+        .await?;
+    sqlx::query(
+        "INSERT INTO accounts (tenant_id, username, username_key, first_name, last_name, email, role,
+                               status, created_at, updated_at, search_key)
+         SELECT $1, 'h' || i, 'h' || i, 'History', 'Person' || i, 'h' || i || '@bench.example',
+                'user', 'active', now() - interval '400 days', now(), ''
+         FROM generate_series(1, 500) AS i",
+    )
+    .bind(tenant_id)
+    .execute(loader)
+    .await?;
+    let sessions = sqlx::query(
+        "WITH people AS (SELECT array_agg(id ORDER BY username_key) AS ids FROM accounts
+                         WHERE tenant_id = $1 AND username_key LIKE 'h%')
+         INSERT INTO sessions (tenant_id, account_id, token_hash, created_at, last_seen_at, ended_at, end_reason)
+         SELECT $1, people.ids[1 + (i::bigint * 7919) % 500], sha256(('history-' || i)::bytea),
+                start, start + span, start + span, 'logout'
+         FROM people, generate_series(1, $2 * 365) AS i,
+              LATERAL (SELECT now() - make_interval(mins => (i::bigint * 525600 / ($2 * 365))::int) AS start,
+                              make_interval(mins => 30 + (i * 31) % 450) AS span) t",
+    )
+    .bind(tenant_id)
+    .bind(USAGE_SESSIONS_PER_DAY)
+    .execute(loader)
+    .await?
+    .rows_affected();
+    sqlx::query("ANALYZE sessions").execute(loader).await?;
+    println!(
+        "\nusage history ({sessions} sessions over 365 days, loaded in {:.1} s)",
+        loaded.elapsed().as_secs_f64()
+    );
+    let app = server::http::router(svc.clone(), None);
+    let login = app
+        .clone()
+        .oneshot(json_post(
+            "/api/login",
+            &format!(r#"{{"tenant":"history","username":"keeper","password":"{PASSWORD}"}}"#),
+            None,
+        ))
+        .await?;
+    let cookie = login
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("login gave no cookie")?
+        .to_owned();
+    let first = Instant::now();
+    let res = app
+        .clone()
+        .oneshot(json_post(
+            "/api/license/usage",
+            r#"{"period":"12m"}"#,
+            Some(&cookie),
+        ))
+        .await?;
+    if !res.status().is_success() {
+        return Err(format!("usage answered {}", res.status()).into());
+    }
+    let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+    println!(
+        "  first call, rolling up the year   {:>9}",
+        ms(first.elapsed())
+    );
+    println!("  {:<34} {:>9} {:>9} {:>9}", "period", "p50", "p95", "p99");
+    for period in ["24h", "7d", "30d", "12m"] {
+        let body = format!(r#"{{"period":"{period}"}}"#);
+        let mut times = Vec::with_capacity(SAMPLES / 4);
+        for _ in 0..SAMPLES / 4 {
+            let t = Instant::now();
+            let res = app
+                .clone()
+                .oneshot(json_post("/api/license/usage", &body, Some(&cookie)))
+                .await?;
+            let status = res.status();
+            let _ = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+            times.push(t.elapsed());
+            if !status.is_success() {
+                return Err(format!("usage {period} answered {status}").into());
+            }
+        }
+        print_row(&format!("usage: {period}"), &mut times);
+    }
+    Ok(())
+}
 
 /// A local account with the benchmark password.
 fn local_account(username: &str, (first, last): (&str, &str), role: &str) -> CreateAccountRequest {

@@ -333,6 +333,15 @@ impl Backend for Services {
         Ok(Services::sign_out_holder(self, &admin, account_id).await?)
     }
 
+    async fn usage(
+        &self,
+        meta: &RequestMeta,
+        period: app::model::usage::UsagePeriod,
+    ) -> Result<app::model::usage::UsageReport, ApiError> {
+        let admin = self.require_admin(meta).await?;
+        Ok(Services::usage_report(self, &admin, period).await?)
+    }
+
     async fn reset_password(
         &self,
         meta: &RequestMeta,

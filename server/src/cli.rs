@@ -67,6 +67,22 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// A tenant's seat usage history as CSV (UTC): per hour or day, the most
+    /// people signed in at once, the seats owned and the sign-ins refused.
+    Usage {
+        #[arg(long)]
+        tenant: String,
+        /// `hour` or `day`.
+        #[arg(long, default_value = "day")]
+        by: String,
+        /// First day, YYYY-MM-DD (default: 29 days before --to by day,
+        /// --to itself by hour).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD, included (default: today).
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -530,6 +546,20 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             }
             println!("{}", result.message);
         }
+        Command::Usage {
+            tenant,
+            by,
+            from,
+            to,
+        } => {
+            let bucket = app::model::usage::UsageBucket::parse(&by)
+                .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
+            let svc = services(config).await?;
+            let rows = svc
+                .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
+                .await?;
+            print!("{}", app::model::usage::usage_csv(bucket, &rows));
+        }
         Command::Audit {
             command: AuditCommand::Verify { tenant },
         } => {
@@ -579,6 +609,17 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 tx.commit()
                     .await
                     .map_err(|e| Failure(format!("database: {e}")))?;
+            }
+            if matches!(command, MailCommand::Deliver) {
+                // As a scheduler runs it: yesterday's seat alerts go out too.
+                let queued = services(config)
+                    .await?
+                    .queue_seat_alerts()
+                    .await
+                    .map_err(|e| Failure(e.to_string()))?;
+                if queued > 0 {
+                    println!("queued {queued} seat alert(s)");
+                }
             }
             let round = postman
                 .deliver_due(10_000)

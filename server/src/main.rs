@@ -109,6 +109,10 @@ async fn serve(config: Config, addr: Option<SocketAddr>) -> Result<(), String> {
         std::time::Duration::from_secs(config.mail.poll_seconds),
         services.mail_signal.clone(),
     ));
+    tokio::spawn(server::domain::seat_alerts::run(
+        services.clone(),
+        server::domain::seat_alerts::EVERY,
+    ));
     let app = http::router(services, config.site_root.clone());
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -151,6 +155,7 @@ async fn serve_lambda(config: Config) -> Result<(), String> {
         .mail
         .postman(services.pool.clone(), services.clock.clone())?;
     let handler = lambda::Handler {
+        services: services.clone(),
         signal: services.mail_signal.clone(),
         postman: Arc::new(postman),
         router: http::router(services, config.site_root.clone()),

@@ -155,7 +155,12 @@ const FIXTURES: &[Fixture] = &[
         tenant: "e2e-license",
         name: "License Test",
         seats: "3",
-        accounts: &[("license-admin", "admin"), ("lic1", "user")],
+        accounts: &[
+            ("license-admin", "admin"),
+            ("lic1", "user"),
+            ("lic2", "user"),
+            ("lic3", "user"),
+        ],
     },
 ];
 

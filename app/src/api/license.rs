@@ -18,3 +18,12 @@ pub async fn sign_out_holder(account_id: AccountId) -> Result<SignOutAnswer, Api
     let (backend, meta) = super::port::context()?;
     backend.sign_out_holder(&meta, account_id).await
 }
+
+/// `POST /api/license/usage`: the usage history for one period.
+#[server(endpoint = "license/usage", input = Json)]
+pub async fn get_usage(
+    period: crate::model::usage::UsagePeriod,
+) -> Result<crate::model::usage::UsageReport, ApiError> {
+    let (backend, meta) = super::port::context()?;
+    backend.usage(&meta, period).await
+}

@@ -230,6 +230,11 @@ pub trait Backend: Send + Sync + 'static {
         meta: &RequestMeta,
         account_id: AccountId,
     ) -> Result<crate::model::SignOutAnswer, ApiError>;
+    async fn usage(
+        &self,
+        meta: &RequestMeta,
+        period: crate::model::usage::UsagePeriod,
+    ) -> Result<crate::model::usage::UsageReport, ApiError>;
     async fn list_audit_events(
         &self,
         meta: &RequestMeta,

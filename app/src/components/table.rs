@@ -4,7 +4,7 @@ use leptos::prelude::*;
 /// optional unlabelled-to-the-eye actions column. Rows come as children.
 #[component]
 pub fn DataTable(
-    caption: &'static str,
+    #[prop(into)] caption: String,
     headers: &'static [&'static str],
     #[prop(optional)] actions_column: bool,
     children: Children,

@@ -53,6 +53,14 @@ pub struct TenantSettings {
     /// person idle longest must have been inactive to lose their seat.
     #[serde(default = "default_evict_idle_minutes")]
     pub evict_idle_minutes: u32,
+    /// Mail the administrators, at most once a day, when sign-ins were
+    /// refused for lack of a seat the day before.
+    #[serde(default = "default_true")]
+    pub seat_alerts: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_sessions_per_person() -> u32 {

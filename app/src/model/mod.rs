@@ -14,6 +14,7 @@ pub mod password;
 pub mod permissions;
 pub mod session;
 pub mod text;
+pub mod usage;
 pub mod values;
 
 pub use accounts::{

@@ -7,6 +7,7 @@ use crate::api::license::{get_license, sign_out_holder};
 use crate::auth::Auth;
 use crate::components::{format_time, ConfirmDialog, DataTable, ErrorState, Loading};
 use crate::model::{LicenseInfo, SeatHolder, WhenFull};
+use crate::pages::usage::UsageHistory;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -105,6 +106,7 @@ fn LicenseBody(
                 }.into_any()
             }}
         </section>
+        <UsageHistory />
     }
 }
 

@@ -10,4 +10,5 @@ pub mod login;
 pub mod password;
 pub mod settings;
 pub mod shell;
+pub mod usage;
 pub mod users;

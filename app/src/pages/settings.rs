@@ -142,6 +142,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let per_person = RwSignal::new(settings.sessions_per_person.to_string());
     let when_full = RwSignal::new(settings.when_full.as_str().to_owned());
     let evict_minutes = RwSignal::new(settings.evict_idle_minutes.to_string());
+    let seat_alerts = RwSignal::new(settings.seat_alerts);
     let p = PolicySignals::new(&settings.password_policy);
     let form = FormState::new();
     let busy = form.busy;
@@ -193,6 +194,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
             sessions_per_person: devices.unwrap_or(SESSIONS_PER_PERSON_DEFAULT),
             when_full: WhenFull::parse(&when_full.get_untracked()).unwrap_or_default(),
             evict_idle_minutes: minutes.unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
+            seat_alerts: seat_alerts.get_untracked(),
         };
         form.submit(
             checked,
@@ -242,6 +244,8 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 <TextField label="Idle long enough (minutes)" id="evict_idle_minutes" value=evict_minutes
                     input_type="number" error=form.error_for("evict_idle_minutes")
                     hint="From 1 to 1440 (a day). Used only when the person idle longest may be signed out; if nobody has been idle this long, the sign-in is refused." />
+                <CheckboxField label="Mail the administrators when sign-ins were refused for lack of a seat" id="seat_alerts" checked=seat_alerts
+                    hint=Signal::derive(|| "At most one mail a day, about the day before (UTC).".to_owned()) />
             </fieldset>
             <fieldset>
                 <legend>"Password policy"</legend>

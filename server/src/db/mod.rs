@@ -13,10 +13,12 @@ pub mod links;
 pub mod outbox;
 pub mod permissions;
 pub mod scope;
+pub mod seat_alerts;
 pub mod sessions;
 pub mod tenants;
 pub mod text_keys;
 pub mod throttles;
+pub mod usage;
 
 pub use scope::{begin, Scope};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

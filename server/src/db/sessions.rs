@@ -264,6 +264,8 @@ pub enum EndReason {
     SignedOutByAdmin,
     /// The eviction policy gave the idle person's seat to someone else.
     Evicted,
+    /// The account is being deleted (its spans stay in the usage history).
+    AccountDeleted,
 }
 
 impl EndReason {
@@ -276,6 +278,7 @@ impl EndReason {
             EndReason::SignedOutEverywhere => "signed_out_everywhere",
             EndReason::SignedOutByAdmin => "signed_out_by_admin",
             EndReason::Evicted => "evicted",
+            EndReason::AccountDeleted => "account_deleted",
         }
     }
 }

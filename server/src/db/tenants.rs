@@ -100,13 +100,14 @@ pub struct SettingsRow {
     pub sessions_per_person: i32,
     pub when_full: String,
     pub evict_idle_minutes: i32,
+    pub seat_alerts: bool,
 }
 
 pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SettingsRow> {
     sqlx::query_as!(
         SettingsRow,
         "SELECT directory_signin_enabled, password_policy, invitation_hours, session_lifetime_hours,
-                sessions_per_person, when_full, evict_idle_minutes
+                sessions_per_person, when_full, evict_idle_minutes, seat_alerts
          FROM tenants WHERE id = $1",
         id
     )
@@ -122,6 +123,7 @@ pub struct SettingsUpdate<'a> {
     pub sessions_per_person: i32,
     pub when_full: &'a str,
     pub evict_idle_minutes: i32,
+    pub seat_alerts: bool,
 }
 
 pub async fn set_settings(
@@ -131,7 +133,7 @@ pub async fn set_settings(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE tenants SET password_policy = $2, invitation_hours = $3, session_lifetime_hours = $4,
-                sessions_per_person = $5, when_full = $6, evict_idle_minutes = $7
+                sessions_per_person = $5, when_full = $6, evict_idle_minutes = $7, seat_alerts = $8
          WHERE id = $1",
         id,
         s.password_policy,
@@ -139,7 +141,8 @@ pub async fn set_settings(
         s.session_lifetime_hours,
         s.sessions_per_person,
         s.when_full,
-        s.evict_idle_minutes
+        s.evict_idle_minutes,
+        s.seat_alerts
     )
     .execute(conn)
     .await

@@ -798,6 +798,15 @@ impl Services {
         }
         let clients = db::accounts::client_ids(&mut tx, target.id).await?;
         let groups = group_names(&mut tx, target.id).await?;
+        // Ended now, so the usage history keeps when they really ended.
+        db::sessions::end_for_account(
+            &mut tx,
+            target.id,
+            now,
+            db::sessions::EndReason::AccountDeleted,
+            None,
+        )
+        .await?;
         db::accounts::delete(&mut tx, tenant_id, target.id).await?;
         audit::record(
             &mut tx,

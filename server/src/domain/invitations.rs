@@ -66,7 +66,7 @@ fn when(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -101,7 +101,7 @@ pub struct LinkMail<'a> {
     pub expires_at: OffsetDateTime,
 }
 
-fn html_page(paragraphs: &[String], button: Option<(&str, &str)>) -> String {
+pub(crate) fn html_page(paragraphs: &[String], button: Option<(&str, &str)>) -> String {
     let mut body = String::from(
         "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">",
     );

@@ -9,9 +9,11 @@ pub mod invitations;
 pub mod licensing;
 pub mod operator;
 pub mod permissions;
+pub mod seat_alerts;
 pub mod settings;
 pub mod text_keys;
 pub mod throttle;
+pub mod usage;
 
 use crate::clock::Clock;
 use crate::config::Settings;

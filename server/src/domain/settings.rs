@@ -50,6 +50,7 @@ pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result
         when_full: WhenFull::parse(&row.when_full).unwrap_or_default(),
         evict_idle_minutes: u32::try_from(row.evict_idle_minutes)
             .unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
+        seat_alerts: row.seat_alerts,
     })
 }
 
@@ -125,6 +126,7 @@ impl Services {
                 sessions_per_person: int(settings.sessions_per_person)?,
                 when_full: settings.when_full.as_str(),
                 evict_idle_minutes: int(settings.evict_idle_minutes)?,
+                seat_alerts: settings.seat_alerts,
             },
         )
         .await?;
@@ -139,6 +141,7 @@ impl Services {
                 map.insert("sessions_per_person".into(), json!(s.sessions_per_person));
                 map.insert("when_full".into(), json!(s.when_full));
                 map.insert("evict_idle_minutes".into(), json!(s.evict_idle_minutes));
+                map.insert("seat_alerts".into(), json!(s.seat_alerts));
             }
             v
         };

@@ -42,6 +42,8 @@ pub enum Output {
 }
 
 pub struct Handler {
+    /// The scheduled event also queues the day's seat alerts with these.
+    pub services: crate::domain::Services,
     pub router: Router,
     pub postman: Arc<Postman>,
     pub signal: Arc<MailSignal>,
@@ -57,6 +59,12 @@ impl Handler {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Output, lambda_http::Error> {
         let LambdaEvent { payload, context } = event;
         if is_scheduled(&payload) {
+            // Yesterday's refused sign-ins first, so their mail goes out now.
+            match self.services.queue_seat_alerts().await {
+                Ok(0) => {}
+                Ok(queued) => tracing::info!(queued, "seat alerts queued"),
+                Err(e) => tracing::error!(error = %e, "seat alerts could not be queued"),
+            }
             let round = self.postman.deliver_due(SCHEDULED_LIMIT).await?;
             tracing::info!(
                 sent = round.sent,

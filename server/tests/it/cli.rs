@@ -178,6 +178,35 @@ async fn operator_commands(pool: PgPool) {
         None,
         &[],
     );
+    // The usage history as CSV: created just now, so one day, one hour.
+    let by_day = run_ok(&pool, &["usage", "--tenant", "acme"], None, &[]);
+    let lines: Vec<String> = stdout(&by_day).lines().map(str::to_owned).collect();
+    assert_eq!(lines[0], "start,end,peak_people,seats,refused");
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[1].ends_with(",0,7,0"), "{lines:?}");
+    let by_hour = run_ok(
+        &pool,
+        &["usage", "--tenant", "acme", "--by", "hour"],
+        None,
+        &[],
+    );
+    assert_eq!(stdout(&by_hour).lines().count(), 2, "{}", stdout(&by_hour));
+    for (args, says) in [
+        (vec!["--by", "week"], "--by must be `hour` or `day`"),
+        (vec!["--from", "2026-13-01"], "is not a date"),
+        (
+            vec!["--from", "2026-11-02", "--to", "2026-11-01"],
+            "before the start date",
+        ),
+    ] {
+        let mut all = vec!["usage", "--tenant", "acme"];
+        all.extend(args);
+        let bad = run(&pool, &all, None);
+        assert!(!bad.status.success());
+        assert_eq!(stderr(&bad).lines().count(), 1, "{}", stderr(&bad));
+        assert!(stderr(&bad).contains(says), "{}", stderr(&bad));
+    }
+
     let unknown = run(
         &pool,
         &["tenant", "set-seats", "--slug", "nope", "--seats", "7"],

@@ -618,6 +618,7 @@ async fn lambda_delivers_after_the_request_and_on_schedule(pool: PgPool) {
     let dir = std::env::temp_dir().join(format!("rollcall-lambda-{}", uuid::Uuid::new_v4()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let handler = Handler {
+        services: svc.clone(),
         signal: svc.mail_signal.clone(),
         postman: Arc::new(postman(&pool, dyn_clock, Delivery::Files(dir.clone()))),
         router: server::http::router(svc.clone(), None),

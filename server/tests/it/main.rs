@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod alerts;
 mod audit;
 mod cli;
 mod directory;
@@ -23,3 +24,4 @@ mod settings;
 mod support;
 mod text;
 mod throttle;
+mod usage;

@@ -146,6 +146,7 @@ fn probes(b: &TenantB) -> Vec<(&'static str, Probe)> {
         ),
         ("/api/heartbeat", Own(json!({}))),
         ("/api/license", Own(json!({}))),
+        ("/api/license/usage", Own(json!({ "period": "12m" }))),
         (
             "/api/license/sign-out",
             Foreign(json!({ "account_id": b.account })),

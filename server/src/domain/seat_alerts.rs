@@ -1,0 +1,336 @@
+//! "People were turned away" (issue #15): when sign-ins were refused for
+//! lack of a seat on a UTC day, the tenant's active administrators get one
+//! mail about that day, the day after ("7 sign-ins were refused on 29 Nov;
+//! all 10 seats were in use from 09:12 to 11:40"), through the outbox. A
+//! tenant setting (`seat_alerts`) turns it off. The `seat_alerts` row,
+//! written with the mails, makes it once per tenant and day however many
+//! workers run.
+
+use super::invitations::{escape, html_page};
+use super::usage::{seats_at, Span};
+use super::Services;
+use crate::db::{self, scope::Scope};
+use crate::error::Result;
+use crate::mail::{self, Mail};
+use std::collections::HashMap;
+use time::macros::format_description;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Days looked back for refusals not yet reported (a worker that was down
+/// catches up this far).
+pub const LOOK_BACK_DAYS: i64 = 7;
+
+/// How often a server looks for days to report (Lambda: every scheduled
+/// event).
+pub const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Queues seat alerts every `every` until the process ends (`server serve`).
+pub async fn run(svc: Services, every: std::time::Duration) {
+    loop {
+        match svc.queue_seat_alerts().await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "seat alerts queued"),
+            Err(e) => tracing::error!(error = %e, "seat alerts could not be queued"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// The stretches of `[from, to)` during which at least as many people as
+/// seats owned were signed in (`changes` as for [`seats_at`]), merged.
+pub fn full_intervals(
+    spans: &[Span],
+    changes: &[(OffsetDateTime, u32)],
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> Vec<(OffsetDateTime, OffsetDateTime)> {
+    // Each person's spans merged, then a sweep, as for the hourly peaks.
+    let mut by_person: HashMap<Uuid, Vec<(OffsetDateTime, OffsetDateTime)>> = HashMap::new();
+    for s in spans.iter().filter(|s| s.end > s.start) {
+        by_person
+            .entry(s.person)
+            .or_default()
+            .push((s.start.max(from), s.end.min(to)));
+    }
+    let mut events: Vec<(OffsetDateTime, i32)> = Vec::new();
+    for mut list in by_person.into_values() {
+        list.retain(|(a, b)| b > a);
+        list.sort();
+        let mut merged: Vec<(OffsetDateTime, OffsetDateTime)> = Vec::new();
+        for (a, b) in list {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        for (a, b) in merged {
+            events.push((a, 1));
+            events.push((b, -1));
+        }
+    }
+    // Seat changes are moments the answer may change too.
+    for (at, _) in changes {
+        if *at > from && *at < to {
+            events.push((*at, 0));
+        }
+    }
+    events.sort();
+    let mut out: Vec<(OffsetDateTime, OffsetDateTime)> = Vec::new();
+    let mut level = 0;
+    let mut open: Option<OffsetDateTime> = None;
+    let mut i = 0;
+    while i < events.len() {
+        let t = events[i].0;
+        while i < events.len() && events[i].0 == t {
+            level += events[i].1;
+            i += 1;
+        }
+        let seats = seats_at(changes, t);
+        let full = seats > 0 && level >= i32::try_from(seats).unwrap_or(i32::MAX);
+        match (full, open) {
+            (true, None) => open = Some(t),
+            (false, Some(start)) => {
+                out.push((start, t));
+                open = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        out.push((start, to));
+    }
+    out
+}
+
+/// The mail for one day: subject, text, HTML.
+pub fn compose(
+    tenant_name: &str,
+    day: Date,
+    refused: u32,
+    seats: u32,
+    full: &[(OffsetDateTime, OffsetDateTime)],
+    license_url: &str,
+) -> (String, String, String) {
+    let date = day
+        .format(format_description!("[day padding:none] [month repr:short]"))
+        .unwrap_or_default();
+    let long_date = day
+        .format(format_description!(
+            "[day padding:none] [month repr:long] [year]"
+        ))
+        .unwrap_or_default();
+    let hm = |t: OffsetDateTime| {
+        if t.time() == time::Time::MIDNIGHT && t.date() != day {
+            "24:00".to_owned()
+        } else {
+            t.format(format_description!("[hour]:[minute]"))
+                .unwrap_or_default()
+        }
+    };
+    let sign_ins = if refused == 1 {
+        "1 sign-in was".to_owned()
+    } else {
+        format!("{refused} sign-ins were")
+    };
+    let when_full = if full.is_empty() {
+        "the seats that were free are reserved for administrators".to_owned()
+    } else {
+        let spans: Vec<String> = full
+            .iter()
+            .map(|(a, b)| format!("from {} to {}", hm(*a), hm(*b)))
+            .collect();
+        if seats == 1 {
+            format!("the only seat was in use {}", spans.join(", "))
+        } else {
+            format!("all {seats} seats were in use {}", spans.join(", "))
+        }
+    };
+    let subject = format!("{sign_ins} refused on {date}: {tenant_name} had no free seat");
+    let first = format!("{sign_ins} refused on {date} (UTC) for {tenant_name}; {when_full}.");
+    let second = format!(
+        "The License page shows who holds the seats and the usage history: {license_url}. For more seats, contact your Rollcall provider."
+    );
+    let third = format!(
+        "You get this mail at most once a day, about the day before ({long_date}). Administrators can turn it off in Settings → Seats."
+    );
+    let text = format!("{first}\n\n{second}\n\n{third}\n");
+    let html = html_page(&[escape(&first), escape(&second), escape(&third)], None);
+    (subject, text, html)
+}
+
+impl Services {
+    /// Queues the mails for every tenant and UTC day (up to
+    /// [`LOOK_BACK_DAYS`] back, today excluded) with refused sign-ins and no
+    /// mail yet. Returns how many mails were queued. Work across tenants,
+    /// said so in code: the refusals are found with [`Scope::EveryTenant`],
+    /// each tenant's mail is written in its own scope.
+    pub async fn queue_seat_alerts(&self) -> Result<u32> {
+        let now = self.now();
+        let today = now.to_offset(time::UtcOffset::UTC).date();
+        let from = (today - Duration::days(LOOK_BACK_DAYS))
+            .midnight()
+            .assume_utc();
+        let until = today.midnight().assume_utc();
+        let due = {
+            let mut tx = db::begin(&self.pool, Scope::EveryTenant).await?;
+            db::seat_alerts::due(&mut tx, from, until).await?
+        };
+        let mut queued = 0;
+        for d in due {
+            queued += self.queue_seat_alert(d.tenant_id, d.day, now).await?;
+        }
+        Ok(queued)
+    }
+
+    async fn queue_seat_alert(
+        &self,
+        tenant_id: Uuid,
+        day: Date,
+        now: OffsetDateTime,
+    ) -> Result<u32> {
+        let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
+        let start = day.midnight().assume_utc();
+        let end = start + Duration::DAY;
+        let refused = db::seat_alerts::refused_on(&mut tx, tenant_id, start, end).await?;
+        if refused == 0 {
+            return Ok(0);
+        }
+        let recipients = db::seat_alerts::administrators(&mut tx, tenant_id, day).await?;
+        // Claims the day first: another worker that gets here too stops.
+        let claimed = db::seat_alerts::claim(
+            &mut tx,
+            tenant_id,
+            day,
+            i32::try_from(refused).unwrap_or(i32::MAX),
+            i32::try_from(recipients.len()).unwrap_or(i32::MAX),
+            now,
+        )
+        .await?;
+        if !claimed {
+            return Ok(0);
+        }
+        let tenant = db::tenants::by_id(&mut tx, tenant_id)
+            .await?
+            .ok_or_else(app::model::ApiError::internal)?;
+        let spans: Vec<Span> = db::usage::spans(&mut tx, tenant_id, start, end, now)
+            .await?
+            .into_iter()
+            .map(|r| Span {
+                person: r.account_id,
+                start: r.started_at,
+                end: r.ended_at,
+            })
+            .collect();
+        let changes: Vec<(OffsetDateTime, u32)> = db::usage::seat_changes(&mut tx, tenant_id)
+            .await?
+            .into_iter()
+            .map(|r| (r.at, u32::try_from(r.seats).unwrap_or(0)))
+            .collect();
+        let full = full_intervals(&spans, &changes, start, end);
+        let seats = seats_at(&changes, end - Duration::nanoseconds(1));
+        let license_url = format!("{}/license", self.settings.public_url);
+        let (subject, text, html) = compose(
+            &tenant.name,
+            day,
+            u32::try_from(refused).unwrap_or(u32::MAX),
+            seats,
+            &full,
+            &license_url,
+        );
+        for to in &recipients {
+            mail::enqueue(
+                &mut tx,
+                Mail {
+                    tenant_id: Some(tenant_id),
+                    kind: "seat_alert",
+                    to,
+                    subject: &subject,
+                    text: &text,
+                    html: &html,
+                    secret: None,
+                },
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        if !recipients.is_empty() {
+            self.mail_queued();
+        }
+        Ok(u32::try_from(recipients.len()).unwrap_or(u32::MAX))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    const D: OffsetDateTime = datetime!(2026-11-29 00:00 UTC);
+
+    fn span(person: u128, from_min: i64, to_min: i64) -> Span {
+        Span {
+            person: Uuid::from_u128(person),
+            start: D + Duration::minutes(from_min),
+            end: D + Duration::minutes(to_min),
+        }
+    }
+
+    #[test]
+    fn finds_when_every_seat_was_held() {
+        let changes = [(D - Duration::days(30), 2)];
+        let spans = [
+            span(1, 9 * 60 + 12, 11 * 60 + 40),
+            span(2, 8 * 60, 10 * 60),
+            span(3, 10 * 60, 12 * 60), // takes over from person 2 at 10:00
+            span(1, 9 * 60 + 30, 9 * 60 + 45), // a second device: still one person
+        ];
+        assert_eq!(
+            full_intervals(&spans, &changes, D, D + Duration::DAY),
+            [(
+                D + Duration::minutes(9 * 60 + 12),
+                D + Duration::minutes(11 * 60 + 40)
+            )]
+        );
+        // More seats from 10:30: full only until then.
+        let more = [(D - Duration::days(30), 2), (D + Duration::minutes(630), 3)];
+        assert_eq!(
+            full_intervals(&spans, &more, D, D + Duration::DAY),
+            [(
+                D + Duration::minutes(9 * 60 + 12),
+                D + Duration::minutes(630)
+            )]
+        );
+    }
+
+    #[test]
+    fn the_mail_reads_as_the_issue_asks() {
+        let full = [(D + Duration::minutes(552), D + Duration::minutes(700))];
+        let (subject, text, html) = compose(
+            "Acme",
+            date!(2026 - 11 - 29),
+            7,
+            10,
+            &full,
+            "https://rc.example/license",
+        );
+        assert_eq!(
+            subject,
+            "7 sign-ins were refused on 29 Nov: Acme had no free seat"
+        );
+        assert!(
+            text.starts_with(
+                "7 sign-ins were refused on 29 Nov (UTC) for Acme; all 10 seats were in use from 09:12 to 11:40."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("https://rc.example/license"));
+        assert!(html.contains("Settings → Seats"));
+        let (_, reserved, _) = compose("A&B", date!(2026 - 11 - 29), 1, 5, &[], "u");
+        assert!(reserved.contains("1 sign-in was refused"));
+        assert!(reserved.contains("reserved for administrators"));
+        let (_, _, html) = compose("A&B", date!(2026 - 11 - 29), 1, 5, &[], "u");
+        assert!(html.contains("A&amp;B"));
+    }
+}
