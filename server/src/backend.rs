@@ -52,11 +52,15 @@ impl Backend for Services {
         ))
     }
 
-    async fn heartbeat(&self, meta: &RequestMeta) -> Result<HeartbeatInfo, ApiError> {
-        let caller = self.authenticate_restricted(meta).await?;
+    async fn heartbeat(&self, meta: &RequestMeta, active: bool) -> Result<HeartbeatInfo, ApiError> {
+        let caller = Services::heartbeat(self, meta, active).await?;
         Ok(HeartbeatInfo {
             lease_seconds: caller.idle_lease_seconds,
         })
+    }
+
+    fn clear_session_cookie(&self) -> String {
+        Services::clear_session_cookie(self)
     }
 
     async fn current_session(&self, meta: &RequestMeta) -> Result<Option<SessionInfo>, ApiError> {

@@ -55,8 +55,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Ends all of the caller's sessions: how many, and the `Set-Cookie`
     /// that clears this one.
     async fn logout_everywhere(&self, meta: &RequestMeta) -> Result<(u32, String), ApiError>;
-    async fn heartbeat(&self, meta: &RequestMeta) -> Result<HeartbeatInfo, ApiError>;
+    /// `active`: the person used the app since the last beat.
+    async fn heartbeat(&self, meta: &RequestMeta, active: bool) -> Result<HeartbeatInfo, ApiError>;
     async fn current_session(&self, meta: &RequestMeta) -> Result<Option<SessionInfo>, ApiError>;
+    /// A complete `Set-Cookie` header value that removes the session cookie.
+    fn clear_session_cookie(&self) -> String;
     async fn list_accounts(
         &self,
         meta: &RequestMeta,

@@ -38,16 +38,24 @@ pub async fn logout_everywhere() -> Result<u32, ApiError> {
     Ok(ended)
 }
 
-/// Keeps the caller's seat. `POST /api/heartbeat`.
+/// Keeps the caller's seat. `POST /api/heartbeat` with `{}` or
+/// `{"active": true}` when the person used the app since the last beat
+/// (idle time, for the eviction policy and the device limit, counts from
+/// the last activity, not the last heartbeat).
 #[server(endpoint = "heartbeat", input = Json)]
-pub async fn heartbeat() -> Result<HeartbeatInfo, ApiError> {
+pub async fn heartbeat(active: Option<bool>) -> Result<HeartbeatInfo, ApiError> {
     let (backend, meta) = super::port::context()?;
-    backend.heartbeat(&meta).await
+    backend.heartbeat(&meta, active.unwrap_or(false)).await
 }
 
 /// Who is signed in, or `null`. `POST /api/session`.
 #[server(endpoint = "session", input = Json)]
 pub async fn current_session() -> Result<Option<SessionInfo>, ApiError> {
     let (backend, meta) = super::port::context()?;
-    backend.current_session(&meta).await
+    let answer = backend.current_session(&meta).await;
+    // Said once: the ended session's cookie goes with the answer.
+    if matches!(&answer, Err(e) if e.code == crate::model::ErrorCode::Unauthenticated) {
+        super::port::set_cookie(&backend.clear_session_cookie());
+    }
+    answer
 }

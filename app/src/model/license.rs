@@ -43,9 +43,13 @@ pub struct SeatHolder {
     /// When their earliest open session started.
     #[serde(with = "time::serde::rfc3339")]
     pub since: OffsetDateTime,
-    /// Their latest activity on any device.
+    /// Their latest heartbeat or request on any device.
     #[serde(with = "time::serde::rfc3339")]
     pub last_seen: OffsetDateTime,
+    /// Their latest activity on any device: a request, or keyboard or
+    /// pointer input reported with a heartbeat. Idle time counts from here.
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_active: OffsetDateTime,
     /// Their open sessions, most recently active first.
     #[serde(default)]
     pub devices: Vec<SeatDevice>,
@@ -58,6 +62,8 @@ pub struct SeatDevice {
     pub since: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub last_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_active: OffsetDateTime,
     /// The browser's `User-Agent` as sent at sign-in (capped), if any.
     pub user_agent: Option<String>,
     /// The client address at sign-in, if known.

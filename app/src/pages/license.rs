@@ -6,6 +6,7 @@
 use crate::api::license::{get_license, sign_out_holder};
 use crate::auth::Auth;
 use crate::components::{format_time, ConfirmDialog, DataTable, ErrorState, Loading};
+use crate::model::AccountId;
 use crate::model::{LicenseInfo, SeatHolder, WhenFull};
 use crate::pages::usage::UsageHistory;
 use leptos::prelude::*;
@@ -40,88 +41,107 @@ fn policy_text(info: &LicenseInfo) -> String {
 pub fn LicensePage() -> impl IntoView {
     let auth = Auth::get();
     let license = LocalResource::new(get_license);
-    // The last good answer stays on screen while a refresh is under way.
-    let shown = RwSignal::new(None::<LicenseInfo>);
-    Effect::new(move |_| {
-        if let Some(Ok(info)) = license.get() {
-            shown.set(Some(info));
+    // Rendered once and updated in place on every refresh, so focus, an
+    // open table and the usage period stay as they are.
+    let info = RwSignal::new(None::<LicenseInfo>);
+    let first_error = RwSignal::new(None::<String>);
+    let refresh_failed = RwSignal::new(None::<String>);
+    Effect::new(move |_| match license.get() {
+        Some(Ok(fresh)) => {
+            info.set(Some(fresh));
+            first_error.set(None);
+            refresh_failed.set(None);
         }
+        Some(Err(e)) => {
+            let message = auth.message_for(&e);
+            if info.with_untracked(Option::is_some) {
+                refresh_failed.set(Some(format!(
+                    "The figures below could not be refreshed: {message}"
+                )));
+            } else {
+                first_error.set(Some(message));
+            }
+        }
+        None => {}
     });
     keep_fresh(move || license.refetch());
     let me = auth
         .session
         .with_untracked(|s| s.as_ref().map(|s| s.account_id));
+    let figure = move |f: fn(&LicenseInfo) -> u32| move || info.with(|i| i.as_ref().map_or(0, f));
+    let has_holders = move || info.with(|i| i.as_ref().is_some_and(|i| !i.holders.is_empty()));
+    let holder_ids = move || {
+        info.with(|i| {
+            i.as_ref()
+                .map(|i| i.holders.iter().map(|h| h.account_id).collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+    };
 
     view! {
         <div class="page-head">
-            <h1>"License"</h1>
+            <h1 id="license-heading" tabindex="-1">"License"</h1>
             <button type="button" class="secondary" on:click=move |_| license.refetch()>"Refresh"</button>
         </div>
-        {move || match (shown.get(), license.get()) {
-            (Some(info), _) => view! {
-                <LicenseBody info=info me=me on_change=move || license.refetch() />
+        {move || refresh_failed.get().map(|m| view! { <p class="notice warn" role="status">{m}</p> })}
+        <Show
+            when=move || info.with(Option::is_some)
+            fallback=move || match first_error.get() {
+                Some(message) => view! { <ErrorState message=message retry=move || license.refetch() /> }.into_any(),
+                None => view! { <Loading what="the license" /> }.into_any(),
             }
-            .into_any(),
-            (None, None) => view! { <Loading what="the license" /> }.into_any(),
-            (None, Some(Err(e))) => {
-                let message = auth.message_for(&e);
-                view! { <ErrorState message=message retry=move || license.refetch() /> }.into_any()
-            }
-            (None, Some(Ok(_))) => view! { <Loading what="the license" /> }.into_any(),
-        }}
-    }
-}
-
-#[component]
-fn LicenseBody(
-    info: LicenseInfo,
-    me: Option<crate::model::AccountId>,
-    on_change: impl Fn() + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let policy = policy_text(&info);
-    let holders = info.holders.clone();
-    view! {
-        <dl class="stats">
-            <div><dt>"Seats owned"</dt><dd>{info.seats_owned}</dd></div>
-            <div><dt>"In use"</dt><dd>{info.seats_in_use}</dd></div>
-            <div><dt>"Reserved for administrators"</dt><dd>{info.seats_reserved}</dd></div>
-            <div><dt>"Free"</dt><dd>{info.seats_free()}</dd></div>
-        </dl>
-        <p class="lede">{policy}</p>
-        <section class="panel" aria-labelledby="holders-heading">
-            <h2 id="holders-heading">"Signed in now"</h2>
-            {if holders.is_empty() {
-                view! { <p class="state empty">"Nobody is signed in."</p> }.into_any()
-            } else {
-                view! {
+        >
+            <dl class="stats">
+                <div><dt>"Seats owned"</dt><dd>{figure(|i| i.seats_owned)}</dd></div>
+                <div><dt>"In use"</dt><dd>{figure(|i| i.seats_in_use)}</dd></div>
+                <div><dt>"Reserved for administrators"</dt><dd>{figure(|i| i.seats_reserved)}</dd></div>
+                <div><dt>"Free"</dt><dd>{figure(LicenseInfo::seats_free)}</dd></div>
+            </dl>
+            <p class="lede">{move || info.with(|i| i.as_ref().map(policy_text))}</p>
+            <section class="panel" aria-labelledby="holders-heading">
+                <h2 id="holders-heading">"Signed in now"</h2>
+                <Show when=has_holders fallback=|| view! { <p class="state empty">"Nobody is signed in."</p> }>
                     <DataTable
                         caption="Who holds a seat, and on which devices"
                         headers=&["Person", "Role", "Devices", "Signed in since", "Last active", "Actions"]
                     >
-                        {holders.into_iter().map(|h| {
-                            let is_me = me == Some(h.account_id);
-                            view! { <HolderRow holder=h is_me=is_me on_change=on_change.clone() /> }
-                        }).collect_view()}
+                        <For each=holder_ids key=|id| *id let:id>
+                            <HolderRow id=id info=info is_me={me == Some(id)} on_change=move || license.refetch() />
+                        </For>
                     </DataTable>
-                }.into_any()
-            }}
-        </section>
+                </Show>
+            </section>
+        </Show>
         <UsageHistory />
     }
 }
 
 #[component]
 fn HolderRow(
-    holder: SeatHolder,
+    id: AccountId,
+    info: RwSignal<Option<LicenseInfo>>,
     is_me: bool,
     on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let auth = Auth::get();
+    let holder = Memo::new(move |_| {
+        info.with(|i| {
+            i.as_ref()
+                .and_then(|i| i.holders.iter().find(|h| h.account_id == id).cloned())
+        })
+    });
+    let field = move |f: fn(&SeatHolder) -> String| {
+        move || holder.with(|h| h.as_ref().map(f).unwrap_or_default())
+    };
+    let (name, username) = holder
+        .with_untracked(|h| {
+            h.as_ref()
+                .map(|h| (h.full_name.clone(), h.username.clone()))
+        })
+        .unwrap_or_default();
     let open = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let name = holder.full_name.clone();
-    let id = holder.account_id;
     let confirm = {
         let name = name.clone();
         move || {
@@ -135,6 +155,8 @@ fn HolderRow(
                         open.set(false);
                         auth.flash
                             .set(Some(format!("{name} is signed out; their seat is free.")));
+                        // The row goes away: focus the page heading, not the void.
+                        focus_heading();
                         on_change();
                     }
                     Err(e) => error.set(Some(auth.message_for(&e))),
@@ -143,38 +165,35 @@ fn HolderRow(
             });
         }
     };
-    let devices = holder.devices.clone();
-    let device_count = devices.len();
+    let devices_label = format!("{name}'s devices");
     view! {
         <tr>
             <td>
-                {holder.full_name.clone()}
+                {field(|h| h.full_name.clone())}
                 <br />
-                <span class="muted">{holder.username.clone()}</span>
+                <span class="muted">{field(|h| h.username.clone())}</span>
                 {is_me.then(|| view! { <span class="muted">" (you)"</span> })}
             </td>
-            <td>{holder.role.label()}</td>
+            <td>{field(|h| h.role.label().to_owned())}</td>
             <td>
-                <ul class="plain" aria-label=format!("{}'s devices", holder.full_name)>
-                    {devices.into_iter().map(|d| view! {
-                        <li>
-                            {d.label()}
-                            <span class="muted">{format!(", last active {}", format_time(d.last_seen))}</span>
-                        </li>
-                    }).collect_view()}
+                <ul class="plain" aria-label=devices_label>
+                    {move || holder.with(|h| h.as_ref().map(|h| h.devices.iter().map(|d| {
+                        let when = format!(", last active {}", format_time(d.last_active));
+                        view! { <li>{d.label()}<span class="muted">{when}</span></li> }
+                    }).collect_view()))}
                 </ul>
-                {(device_count > 1).then(|| view! {
-                    <span class="muted">{format!("{device_count} devices, one seat")}</span>
+                {move || holder.with(|h| {
+                    let n = h.as_ref().map_or(0, |h| h.devices.len());
+                    (n > 1).then(|| view! { <span class="muted">{format!("{n} devices, one seat")}</span> })
                 })}
             </td>
-            <td>{format_time(holder.since)}</td>
-            <td>{format_time(holder.last_seen)}</td>
+            <td>{field(|h| format_time(h.since))}</td>
+            <td>{field(|h| format_time(h.last_active))}</td>
             <td class="actions-cell">
                 {(!is_me).then(|| {
                     let title = format!("Sign out {name}?");
                     let message = format!(
-                        "{name} ({}) is signed out on every device now, and their seat is free for someone else. Anything they have not saved is lost; they can sign in again.",
-                        holder.username
+                        "{name} ({username}) is signed out on every device now, and their seat is free for someone else. Anything they have not saved is lost; they can sign in again."
                     );
                     let label = format!("Sign out {name}");
                     view! {
@@ -196,8 +215,23 @@ fn HolderRow(
     }
 }
 
+/// Moves keyboard and screen-reader focus to the page's heading.
+fn focus_heading() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(h) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("license-heading"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = h.focus();
+        }
+    }
+}
+
 /// Calls `refresh` every [`REFRESH_SECONDS`] and whenever the window
-/// regains focus, until the page closes.
+/// regains focus, until the page closes; skipped while a dialog is open.
 #[cfg(target_arch = "wasm32")]
 fn keep_fresh(refresh: impl Fn() + Clone + 'static) {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -205,6 +239,17 @@ fn keep_fresh(refresh: impl Fn() + Clone + 'static) {
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
 
+    // Not while a confirmation is open (a row it belongs to may go), nor
+    // while the page is hidden (a tab in the background asks nothing).
+    let refresh = move || {
+        let document = web_sys::window().and_then(|w| w.document());
+        let quiet = document.as_ref().is_some_and(|d| {
+            d.hidden() || d.query_selector("dialog[open]").ok().flatten().is_some()
+        });
+        if !quiet {
+            refresh();
+        }
+    };
     let alive = Arc::new(AtomicBool::new(true));
     let on_focus = {
         let refresh = refresh.clone();

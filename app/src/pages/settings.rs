@@ -243,7 +243,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                     ] />
                 <TextField label="Idle long enough (minutes)" id="evict_idle_minutes" value=evict_minutes
                     input_type="number" error=form.error_for("evict_idle_minutes")
-                    hint="From 1 to 1440 (a day). Used only when the person idle longest may be signed out; if nobody has been idle this long, the sign-in is refused." />
+                    hint="From 1 to 1440 (a day). Idle means no use of Rollcall (keyboard, mouse or touch) on any of their devices; an open but unused tab counts as idle. Used only when the person idle longest may be signed out; if nobody has been idle this long, the sign-in is refused." />
                 <CheckboxField label="Mail the administrators when sign-ins were refused for lack of a seat" id="seat_alerts" checked=seat_alerts
                     hint=Signal::derive(|| "At most one mail a day, about the day before (UTC).".to_owned()) />
             </fieldset>

@@ -191,9 +191,36 @@ fn keep_seat_alive(auth: Auth) {
     use std::sync::Arc;
 
     let alive = Arc::new(AtomicBool::new(true));
+    // Keyboard or pointer input since the last beat: the person is using the
+    // app (idle time for the seat rules counts from that, not the beat).
+    let used = std::rc::Rc::new(std::cell::Cell::new(false));
+    let on_input = {
+        let used = used.clone();
+        wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || used.set(true))
+    };
+    const INPUT: [&str; 3] = ["keydown", "pointerdown", "wheel"];
+    let document = web_sys::window().and_then(|w| w.document());
+    if let Some(d) = &document {
+        use wasm_bindgen::JsCast;
+        for kind in INPUT {
+            let _ = d.add_event_listener_with_callback(kind, on_input.as_ref().unchecked_ref());
+        }
+    }
+    let on_input = StoredValue::new_local(on_input);
     on_cleanup({
         let alive = alive.clone();
-        move || alive.store(false, Ordering::Relaxed)
+        move || {
+            alive.store(false, Ordering::Relaxed);
+            on_input.with_value(|f| {
+                use wasm_bindgen::JsCast;
+                if let Some(d) = web_sys::window().and_then(|w| w.document()) {
+                    for kind in INPUT {
+                        let _ =
+                            d.remove_event_listener_with_callback(kind, f.as_ref().unchecked_ref());
+                    }
+                }
+            });
+        }
     });
     let seconds = auth
         .session
@@ -206,7 +233,7 @@ fn keep_seat_alive(auth: Auth) {
             if !alive.load(Ordering::Relaxed) {
                 break;
             }
-            if let Err(e) = heartbeat().await {
+            if let Err(e) = heartbeat(Some(used.replace(false))).await {
                 if e.code == ErrorCode::Unauthenticated {
                     auth.session_ended(&e);
                     break;

@@ -104,12 +104,18 @@ pub fn chart(report: &UsageReport) -> Chart {
     let y_ticks = (0..=y_max / step)
         .map(|k| (y(k * step), k * step))
         .collect();
-    // About six labels, on whole days or every few hours.
-    let every = (rows.len() / 6).max(1);
+    // Labels on round times: every 4 hours for a day, at midnight for a
+    // week, about six for the days of a month or a year.
+    let every_day = (rows.len() / 6).max(1);
+    let labelled = |i: usize, r: &UsageRow| match report.period {
+        UsagePeriod::Day => r.start.hour().is_multiple_of(4),
+        UsagePeriod::Week => r.start.hour() == 0,
+        UsagePeriod::Month | UsagePeriod::Year => i.is_multiple_of(every_day),
+    };
     let x_ticks = rows
         .iter()
         .enumerate()
-        .filter(|(i, _)| i % every == 0)
+        .filter(|(i, r)| labelled(*i, r))
         .map(|(i, r)| {
             (
                 x(i) + slot / 2.0,
@@ -221,7 +227,7 @@ fn UsageView(report: UsageReport) -> impl IntoView {
     let rows: Vec<UsageRow> = report.rows.clone();
     view! {
         <figure class="chart">
-            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby="usage-chart-title usage-chart-desc">
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-labelledby="usage-chart-title" aria-describedby="usage-chart-desc">
                 <title id="usage-chart-title">"People signed in, seats owned and refused sign-ins"</title>
                 <desc id="usage-chart-desc">{said.clone()}</desc>
                 {c.y_ticks.iter().map(|(y, v)| view! {

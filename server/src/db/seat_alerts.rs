@@ -34,15 +34,26 @@ pub async fn due(
     .await
 }
 
-/// Sign-ins refused for lack of a seat in `[from, to)`.
+pub struct RefusedRow {
+    /// Every seat was held.
+    pub full: i64,
+    /// Only seats reserved for administrators were free.
+    pub reserved: i64,
+}
+
+/// Sign-ins refused for lack of a seat in `[from, to)`, by the reason
+/// recorded with each.
 pub async fn refused_on(
     conn: &mut PgConnection,
     tenant_id: Uuid,
     from: OffsetDateTime,
     to: OffsetDateTime,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM audit_events
+) -> sqlx::Result<RefusedRow> {
+    sqlx::query_as!(
+        RefusedRow,
+        r#"SELECT count(*) FILTER (WHERE details->>'reason' IS DISTINCT FROM 'reserved_for_administrators') AS "full!",
+                  count(*) FILTER (WHERE details->>'reason' = 'reserved_for_administrators') AS "reserved!"
+           FROM audit_events
            WHERE tenant_id = $1 AND action = 'login.refused_seats'
              AND occurred_at >= $2 AND occurred_at < $3"#,
         tenant_id,
@@ -53,11 +64,11 @@ pub async fn refused_on(
     .await
 }
 
-/// The addresses of the tenant's active administrators on `day`.
+/// The addresses of the tenant's administrators active on `today`.
 pub async fn administrators(
     conn: &mut PgConnection,
     tenant_id: Uuid,
-    day: Date,
+    today: Date,
 ) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         "SELECT email FROM accounts
@@ -65,7 +76,7 @@ pub async fn administrators(
            AND (expires_on IS NULL OR expires_on > $2) AND email <> ''
          ORDER BY username_key",
         tenant_id,
-        day
+        today
     )
     .fetch_all(conn)
     .await

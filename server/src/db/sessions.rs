@@ -13,8 +13,9 @@ pub async fn reclaim_expired(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE sessions s
-         SET ended_at = LEAST(s.last_seen_at + make_interval(secs => $3::int4),
-                              s.created_at + make_interval(hours => t.session_lifetime_hours)),
+         SET ended_at = GREATEST(s.last_seen_at,
+                                 LEAST(s.last_seen_at + make_interval(secs => $3::int4),
+                                       s.created_at + make_interval(hours => t.session_lifetime_hours))),
              end_reason = CASE
                  WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
                       < s.last_seen_at + make_interval(secs => $3::int4)
@@ -59,7 +60,8 @@ pub async fn end_expired_accounts(
 pub struct PersonHoldingRow {
     pub account_id: Uuid,
     pub role: String,
-    pub last_seen: OffsetDateTime,
+    /// Their latest activity on any device (not heartbeats).
+    pub active_at: OffsetDateTime,
     pub sessions: i64,
 }
 
@@ -71,9 +73,9 @@ pub async fn people_holding(
 ) -> sqlx::Result<Vec<PersonHoldingRow>> {
     sqlx::query_as!(
         PersonHoldingRow,
-        r#"SELECT s.account_id, a.role, max(s.last_seen_at) AS "last_seen!", count(*) AS "sessions!"
+        r#"SELECT s.account_id, a.role, max(s.active_at) AS "active_at!", count(*) AS "sessions!"
            FROM sessions s JOIN accounts a ON a.id = s.account_id
-           WHERE s.tenant_id = $1 AND s.ended_at IS NULL
+           WHERE s.tenant_id = $1 AND s.ended_at IS NULL AND a.status = 'active'
            GROUP BY s.account_id, a.role"#,
         tenant_id
     )
@@ -82,7 +84,7 @@ pub async fn people_holding(
 }
 
 /// Ends the open sessions of `account_id` beyond the `keep` most recently
-/// active (its device limit), as `device_limit`; returns how many.
+/// used (its device limit), as `device_limit`; returns how many.
 pub async fn end_idlest(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -93,7 +95,7 @@ pub async fn end_idlest(
         "UPDATE sessions SET ended_at = $3, end_reason = 'device_limit'
          WHERE id IN (SELECT id FROM sessions
                       WHERE account_id = $1 AND ended_at IS NULL
-                      ORDER BY last_seen_at DESC, created_at DESC, id
+                      ORDER BY active_at DESC, created_at DESC, id
                       OFFSET $2)",
         account_id,
         keep,
@@ -115,8 +117,9 @@ pub struct InsertSession<'a> {
 
 pub async fn insert(conn: &mut PgConnection, s: InsertSession<'_>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
-        "INSERT INTO sessions (tenant_id, account_id, token_hash, created_at, last_seen_at, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $4, $5, $6) RETURNING id",
+        "INSERT INTO sessions (tenant_id, account_id, token_hash, created_at, last_seen_at, active_at,
+                               ip, user_agent)
+         VALUES ($1, $2, $3, $4, $4, $4, $5, $6) RETURNING id",
         s.tenant_id,
         s.account_id,
         s.token_hash,
@@ -126,6 +129,22 @@ pub async fn insert(conn: &mut PgConnection, s: InsertSession<'_>) -> sqlx::Resu
     )
     .fetch_one(conn)
     .await
+}
+
+/// Locks the open sessions of `account_id` and returns their latest
+/// activity: the eviction policy checks it again under the lock, so a
+/// person who has just become active keeps their seat.
+pub async fn lock_activity(
+    conn: &mut PgConnection,
+    account_id: Uuid,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    let rows: Vec<OffsetDateTime> = sqlx::query_scalar!(
+        "SELECT active_at FROM sessions WHERE account_id = $1 AND ended_at IS NULL FOR UPDATE",
+        account_id
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().max())
 }
 
 /// A live session with its account and tenant.
@@ -149,18 +168,21 @@ pub struct SessionContextRow {
     pub password_policy: serde_json::Value,
 }
 
-/// Finds the live session for `token_hash` and marks it seen now. A session
-/// whose lease ran out is not revived, even if nobody reclaimed it yet: its
-/// seat may already have been counted as free. Nor is the session of an
-/// inactive or expired account.
+/// Finds the live session for `token_hash` and marks it seen now, and, when
+/// `active` (the person did something), active now. A session whose lease
+/// ran out is not revived, even if nobody reclaimed it yet: its seat may
+/// already have been counted as free. Nor is the session of an inactive or
+/// expired account.
 pub async fn touch(
     conn: &mut PgConnection,
     token_hash: &[u8],
     now: OffsetDateTime,
+    active: bool,
 ) -> sqlx::Result<Option<SessionContextRow>> {
     sqlx::query_as!(
         SessionContextRow,
-        "UPDATE sessions s SET last_seen_at = GREATEST(s.last_seen_at, $2)
+        "UPDATE sessions s SET last_seen_at = GREATEST(s.last_seen_at, $2),
+                active_at = CASE WHEN $3 THEN GREATEST(s.active_at, $2) ELSE s.active_at END
          FROM tenants t, accounts a
          WHERE s.token_hash = $1 AND s.ended_at IS NULL
            AND t.id = s.tenant_id AND a.id = s.account_id AND a.tenant_id = s.tenant_id
@@ -174,7 +196,8 @@ pub async fn touch(
                    a.must_change_password, a.rotate_password, a.password_changed_at,
                    t.password_policy",
         token_hash,
-        now
+        now,
+        active
     )
     .fetch_optional(conn)
     .await
@@ -196,9 +219,20 @@ pub async fn end_by_token(
     sqlx::query_as!(
         EndedSession,
         "WITH ended AS (
-             UPDATE sessions SET ended_at = $2, end_reason = 'logout'
-             WHERE token_hash = $1 AND ended_at IS NULL
-             RETURNING id, tenant_id, account_id
+             UPDATE sessions s
+             SET ended_at = LEAST($2, GREATEST(s.last_seen_at,
+                     LEAST(s.last_seen_at + make_interval(secs => t.idle_lease_seconds),
+                           s.created_at + make_interval(hours => t.session_lifetime_hours)))),
+                 end_reason = CASE
+                     WHEN s.last_seen_at + make_interval(secs => t.idle_lease_seconds) <= $2
+                       OR s.created_at + make_interval(hours => t.session_lifetime_hours) <= $2
+                     THEN CASE WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
+                                    < s.last_seen_at + make_interval(secs => t.idle_lease_seconds)
+                               THEN 'lifetime' ELSE 'lease_expired' END
+                     ELSE 'logout' END
+             FROM tenants t
+             WHERE t.id = s.tenant_id AND s.token_hash = $1 AND s.ended_at IS NULL
+             RETURNING s.id, s.tenant_id, s.account_id
          )
          SELECT e.id AS session_id, e.tenant_id, e.account_id, a.username
          FROM ended e JOIN accounts a ON a.id = e.account_id",
@@ -217,6 +251,7 @@ pub struct HolderRow {
     pub role: String,
     pub since: OffsetDateTime,
     pub last_seen: OffsetDateTime,
+    pub active_at: OffsetDateTime,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
 }
@@ -232,7 +267,7 @@ pub async fn holders(
     sqlx::query_as!(
         HolderRow,
         r#"SELECT a.id AS account_id, a.username, a.first_name, a.last_name, a.role,
-                  s.created_at AS since, s.last_seen_at AS last_seen, s.user_agent, s.ip
+                  s.created_at AS since, s.last_seen_at AS last_seen, s.active_at, s.user_agent, s.ip
            FROM sessions s JOIN accounts a ON a.id = s.account_id
                 JOIN tenants t ON t.id = s.tenant_id
            WHERE s.tenant_id = $1 AND s.ended_at IS NULL
@@ -284,7 +319,11 @@ impl EndReason {
 }
 
 /// Ends every open session of an account (its seats are free at once),
-/// except `keep` (the caller's own, when it changes its own password).
+/// except `keep` (the caller's own, when it changes its own password), as
+/// `reason`; returns how many it ended so. A session that had already lapsed
+/// (lease or lifetime run out, not yet reclaimed) is recorded as ending
+/// when it lapsed, for that reason: the person was gone already, and the
+/// usage history must not stretch it to now.
 pub async fn end_for_account(
     conn: &mut PgConnection,
     account_id: Uuid,
@@ -292,23 +331,38 @@ pub async fn end_for_account(
     reason: EndReason,
     keep: Option<Uuid>,
 ) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
-        "UPDATE sessions SET ended_at = $2, end_reason = $3
-         WHERE account_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $4",
+    let ended: Vec<bool> = sqlx::query_scalar!(
+        r#"UPDATE sessions s
+           SET ended_at = LEAST($2, GREATEST(s.last_seen_at,
+                   LEAST(s.last_seen_at + make_interval(secs => t.idle_lease_seconds),
+                         s.created_at + make_interval(hours => t.session_lifetime_hours)))),
+               end_reason = CASE
+                   WHEN s.last_seen_at + make_interval(secs => t.idle_lease_seconds) <= $2
+                     OR s.created_at + make_interval(hours => t.session_lifetime_hours) <= $2
+                   THEN CASE WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
+                                  < s.last_seen_at + make_interval(secs => t.idle_lease_seconds)
+                             THEN 'lifetime' ELSE 'lease_expired' END
+                   ELSE $3 END
+           FROM tenants t
+           WHERE t.id = s.tenant_id AND s.account_id = $1 AND s.ended_at IS NULL
+             AND s.id IS DISTINCT FROM $4
+           RETURNING s.end_reason = $3 AS "by_reason!""#,
         account_id,
         now,
         reason.as_str(),
         keep
     )
-    .execute(conn)
+    .fetch_all(conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(ended.into_iter().filter(|&b| b).count() as u64)
 }
 
 /// Why the session of `token_hash` no longer lets its holder in.
 pub struct EndedSessionRow {
     /// `sessions.end_reason`, when it was ended.
     pub end_reason: Option<String>,
+    /// Open, but its account is deactivated or past its expiry date.
+    pub account_closed: Option<String>,
     /// It reached the tenant's session lifetime (ended or not yet reclaimed).
     pub past_lifetime: bool,
     pub session_lifetime_hours: i32,
@@ -323,6 +377,10 @@ pub async fn why_ended(
     sqlx::query_as!(
         EndedSessionRow,
         r#"SELECT s.end_reason,
+                  CASE WHEN s.ended_at IS NOT NULL THEN NULL
+                       WHEN a.status <> 'active' THEN 'account_deactivated'
+                       WHEN a.expires_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date THEN 'account_expired'
+                  END AS account_closed,
                   (coalesce(s.end_reason = 'lifetime', false)
                    OR (s.ended_at IS NULL
                        AND s.created_at <= $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
@@ -330,6 +388,7 @@ pub async fn why_ended(
                            < s.last_seen_at + make_interval(secs => t.idle_lease_seconds))) AS "past_lifetime!",
                   t.session_lifetime_hours
            FROM sessions s JOIN tenants t ON t.id = s.tenant_id
+                JOIN accounts a ON a.id = s.account_id
            WHERE s.token_hash = $1"#,
         token_hash,
         now

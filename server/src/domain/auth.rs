@@ -191,10 +191,10 @@ fn ended_session_error(row: &db::sessions::EndedSessionRow) -> ApiError {
             ),
         );
     }
-    let reason = match row.end_reason.as_deref() {
-        Some(db_reason) => SessionEnd::from_end_reason(db_reason),
+    let reason = match (row.end_reason.as_deref(), row.account_closed.as_deref()) {
+        (Some(db_reason), _) | (None, Some(db_reason)) => SessionEnd::from_end_reason(db_reason),
         // Open, yet refused: its lease ran out before anyone reclaimed it.
-        None => SessionEnd::LeaseExpired,
+        (None, None) => SessionEnd::LeaseExpired,
     };
     ApiError::session_ended(reason, &reason.message())
 }
@@ -623,13 +623,27 @@ impl Services {
     }
 
     pub async fn try_authenticate(&self, meta: &RequestMeta) -> Result<Option<Caller>> {
+        self.touch_session(meta, true).await
+    }
+
+    /// `POST /api/heartbeat`: keeps the seat; counts as the person's
+    /// activity only when `active` (the app saw keyboard or pointer input
+    /// since the last beat). Any other request is activity.
+    pub async fn heartbeat(&self, meta: &RequestMeta, active: bool) -> Result<Caller> {
+        match self.touch_session(meta, active).await? {
+            Some(caller) => Ok(caller),
+            None => Err(self.why_signed_out(meta).await.into()),
+        }
+    }
+
+    async fn touch_session(&self, meta: &RequestMeta, active: bool) -> Result<Option<Caller>> {
         let Some(token) = meta.session_token.as_deref() else {
             return Ok(None);
         };
         let token_hash = crypto::token_hash(token);
         let mut tx = db::begin(&self.pool, Scope::Session(&token_hash)).await?;
         let now = self.now();
-        let Some(row) = db::sessions::touch(&mut tx, &token_hash, now).await? else {
+        let Some(row) = db::sessions::touch(&mut tx, &token_hash, now, active).await? else {
             return Ok(None);
         };
         tx.commit().await?;
@@ -738,6 +752,7 @@ mod tests {
         use crate::db::sessions::EndedSessionRow;
         let row = |reason: Option<&str>, past_lifetime: bool, hours: i32| EndedSessionRow {
             end_reason: reason.map(str::to_owned),
+            account_closed: None,
             past_lifetime,
             session_lifetime_hours: hours,
         };
@@ -771,6 +786,12 @@ mod tests {
             err(row(None, false, 12)).reason,
             Some(SessionEnd::LeaseExpired)
         );
+        // Open, but the account expired since.
+        let closed = EndedSessionRow {
+            account_closed: Some("account_expired".into()),
+            ..row(None, false, 12)
+        };
+        assert_eq!(err(closed).reason, Some(SessionEnd::Expired));
     }
 
     #[test]

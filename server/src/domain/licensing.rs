@@ -24,8 +24,9 @@ use uuid::Uuid;
 pub struct Holding {
     pub account_id: Uuid,
     pub administrator: bool,
-    /// Their latest activity on any device.
-    pub last_seen: OffsetDateTime,
+    /// Their latest activity on any device (a request, or input reported
+    /// with a heartbeat; heartbeats alone do not count).
+    pub last_active: OffsetDateTime,
     /// Their open sessions.
     pub sessions: u32,
 }
@@ -126,9 +127,9 @@ pub fn decide(
     if rules.when_full == WhenFull::EvictIdle {
         let mut idle: Vec<&Holding> = holding
             .iter()
-            .filter(|h| h.last_seen <= now - rules.evict_idle)
+            .filter(|h| h.last_active <= now - rules.evict_idle)
             .collect();
-        idle.sort_by_key(|h| (h.last_seen, h.account_id));
+        idle.sort_by_key(|h| (h.last_active, h.account_id));
         let freed = idle.into_iter().find(|h| {
             rules.room(
                 people - 1,
@@ -169,6 +170,23 @@ pub async fn take_seat(
     now: OffsetDateTime,
 ) -> Result<SeatTaken> {
     let tenant = db::tenants::lock(tx, tenant_id).await?;
+    // The account as it is now, locked: a deactivation or a new role that
+    // committed since the password was checked counts.
+    let account = db::accounts::lock(tx, tenant_id, account.id)
+        .await?
+        .ok_or_else(ApiError::invalid_credentials)?;
+    if account.status != app::model::AccountStatus::Active.as_str()
+        || account
+            .expires_on
+            .is_some_and(|d| d <= now.to_offset(time::UtcOffset::UTC).date())
+    {
+        return Err(ApiError::new(
+            app::model::ErrorCode::AccountInactive,
+            "This account was deactivated or expired a moment ago. Ask your administrator.",
+        )
+        .into());
+    }
+    let account = &account;
     db::sessions::reclaim_expired(tx, tenant_id, now, tenant.idle_lease_seconds).await?;
     db::sessions::end_expired_accounts(tx, tenant_id, now).await?;
     let holding: Vec<Holding> = db::sessions::people_holding(tx, tenant_id)
@@ -177,13 +195,25 @@ pub async fn take_seat(
         .map(|r| Holding {
             account_id: r.account_id,
             administrator: r.role == Role::Administrator.as_str(),
-            last_seen: r.last_seen,
+            last_active: r.active_at,
             sessions: u32::try_from(r.sessions).unwrap_or(u32::MAX),
         })
         .collect();
     let rules = SeatRules::of(&tenant);
     let administrator = account.role == Role::Administrator.as_str();
-    let decision = decide(&rules, &holding, account.id, administrator, now);
+    let mut decision = decide(&rules, &holding, account.id, administrator, now);
+    // The one to evict was idle when counted; a request of theirs may have
+    // landed since. Checked again with their sessions locked.
+    if let Decision::Admit {
+        evict: Some(evicted),
+        ..
+    } = decision
+    {
+        let active = db::sessions::lock_activity(tx, evicted).await?;
+        if active.is_some_and(|t| t > now - rules.evict_idle) {
+            decision = Decision::Refuse(SeatRefusal::Full);
+        }
+    }
     if let Decision::Admit { evict, end_own } = &decision {
         if *end_own > 0 {
             let ended = db::sessions::end_idlest(
@@ -213,7 +243,7 @@ pub async fn take_seat(
             let idle_since = holding
                 .iter()
                 .find(|h| h.account_id == *evicted)
-                .map(|h| h.last_seen);
+                .map(|h| h.last_active);
             let ended = db::sessions::end_for_account(
                 tx,
                 *evicted,
@@ -261,6 +291,7 @@ impl Services {
             let device = SeatDevice {
                 since: s.since,
                 last_seen: s.last_seen,
+                last_active: s.active_at,
                 user_agent: s.user_agent,
                 ip: s.ip,
             };
@@ -270,6 +301,7 @@ impl Services {
             {
                 Some(h) => {
                     h.last_seen = h.last_seen.max(device.last_seen);
+                    h.last_active = h.last_active.max(device.last_active);
                     h.devices.push(device);
                 }
                 None => holders.push(SeatHolder {
@@ -279,13 +311,14 @@ impl Services {
                     role: Role::parse(&s.role).unwrap_or(Role::User),
                     since: device.since,
                     last_seen: device.last_seen,
+                    last_active: device.last_active,
                     devices: vec![device],
                 }),
             }
         }
         for h in &mut holders {
             h.devices
-                .sort_by_key(|d| std::cmp::Reverse((d.last_seen, d.since)));
+                .sort_by_key(|d| std::cmp::Reverse((d.last_active, d.since)));
         }
         let rules = SeatRules::of(&tenant);
         Ok(LicenseInfo {
@@ -321,6 +354,8 @@ impl Services {
         let now = self.now();
         let tenant_id = admin.tenant_id.as_uuid();
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
+        // Tenant first, as sign-ins and account changes lock: no deadlock.
+        db::tenants::lock(&mut tx, tenant_id).await?;
         let person = db::accounts::lock(&mut tx, tenant_id, account_id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
@@ -366,11 +401,11 @@ mod tests {
         Uuid::from_u128(n)
     }
 
-    fn holder(n: u128, administrator: bool, last_seen: i64, sessions: u32) -> Holding {
+    fn holder(n: u128, administrator: bool, last_active: i64, sessions: u32) -> Holding {
         Holding {
             account_id: id(n),
             administrator,
-            last_seen: at(last_seen),
+            last_active: at(last_active),
             sessions,
         }
     }
@@ -543,7 +578,7 @@ mod tests {
                         .collect();
                     let entrant_row = Holding {
                         account_id: id(entrant), administrator: admin,
-                        last_seen: now, sessions: 1,
+                        last_active: now, sessions: 1,
                     };
                     let own = holding.iter().find(|h| h.account_id == id(entrant));
                     if own.is_none() {
@@ -557,7 +592,7 @@ mod tests {
                     );
                     if let Some(e) = evict {
                         let gone = holding.iter().find(|h| h.account_id == e).unwrap();
-                        prop_assert!(gone.last_seen <= now - r.evict_idle);
+                        prop_assert!(gone.last_active <= now - r.evict_idle);
                         prop_assert_eq!(r.when_full, WhenFull::EvictIdle);
                     }
                     let sessions = own.map_or(1, |o| o.sessions + 1 - end_own);

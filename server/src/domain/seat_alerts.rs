@@ -103,53 +103,81 @@ pub fn full_intervals(
     out
 }
 
+/// What one day's mail reports.
+pub struct DayReport<'a> {
+    pub tenant_name: &'a str,
+    pub day: Date,
+    /// Refused because every seat was held.
+    pub refused_full: u32,
+    /// Refused because only administrators' reserved seats were free.
+    pub refused_reserved: u32,
+    /// When every seat was held, with the seats owned then.
+    pub full: &'a [(OffsetDateTime, OffsetDateTime, u32)],
+    pub license_url: &'a str,
+}
+
 /// The mail for one day: subject, text, HTML.
-pub fn compose(
-    tenant_name: &str,
-    day: Date,
-    refused: u32,
-    seats: u32,
-    full: &[(OffsetDateTime, OffsetDateTime)],
-    license_url: &str,
-) -> (String, String, String) {
-    let date = day
+pub fn compose(r: &DayReport<'_>) -> (String, String, String) {
+    let date = r
+        .day
         .format(format_description!("[day padding:none] [month repr:short]"))
         .unwrap_or_default();
-    let long_date = day
+    let long_date = r
+        .day
         .format(format_description!(
             "[day padding:none] [month repr:long] [year]"
         ))
         .unwrap_or_default();
     let hm = |t: OffsetDateTime| {
-        if t.time() == time::Time::MIDNIGHT && t.date() != day {
+        if t.time() == time::Time::MIDNIGHT && t.date() != r.day {
             "24:00".to_owned()
         } else {
             t.format(format_description!("[hour]:[minute]"))
                 .unwrap_or_default()
         }
     };
+    let refused = r.refused_full + r.refused_reserved;
     let sign_ins = if refused == 1 {
         "1 sign-in was".to_owned()
     } else {
         format!("{refused} sign-ins were")
     };
-    let when_full = if full.is_empty() {
-        "the seats that were free are reserved for administrators".to_owned()
-    } else {
-        let spans: Vec<String> = full
+    let mut why: Vec<String> = Vec::new();
+    if let Some(&(_, _, seats)) = r.full.first() {
+        let spans: Vec<String> = r
+            .full
             .iter()
-            .map(|(a, b)| format!("from {} to {}", hm(*a), hm(*b)))
+            .map(|(a, b, _)| format!("from {} to {}", hm(*a), hm(*b)))
             .collect();
-        if seats == 1 {
-            format!("the only seat was in use {}", spans.join(", "))
+        why.push(match seats {
+            1 => format!("the only seat was in use {}", spans.join(", ")),
+            n => format!("all {n} seats were in use {}", spans.join(", ")),
+        });
+    } else if r.refused_full > 0 {
+        why.push(format!("{} had no seats", r.tenant_name));
+    }
+    if r.refused_reserved > 0 {
+        why.push(if r.refused_reserved == refused {
+            "the seats that were free are reserved for administrators".to_owned()
         } else {
-            format!("all {seats} seats were in use {}", spans.join(", "))
-        }
-    };
-    let subject = format!("{sign_ins} refused on {date}: {tenant_name} had no free seat");
-    let first = format!("{sign_ins} refused on {date} (UTC) for {tenant_name}; {when_full}.");
+            format!(
+                "{} of them because the seats that were free are reserved for administrators",
+                r.refused_reserved
+            )
+        });
+    }
+    let subject = format!(
+        "{sign_ins} refused on {date}: no free seat at {}",
+        r.tenant_name
+    );
+    let first = format!(
+        "{sign_ins} refused on {date} (UTC) for {}; {}.",
+        r.tenant_name,
+        why.join("; ")
+    );
     let second = format!(
-        "The License page shows who holds the seats and the usage history: {license_url}. For more seats, contact your Rollcall provider."
+        "The License page shows who holds the seats and the usage history: {}. For more seats, contact your Rollcall provider.",
+        r.license_url
     );
     let third = format!(
         "You get this mail at most once a day, about the day before ({long_date}). Administrators can turn it off in Settings → Seats."
@@ -178,7 +206,13 @@ impl Services {
         };
         let mut queued = 0;
         for d in due {
-            queued += self.queue_seat_alert(d.tenant_id, d.day, now).await?;
+            // One tenant's trouble must not stop the others' mail.
+            match self.queue_seat_alert(d.tenant_id, d.day, now).await {
+                Ok(n) => queued += n,
+                Err(e) => {
+                    tracing::error!(tenant = %d.tenant_id, day = %d.day, error = %e, "seat alert not queued; retried on the next run")
+                }
+            }
         }
         Ok(queued)
     }
@@ -193,16 +227,20 @@ impl Services {
         let start = day.midnight().assume_utc();
         let end = start + Duration::DAY;
         let refused = db::seat_alerts::refused_on(&mut tx, tenant_id, start, end).await?;
-        if refused == 0 {
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        let (refused_full, refused_reserved) = (count(refused.full), count(refused.reserved));
+        let total = refused_full + refused_reserved;
+        if total == 0 {
             return Ok(0);
         }
-        let recipients = db::seat_alerts::administrators(&mut tx, tenant_id, day).await?;
+        let today = now.to_offset(time::UtcOffset::UTC).date();
+        let recipients = db::seat_alerts::administrators(&mut tx, tenant_id, today).await?;
         // Claims the day first: another worker that gets here too stops.
         let claimed = db::seat_alerts::claim(
             &mut tx,
             tenant_id,
             day,
-            i32::try_from(refused).unwrap_or(i32::MAX),
+            i32::try_from(total).unwrap_or(i32::MAX),
             i32::try_from(recipients.len()).unwrap_or(i32::MAX),
             now,
         )
@@ -227,17 +265,20 @@ impl Services {
             .into_iter()
             .map(|r| (r.at, u32::try_from(r.seats).unwrap_or(0)))
             .collect();
-        let full = full_intervals(&spans, &changes, start, end);
-        let seats = seats_at(&changes, end - Duration::nanoseconds(1));
+        let full: Vec<(OffsetDateTime, OffsetDateTime, u32)> =
+            full_intervals(&spans, &changes, start, end)
+                .into_iter()
+                .map(|(a, b)| (a, b, seats_at(&changes, a)))
+                .collect();
         let license_url = format!("{}/license", self.settings.public_url);
-        let (subject, text, html) = compose(
-            &tenant.name,
+        let (subject, text, html) = compose(&DayReport {
+            tenant_name: &tenant.name,
             day,
-            u32::try_from(refused).unwrap_or(u32::MAX),
-            seats,
-            &full,
-            &license_url,
-        );
+            refused_full,
+            refused_reserved,
+            full: &full,
+            license_url: &license_url,
+        });
         for to in &recipients {
             mail::enqueue(
                 &mut tx,
@@ -306,18 +347,19 @@ mod tests {
 
     #[test]
     fn the_mail_reads_as_the_issue_asks() {
-        let full = [(D + Duration::minutes(552), D + Duration::minutes(700))];
-        let (subject, text, html) = compose(
-            "Acme",
-            date!(2026 - 11 - 29),
-            7,
-            10,
-            &full,
-            "https://rc.example/license",
-        );
+        let full = [(D + Duration::minutes(552), D + Duration::minutes(700), 10)];
+        let report = |refused_full, refused_reserved, full| DayReport {
+            tenant_name: "Acme",
+            day: date!(2026 - 11 - 29),
+            refused_full,
+            refused_reserved,
+            full,
+            license_url: "https://rc.example/license",
+        };
+        let (subject, text, html) = compose(&report(7, 0, &full));
         assert_eq!(
             subject,
-            "7 sign-ins were refused on 29 Nov: Acme had no free seat"
+            "7 sign-ins were refused on 29 Nov: no free seat at Acme"
         );
         assert!(
             text.starts_with(
@@ -327,10 +369,19 @@ mod tests {
         );
         assert!(text.contains("https://rc.example/license"));
         assert!(html.contains("Settings → Seats"));
-        let (_, reserved, _) = compose("A&B", date!(2026 - 11 - 29), 1, 5, &[], "u");
-        assert!(reserved.contains("1 sign-in was refused"));
-        assert!(reserved.contains("reserved for administrators"));
-        let (_, _, html) = compose("A&B", date!(2026 - 11 - 29), 1, 5, &[], "u");
-        assert!(html.contains("A&amp;B"));
+        let (_, reserved, _) = compose(&report(0, 1, &[]));
+        assert!(
+            reserved.starts_with("1 sign-in was refused on 29 Nov (UTC) for Acme; the seats that were free are reserved for administrators."),
+            "{reserved}"
+        );
+        let (_, both, _) = compose(&report(2, 1, &full));
+        assert!(both.contains("11:40; 1 of them because"), "{both}");
+        let (_, none, _) = compose(&report(1, 0, &[]));
+        assert!(none.contains("Acme had no seats"), "{none}");
+        let escaped = DayReport {
+            tenant_name: "A&B",
+            ..report(1, 0, &[])
+        };
+        assert!(compose(&escaped).2.contains("A&amp;B"));
     }
 }

@@ -94,7 +94,7 @@ async fn refused_sign_ins_are_reported_once_the_next_day(pool: PgPool) {
     let (_, subject, text) = &mails[0];
     assert_eq!(
         subject,
-        "3 sign-ins were refused on 22 Nov: Tenant alerts had no free seat"
+        "3 sign-ins were refused on 22 Nov: no free seat at Tenant alerts"
     );
     assert!(
         text.starts_with(

@@ -441,6 +441,16 @@ async fn a_signed_out_browser_is_told_why_on_its_next_request(pool: PgPool) {
             reply.json["message"],
             "Your administrator signed you out to free a seat."
         );
+        // A page opened afresh is told once: the cookie goes with the answer.
+        let cleared = reply
+            .headers
+            .get(axum::http::header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            cleared.is_some_and(|c| c.contains("Max-Age=0")),
+            path == "/api/session",
+            "{path}"
+        );
     }
     // Without a cookie: no error from /api/session, `no_session` elsewhere.
     let fresh = send(&app, "POST", "/api/session", "{}", None).await;
@@ -459,4 +469,70 @@ async fn a_signed_out_browser_is_told_why_on_its_next_request(pool: PgPool) {
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// Idle means no activity, not no heartbeat: an open tab that only
+/// heartbeats loses its seat to the eviction policy; one in use keeps it.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn heartbeats_alone_do_not_make_a_person_active(pool: PgPool) {
+    let clock = clock();
+    let svc = services(pool.clone(), clock.clone()).await;
+    let t = tenant(&svc, "busy", 1).await;
+    set_policy(
+        &pool,
+        t,
+        "when_full = 'evict_idle', evict_idle_minutes = 10",
+    )
+    .await;
+    for name in ["ann", "bob", "cat"] {
+        account(&svc, "busy", name, "user").await;
+    }
+    let ann = login(&svc, "busy", "ann").await;
+    for _ in 0..4 {
+        clock.advance(Duration::minutes(5));
+        svc.heartbeat(&meta(Some(&ann)), false).await.unwrap();
+    }
+    // 20 minutes of heartbeats from an unused tab: idle, so Bob gets the seat.
+    let bob = login(&svc, "busy", "bob").await;
+    assert_eq!(ended(&svc, &ann).await, Some(SessionEnd::Evicted));
+    // Bob keeps using the app (input reported with the heartbeat).
+    for _ in 0..4 {
+        clock.advance(Duration::minutes(5));
+        svc.heartbeat(&meta(Some(&bob)), true).await.unwrap();
+    }
+    assert_eq!(
+        api_err(svc.login(&meta(None), "busy", "cat", PASSWORD).await).code,
+        ErrorCode::SeatsExhausted
+    );
+    svc.authenticate(&meta(Some(&bob))).await.unwrap();
+}
+
+/// Signing out a person whose session had already lapsed records the lapse,
+/// not the sign-out: the usage history must not stretch it to now.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_lapsed_session_ended_later_keeps_its_lapse(pool: PgPool) {
+    let clock = clock(); // 09:00
+    let svc = services(pool.clone(), clock.clone()).await;
+    tenant(&svc, "late", 3).await;
+    account(&svc, "late", "ann", "user").await;
+    let ann_id = account(&svc, "late", "asleep", "user").await;
+    account(&svc, "late", "boss", "admin").await;
+    // The administrator's capability is taken first: no sign-in later
+    // reclaims the lapsed seat before the sign-out below.
+    let admin = admin_of(&svc, "late", "boss").await;
+    login(&svc, "late", "asleep").await; // lease 15 minutes, never renewed
+    clock.advance(Duration::hours(3));
+    let out = svc
+        .sign_out_holder(&admin, AccountId::from_uuid(ann_id))
+        .await
+        .unwrap();
+    assert_eq!(out.sessions_ended, 0, "they had gone already");
+    let (ended_at, reason): (time::OffsetDateTime, String) =
+        sqlx::query_as("SELECT ended_at, end_reason FROM sessions WHERE account_id = $1")
+            .bind(ann_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(ended_at, time::macros::datetime!(2026-11-22 09:15 UTC));
+    assert_eq!(reason, "lease_expired");
 }
