@@ -284,21 +284,7 @@ async fn main() -> Result<(), Fail> {
 
     // 3. Hot paths through the router, one at a time (server-side latency).
     let app = server::http::router(svc.clone(), None);
-    let login = app
-        .clone()
-        .oneshot(json_post(
-            "/api/login",
-            &format!(r#"{{"tenant":"bench","username":"boss","password":"{PASSWORD}"}}"#),
-            None,
-        ))
-        .await?;
-    let cookie = login
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("login gave no cookie")?
-        .to_owned();
+    let cookie = session_cookie(&app, "bench", "boss").await?;
     println!("\nlatency through the router ({SAMPLES} sequential requests each; {} accounts, {} open sessions)",
         LIST_ACCOUNTS + 1, LOGINS + 1);
     println!(
@@ -547,9 +533,10 @@ async fn usage_history(svc: &Services, loader: &sqlx::PgPool, op: &Operator) -> 
     let sessions = sqlx::query(
         "WITH people AS (SELECT array_agg(id ORDER BY username_key) AS ids FROM accounts
                          WHERE tenant_id = $1 AND username_key LIKE 'h%')
-         INSERT INTO sessions (tenant_id, account_id, token_hash, created_at, last_seen_at, ended_at, end_reason)
+         INSERT INTO sessions (tenant_id, account_id, token_hash, created_at, last_seen_at, active_at,
+                               ended_at, end_reason)
          SELECT $1, people.ids[1 + (i::bigint * 7919) % 500], sha256(('history-' || i)::bytea),
-                start, start + span, start + span, 'logout'
+                start, start + span, start + span, start + span, 'logout'
          FROM people, generate_series(1, $2 * 365) AS i,
               LATERAL (SELECT now() - make_interval(mins => (i::bigint * 525600 / ($2 * 365))::int) AS start,
                               make_interval(mins => 30 + (i * 31) % 450) AS span) t",
@@ -565,21 +552,7 @@ async fn usage_history(svc: &Services, loader: &sqlx::PgPool, op: &Operator) -> 
         loaded.elapsed().as_secs_f64()
     );
     let app = server::http::router(svc.clone(), None);
-    let login = app
-        .clone()
-        .oneshot(json_post(
-            "/api/login",
-            &format!(r#"{{"tenant":"history","username":"keeper","password":"{PASSWORD}"}}"#),
-            None,
-        ))
-        .await?;
-    let cookie = login
-        .headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("login gave no cookie")?
-        .to_owned();
+    let cookie = session_cookie(&app, "history", "keeper").await?;
     let first = Instant::now();
     let res = app
         .clone()
@@ -867,6 +840,23 @@ async fn permissions(svc: &Services, pool: &sqlx::PgPool, app: &axum::Router) ->
         print_row(label, &mut times);
     }
     Ok(())
+}
+
+/// Signs `username` of `tenant` in through the router; the session cookie.
+async fn session_cookie(app: &axum::Router, tenant: &str, username: &str) -> Result<String, Fail> {
+    let body =
+        format!(r#"{{"tenant":"{tenant}","username":"{username}","password":"{PASSWORD}"}}"#);
+    let login = app
+        .clone()
+        .oneshot(json_post("/api/login", &body, None))
+        .await?;
+    Ok(login
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("login gave no cookie")?
+        .to_owned())
 }
 
 fn json_post(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {

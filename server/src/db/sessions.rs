@@ -75,11 +75,45 @@ pub async fn people_holding(
         PersonHoldingRow,
         r#"SELECT s.account_id, a.role, max(s.active_at) AS "active_at!", count(*) AS "sessions!"
            FROM sessions s JOIN accounts a ON a.id = s.account_id
-           WHERE s.tenant_id = $1 AND s.ended_at IS NULL AND a.status = 'active'
+           WHERE s.tenant_id = $1 AND s.ended_at IS NULL
            GROUP BY s.account_id, a.role"#,
         tenant_id
     )
     .fetch_all(conn)
+    .await
+}
+
+/// The open sessions of one account.
+pub async fn open_count_of(conn: &mut PgConnection, account_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM sessions WHERE account_id = $1 AND ended_at IS NULL"#,
+        account_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// People holding a seat: accounts with an open session (index-only).
+pub async fn people_count(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM (
+               SELECT DISTINCT account_id FROM sessions WHERE tenant_id = $1 AND ended_at IS NULL
+           ) people"#,
+        tenant_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// Of those, the ones who are not administrators (for the reserve).
+pub async fn users_count(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM accounts a
+           WHERE a.tenant_id = $1 AND a.role <> 'administrator'
+             AND EXISTS (SELECT 1 FROM sessions s WHERE s.account_id = a.id AND s.ended_at IS NULL)"#,
+        tenant_id
+    )
+    .fetch_one(conn)
     .await
 }
 

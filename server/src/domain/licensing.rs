@@ -109,41 +109,65 @@ pub fn decide(
     administrator: bool,
     now: OffsetDateTime,
 ) -> Decision {
-    if let Some(own) = holding.iter().find(|h| h.account_id == entrant) {
-        return Decision::Admit {
-            evict: None,
-            end_own: (own.sessions + 1).saturating_sub(rules.sessions_per_person),
-        };
-    }
     let count = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    let own = holding
+        .iter()
+        .find(|h| h.account_id == entrant)
+        .map(|h| h.sessions);
     let people = count(holding.len());
     let users = count(holding.iter().filter(|h| !h.administrator).count());
+    if let Some(decision) = decide_by_counts(rules, own, people, users, administrator) {
+        return decision;
+    }
+    let mut idle: Vec<&Holding> = holding
+        .iter()
+        .filter(|h| h.last_active <= now - rules.evict_idle)
+        .collect();
+    idle.sort_by_key(|h| (h.last_active, h.account_id));
+    let freed = idle.into_iter().find(|h| {
+        rules.room(
+            people - 1,
+            users - u32::from(!h.administrator),
+            administrator,
+        )
+    });
+    match freed {
+        Some(h) => Decision::Admit {
+            evict: Some(h.account_id),
+            end_own: 0,
+        },
+        None => refusal(rules, people),
+    }
+}
+
+/// What [`decide`] answers from counts alone: the entrant's own open
+/// sessions (`None`: they hold no seat), the people holding seats and how
+/// many of them are not administrators. `None` when the eviction policy
+/// must look at who is idle. The sign-in takes this path first, so a
+/// tenant with a free seat never lists its holders.
+pub fn decide_by_counts(
+    rules: &SeatRules,
+    own: Option<u32>,
+    people: u32,
+    users: u32,
+    administrator: bool,
+) -> Option<Decision> {
+    if let Some(sessions) = own {
+        return Some(Decision::Admit {
+            evict: None,
+            end_own: (sessions + 1).saturating_sub(rules.sessions_per_person),
+        });
+    }
     if rules.room(people, users, administrator) {
-        return Decision::Admit {
+        return Some(Decision::Admit {
             evict: None,
             end_own: 0,
-        };
-    }
-    if rules.when_full == WhenFull::EvictIdle {
-        let mut idle: Vec<&Holding> = holding
-            .iter()
-            .filter(|h| h.last_active <= now - rules.evict_idle)
-            .collect();
-        idle.sort_by_key(|h| (h.last_active, h.account_id));
-        let freed = idle.into_iter().find(|h| {
-            rules.room(
-                people - 1,
-                users - u32::from(!h.administrator),
-                administrator,
-            )
         });
-        if let Some(h) = freed {
-            return Decision::Admit {
-                evict: Some(h.account_id),
-                end_own: 0,
-            };
-        }
     }
+    (rules.when_full != WhenFull::EvictIdle).then(|| refusal(rules, people))
+}
+
+fn refusal(rules: &SeatRules, people: u32) -> Decision {
     Decision::Refuse(if people < rules.seats {
         SeatRefusal::Reserved
     } else {
@@ -189,19 +213,44 @@ pub async fn take_seat(
     let account = &account;
     db::sessions::reclaim_expired(tx, tenant_id, now, tenant.idle_lease_seconds).await?;
     db::sessions::end_expired_accounts(tx, tenant_id, now).await?;
-    let holding: Vec<Holding> = db::sessions::people_holding(tx, tenant_id)
-        .await?
-        .into_iter()
-        .map(|r| Holding {
-            account_id: r.account_id,
-            administrator: r.role == Role::Administrator.as_str(),
-            last_active: r.active_at,
-            sessions: u32::try_from(r.sessions).unwrap_or(u32::MAX),
-        })
-        .collect();
     let rules = SeatRules::of(&tenant);
     let administrator = account.role == Role::Administrator.as_str();
-    let mut decision = decide(&rules, &holding, account.id, administrator, now);
+    // Counts first (index-only); the holders are listed only when the
+    // eviction policy must choose among them.
+    let n = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
+    let own = n(db::sessions::open_count_of(tx, account.id).await?);
+    let people = n(db::sessions::people_count(tx, tenant_id).await?);
+    let users = if rules.admin_reserve > 0 && !administrator {
+        n(db::sessions::users_count(tx, tenant_id).await?)
+    } else {
+        // Not looked at: the reserve is empty (fewer users than people
+        // than seats), or the entrant is an administrator.
+        people
+    };
+    let quick = decide_by_counts(
+        &rules,
+        (own > 0).then_some(own),
+        people,
+        users,
+        administrator,
+    );
+    let mut holding: Vec<Holding> = Vec::new();
+    let mut decision = match quick {
+        Some(decision) => decision,
+        None => {
+            holding = db::sessions::people_holding(tx, tenant_id)
+                .await?
+                .into_iter()
+                .map(|r| Holding {
+                    account_id: r.account_id,
+                    administrator: r.role == Role::Administrator.as_str(),
+                    last_active: r.active_at,
+                    sessions: u32::try_from(r.sessions).unwrap_or(u32::MAX),
+                })
+                .collect();
+            decide(&rules, &holding, account.id, administrator, now)
+        }
+    };
     // The one to evict was idle when counted; a request of theirs may have
     // landed since. Checked again with their sessions locked.
     if let Decision::Admit {
@@ -561,6 +610,22 @@ mod tests {
     }
 
     proptest! {
+        /// The sign-in's shortcut (counts, and no users count unless the
+        /// reserve matters) answers as the full rule does whenever it answers.
+        #[test]
+        fn the_counts_shortcut_agrees((r, holding, entrant, admin, now) in scenario()) {
+            let own = holding.iter().find(|h| h.account_id == id(entrant)).map(|h| h.sessions);
+            let people = holding.len() as u32;
+            let users = if r.admin_reserve > 0 && !admin {
+                holding.iter().filter(|h| !h.administrator).count() as u32
+            } else {
+                people
+            };
+            if let Some(quick) = decide_by_counts(&r, own, people, users, admin) {
+                prop_assert_eq!(quick, decide(&r, &holding, id(entrant), admin, at(now)));
+            }
+        }
+
         /// Whatever the state, admitting never takes more people than seats
         /// nor users into the reserve (beyond what they already held), and
         /// only someone idle long enough is evicted.

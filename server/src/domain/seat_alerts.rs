@@ -7,7 +7,7 @@
 //! workers run.
 
 use super::invitations::{escape, html_page};
-use super::usage::{seats_at, Span};
+use super::usage::{load_seat_changes, load_spans, seats_at, Span};
 use super::Services;
 use crate::db::{self, scope::Scope};
 use crate::error::Result;
@@ -251,20 +251,8 @@ impl Services {
         let tenant = db::tenants::by_id(&mut tx, tenant_id)
             .await?
             .ok_or_else(app::model::ApiError::internal)?;
-        let spans: Vec<Span> = db::usage::spans(&mut tx, tenant_id, start, end, now)
-            .await?
-            .into_iter()
-            .map(|r| Span {
-                person: r.account_id,
-                start: r.started_at,
-                end: r.ended_at,
-            })
-            .collect();
-        let changes: Vec<(OffsetDateTime, u32)> = db::usage::seat_changes(&mut tx, tenant_id)
-            .await?
-            .into_iter()
-            .map(|r| (r.at, u32::try_from(r.seats).unwrap_or(0)))
-            .collect();
+        let spans = load_spans(&mut tx, tenant_id, start, end, now).await?;
+        let changes = load_seat_changes(&mut tx, tenant_id).await?;
         let full: Vec<(OffsetDateTime, OffsetDateTime, u32)> =
             full_intervals(&spans, &changes, start, end)
                 .into_iter()

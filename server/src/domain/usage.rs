@@ -113,6 +113,39 @@ fn hours_between(from: OffsetDateTime, to: OffsetDateTime) -> usize {
     usize::try_from((to - from).whole_hours()).unwrap_or(0)
 }
 
+/// The tenant's session spans overlapping `[from, to)`, as known at `now`
+/// ([`db::usage::spans`]).
+pub async fn load_spans(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Vec<Span>> {
+    Ok(db::usage::spans(conn, tenant_id, from, to, now)
+        .await?
+        .into_iter()
+        .map(|r| Span {
+            person: r.account_id,
+            start: r.started_at,
+            end: r.ended_at,
+        })
+        .collect())
+}
+
+/// The tenant's seat count as created and after each change, for
+/// [`seats_at`].
+pub async fn load_seat_changes(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+) -> Result<Vec<(OffsetDateTime, u32)>> {
+    Ok(db::usage::seat_changes(conn, tenant_id)
+        .await?
+        .into_iter()
+        .map(|r| (r.at, u32::try_from(r.seats).unwrap_or(0)))
+        .collect())
+}
+
 /// Computes the rows of the hours `[from, to)` from sessions and the audit
 /// trail, as known at `now`.
 async fn compute_hours(
@@ -126,26 +159,14 @@ async fn compute_hours(
     if hours == 0 {
         return Ok(Vec::new());
     }
-    let spans: Vec<Span> = db::usage::spans(conn, tenant_id, from, to, now)
-        .await?
-        .into_iter()
-        .map(|r| Span {
-            person: r.account_id,
-            start: r.started_at,
-            end: r.ended_at,
-        })
-        .collect();
+    let spans = load_spans(conn, tenant_id, from, to, now).await?;
     let peaks = hourly_peaks(&spans, from, hours);
     let refused: HashMap<OffsetDateTime, u32> = db::usage::refusals(conn, tenant_id, from, to)
         .await?
         .into_iter()
         .map(|r| (r.hour, u32::try_from(r.refused).unwrap_or(u32::MAX)))
         .collect();
-    let changes: Vec<(OffsetDateTime, u32)> = db::usage::seat_changes(conn, tenant_id)
-        .await?
-        .into_iter()
-        .map(|r| (r.at, u32::try_from(r.seats).unwrap_or(0)))
-        .collect();
+    let changes = load_seat_changes(conn, tenant_id).await?;
     Ok(peaks
         .into_iter()
         .enumerate()

@@ -4,7 +4,7 @@
 //! cannot be read is answered with the path of the value at fault. Deterministic
 //! (a fixed seed), so a failure reproduces.
 
-use super::http::send;
+use super::http::{send, session_cookie};
 use super::support::*;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -115,21 +115,7 @@ async fn arbitrary_json_to_every_endpoint_never_faults(pool: PgPool) {
     let strategy = value();
     let mut named = 0;
     for (path, _) in server::http::registered_endpoints() {
-        let signed_in = send(
-            &app,
-            "POST",
-            "/api/login",
-            &json!({ "tenant": "fuzz", "username": "fuzz-admin", "password": PASSWORD })
-                .to_string(),
-            None,
-        )
-        .await;
-        let cookie = signed_in
-            .headers
-            .get(axum::http::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
+        let cookie = Some(session_cookie(&app, "fuzz", "fuzz-admin").await);
         for _ in 0..CASES {
             let body = strategy.new_tree(&mut runner).unwrap().current();
             let text = body.to_string();

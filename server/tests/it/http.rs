@@ -48,7 +48,16 @@ pub async fn send(
     }
 }
 
-fn cookie_of(r: &Reply) -> String {
+/// Signs `username` of `tenant` in through `app` (the test password) and
+/// returns the session cookie as a `Cookie` header wants it.
+pub async fn session_cookie(app: &Router, tenant: &str, username: &str) -> String {
+    let body = json!({ "tenant": tenant, "username": username, "password": PASSWORD });
+    let reply = send(app, "POST", "/api/login", &body.to_string(), None).await;
+    assert_eq!(reply.status, StatusCode::OK, "{username}: {}", reply.json);
+    cookie_of(&reply)
+}
+
+pub fn cookie_of(r: &Reply) -> String {
     let set = r
         .headers
         .get(header::SET_COOKIE)

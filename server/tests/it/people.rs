@@ -396,30 +396,14 @@ async fn the_eviction_setting_round_trips_and_is_audited(pool: PgPool) {
 /// a page opened afresh (`/api/session`) answer 401 with `reason`.
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_signed_out_browser_is_told_why_on_its_next_request(pool: PgPool) {
-    use super::http::send;
+    use super::http::{send, session_cookie};
     use axum::http::StatusCode;
     let svc = services(pool.clone(), clock()).await;
     tenant(&svc, "web", 3).await;
     account(&svc, "web", "boss", "admin").await;
     let ann = account(&svc, "web", "ann", "user").await;
     let app = server::http::router(svc.clone(), None);
-    let cookie = |username: &str| {
-        let app = app.clone();
-        let body =
-            serde_json::json!({ "tenant": "web", "username": username, "password": PASSWORD })
-                .to_string();
-        async move {
-            let reply = send(&app, "POST", "/api/login", &body, None).await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
-            reply.headers[axum::http::header::SET_COOKIE]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_owned()
-        }
-    };
+    let cookie = |username: &'static str| session_cookie(&app, "web", username);
     let boss = cookie("boss").await;
     let ann_cookie = cookie("ann").await;
     let out = send(

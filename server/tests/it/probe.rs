@@ -4,7 +4,7 @@
 //! The routes come from the router, so a new endpoint without a probe here
 //! fails this test.
 
-use super::http::send;
+use super::http::{send, session_cookie};
 use super::support::*;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
@@ -320,22 +320,7 @@ async fn every_endpoint_refuses_another_tenants_ids_and_changes_nothing_there(po
             "{path} is not an endpoint"
         );
         // A fresh session each time: some probes end their own.
-        let signed_in = send(
-            &app,
-            "POST",
-            "/api/login",
-            &json!({ "tenant": "alpha", "username": "alpha-admin", "password": PASSWORD })
-                .to_string(),
-            None,
-        )
-        .await;
-        let cookie = signed_in
-            .headers
-            .get(axum::http::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_owned();
+        let cookie = session_cookie(&app, "alpha", "alpha-admin").await;
         let (body, foreign) = match probe {
             Probe::Foreign(body) => (body, true),
             Probe::Own(body) => (body, false),
@@ -381,22 +366,7 @@ async fn every_endpoint_refuses_another_tenants_ids_and_changes_nothing_there(po
         .collect();
     controls.sort_by_key(|(path, _)| CONTROL_LAST.iter().position(|p| p == path));
     for (path, body) in controls {
-        let signed_in = send(
-            &app,
-            "POST",
-            "/api/login",
-            &json!({ "tenant": "beta", "username": "beta-admin", "password": PASSWORD })
-                .to_string(),
-            None,
-        )
-        .await;
-        let cookie = signed_in
-            .headers
-            .get(axum::http::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .unwrap()
-            .to_owned();
+        let cookie = session_cookie(&app, "beta", "beta-admin").await;
         let reply = send(&app, "POST", path, &body.to_string(), Some(&cookie)).await;
         match CONTROL_REFUSED.iter().find(|(p, _)| *p == path) {
             Some((_, code)) => assert_eq!(
