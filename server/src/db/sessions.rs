@@ -13,13 +13,10 @@ pub async fn reclaim_expired(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE sessions s
-         SET ended_at = GREATEST(s.last_seen_at,
-                                 LEAST(s.last_seen_at + make_interval(secs => $3::int4),
-                                       s.created_at + make_interval(hours => t.session_lifetime_hours))),
-             end_reason = CASE
-                 WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
-                      < s.last_seen_at + make_interval(secs => $3::int4)
-                 THEN 'lifetime' ELSE 'lease_expired' END
+         SET ended_at = rollcall_lapse_at(s.last_seen_at, s.created_at, $3::int4,
+                                          t.session_lifetime_hours),
+             end_reason = rollcall_lapse_reason(s.last_seen_at, s.created_at, $3::int4,
+                                                t.session_lifetime_hours)
          FROM tenants t
          WHERE t.id = $1 AND s.tenant_id = $1 AND s.ended_at IS NULL
            AND (s.last_seen_at <= $2::timestamptz - make_interval(secs => $3::int4)
@@ -254,15 +251,13 @@ pub async fn end_by_token(
         EndedSession,
         "WITH ended AS (
              UPDATE sessions s
-             SET ended_at = LEAST($2, GREATEST(s.last_seen_at,
-                     LEAST(s.last_seen_at + make_interval(secs => t.idle_lease_seconds),
-                           s.created_at + make_interval(hours => t.session_lifetime_hours)))),
+             SET ended_at = LEAST($2, rollcall_lapse_at(s.last_seen_at, s.created_at,
+                                       t.idle_lease_seconds, t.session_lifetime_hours)),
                  end_reason = CASE
-                     WHEN s.last_seen_at + make_interval(secs => t.idle_lease_seconds) <= $2
-                       OR s.created_at + make_interval(hours => t.session_lifetime_hours) <= $2
-                     THEN CASE WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
-                                    < s.last_seen_at + make_interval(secs => t.idle_lease_seconds)
-                               THEN 'lifetime' ELSE 'lease_expired' END
+                     WHEN rollcall_lapse_at(s.last_seen_at, s.created_at,
+                                            t.idle_lease_seconds, t.session_lifetime_hours) <= $2
+                     THEN rollcall_lapse_reason(s.last_seen_at, s.created_at,
+                                                t.idle_lease_seconds, t.session_lifetime_hours)
                      ELSE 'logout' END
              FROM tenants t
              WHERE t.id = s.tenant_id AND s.token_hash = $1 AND s.ended_at IS NULL
@@ -367,15 +362,13 @@ pub async fn end_for_account(
 ) -> sqlx::Result<u64> {
     let ended: Vec<bool> = sqlx::query_scalar!(
         r#"UPDATE sessions s
-           SET ended_at = LEAST($2, GREATEST(s.last_seen_at,
-                   LEAST(s.last_seen_at + make_interval(secs => t.idle_lease_seconds),
-                         s.created_at + make_interval(hours => t.session_lifetime_hours)))),
+           SET ended_at = LEAST($2, rollcall_lapse_at(s.last_seen_at, s.created_at,
+                                     t.idle_lease_seconds, t.session_lifetime_hours)),
                end_reason = CASE
-                   WHEN s.last_seen_at + make_interval(secs => t.idle_lease_seconds) <= $2
-                     OR s.created_at + make_interval(hours => t.session_lifetime_hours) <= $2
-                   THEN CASE WHEN s.created_at + make_interval(hours => t.session_lifetime_hours)
-                                  < s.last_seen_at + make_interval(secs => t.idle_lease_seconds)
-                             THEN 'lifetime' ELSE 'lease_expired' END
+                   WHEN rollcall_lapse_at(s.last_seen_at, s.created_at,
+                                          t.idle_lease_seconds, t.session_lifetime_hours) <= $2
+                   THEN rollcall_lapse_reason(s.last_seen_at, s.created_at,
+                                              t.idle_lease_seconds, t.session_lifetime_hours)
                    ELSE $3 END
            FROM tenants t
            WHERE t.id = s.tenant_id AND s.account_id = $1 AND s.ended_at IS NULL

@@ -30,11 +30,9 @@ pub async fn spans(
            FROM (
                SELECT s.account_id, s.created_at AS started_at,
                       COALESCE(s.ended_at,
-                          CASE WHEN s.last_seen_at + make_interval(secs => t.idle_lease_seconds) <= $4
-                                 OR s.created_at + make_interval(hours => t.session_lifetime_hours) <= $4
-                               THEN LEAST(s.last_seen_at + make_interval(secs => t.idle_lease_seconds),
-                                          s.created_at + make_interval(hours => t.session_lifetime_hours))
-                               ELSE $4 END) AS ended_at
+                               LEAST($4, rollcall_lapse_at(s.last_seen_at, s.created_at,
+                                                           t.idle_lease_seconds,
+                                                           t.session_lifetime_hours))) AS ended_at
                FROM sessions s JOIN tenants t ON t.id = s.tenant_id
                WHERE s.tenant_id = $1 AND s.created_at < $3
                  AND s.created_at > $2::timestamptz - interval '168 hours'
