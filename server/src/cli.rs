@@ -289,43 +289,21 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             let pool = crate::db::connect(&config.database_url, 2)
                 .await
                 .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
-            crate::db::MIGRATOR
-                .run(&pool)
-                .await
-                .map_err(|e| {
-                    let hint = match e {
-                        // Landed migrations never change: this database ran
-                        // a draft of one (a development database).
-                        sqlx::migrate::MigrateError::VersionMismatch(_) => " (this database was migrated with a different draft of that migration: for a development database from `cargo xtask run`, stop it and remove `.data/` to start afresh)",
-                        _ => "",
-                    };
-                    Failure(format!("migrations failed: {e}{hint}"))
-                })?;
+            let done = crate::setup::migrate(&pool).await.map_err(Failure)?;
             println!("migrations applied");
-            let seeded = crate::domain::permissions::seed_existing_tenants(
-                &pool,
-                crate::clock::Clock::now(&SystemClock),
-            )
-            .await
-            .map_err(|e| Failure(format!("seeding groups and forms failed: {e}")))?;
-            for slug in seeded {
+            for slug in done.seeded_tenants {
                 println!(
                     "tenant {slug}: added the groups Admin, Editor and View Only and the demo forms"
                 );
             }
-            let refreshed = crate::domain::text_keys::refresh(&pool)
-                .await
-                .map_err(|e| {
-                    Failure(format!("recomputing the case-insensitive keys failed: {e}"))
-                })?;
-            if refreshed.updated > 0 {
+            if done.rekeyed_rows > 0 {
                 println!(
                     "recomputed the case-insensitive keys of {} row{}",
-                    refreshed.updated,
-                    if refreshed.updated == 1 { "" } else { "s" }
+                    done.rekeyed_rows,
+                    if done.rekeyed_rows == 1 { "" } else { "s" }
                 );
             }
-            for conflict in &refreshed.conflicts {
+            for conflict in &done.warnings {
                 println!("warning: {conflict}");
             }
         }

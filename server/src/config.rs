@@ -157,24 +157,43 @@ impl MailConfig {
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 impl Config {
+    /// The configuration from the process environment (README.md,
+    /// Configuration).
+    ///
+    /// # Errors
+    /// One line naming the variable that is missing or malformed.
     pub fn from_env(lambda: bool) -> Result<Config, String> {
-        let database_url = std::env::var("DATABASE_URL")
-            .map_err(|_| "DATABASE_URL is not set: point it at the Rollcall database".to_owned())?;
-        let max_connections = match std::env::var("ROLLCALL_DB_MAX_CONNECTIONS") {
-            Ok(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+        Self::from_lookup(lambda, &|name| std::env::var(name).ok())
+    }
+
+    /// The configuration from `get`, which answers a variable's value by its
+    /// name: the environment, or on Lambda the secrets read at cold start
+    /// before it ([`crate::secrets`]).
+    ///
+    /// # Errors
+    /// One line naming the variable that is missing or malformed.
+    pub fn from_lookup(
+        lambda: bool,
+        get: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let database_url = get("DATABASE_URL").ok_or_else(|| {
+            "DATABASE_URL is not set: point it at the Rollcall database".to_owned()
+        })?;
+        let max_connections = match get("ROLLCALL_DB_MAX_CONNECTIONS") {
+            Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                 format!("ROLLCALL_DB_MAX_CONNECTIONS must be a positive number, not `{v}`")
             })?,
             // One Lambda instance serves one request at a time.
-            Err(_) if lambda => 2,
-            Err(_) => 16,
+            None if lambda => crate::db::LAMBDA_MAX_CONNECTIONS,
+            None => 16,
         };
-        let site_root = match std::env::var_os("ROLLCALL_SITE_ROOT") {
+        let site_root = match get("ROLLCALL_SITE_ROOT") {
             Some(p) => Some(PathBuf::from(p)),
             None if lambda => None,
             None => Some(PathBuf::from("target/site")),
         };
-        let public_url = std::env::var("ROLLCALL_PUBLIC_URL")
-            .unwrap_or_else(|_| DEFAULT_PUBLIC_URL.to_owned())
+        let public_url = get("ROLLCALL_PUBLIC_URL")
+            .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned())
             .trim_end_matches('/')
             .to_owned();
         if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
@@ -183,33 +202,31 @@ impl Config {
             ));
         }
         let secure_cookies = public_url.starts_with("https://");
-        let secret_key = match std::env::var("ROLLCALL_SECRET_KEY") {
-            Ok(v) if !v.trim().is_empty() => Some(crate::crypto::SecretKey::parse(&v)?),
+        let secret_key = match get("ROLLCALL_SECRET_KEY") {
+            Some(v) if !v.trim().is_empty() => Some(crate::crypto::SecretKey::parse(&v)?),
             _ => None,
         };
-        let trusted_proxies = match std::env::var("ROLLCALL_TRUSTED_PROXIES") {
-            Ok(v) => v
+        let trusted_proxies = match get("ROLLCALL_TRUSTED_PROXIES") {
+            Some(v) => v
                 .split(',')
                 .filter(|s| !s.trim().is_empty())
                 .map(Cidr::parse)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("ROLLCALL_TRUSTED_PROXIES: {e}"))?,
-            Err(_) => Vec::new(),
+            None => Vec::new(),
         };
         let mail = MailConfig {
-            smtp_url: std::env::var("ROLLCALL_SMTP_URL")
-                .ok()
-                .filter(|s| !s.is_empty()),
-            dir: std::env::var_os("ROLLCALL_MAIL_DIR")
+            smtp_url: get("ROLLCALL_SMTP_URL").filter(|s| !s.is_empty()),
+            dir: get("ROLLCALL_MAIL_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(".data/mail")),
-            from: std::env::var("ROLLCALL_MAIL_FROM")
-                .unwrap_or_else(|_| "Rollcall <rollcall@localhost>".to_owned()),
-            poll_seconds: match std::env::var("ROLLCALL_MAIL_POLL_SECONDS") {
-                Ok(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            from: get("ROLLCALL_MAIL_FROM")
+                .unwrap_or_else(|| "Rollcall <rollcall@localhost>".to_owned()),
+            poll_seconds: match get("ROLLCALL_MAIL_POLL_SECONDS") {
+                Some(v) => v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
                     format!("ROLLCALL_MAIL_POLL_SECONDS must be a positive number, not `{v}`")
                 })?,
-                Err(_) => 15,
+                None => 15,
             },
         };
         Ok(Config {

@@ -12,3 +12,5 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod secrets;
+pub mod setup;

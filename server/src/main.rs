@@ -27,12 +27,18 @@ fn init_logging(lambda: bool) {
 async fn main() -> ExitCode {
     let on_lambda = lambda::is_lambda();
     init_logging(on_lambda);
-    let command = if on_lambda {
-        None
-    } else {
-        Cli::parse().command
-    };
-    let config = match Config::from_env(on_lambda) {
+    if on_lambda {
+        return match serve_lambda().await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                // CloudWatch keeps stderr; the runtime reports the exit.
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let command = Cli::parse().command;
+    let config = match Config::from_env(false) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
@@ -40,7 +46,6 @@ async fn main() -> ExitCode {
         }
     };
     let result = match command {
-        None if on_lambda => serve_lambda(config).await,
         None => serve(config, "127.0.0.1:3000".parse().ok()).await,
         Some(Command::Serve { addr }) => serve(config, Some(addr)).await,
         Some(other) => cli::run_admin_command(other, &config)
@@ -60,31 +65,10 @@ async fn services(config: &Config) -> Result<Services, String> {
     let pool = server::db::connect(&config.database_url, config.max_connections)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    if let Some(refusal) = server::db::scope::role_refusal(&pool)
-        .await
-        .map_err(|e| format!("cannot read the database role: {e}"))?
-    {
-        return Err(refusal);
-    }
+    server::setup::check_before_serving(&pool, &config.settings).await?;
     server::crypto::prepare()
         .await
         .map_err(|e| format!("cannot prepare password hashing: {e}"))?;
-    if config.settings.secret_key.is_none() {
-        // A start-up check over every tenant's directory settings.
-        let mut conn = server::db::begin(&pool, server::db::Scope::EveryTenant)
-            .await
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        let sealed = server::db::directories::sealed_password_count(&mut conn)
-            .await
-            .map_err(|e| {
-                format!("cannot read the directory settings (run `server migrate`?): {e}")
-            })?;
-        if sealed > 0 {
-            return Err(format!(
-                "ROLLCALL_SECRET_KEY is not set, but {sealed} organisation(s) keep a directory look-up password sealed with it: set it to the key they were saved with"
-            ));
-        }
-    }
     Ok(Services::new(
         pool,
         Arc::new(SystemClock),
@@ -149,17 +133,34 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn serve_lambda(config: Config) -> Result<(), String> {
-    let services = services(&config).await?;
+/// Lambda mode: the secrets first (Secrets Manager, named by the
+/// environment), then the configuration they complete; the pool connects at
+/// the first query ([`server::db::connect_lambda`]).
+async fn serve_lambda() -> Result<(), String> {
+    let env = |name: &str| std::env::var(name).ok();
+    let secrets = server::secrets::LambdaSecrets::load(&env).await?;
+    let config = Config::from_lookup(true, &|name| secrets.get(name).or_else(|| env(name)))?;
+    let pool = server::db::connect_lambda(&config.database_url)
+        .map_err(|e| format!("DATABASE_URL: {e}"))?;
+    server::crypto::prepare()
+        .await
+        .map_err(|e| format!("cannot prepare password hashing: {e}"))?;
+    let services = Services::new(pool, Arc::new(SystemClock), config.settings.clone());
     let postman = config
         .mail
         .postman(services.pool.clone(), services.clock.clone())?;
-    let handler = lambda::Handler {
-        services: services.clone(),
-        signal: services.mail_signal.clone(),
-        postman: Arc::new(postman),
-        router: http::router(services, config.site_root.clone()),
+    let migration = match (secrets.admin, secrets.app) {
+        (Some(admin), Some(app)) => {
+            lambda::Migration::Provision(Box::new(lambda::Provisioning { admin, app }))
+        }
+        _ => lambda::Migration::Url(config.database_url.clone()),
     };
+    let handler = lambda::Handler::new(
+        services.clone(),
+        http::router(services, config.site_root.clone()),
+        Arc::new(postman),
+        migration,
+    );
     lambda::run(handler)
         .await
         .map_err(|e| format!("lambda runtime: {e}"))

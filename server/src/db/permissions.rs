@@ -65,9 +65,12 @@ pub async fn lock_if_unseeded(
     conn: &mut PgConnection,
     tenant_id: Uuid,
 ) -> sqlx::Result<Option<bool>> {
-    let locked = sqlx::query_scalar!("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", tenant_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let locked = sqlx::query_scalar!(
+        "SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+        tenant_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
     if locked.is_none() {
         return Ok(None);
     }

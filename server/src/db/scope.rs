@@ -95,13 +95,90 @@ fn is_slug_shaped(slug: &str) -> bool {
 /// Opens a transaction limited to `scope`. Reads may simply drop it (the pool
 /// rolls it back); writes commit.
 ///
+/// On a pool made by [`super::connect_lambda`] the transaction also closes
+/// the prepared statements it made before it ends, so that nothing outlives
+/// it on the connection (an RDS Proxy pins a client connection that keeps
+/// named statements between transactions).
+///
 /// # Errors
 /// Whatever acquiring a connection or the `BEGIN` round trip fails with.
-pub async fn begin(
-    pool: &PgPool,
-    scope: Scope<'_>,
-) -> sqlx::Result<Transaction<'static, Postgres>> {
-    pool.begin_with(scope.begin_statement()).await
+pub async fn begin(pool: &PgPool, scope: Scope<'_>) -> sqlx::Result<Tx> {
+    let inner = pool.begin_with(scope.begin_statement()).await?;
+    Ok(Tx {
+        inner: Some(inner),
+        close_statements: super::closes_statements(pool),
+    })
+}
+
+/// A transaction opened by [`begin`]: dereferences to the connection, like
+/// `sqlx::Transaction`.
+pub struct Tx {
+    /// Present until [`Tx::commit`] or the drop takes it.
+    inner: Option<Transaction<'static, Postgres>>,
+    close_statements: bool,
+}
+
+impl Tx {
+    #[allow(clippy::expect_used)] // only commit and drop take it, and both end the Tx
+    fn inner(&mut self) -> &mut Transaction<'static, Postgres> {
+        self.inner
+            .as_mut()
+            .expect("the transaction is present until it ends")
+    }
+
+    /// Commits.
+    ///
+    /// # Errors
+    /// Whatever closing the statements or `COMMIT` fails with.
+    pub async fn commit(mut self) -> sqlx::Result<()> {
+        let Some(mut tx) = self.inner.take() else {
+            return Ok(());
+        };
+        if self.close_statements {
+            sqlx::Connection::clear_cached_statements(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::PgConnection;
+    #[allow(clippy::expect_used)] // see `inner`
+    fn deref(&self) -> &sqlx::PgConnection {
+        self.inner
+            .as_ref()
+            .expect("the transaction is present until it ends")
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        self.inner()
+    }
+}
+
+impl Drop for Tx {
+    /// A transaction dropped without commit rolls back. Where statements are
+    /// closed per transaction, that happens on a task (a drop cannot wait):
+    /// close them, then roll back; the connection returns to the pool after.
+    fn drop(&mut self) {
+        let Some(mut tx) = self.inner.take() else {
+            return;
+        };
+        if !self.close_statements {
+            return; // sqlx queues the ROLLBACK
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                // Close is accepted in a failed transaction too.
+                let closed = sqlx::Connection::clear_cached_statements(&mut *tx).await;
+                let rolled_back = tx.rollback().await;
+                if let Err(e) = closed.and(rolled_back) {
+                    tracing::warn!(error = %e, "ending a dropped transaction failed; the pool discards the connection");
+                }
+            });
+        }
+    }
 }
 
 /// Why the server refuses its database role, if it does: a role that

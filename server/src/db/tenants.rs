@@ -64,11 +64,18 @@ pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ten
 
 /// Locks the tenant's row for the rest of the transaction: every seat decision
 /// for a tenant is taken under this lock, whichever server instance takes it.
+///
+/// `FOR NO KEY UPDATE`, not `FOR UPDATE`: holders queue behind each other,
+/// but a row that merely references the tenant (an audit event, a sign-in
+/// failure's) can still be inserted, since its foreign-key check takes only
+/// `FOR KEY SHARE`. With `FOR UPDATE` a sign-in that clears a username's
+/// failures under this lock deadlocked with a wrong password for the same
+/// username, which holds those rows while it writes its audit event.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<TenantRow> {
     sqlx::query_as!(
         TenantRow,
         "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
-                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE id = $1 FOR UPDATE",
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
         id
     )
     .fetch_one(conn)

@@ -4,9 +4,17 @@
 //!   by the router. When the request queued mail, the mail is delivered
 //!   before the invocation returns (Lambda freezes the process afterwards);
 //! - an EventBridge schedule (`"source": "aws.events"`), which delivers due
-//!   mail: retries, and anything the request-time attempt did not finish.
+//!   mail: retries, and anything the request-time attempt did not finish;
+//! - `{"rollcall": "migrate"}`, sent once per deployment (README, "Deploy to
+//!   AWS"): makes the application's role and database as the master user if
+//!   the secrets name one, then applies the migrations.
+//!
+//! Nothing touches the database at cold start: the checks before serving run
+//! at the first request or schedule, so that the first `migrate` event can
+//! make the role they log in as.
 
 use crate::mail::{MailSignal, Postman};
+use crate::secrets::{DbAddress, DbLogin};
 use axum::Router;
 use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::request::LambdaRequest;
@@ -39,6 +47,27 @@ pub enum Output {
         sent: u32,
         failed: u32,
     },
+    Migrated {
+        /// Present when the secrets named a master user.
+        provisioned: Option<crate::setup::Provisioned>,
+        migrated: crate::setup::Migrated,
+    },
+}
+
+/// The logins of [`Migration::Provision`].
+pub struct Provisioning {
+    pub admin: (DbLogin, DbAddress),
+    pub app: (DbLogin, DbAddress),
+}
+
+/// How the `migrate` event reaches the database.
+pub enum Migration {
+    /// As the master user: make the role and database, then migrate as that
+    /// role on a direct connection to `admin.1.host` (not through RDS Proxy,
+    /// whose connection the migrator's session lock would pin).
+    Provision(Box<Provisioning>),
+    /// With this URL (`DATABASE_URL` outside Secrets Manager).
+    Url(String),
 }
 
 pub struct Handler {
@@ -47,6 +76,14 @@ pub struct Handler {
     pub router: Router,
     pub postman: Arc<Postman>,
     pub signal: Arc<MailSignal>,
+    pub migration: Migration,
+    /// Set once the checks before serving passed.
+    checked: tokio::sync::OnceCell<()>,
+}
+
+/// Whether an event asks for the migrations: `{"rollcall": "migrate"}`.
+pub fn is_migrate(event: &Value) -> bool {
+    event.get("rollcall").and_then(Value::as_str) == Some("migrate")
 }
 
 /// Whether an event comes from an EventBridge rule (a schedule).
@@ -56,8 +93,32 @@ pub fn is_scheduled(event: &Value) -> bool {
 }
 
 impl Handler {
+    pub fn new(
+        services: crate::domain::Services,
+        router: Router,
+        postman: Arc<Postman>,
+        migration: Migration,
+    ) -> Handler {
+        Handler {
+            signal: services.mail_signal.clone(),
+            services,
+            router,
+            postman,
+            migration,
+            checked: tokio::sync::OnceCell::new(),
+        }
+    }
+
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Output, lambda_http::Error> {
         let LambdaEvent { payload, context } = event;
+        if is_migrate(&payload) {
+            return Ok(self.migrate().await?);
+        }
+        self.checked
+            .get_or_try_init(|| {
+                crate::setup::check_before_serving(&self.services.pool, &self.services.settings)
+            })
+            .await?;
         if is_scheduled(&payload) {
             // Yesterday's refused sign-ins first, so their mail goes out now.
             match self.services.queue_seat_alerts().await {
@@ -87,6 +148,34 @@ impl Handler {
             self.deliver_after_request().await;
         }
         Ok(Output::Http(serde_json::to_value(response)?))
+    }
+
+    async fn migrate(&self) -> Result<Output, String> {
+        let (provisioned, url) = match &self.migration {
+            Migration::Provision(p) => {
+                let Provisioning { admin, app } = p.as_ref();
+                let (login, at) = app;
+                let done = crate::setup::provision(admin, login, &at.name).await?;
+                let direct = DbAddress {
+                    host: admin.1.host.clone(),
+                    ..at.clone()
+                };
+                (Some(done), direct.url(login, &at.name))
+            }
+            Migration::Url(url) => (None, url.clone()),
+        };
+        // Two: the migration lock holds one (crate::setup::migrate).
+        let pool = crate::db::connect(&url, 2)
+            .await
+            .map_err(|e| format!("cannot connect to the database to migrate it: {e}"))?;
+        let migrated = crate::setup::migrate(&pool).await;
+        pool.close().await;
+        let migrated = migrated?;
+        tracing::info!(applied = migrated.applied.len(), "migrations applied");
+        Ok(Output::Migrated {
+            provisioned,
+            migrated,
+        })
     }
 
     /// Sends what the request queued; a failure or a slow server only

@@ -612,17 +612,17 @@ async fn a_sent_invitation_keeps_no_usable_token(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn lambda_delivers_after_the_request_and_on_schedule(pool: PgPool) {
     use lambda_http::lambda_runtime::{Context, LambdaEvent};
-    use server::http::lambda::{is_scheduled, Handler};
+    use server::http::lambda::{is_scheduled, Handler, Migration};
 
     let (svc, clock, _) = setup(&pool).await;
     let dir = std::env::temp_dir().join(format!("rollcall-lambda-{}", uuid::Uuid::new_v4()));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let handler = Handler {
-        services: svc.clone(),
-        signal: svc.mail_signal.clone(),
-        postman: Arc::new(postman(&pool, dyn_clock, Delivery::Files(dir.clone()))),
-        router: server::http::router(svc.clone(), None),
-    };
+    let handler = Handler::new(
+        svc.clone(),
+        server::http::router(svc.clone(), None),
+        Arc::new(postman(&pool, dyn_clock, Delivery::Files(dir.clone()))),
+        Migration::Url(app_url(&pool)),
+    );
     let files = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
 
     let event = json!({

@@ -248,3 +248,42 @@ async fn a_scripted_guessing_attack_gets_few_guesses_an_hour(pool: PgPool) {
     clock.advance(Duration::minutes(15));
     assert_eq!(attempt(&svc, "192.0.2.200", "ann", PASSWORD).await, Ok(()));
 }
+
+/// Right and wrong passwords for one account at once (a person signing in on
+/// two devices, one mistyped) end in answers, never a deadlock: the sign-in
+/// clears the username's failures under the tenant's seat lock while the
+/// wrong ones hold those rows and write their audit events (found by the
+/// Lambda pool's burst test, issue #16).
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn right_and_wrong_passwords_at_once_never_deadlock(pool: PgPool) {
+    let (svc, _, _, _) = setup(&pool).await;
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let svc = svc.clone();
+        set.spawn(async move {
+            // One address each, so no attempt waits out a throttle.
+            let ip = format!("192.0.2.{}", i + 1);
+            let password = if i % 3 == 0 {
+                PASSWORD
+            } else {
+                "wrong password"
+            };
+            match svc.login(&from(&ip), "thr", "ann", password).await {
+                Ok(_) => None,
+                Err(Error::Api(e)) => Some(e.code),
+                Err(e) => panic!("attempt {i}: {e}"),
+            }
+        });
+    }
+    while let Some(outcome) = set.join_next().await {
+        if let Some(code) = outcome.unwrap() {
+            assert!(
+                matches!(
+                    code,
+                    ErrorCode::InvalidCredentials | ErrorCode::TooManyAttempts
+                ),
+                "{code:?}"
+            );
+        }
+    }
+}
