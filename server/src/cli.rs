@@ -266,10 +266,9 @@ async fn services(config: &Config) -> Result<Services, Failure> {
     ))
 }
 
-fn read_password() -> Result<String, Failure> {
+fn read_password(stdin: &mut dyn BufRead) -> Result<String, Failure> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
+    stdin
         .read_line(&mut line)
         .map_err(|e| Failure(format!("cannot read the password from standard input: {e}")))?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
@@ -282,39 +281,81 @@ fn read_password() -> Result<String, Failure> {
     Ok(password.to_owned())
 }
 
+/// Where a command reads a password and writes what it did: the terminal,
+/// or the Lambda `operator` event's answer.
+pub struct Io<'a> {
+    pub stdin: &'a mut dyn BufRead,
+    pub out: &'a mut dyn std::io::Write,
+}
+
+/// Writes one line of a command's output (a closed output is not an error
+/// of the command).
+macro_rules! say {
+    ($io:expr, $($arg:tt)*) => {{
+        let _ = writeln!($io.out, $($arg)*);
+    }};
+}
+
+/// Runs `command` with the terminal's standard input and output.
+///
+/// # Errors
+/// One line saying what went wrong and what to do.
 pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), Failure> {
-    let op = Operator::from_env();
+    let stdin = std::io::stdin();
+    let mut stdin = stdin.lock();
+    let mut stdout = std::io::stdout();
+    let mut io = Io {
+        stdin: &mut stdin,
+        out: &mut stdout,
+    };
+    run_admin_command_with(command, config, &Operator::from_env(), &mut io).await
+}
+
+/// Runs `command` as `op`, reading and writing through `io`.
+///
+/// # Errors
+/// As [`run_admin_command`].
+pub async fn run_admin_command_with(
+    command: Command,
+    config: &Config,
+    op: &Operator,
+    io: &mut Io<'_>,
+) -> Result<(), Failure> {
     match command {
         Command::Migrate => {
             let pool = crate::db::connect(&config.database_url, 2)
                 .await
                 .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
             let done = crate::setup::migrate(&pool).await.map_err(Failure)?;
-            println!("migrations applied");
+            say!(io, "migrations applied");
             for slug in done.seeded_tenants {
-                println!(
+                say!(io,
                     "tenant {slug}: added the groups Admin, Editor and View Only and the demo forms"
                 );
             }
             if done.rekeyed_rows > 0 {
-                println!(
+                say!(
+                    io,
                     "recomputed the case-insensitive keys of {} row{}",
                     done.rekeyed_rows,
                     if done.rekeyed_rows == 1 { "" } else { "s" }
                 );
             }
             for conflict in &done.warnings {
-                println!("warning: {conflict}");
+                say!(io, "warning: {conflict}");
             }
         }
         Command::Tenant { command } => {
             let svc = services(config).await?;
             match command {
                 TenantCommand::Create { slug, name, seats } => {
-                    let t = svc.create_tenant(&op, &slug, &name, seats).await?;
-                    println!(
+                    let t = svc.create_tenant(op, &slug, &name, seats).await?;
+                    say!(
+                        io,
                         "created tenant {} ({}) with {} seats",
-                        t.slug, t.name, t.seat_limit
+                        t.slug,
+                        t.name,
+                        t.seat_limit
                     );
                 }
                 TenantCommand::SetSeats {
@@ -322,15 +363,18 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     seats,
                     admin_reserve,
                 } => {
-                    let t = svc.set_seats(&op, &slug, seats, admin_reserve).await?;
-                    println!(
+                    let t = svc.set_seats(op, &slug, seats, admin_reserve).await?;
+                    say!(
+                        io,
                         "tenant {} now has {} seats, {} reserved for administrators",
-                        t.slug, t.seat_limit, t.admin_reserve
+                        t.slug,
+                        t.seat_limit,
+                        t.admin_reserve
                     );
                 }
                 TenantCommand::Show { slug } => {
                     let t = svc.find_tenant(&slug).await?;
-                    println!(
+                    say!(io,
                         "slug: {}\nname: {}\nseats: {}\nadministrator reserve: {}\nsessions per person: {}\nwhen full: {}\nidle lease: {} s",
                         t.slug,
                         t.name,
@@ -372,7 +416,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             let password = if invite || directory {
                 String::new()
             } else {
-                read_password()?
+                read_password(io.stdin)?
             };
             let account_type = if directory {
                 app::model::AccountType::Directory
@@ -394,20 +438,29 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 invite,
             };
             let svc = services(config).await?;
-            let a = svc.operator_create_account(&op, &tenant, &request).await?;
+            let a = svc.operator_create_account(op, &tenant, &request).await?;
             if directory {
-                println!(
+                say!(
+                    io,
                     "created {} directory account {} ({} {}, {}) in tenant {}",
-                    a.role, a.username, a.first_name, a.last_name, a.email, tenant
+                    a.role,
+                    a.username,
+                    a.first_name,
+                    a.last_name,
+                    a.email,
+                    tenant
                 );
             } else {
-                println!(
+                say!(
+                    io,
                     "created {} account {} in tenant {}",
-                    a.role, a.username, tenant
+                    a.role,
+                    a.username,
+                    tenant
                 );
             }
             if invite {
-                println!(
+                say!(io,
                     "invitation queued for {}: the server's mail worker (or `server mail deliver`) sends it",
                     a.email
                 );
@@ -430,7 +483,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     })
                     .collect();
                 let retired = if form.retired { " (retired)" } else { "" };
-                println!("{}{retired}: {}", form.name, columns.join(", "));
+                say!(io, "{}{retired}: {}", form.name, columns.join(", "));
             }
         }
         Command::Access {
@@ -454,7 +507,8 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     },
                 )
                 .await?;
-            println!(
+            say!(
+                io,
                 "{} may {}see {} / {}: {}",
                 answer.username,
                 if answer.decision.allowed { "" } else { "not " },
@@ -483,7 +537,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 None => String::new(),
             };
             let bind_password = match &bind_name {
-                Some(_) => read_password()?,
+                Some(_) => read_password(io.stdin)?,
                 None => String::new(),
             };
             let request = app::model::directory::SaveDirectoryRequest {
@@ -498,8 +552,9 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                 bind_password,
             };
             let svc = services(config).await?;
-            let saved = svc.operator_set_directory(&op, &tenant, &request).await?;
-            println!(
+            let saved = svc.operator_set_directory(op, &tenant, &request).await?;
+            say!(
+                io,
                 "directory of tenant {tenant}: {} (sign-in {}){}",
                 saved.url,
                 if saved.enabled { "on" } else { "off" },
@@ -522,7 +577,7 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     result.message
                 )));
             }
-            println!("{}", result.message);
+            say!(io, "{}", result.message);
         }
         Command::Usage {
             tenant,
@@ -536,14 +591,14 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
             let rows = svc
                 .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
                 .await?;
-            print!("{}", app::model::usage::usage_csv(bucket, &rows));
+            let _ = write!(io.out, "{}", app::model::usage::usage_csv(bucket, &rows));
         }
         Command::Audit {
             command: AuditCommand::Verify { tenant },
         } => {
             let svc = services(config).await?;
             match svc.verify_audit_chain(&tenant).await? {
-                Ok(rows) => println!("OK {rows}"),
+                Ok(rows) => say!(io, "OK {rows}"),
                 Err(broken) => {
                     return Err(Failure(format!(
                         "the audit chain of tenant {tenant} is broken: {}",
@@ -596,14 +651,15 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
                     .await
                     .map_err(|e| Failure(e.to_string()))?;
                 if queued > 0 {
-                    println!("queued {queued} seat alert(s)");
+                    say!(io, "queued {queued} seat alert(s)");
                 }
             }
             let round = postman
                 .deliver_due(10_000)
                 .await
                 .map_err(|e| Failure(e.to_string()))?;
-            println!(
+            say!(
+                io,
                 "sent {}, not sent {} (via {})",
                 round.sent,
                 round.failed,

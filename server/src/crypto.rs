@@ -247,9 +247,22 @@ const SEALED_V1: u8 = 1;
 const NONCE_LEN: usize = 24;
 
 impl SecretKey {
+    /// 32 bytes written as base64 (44 characters, `openssl rand -base64 32`)
+    /// or as 64 hexadecimal digits (what Secrets Manager's generator can
+    /// make: deploy/template.yaml, AppSecret).
+    ///
     /// Errors name the variable and what a valid value looks like; never
     /// the value itself.
     pub fn parse(text: &str) -> std::result::Result<SecretKey, String> {
+        let text = text.trim();
+        if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut bytes = [0u8; 32];
+            for (i, byte) in bytes.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
+                    .map_err(|_| "ROLLCALL_SECRET_KEY: not hexadecimal".to_owned())?;
+            }
+            return Ok(SecretKey(*chacha20poly1305::Key::from_slice(&bytes)));
+        }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.trim())
             .map_err(|_| {
@@ -460,6 +473,17 @@ mod tests {
             "fresh nonce"
         );
         assert!(format!("{key:?}").contains('…'));
+    }
+
+    #[test]
+    fn a_key_may_be_written_in_hexadecimal() {
+        let base64 = SecretKey::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").unwrap();
+        let hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
+        let from_hex = SecretKey::parse(&format!(" {hex}\n")).unwrap();
+        let sealed = base64.seal("LookupPass1", b"t").unwrap();
+        assert_eq!(from_hex.open(&sealed, b"t").as_deref(), Some("LookupPass1"));
+        // 63 digits are neither form.
+        assert!(SecretKey::parse(&hex[1..]).is_err());
     }
 
     #[test]

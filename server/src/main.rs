@@ -160,7 +160,8 @@ async fn serve_lambda() -> Result<(), String> {
         http::router(services, config.site_root.clone()),
         Arc::new(postman),
         migration,
-    );
+    )
+    .with_config(config);
     lambda::run(handler)
         .await
         .map_err(|e| format!("lambda runtime: {e}"))

@@ -4,6 +4,8 @@
 //! cluster under the project, and cleans up after itself.
 
 mod dc;
+mod deploy;
+mod lambda;
 mod pg;
 mod proc;
 mod site;
@@ -23,9 +25,11 @@ fn main() -> ExitCode {
         Some("bench") => bench(&root),
         Some("db") => db(&root),
         Some("dc") => dc(&root),
+        Some("lambda") => lambda::build(&root),
+        Some("site") => site(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C"
+                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (what `run` serves and a deployment uploads)"
             );
             return ExitCode::from(2);
         }
@@ -61,7 +65,7 @@ pub fn cargo_target_dir(root: &Path) -> PathBuf {
     }
 }
 
-fn step(what: &str) {
+pub fn step(what: &str) {
     println!("\n==> {what}");
 }
 
@@ -232,6 +236,14 @@ fn seed_demo(root: &Path, server: &Path, env: &[(&str, &str)]) -> Result<()> {
         .map_err(|e| format!("cannot write {}: {e}", marker.display()))
 }
 
+/// `cargo xtask site`
+fn site(root: &Path) -> Result<()> {
+    tools::ensure_build_tools(root)?;
+    step("building the site (release)");
+    site::build_frontend(root)?;
+    site::report_sizes(root)
+}
+
 /// `cargo xtask db`
 fn db(root: &Path) -> Result<()> {
     let cluster = pg::Cluster::open(&root.join(".data/pg"), pg::Mode::Persistent)?;
@@ -269,11 +281,17 @@ fn dc(root: &Path) -> Result<()> {
 /// `cargo xtask test [rust|e2e]`
 fn test(root: &Path, args: &[String]) -> Result<()> {
     let which = args.first().map(String::as_str).unwrap_or("all");
-    let (rust, e2e) = match which {
-        "all" => (true, true),
-        "rust" => (true, false),
-        "e2e" => (false, true),
-        other => return Err(format!("unknown test selection `{other}`: use rust or e2e")),
+    // `lambda` runs only the Lambda part of the browser tests.
+    let (rust, e2e, lambda_only) = match which {
+        "all" => (true, true, false),
+        "rust" => (true, false, false),
+        "e2e" => (false, true, false),
+        "lambda" => (false, true, true),
+        other => {
+            return Err(format!(
+                "unknown test selection `{other}`: use rust, e2e or lambda"
+            ))
+        }
     };
     tools::ensure_build_tools(root)?;
     if rust {
@@ -368,6 +386,9 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
             &offline,
         )?;
 
+        step("deploy/template.yaml: cfn-lint, and the resources the README names");
+        deploy::lint(root)?;
+
         step("Rust tests (each database test gets its own database)");
         let admin_url = guard.admin_url();
         let python = tools::ensure_smtp_python(root)?;
@@ -386,14 +407,33 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         site::build_frontend(root)?;
         site::report_sizes(root)?;
         proc::cargo(root, &["build", "-p", "server"], &offline)?;
-        step("Playwright suite against a fresh server and database");
-        site::run_e2e(root, &guard, &ad_env)?;
+        if !lambda_only {
+            step("Playwright suite against a fresh server and database");
+            site::run_e2e(root, &guard, &ad_env)?;
+        }
+        step("the same server as a Lambda function, under the runtime emulator");
+        let password = tools::generate_password()?;
+        let mail_dir = root.join("target/xtask/e2e-mail");
+        fs_create_dir(&mail_dir)?;
+        let suite = site::Suite {
+            password: &password,
+            mail_dir: &mail_dir,
+            arrange_url: String::new(),
+            psql: guard.psql_path(),
+            ad_env: &ad_env,
+        };
+        let python = tools::ensure_smtp_python(root)?;
+        lambda::run_e2e(root, &guard, &suite, &python)?;
     }
     drop(doomed);
     drop(dc);
     drop(guard);
     println!("\nxtask: all checks passed");
     Ok(())
+}
+
+fn fs_create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
 /// `cargo xtask bench`

@@ -185,6 +185,11 @@ impl Running<'_> {
         )
     }
 
+    /// The cluster's port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The maintenance database: what `#[sqlx::test]` needs to create its own.
     pub fn admin_url(&self) -> String {
         self.url("postgres")

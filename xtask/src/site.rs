@@ -6,7 +6,7 @@ use crate::Result;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -164,24 +164,27 @@ const FIXTURES: &[Fixture] = &[
     },
 ];
 
-pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> Result<()> {
-    let url = cluster.create_database("rollcall_e2e")?;
-    let server = crate::cargo_target_dir(root).join("debug/server");
-    let env = [("DATABASE_URL", url.as_str())];
-    proc::run_checked(proc::command(&server, &["migrate"], &env))?;
-    let password = crate::tools::generate_password()?;
+/// Makes the tenants and accounts of [`FIXTURES`] with `server`'s CLI in
+/// `database` (of `cluster`), every account with `password`.
+pub fn create_fixtures(
+    server: &Path,
+    env: &[(&str, &str)],
+    cluster: &Running<'_>,
+    database: &str,
+    password: &str,
+) -> Result<()> {
     for f in FIXTURES {
         proc::run_checked(proc::command(
-            &server,
+            server,
             &[
                 "tenant", "create", "--slug", f.tenant, "--name", f.name, "--seats", f.seats,
             ],
-            &env,
+            env,
         ))?;
         for (username, role) in f.accounts {
             let email = format!("{username}@{}.example", f.tenant);
             let mut cmd = proc::command(
-                &server,
+                server,
                 &[
                     "account",
                     "create",
@@ -198,20 +201,64 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
                     "--role",
                     role,
                 ],
-                &env,
+                env,
             );
             cmd.stdout(Stdio::null());
             proc::run_with_stdin(&mut cmd, &format!("{password}\n"))?;
         }
     }
-
     // An account whose Expires/Deactivates on date has come: the date is set
     // in the database directly, as if the calendar had moved on.
     cluster.psql_in(
-        "rollcall_e2e",
+        database,
         "UPDATE accounts SET expires_on = (now() AT TIME ZONE 'UTC')::date - 1 \
          WHERE username_key = 'e2e-expired'",
     )?;
+    Ok(())
+}
+
+/// What the Playwright suite needs besides the address it tests.
+pub struct Suite<'a> {
+    pub password: &'a str,
+    pub mail_dir: &'a Path,
+    /// The suite's direct changes (ageing links) cross tenants: the
+    /// superuser's URL of the database under test.
+    pub arrange_url: String,
+    pub psql: PathBuf,
+    pub ad_env: &'a [(&'a str, &'a str)],
+}
+
+impl Suite<'_> {
+    /// `npx playwright test [files]` against `base_url`.
+    pub fn run(&self, root: &Path, base_url: &str, files: &[&str]) -> Result<()> {
+        let mail_dir = self.mail_dir.to_string_lossy();
+        let psql = self.psql.to_string_lossy();
+        let mut args = vec!["playwright", "test"];
+        args.extend_from_slice(files);
+        let mut cmd = proc::command(
+            "npx",
+            &args,
+            &[
+                ("ROLLCALL_BASE_URL", base_url),
+                ("ROLLCALL_E2E_PASSWORD", self.password),
+                ("ROLLCALL_E2E_MAIL_DIR", mail_dir.as_ref()),
+                ("ROLLCALL_E2E_DATABASE_URL", self.arrange_url.as_str()),
+                ("ROLLCALL_E2E_PSQL", psql.as_ref()),
+            ],
+        );
+        cmd.envs(self.ad_env.iter().copied());
+        cmd.current_dir(root.join("e2e"));
+        proc::run_checked(cmd)
+    }
+}
+
+pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> Result<()> {
+    let url = cluster.create_database("rollcall_e2e")?;
+    let server = crate::cargo_target_dir(root).join("debug/server");
+    let env = [("DATABASE_URL", url.as_str())];
+    proc::run_checked(proc::command(&server, &["migrate"], &env))?;
+    let password = crate::tools::generate_password()?;
+    create_fixtures(&server, &env, cluster, "rollcall_e2e", &password)?;
 
     let port = pg::free_port()?;
     let addr = format!("127.0.0.1:{port}");
@@ -238,26 +285,14 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
         .spawn()
         .map_err(|e| format!("cannot start the server: {e}"))?;
     let base_url = format!("http://{addr}");
-    let mail_dir_text = mail_dir.to_string_lossy().into_owned();
-    let psql = cluster.psql_path().to_string_lossy().into_owned();
-    // The suite's direct changes (ageing links) cross tenants: as the superuser.
-    let arrange_url = cluster.url("rollcall_e2e");
-    let outcome = wait_healthy(&addr).and_then(|()| {
-        let mut cmd = proc::command(
-            "npx",
-            &["playwright", "test"],
-            &[
-                ("ROLLCALL_BASE_URL", base_url.as_str()),
-                ("ROLLCALL_E2E_PASSWORD", password.as_str()),
-                ("ROLLCALL_E2E_MAIL_DIR", mail_dir_text.as_str()),
-                ("ROLLCALL_E2E_DATABASE_URL", arrange_url.as_str()),
-                ("ROLLCALL_E2E_PSQL", psql.as_str()),
-            ],
-        );
-        cmd.envs(ad_env.iter().copied());
-        cmd.current_dir(root.join("e2e"));
-        proc::run_checked(cmd)
-    });
+    let suite = Suite {
+        password: &password,
+        mail_dir: &mail_dir,
+        arrange_url: cluster.url("rollcall_e2e"),
+        psql: cluster.psql_path(),
+        ad_env,
+    };
+    let outcome = wait_healthy(&addr).and_then(|()| suite.run(root, &base_url, &[]));
     proc::stop_child(&mut child, Duration::from_secs(10));
     outcome.map_err(|e| format!("{e}\nserver log: {}", log_path.display()))
 }

@@ -96,6 +96,64 @@ pub fn ensure_smtp_python(root: &Path) -> Result<std::path::PathBuf> {
     Ok(python)
 }
 
+/// What the AWS tooling installs from PyPI (prebuilt wheels, seconds):
+/// cargo-lambda (its binary runs the Lambda runtime emulator and builds the
+/// function), cfn-lint (validates deploy/template.yaml), moto's server (a
+/// Secrets Manager endpoint for the emulated function) and, to cross-link
+/// the arm64 build only, ziglang.
+const AWS_TOOLS: &[&str] = &[
+    "cargo-lambda==1.9.2",
+    "cfn-lint==1.58.0",
+    "moto[server]==5.2.6",
+];
+const ZIG: &str = "ziglang==0.17.1";
+
+/// A virtual environment under `target/` with [`AWS_TOOLS`] (and [`ZIG`]
+/// when `with_zig`); returns its `bin` folder. A stamp file lists what is
+/// installed, so a second call costs nothing.
+pub fn ensure_aws_tools(root: &Path, with_zig: bool) -> Result<std::path::PathBuf> {
+    let env = root.join("target/xtask/awsenv");
+    let bin = env.join("bin");
+    let stamp = env.join("rollcall-installed");
+    let mut wanted: Vec<&str> = AWS_TOOLS.to_vec();
+    if with_zig {
+        wanted.push(ZIG);
+    }
+    let have = fs::read_to_string(&stamp).unwrap_or_default();
+    let missing: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|p| !have.lines().any(|l| l == *p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(bin);
+    }
+    if !bin.join("pip").exists() {
+        if !proc::succeeds("python3", &["-c", "import venv, ensurepip"]) {
+            apt_install(&["python3-venv"])?;
+        }
+        proc::run_checked(proc::command(
+            "python3",
+            &["-m", "venv", &env.to_string_lossy()],
+            &[],
+        ))?;
+    }
+    println!(
+        "installing from PyPI into {}: {}",
+        env.display(),
+        missing.join(" ")
+    );
+    let started = std::time::Instant::now();
+    let mut args = vec!["install", "--quiet", "--disable-pip-version-check"];
+    args.extend_from_slice(&missing);
+    proc::run_checked(proc::command(bin.join("pip"), &args, &[]))?;
+    println!("  took {:.0} s", started.elapsed().as_secs_f64());
+    let mut all: Vec<&str> = have.lines().collect();
+    all.extend_from_slice(&missing);
+    fs::write(&stamp, all.join("\n") + "\n").map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(bin)
+}
+
 pub fn ensure_sqlx_cli() -> Result<()> {
     let have = version_of("cargo", &["sqlx", "--version"]).unwrap_or_default();
     if !have.contains(SQLX_CLI_VERSION) {

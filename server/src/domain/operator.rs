@@ -24,6 +24,15 @@ impl Operator {
         Self { name }
     }
 
+    /// An operator named in the audit trail as `name` (the Lambda
+    /// `operator` event's `"operator"`).
+    pub fn named(name: &str) -> Self {
+        let name = name.trim();
+        Self {
+            name: if name.is_empty() { "operator" } else { name }.to_owned(),
+        }
+    }
+
     pub(crate) fn actor(&self) -> Actor {
         Actor::Operator {
             name: self.name.clone(),

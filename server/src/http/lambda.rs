@@ -7,7 +7,11 @@
 //!   mail: retries, and anything the request-time attempt did not finish;
 //! - `{"rollcall": "migrate"}`, sent once per deployment (README, "Deploy to
 //!   AWS"): makes the application's role and database as the master user if
-//!   the secrets name one, then applies the migrations.
+//!   the secrets name one, then applies the migrations;
+//! - `{"rollcall": "operator", "args": ["tenant", "create", …], "stdin":
+//!   "…", "operator": "name"}`: one operator CLI command (README, Operator
+//!   CLI), for a database only the function can reach; answers what the
+//!   command printed.
 //!
 //! Nothing touches the database at cold start: the checks before serving run
 //! at the first request or schedule, so that the first `migrate` event can
@@ -52,6 +56,10 @@ pub enum Output {
         provisioned: Option<crate::setup::Provisioned>,
         migrated: crate::setup::Migrated,
     },
+    /// What an operator command printed.
+    Operator {
+        output: String,
+    },
 }
 
 /// The logins of [`Migration::Provision`].
@@ -77,6 +85,8 @@ pub struct Handler {
     pub postman: Arc<Postman>,
     pub signal: Arc<MailSignal>,
     pub migration: Migration,
+    /// The configuration operator commands run with.
+    pub config: Option<crate::config::Config>,
     /// Set once the checks before serving passed.
     checked: tokio::sync::OnceCell<()>,
 }
@@ -105,7 +115,16 @@ impl Handler {
             router,
             postman,
             migration,
+            config: None,
             checked: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Lets the handler run operator commands with `config`.
+    pub fn with_config(self, config: crate::config::Config) -> Handler {
+        Handler {
+            config: Some(config),
+            ..self
         }
     }
 
@@ -113,6 +132,9 @@ impl Handler {
         let LambdaEvent { payload, context } = event;
         if is_migrate(&payload) {
             return Ok(self.migrate().await?);
+        }
+        if payload.get("rollcall").and_then(Value::as_str) == Some("operator") {
+            return Ok(self.operator(&payload).await?);
         }
         self.checked
             .get_or_try_init(|| {
@@ -175,6 +197,58 @@ impl Handler {
         Ok(Output::Migrated {
             provisioned,
             migrated,
+        })
+    }
+
+    /// One operator CLI command from the event's `args`, with its `stdin`
+    /// (a password, for `account create` without `--invite`), audited as
+    /// the event's `operator`.
+    async fn operator(&self, event: &Value) -> Result<Output, String> {
+        use clap::Parser;
+        let config = self
+            .config
+            .as_ref()
+            .ok_or("this function was started without operator commands")?;
+        let args: Vec<String> = event
+            .get("args")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cli = crate::cli::Cli::try_parse_from(std::iter::once("server".to_owned()).chain(args))
+            .map_err(|e| e.render().to_string())?;
+        let command = match cli.command {
+            Some(crate::cli::Command::Serve { .. }) | None => return Err(
+                "`serve` is what the function does already: give an operator command in \"args\""
+                    .into(),
+            ),
+            Some(crate::cli::Command::Migrate) => {
+                return Err("send {\"rollcall\": \"migrate\"} to migrate".into())
+            }
+            Some(command) => command,
+        };
+        let op = crate::domain::operator::Operator::named(
+            event
+                .get("operator")
+                .and_then(Value::as_str)
+                .unwrap_or("lambda-operator"),
+        );
+        let stdin = event.get("stdin").and_then(Value::as_str).unwrap_or("");
+        let mut input = std::io::Cursor::new(stdin.as_bytes());
+        let mut output = Vec::new();
+        let mut io = crate::cli::Io {
+            stdin: &mut input,
+            out: &mut output,
+        };
+        crate::cli::run_admin_command_with(command, config, &op, &mut io)
+            .await
+            .map_err(|f| f.0)?;
+        Ok(Output::Operator {
+            output: String::from_utf8_lossy(&output).into_owned(),
         })
     }
 

@@ -1,0 +1,143 @@
+//! Checks of `deploy/template.yaml`: cfn-lint, and that every resource the
+//! README's "Deploy to AWS" names is in it.
+
+use crate::{proc, tools, Result};
+use std::path::Path;
+
+/// `cfn-lint` on the template; any error or warning fails (its exit code is
+/// a bit set: 2 errors, 4 warnings, 8 informational notes).
+pub fn lint(root: &Path) -> Result<()> {
+    let bin = tools::ensure_aws_tools(root, false)?;
+    let template = root.join("deploy/template.yaml");
+    let status = proc::command(bin.join("cfn-lint"), &[&template.to_string_lossy()], &[])
+        .status()
+        .map_err(|e| format!("could not run cfn-lint: {e}"))?;
+    match status.code() {
+        Some(0) | Some(8) => {}
+        Some(code) => {
+            return Err(format!(
+                "cfn-lint found {} in deploy/template.yaml (exit code {code})",
+                match (code & 2 != 0, code & 4 != 0) {
+                    (true, true) => "errors and warnings",
+                    (true, false) => "errors",
+                    _ => "warnings",
+                }
+            ))
+        }
+        None => return Err("cfn-lint was stopped by a signal".into()),
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
+    let missing = missing_resources(&readme, &text);
+    if !missing.is_empty() {
+        return Err(format!(
+            "README.md names resources deploy/template.yaml does not have: {}",
+            missing.join(", ")
+        ));
+    }
+    println!(
+        "  cfn-lint: clean; the README's {} resources are in the template",
+        readme_resources(&readme).len()
+    );
+    Ok(())
+}
+
+/// The logical ids in the first column of the README's resource table (the
+/// table headed `| resource |` in "Deploy to AWS"): every \`Name\` in the
+/// first cell of its rows.
+pub fn readme_resources(readme: &str) -> Vec<String> {
+    let mut section = false;
+    let mut table = false;
+    let mut names = Vec::new();
+    for line in readme.lines() {
+        if line.starts_with("## ") {
+            section = line.trim() == "## Deploy to AWS";
+            continue;
+        }
+        table = section && (line.starts_with("| resource |") || (table && line.starts_with('|')));
+        if !table {
+            continue;
+        }
+        let Some(row) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let first_cell = row.split('|').next().unwrap_or("");
+        // Backticked names sit at the odd positions of the split.
+        for name in format!("`{first_cell}").split('`').skip(1).step_by(2) {
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// The logical ids under the template's `Resources:` (two-space keys).
+pub fn template_resources(template: &str) -> Vec<String> {
+    let mut inside = false;
+    let mut names = Vec::new();
+    for line in template.lines() {
+        if !line.starts_with(' ') && !line.is_empty() && !line.starts_with('#') {
+            inside = line.trim_end() == "Resources:";
+            continue;
+        }
+        if !inside {
+            continue;
+        }
+        if let Some(key) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) {
+            if !key.starts_with(' ') && !key.starts_with('#') {
+                names.push(key.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// README resources the template lacks.
+pub fn missing_resources(readme: &str, template: &str) -> Vec<String> {
+    let have = template_resources(template);
+    readme_resources(readme)
+        .into_iter()
+        .filter(|n| !have.contains(n))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = "Parameters:\n  VpcId:\n    Type: String\nResources:\n  # a comment\n  ServerFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: bootstrap\n  SiteBucket:\n    Type: AWS::S3::Bucket\nOutputs:\n  SiteUrl:\n    Value: x\n";
+
+    #[test]
+    fn reads_the_template_resources_only() {
+        assert_eq!(
+            template_resources(TEMPLATE),
+            ["ServerFunction", "SiteBucket"]
+        );
+    }
+
+    #[test]
+    fn a_resource_named_in_the_readme_but_absent_is_reported() {
+        let readme = "## Deploy to AWS\n\n| resource | what |\n| --- | --- |\n| `ServerFunction` | the `bootstrap` |\n| `DatabaseProxy`, `SiteBucket` | RDS Proxy |\n\n| parameter | what |\n| `VpcId` | yours |\n\n## Budgets\n\n| resource | x |\n| `NotAResource` | x |\n";
+        assert_eq!(
+            readme_resources(readme),
+            ["ServerFunction", "DatabaseProxy", "SiteBucket"]
+        );
+        assert_eq!(missing_resources(readme, TEMPLATE), ["DatabaseProxy"]);
+    }
+
+    /// The real files: every resource the README's "Deploy to AWS" lists is
+    /// in deploy/template.yaml (and it lists some).
+    #[test]
+    fn the_readme_names_only_resources_the_template_has() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let template = std::fs::read_to_string(root.join("deploy/template.yaml")).unwrap();
+        assert!(
+            readme_resources(&readme).len() >= 10,
+            "{:?}",
+            readme_resources(&readme)
+        );
+        assert_eq!(missing_resources(&readme, &template), Vec::<String>::new());
+    }
+}
