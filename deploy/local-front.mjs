@@ -72,6 +72,9 @@ function httpApiEvent(req, url, body) {
     ? `${headers['x-forwarded-for']}, ${client}`
     : client;
   headers['x-forwarded-proto'] = 'http';
+  // The origin request policy forwards every viewer header but Host: API
+  // Gateway sees its own name.
+  headers.host = 'local.execute-api.localhost';
   const text = body.length > 0 && /^(application\/json|text\/)/.test(headers['content-type'] ?? '');
   const now = new Date();
   return {
@@ -84,7 +87,7 @@ function httpApiEvent(req, url, body) {
     requestContext: {
       accountId: '123456789012',
       apiId: 'local',
-      domainName: headers.host ?? 'localhost',
+      domainName: headers.host,
       domainPrefix: 'local',
       http: {
         method: req.method,

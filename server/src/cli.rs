@@ -255,10 +255,19 @@ impl From<ApiError> for Failure {
     }
 }
 
-async fn services(config: &Config) -> Result<Services, Failure> {
-    let pool = crate::db::connect(&config.database_url, 2)
-        .await
-        .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
+/// `pool` if given (the Lambda function's own), else a new pool on
+/// `DATABASE_URL`.
+async fn connection(config: &Config, pool: Option<&sqlx::PgPool>) -> Result<sqlx::PgPool, Failure> {
+    match pool {
+        Some(pool) => Ok(pool.clone()),
+        None => crate::db::connect(&config.database_url, 2)
+            .await
+            .map_err(|e| Failure(format!("cannot connect to the database: {e}"))),
+    }
+}
+
+async fn services(config: &Config, pool: Option<&sqlx::PgPool>) -> Result<Services, Failure> {
+    let pool = connection(config, pool).await?;
     Ok(Services::new(
         pool,
         Arc::new(SystemClock),
@@ -308,10 +317,11 @@ pub async fn run_admin_command(command: Command, config: &Config) -> Result<(), 
         stdin: &mut stdin,
         out: &mut stdout,
     };
-    run_admin_command_with(command, config, &Operator::from_env(), &mut io).await
+    run_admin_command_with(command, config, &Operator::from_env(), &mut io, None).await
 }
 
-/// Runs `command` as `op`, reading and writing through `io`.
+/// Runs `command` as `op`, reading and writing through `io`, on `pool` if
+/// given (else on a pool of its own).
 ///
 /// # Errors
 /// As [`run_admin_command`].
@@ -320,6 +330,7 @@ pub async fn run_admin_command_with(
     config: &Config,
     op: &Operator,
     io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
 ) -> Result<(), Failure> {
     match command {
         Command::Migrate => {
@@ -346,7 +357,7 @@ pub async fn run_admin_command_with(
             }
         }
         Command::Tenant { command } => {
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             match command {
                 TenantCommand::Create { slug, name, seats } => {
                     let t = svc.create_tenant(op, &slug, &name, seats).await?;
@@ -437,7 +448,7 @@ pub async fn run_admin_command_with(
                 password,
                 invite,
             };
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             let a = svc.operator_create_account(op, &tenant, &request).await?;
             if directory {
                 say!(
@@ -469,7 +480,7 @@ pub async fn run_admin_command_with(
         Command::Forms {
             command: FormsCommand::List { tenant },
         } => {
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             for form in svc.operator_catalogue(&tenant).await? {
                 let columns: Vec<String> = form
                     .columns
@@ -495,7 +506,7 @@ pub async fn run_admin_command_with(
                     column,
                 },
         } => {
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             let t = svc.find_tenant(&tenant).await?;
             let answer = svc
                 .check_access(
@@ -551,7 +562,7 @@ pub async fn run_admin_command_with(
                 bind_name: bind_name.unwrap_or_default(),
                 bind_password,
             };
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             let saved = svc.operator_set_directory(op, &tenant, &request).await?;
             say!(
                 io,
@@ -568,7 +579,7 @@ pub async fn run_admin_command_with(
         Command::Directory {
             command: DirectoryCommand::Test { tenant },
         } => {
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             let result = svc.operator_test_directory(&tenant).await?;
             if result.outcome != app::model::directory::DirectoryCheck::Ok {
                 return Err(Failure(format!(
@@ -587,7 +598,7 @@ pub async fn run_admin_command_with(
         } => {
             let bucket = app::model::usage::UsageBucket::parse(&by)
                 .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             let rows = svc
                 .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
                 .await?;
@@ -596,7 +607,7 @@ pub async fn run_admin_command_with(
         Command::Audit {
             command: AuditCommand::Verify { tenant },
         } => {
-            let svc = services(config).await?;
+            let svc = services(config, pool).await?;
             match svc.verify_audit_chain(&tenant).await? {
                 Ok(rows) => say!(io, "OK {rows}"),
                 Err(broken) => {
@@ -608,9 +619,7 @@ pub async fn run_admin_command_with(
             }
         }
         Command::Mail { command } => {
-            let pool = crate::db::connect(&config.database_url, 2)
-                .await
-                .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
+            let pool = connection(config, pool).await?;
             let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
             let postman = config
                 .mail
@@ -645,7 +654,7 @@ pub async fn run_admin_command_with(
             }
             if matches!(command, MailCommand::Deliver) {
                 // As a scheduler runs it: yesterday's seat alerts go out too.
-                let queued = services(config)
+                let queued = services(config, Some(&pool))
                     .await?
                     .queue_seat_alerts()
                     .await

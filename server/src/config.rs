@@ -107,7 +107,9 @@ mod cidr_tests {
     }
 }
 
-#[derive(Debug, Clone)]
+/// `Debug` leaves out what may hold a password: the database URL and the
+/// SMTP URL.
+#[derive(Clone)]
 pub struct Config {
     pub database_url: String,
     pub max_connections: u32,
@@ -117,8 +119,21 @@ pub struct Config {
     pub mail: MailConfig,
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &"…")
+            .field("max_connections", &self.max_connections)
+            .field("site_root", &self.site_root)
+            .field("public_url", &self.public_url)
+            .field("settings", &self.settings)
+            .field("mail", &self.mail)
+            .finish()
+    }
+}
+
 /// Outgoing mail (README.md, Configuration).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MailConfig {
     /// `ROLLCALL_SMTP_URL`; unset writes `.eml` files to `dir` instead.
     pub smtp_url: Option<String>,
@@ -129,6 +144,17 @@ pub struct MailConfig {
     /// `ROLLCALL_MAIL_POLL_SECONDS`, default 15: how often the worker looks
     /// for due mail besides being woken by a request that queued some.
     pub poll_seconds: u64,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "…"))
+            .field("dir", &self.dir)
+            .field("from", &self.from)
+            .field("poll_seconds", &self.poll_seconds)
+            .finish()
+    }
 }
 
 impl MailConfig {
@@ -192,7 +218,9 @@ impl Config {
             None if lambda => None,
             None => Some(PathBuf::from("target/site")),
         };
+        // Empty is unset (a template parameter left empty).
         let public_url = get("ROLLCALL_PUBLIC_URL")
+            .filter(|u| !u.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned())
             .trim_end_matches('/')
             .to_owned();

@@ -149,19 +149,29 @@ async fn serve_lambda() -> Result<(), String> {
     let postman = config
         .mail
         .postman(services.pool.clone(), services.clock.clone())?;
-    let migration = match (secrets.admin, secrets.app) {
-        (Some(admin), Some(app)) => {
-            lambda::Migration::Provision(Box::new(lambda::Provisioning { admin, app }))
+    let migration = match (secrets.admin_arn, secrets.app) {
+        (Some((arn, at)), Some(app)) => {
+            lambda::Migration::Provision(Box::new(lambda::Provisioning {
+                admin: lambda::AdminLogin::Secret { arn, at },
+                app,
+            }))
         }
         _ => lambda::Migration::Url(config.database_url.clone()),
     };
+    let admin_events = env("ROLLCALL_ADMIN_EVENTS").is_some_and(|v| v == "on");
+    let public_url_set = env("ROLLCALL_PUBLIC_URL").is_some_and(|v| !v.trim().is_empty());
     let handler = lambda::Handler::new(
         services.clone(),
         http::router(services, config.site_root.clone()),
         Arc::new(postman),
         migration,
     )
-    .with_config(config);
+    .with_public_url(public_url_set);
+    let handler = if admin_events {
+        handler.with_admin_events(Some(config))
+    } else {
+        handler
+    };
     lambda::run(handler)
         .await
         .map_err(|e| format!("lambda runtime: {e}"))

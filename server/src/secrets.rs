@@ -7,7 +7,7 @@
 //! | variable | the secret's JSON | stands for |
 //! | --- | --- | --- |
 //! | `ROLLCALL_DATABASE_SECRET_ARN` | `{"username", "password"}` (the RDS shape) | `DATABASE_URL`, with `ROLLCALL_DATABASE_HOST`, `_PORT` (5432), `_NAME` (`rollcall`) and `_SSLMODE` (`require`) |
-//! | `ROLLCALL_DATABASE_ADMIN_SECRET_ARN` | `{"username", "password"}`: the RDS master user, which RDS keeps | the migration step's connection, to `ROLLCALL_DATABASE_ADMIN_HOST` (default: the database host) |
+//! | `ROLLCALL_DATABASE_ADMIN_SECRET_ARN` | `{"username", "password"}`: the RDS master user, which RDS keeps and rotates | the `migrate` event's connection, to `ROLLCALL_DATABASE_ADMIN_HOST` (default: the database host); read at each `migrate`, not at cold start |
 //! | `ROLLCALL_APP_SECRET_ARN` | `{"secret_key", "smtp_url"}`, either may be empty | `ROLLCALL_SECRET_KEY`, `ROLLCALL_SMTP_URL` |
 //!
 //! The SDK finds its credentials and region as everywhere on Lambda; the
@@ -76,16 +76,28 @@ struct AppSecret {
     smtp_url: String,
 }
 
-/// What the secrets gave.
-#[derive(Debug, Default)]
+/// What the secrets gave. `Debug` names the values, never shows them.
+#[derive(Default)]
 pub struct LambdaSecrets {
     /// Values by the variable they stand for (`DATABASE_URL`,
     /// `ROLLCALL_SECRET_KEY`, `ROLLCALL_SMTP_URL`).
     values: HashMap<&'static str, String>,
     /// The application role's login and where its database is.
     pub app: Option<(DbLogin, DbAddress)>,
-    /// The master user's login and its host (same port), for migrations.
-    pub admin: Option<(DbLogin, DbAddress)>,
+    /// The master user's secret and its host (same port), for migrations.
+    pub admin_arn: Option<(String, DbAddress)>,
+}
+
+impl std::fmt::Debug for LambdaSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.values.keys().copied().collect();
+        names.sort_unstable();
+        f.debug_struct("LambdaSecrets")
+            .field("values", &names)
+            .field("app", &self.app)
+            .field("admin_arn", &self.admin_arn)
+            .finish()
+    }
 }
 
 impl LambdaSecrets {
@@ -94,39 +106,34 @@ impl LambdaSecrets {
         self.values.get(name).cloned()
     }
 
-    /// Reads the secrets the environment names, all at once. Nothing is read
-    /// when it names none (the plain variables then apply, as off Lambda).
+    /// Reads the secrets the environment names, both at once (the master
+    /// user's only when a `migrate` event needs it: [`read_login`]). Nothing
+    /// is read when it names none (the plain variables then apply, as off
+    /// Lambda).
     ///
     /// # Errors
     /// One line naming the secret (its ARN, never its value) or variable at
     /// fault.
     pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<LambdaSecrets, String> {
-        let arns = [
-            env("ROLLCALL_DATABASE_SECRET_ARN"),
-            env("ROLLCALL_DATABASE_ADMIN_SECRET_ARN"),
-            env("ROLLCALL_APP_SECRET_ARN"),
-        ];
-        if arns.iter().all(Option::is_none) {
-            return Ok(LambdaSecrets::default());
-        }
-        let client = client().await;
-        let [db, admin, app] = arns;
-        let (db, admin, app) = tokio::try_join!(
-            read(&client, db.as_deref()),
-            read(&client, admin.as_deref()),
-            read(&client, app.as_deref()),
-        )?;
-        Self::from_documents(env, db, admin, app)
+        let db = env("ROLLCALL_DATABASE_SECRET_ARN");
+        let app = env("ROLLCALL_APP_SECRET_ARN");
+        let (db, app) = if db.is_none() && app.is_none() {
+            (None, None)
+        } else {
+            let client = client().await;
+            tokio::try_join!(read(&client, db.as_deref()), read(&client, app.as_deref()))?
+        };
+        Self::from_documents(env, db, app)
     }
 
-    /// Builds the values from the secrets' documents (`(arn, json)`).
+    /// Builds the values from the secrets' documents (`(arn, json)`) and the
+    /// environment.
     ///
     /// # Errors
     /// As [`LambdaSecrets::load`].
     pub fn from_documents(
         env: &dyn Fn(&str) -> Option<String>,
         db: Option<(String, String)>,
-        admin: Option<(String, String)>,
         app: Option<(String, String)>,
     ) -> Result<LambdaSecrets, String> {
         let mut out = LambdaSecrets::default();
@@ -153,13 +160,12 @@ impl LambdaSecrets {
             out.values.insert("DATABASE_URL", at.url(&login, &at.name));
             out.app = Some((login, at));
         }
-        if let Some((arn, json)) = admin {
-            let login: DbLogin = parse(&arn, &json, "{\"username\", \"password\"}")?;
+        if let Some(arn) = env("ROLLCALL_DATABASE_ADMIN_SECRET_ARN").filter(|a| !a.is_empty()) {
             let mut at = address()?;
             if let Some(host) = env("ROLLCALL_DATABASE_ADMIN_HOST").filter(|h| !h.is_empty()) {
                 at.host = host;
             }
-            out.admin = Some((login, at));
+            out.admin_arn = Some((arn, at));
         }
         if let Some((arn, json)) = app {
             let secret: AppSecret = parse(&arn, &json, "{\"secret_key\", \"smtp_url\"}")?;
@@ -199,6 +205,17 @@ async fn client() -> aws_sdk_secretsmanager::Client {
         .load()
         .await;
     aws_sdk_secretsmanager::Client::new(&config)
+}
+
+/// The database login in secret `arn`, read now (RDS rotates the master
+/// user's password, so a warm instance must not keep it).
+///
+/// # Errors
+/// As [`LambdaSecrets::load`].
+pub async fn read_login(arn: &str) -> Result<DbLogin, String> {
+    let client = client().await;
+    let (arn, json) = read(&client, Some(arn)).await?.ok_or("no secret named")?;
+    parse(&arn, &json, "{\"username\", \"password\"}")
 }
 
 /// `(arn, SecretString)` of `arn`, if one is named.
@@ -245,17 +262,12 @@ mod tests {
             ("ROLLCALL_DATABASE_HOST", "proxy.example"),
             ("ROLLCALL_DATABASE_NAME", "rc"),
         ]);
+        let db = r#"{"username":"rollcall_app","password":"p@ss/w:rd%","engine":"postgres"}"#;
+        let app = r#"{"secret_key":"k","smtp_url":""}"#;
         let s = LambdaSecrets::from_documents(
             &env,
-            Some((
-                "arn:db".into(),
-                r#"{"username":"rollcall_app","password":"p@ss/w:rd%","engine":"postgres"}"#.into(),
-            )),
-            None,
-            Some((
-                "arn:app".into(),
-                r#"{"secret_key":"k","smtp_url":""}"#.into(),
-            )),
+            Some(("arn:db".into(), db.into())),
+            Some(("arn:app".into(), app.into())),
         )
         .unwrap();
         assert_eq!(
@@ -265,53 +277,39 @@ mod tests {
         assert_eq!(s.get("ROLLCALL_SECRET_KEY").unwrap(), "k");
         // An empty value leaves the variable unset.
         assert_eq!(s.get("ROLLCALL_SMTP_URL"), None);
-        assert!(!format!("{s:?}").contains("p@ss"), "{s:?}");
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("p@ss") && !shown.contains("p%40ss") && !shown.contains("\"k\""),
+            "{shown}"
+        );
+        assert!(shown.contains("DATABASE_URL"), "{shown}");
     }
 
     #[test]
-    fn the_admin_login_may_go_to_another_host() {
+    fn the_admin_secret_is_named_not_read_and_may_go_to_another_host() {
         let env = vars(&[
             ("ROLLCALL_DATABASE_HOST", "proxy.example"),
             ("ROLLCALL_DATABASE_ADMIN_HOST", "db.example"),
             ("ROLLCALL_DATABASE_PORT", "6432"),
+            ("ROLLCALL_DATABASE_ADMIN_SECRET_ARN", "arn:admin"),
         ]);
-        let s = LambdaSecrets::from_documents(
-            &env,
-            None,
-            Some((
-                "arn:admin".into(),
-                r#"{"username":"master","password":"x"}"#.into(),
-            )),
-            None,
-        )
-        .unwrap();
-        let (login, at) = s.admin.unwrap();
-        assert_eq!(login.username, "master");
+        let s = LambdaSecrets::from_documents(&env, None, None).unwrap();
+        let (arn, at) = s.admin_arn.unwrap();
+        assert_eq!(arn, "arn:admin");
         assert_eq!((at.host.as_str(), at.port), ("db.example", 6432));
     }
 
     #[test]
     fn errors_name_the_secret_never_its_value() {
         let env = vars(&[("ROLLCALL_DATABASE_HOST", "h")]);
-        let e = LambdaSecrets::from_documents(
-            &env,
-            Some((
-                "arn:db".into(),
-                r#"{"username":"u","pasword":"hunter2"}"#.into(),
-            )),
-            None,
-            None,
-        )
-        .unwrap_err();
+        let typo = r#"{"username":"u","pasword":"hunter2"}"#;
+        let e = LambdaSecrets::from_documents(&env, Some(("arn:db".into(), typo.into())), None)
+            .unwrap_err();
         assert!(e.contains("arn:db") && !e.contains("hunter2"), "{e}");
         let none = vars(&[]);
-        let e = LambdaSecrets::from_documents(
-            &none,
-            Some(("arn:db".into(), r#"{"username":"u","password":"p"}"#.into())),
-            None,
-            None,
-        )
-        .unwrap_err();
+        let ok = r#"{"username":"u","password":"p"}"#;
+        let e = LambdaSecrets::from_documents(&none, Some(("arn:db".into(), ok.into())), None)
+            .unwrap_err();
         assert!(e.contains("ROLLCALL_DATABASE_HOST"), "{e}");
     }
 }

@@ -203,22 +203,27 @@ pub async fn provision(
         Some((false, true)) => statements.push(format!("ALTER ROLE {role} NOBYPASSRLS")),
         Some((false, false)) => {}
     }
-    // The password goes in as a literal quoted by Postgres itself.
+    // The password goes in as its SCRAM verifier, never in clear (statement
+    // logs, pg_stat_statements), as a literal quoted by Postgres itself.
+    let verifier = scram_verifier(&app.password)?;
     let set_password: String =
         sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
             .bind(role)
-            .bind(&app.password)
+            .bind(&verifier)
             .persistent(false)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| failed("quoting the password", e))?;
     // The master user needs membership to make the database owned by it.
     let grant = format!("GRANT {role} TO CURRENT_USER");
-    for sql in statements
-        .iter()
-        .map(String::as_str)
-        .chain([set_password.as_str(), grant.as_str()])
-    {
+    // A backstop: a transaction left open by a process that stopped (a
+    // frozen or killed Lambda instance) gives up its locks after this.
+    let idle = format!("ALTER ROLE {role} SET idle_in_transaction_session_timeout = '5min'");
+    for sql in statements.iter().map(String::as_str).chain([
+        set_password.as_str(),
+        grant.as_str(),
+        idle.as_str(),
+    ]) {
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(|e| {
             let shown = if sql.contains("PASSWORD") {
                 "ALTER ROLE … PASSWORD"
@@ -264,8 +269,59 @@ pub async fn provision(
     Ok(out)
 }
 
+/// PBKDF2 iterations of the verifier: Postgres's own default
+/// (`scram_iterations`).
+const SCRAM_ITERATIONS: u32 = 4096;
+
+/// The SCRAM-SHA-256 verifier Postgres stores for `password`, in its format
+/// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (RFC 5802 §3
+/// and RFC 7677; what libpq's `PQencryptPasswordConn` makes): the password
+/// is SASLprep-ed (RFC 4013) as clients do at sign-in, falling back to its
+/// bytes as Postgres does.
+///
+/// # Errors
+/// Only if the system's random source fails.
+fn scram_verifier(password: &str) -> Result<String, String> {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
+    let prepared =
+        stringprep::saslprep(password).map_or_else(|_| password.to_owned(), |p| p.into_owned());
+    let mut salted = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(prepared.as_bytes(), &salt, SCRAM_ITERATIONS, &mut salted);
+    let hmac = |message: &[u8]| -> Result<Vec<u8>, String> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&salted).map_err(|e| e.to_string())?;
+        mac.update(message);
+        Ok(mac.finalize().into_bytes().to_vec())
+    };
+    let stored_key = Sha256::digest(hmac(b"Client Key")?);
+    let server_key = hmac(b"Server Key")?;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    Ok(format!(
+        "SCRAM-SHA-256${SCRAM_ITERATIONS}:{}${}:{}",
+        b64(&salt),
+        b64(&stored_key),
+        b64(&server_key)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_verifier_has_postgres_shape_and_no_password() {
+        let v = super::scram_verifier("first-password").unwrap();
+        assert!(v.starts_with("SCRAM-SHA-256$4096:"), "{v}");
+        assert!(!v.contains("first-password"));
+        let (salt, keys) = v["SCRAM-SHA-256$4096:".len()..].split_once('$').unwrap();
+        assert_eq!(salt.len(), 24, "16 bytes of salt, base64");
+        let (stored, server) = keys.split_once(':').unwrap();
+        assert_eq!((stored.len(), server.len()), (44, 44), "32-byte keys");
+        // A fresh salt each time.
+        assert_ne!(v, super::scram_verifier("first-password").unwrap());
+    }
+
     #[test]
     fn only_plain_names_reach_sql() {
         for ok in ["rollcall", "rollcall_app", "r2"] {

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// `cargo xtask lambda`: `target/lambda/server/bootstrap.zip` for
-/// `provided.al2023` on arm64, cross-linked by zig.
+/// `cargo xtask lambda`: `bootstrap.zip` for `provided.al2023` on arm64,
+/// cross-linked by zig, copied to `deploy/build/` (the template's CodeUri,
+/// wherever `CARGO_TARGET_DIR` points).
 pub fn build(root: &Path) -> Result<()> {
     let bin = tools::ensure_aws_tools(root, true)?;
     let path = format!(
@@ -40,7 +41,10 @@ pub fn build(root: &Path) -> Result<()> {
         ],
         &[("PATH", path.as_str()), ("SQLX_OFFLINE", "true")],
     )?;
-    let zip = crate::cargo_target_dir(root).join("lambda/server/bootstrap.zip");
+    let built = crate::cargo_target_dir(root).join("lambda/server/bootstrap.zip");
+    let zip = root.join("deploy/build/bootstrap.zip");
+    fs::create_dir_all(root.join("deploy/build")).map_err(|e| e.to_string())?;
+    fs::copy(&built, &zip).map_err(|e| format!("{}: {e}", built.display()))?;
     let size = fs::metadata(&zip)
         .map_err(|e| format!("{}: {e}", zip.display()))?
         .len();
@@ -326,6 +330,9 @@ pub fn run_e2e(
         ("ROLLCALL_DATABASE_SSLMODE", "disable"),
         ("ROLLCALL_PUBLIC_URL", public_url.as_str()),
         ("ROLLCALL_TRUSTED_PROXIES", "127.0.0.1"),
+        // One process plays both of the template's functions here: the
+        // server and the administration one (migrate, operator events).
+        ("ROLLCALL_ADMIN_EVENTS", "on"),
         ("RUST_LOG", "info"),
     ];
     let function = |children: &mut Children, log: &str| -> Result<Instant> {
@@ -357,20 +364,27 @@ pub fn run_e2e(
         suite.password,
     )?;
 
-    // A cold start: a new process, from its start to the first answered
-    // request (secrets read, pool made, checks run on the first query).
-    children.stop("Lambda function");
-    let started = function(&mut children, "lambda-function.log")?;
-    let health = invoke(emulator, &get_event("/api/health"))?;
-    let cold = started.elapsed();
-    if !health.contains("\"statusCode\":200") {
-        return Err(format!(
-            "the first request after a cold start failed: {health}"
-        ));
+    // Cold starts: a new process each, from its start to the first answered
+    // request (secrets read, pool made, checks run on the first query). The
+    // last one stays for the browser tests.
+    let mut colds = Vec::new();
+    for _ in 0..5 {
+        children.stop("Lambda function");
+        let started = function(&mut children, "lambda-function.log")?;
+        let health = invoke(emulator, &get_event("/api/health"))?;
+        colds.push(started.elapsed().as_secs_f64() * 1000.0);
+        if !health.contains("\"statusCode\":200") {
+            return Err(format!(
+                "the first request after a cold start failed: {health}"
+            ));
+        }
     }
+    let shown: Vec<String> = colds.iter().map(|ms| format!("{ms:.0}")).collect();
+    colds.sort_by(f64::total_cmp);
     println!(
-        "  cold start: {:.0} ms from process start to the first answered request (debug build, emulator on loopback)",
-        cold.as_secs_f64() * 1000.0
+        "  cold start: median {:.0} ms of 5 ({} ms) from process start to the first answered request (debug build, emulator on loopback)",
+        colds[2],
+        shown.join(", ")
     );
 
     crate::step("Lambda: Playwright through the CloudFront stand-in");

@@ -157,10 +157,35 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
+/// The tasks ending transactions that were dropped on a Lambda pool (see
+/// [`Tx`]'s `Drop`), until [`settle_dropped`] waits for them.
+static ENDING: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Waits until every transaction dropped on a Lambda pool has rolled back.
+/// The Lambda handler calls it before it answers: Lambda freezes the process
+/// once the answer is sent, and a rollback left for later would hold its
+/// locks (the tenant's seat lock, say) until the next invocation.
+pub async fn settle_dropped() {
+    loop {
+        let pending: Vec<_> = match ENDING.lock() {
+            Ok(mut tasks) => tasks.drain(..).collect(),
+            Err(_) => return,
+        };
+        if pending.is_empty() {
+            return;
+        }
+        for task in pending {
+            let _ = task.await;
+        }
+    }
+}
+
 impl Drop for Tx {
     /// A transaction dropped without commit rolls back. Where statements are
-    /// closed per transaction, that happens on a task (a drop cannot wait):
-    /// close them, then roll back; the connection returns to the pool after.
+    /// closed per transaction, that happens on a task (a drop cannot wait),
+    /// which [`settle_dropped`] waits for: close them, then roll back; the
+    /// connection returns to the pool after.
     fn drop(&mut self) {
         let Some(mut tx) = self.inner.take() else {
             return;
@@ -169,7 +194,7 @@ impl Drop for Tx {
             return; // sqlx queues the ROLLBACK
         }
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
+            let task = runtime.spawn(async move {
                 // Close is accepted in a failed transaction too.
                 let closed = sqlx::Connection::clear_cached_statements(&mut *tx).await;
                 let rolled_back = tx.rollback().await;
@@ -177,6 +202,10 @@ impl Drop for Tx {
                     tracing::warn!(error = %e, "ending a dropped transaction failed; the pool discards the connection");
                 }
             });
+            if let Ok(mut tasks) = ENDING.lock() {
+                tasks.retain(|t| !t.is_finished());
+                tasks.push(task);
+            }
         }
     }
 }
@@ -188,9 +217,12 @@ impl Drop for Tx {
 /// # Errors
 /// Whatever the catalog query fails with.
 pub async fn role_refusal(pool: &PgPool) -> sqlx::Result<Option<String>> {
+    // Unprepared: outside a transaction, a named statement would stay on a
+    // Lambda pool's connection.
     let row: (String, bool, bool) = sqlx::query_as(
         "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
     )
+    .persistent(false)
     .fetch_one(pool)
     .await?;
     let (role, superuser, bypass) = row;

@@ -5,12 +5,16 @@
 //!   before the invocation returns (Lambda freezes the process afterwards);
 //! - an EventBridge schedule (`"source": "aws.events"`), which delivers due
 //!   mail: retries, and anything the request-time attempt did not finish;
+//!
+//! and, only where `ROLLCALL_ADMIN_EVENTS=on` (the template's AdminFunction,
+//! which nothing public invokes, and which alone may read the master user's
+//! secret):
 //! - `{"rollcall": "migrate"}`, sent once per deployment (README, "Deploy to
 //!   AWS"): makes the application's role and database as the master user if
-//!   the secrets name one, then applies the migrations;
+//!   a secret names one, then applies the migrations;
 //! - `{"rollcall": "operator", "args": ["tenant", "create", …], "stdin":
 //!   "…", "operator": "name"}`: one operator CLI command (README, Operator
-//!   CLI), for a database only the function can reach; answers what the
+//!   CLI), for a database only functions can reach; answers what the
 //!   command printed.
 //!
 //! Nothing touches the database at cold start: the checks before serving run
@@ -62,9 +66,29 @@ pub enum Output {
     },
 }
 
+/// The master user's login for [`Migration::Provision`].
+pub enum AdminLogin {
+    /// In this Secrets Manager secret, read at each `migrate` (RDS rotates
+    /// it), for the database at this address.
+    Secret { arn: String, at: DbAddress },
+    /// Given as is (tests).
+    Known(DbLogin, DbAddress),
+}
+
+impl AdminLogin {
+    async fn resolve(&self) -> Result<(DbLogin, DbAddress), String> {
+        match self {
+            AdminLogin::Secret { arn, at } => {
+                Ok((crate::secrets::read_login(arn).await?, at.clone()))
+            }
+            AdminLogin::Known(login, at) => Ok((login.clone(), at.clone())),
+        }
+    }
+}
+
 /// The logins of [`Migration::Provision`].
 pub struct Provisioning {
-    pub admin: (DbLogin, DbAddress),
+    pub admin: AdminLogin,
     pub app: (DbLogin, DbAddress),
 }
 
@@ -85,8 +109,14 @@ pub struct Handler {
     pub postman: Arc<Postman>,
     pub signal: Arc<MailSignal>,
     pub migration: Migration,
+    /// Whether `migrate` and `operator` events are taken.
+    admin_events: bool,
     /// The configuration operator commands run with.
-    pub config: Option<crate::config::Config>,
+    config: Option<crate::config::Config>,
+    /// Whether `ROLLCALL_PUBLIC_URL` was given: without it the function
+    /// answers no HTTP request (cookies and the same-origin check need it),
+    /// but still migrates, delivers mail and runs operator commands.
+    public_url_set: bool,
     /// Set once the checks before serving passed.
     checked: tokio::sync::OnceCell<()>,
 }
@@ -115,26 +145,57 @@ impl Handler {
             router,
             postman,
             migration,
+            admin_events: false,
             config: None,
+            public_url_set: true,
             checked: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// Lets the handler run operator commands with `config`.
-    pub fn with_config(self, config: crate::config::Config) -> Handler {
+    /// Takes `migrate` and `operator` events; the latter run with `config`.
+    pub fn with_admin_events(self, config: Option<crate::config::Config>) -> Handler {
         Handler {
-            config: Some(config),
+            admin_events: true,
+            config,
             ..self
         }
     }
 
+    /// Answers HTTP requests only if `set` (see `public_url_set`).
+    pub fn with_public_url(self, set: bool) -> Handler {
+        Handler {
+            public_url_set: set,
+            ..self
+        }
+    }
+
+    fn admin_events_allowed(&self, what: &str) -> Result<(), String> {
+        if self.admin_events {
+            Ok(())
+        } else {
+            Err(format!(
+                "this function does not take {what} events: send them to the administration function (ROLLCALL_ADMIN_EVENTS=on; README, \"Deploy to AWS\")"
+            ))
+        }
+    }
+
+    /// Answers one event. Before it returns, every transaction the event
+    /// dropped has rolled back (Lambda freezes the process afterwards).
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Output, lambda_http::Error> {
+        let answer = self.answer(event).await;
+        crate::db::scope::settle_dropped().await;
+        answer
+    }
+
+    async fn answer(&self, event: LambdaEvent<Value>) -> Result<Output, lambda_http::Error> {
         let LambdaEvent { payload, context } = event;
         if is_migrate(&payload) {
+            self.admin_events_allowed("migrate")?;
             return Ok(self.migrate().await?);
         }
         if payload.get("rollcall").and_then(Value::as_str) == Some("operator") {
-            return Ok(self.operator(&payload).await?);
+            self.admin_events_allowed("operator")?;
+            return Ok(self.operator(&payload, &context.request_id).await?);
         }
         self.checked
             .get_or_try_init(|| {
@@ -159,6 +220,9 @@ impl Handler {
                 failed: round.failed,
             });
         }
+        if !self.public_url_set {
+            return Err("ROLLCALL_PUBLIC_URL is not set: deploy again with the PublicUrl parameter (the stack's SiteUrl output)".into());
+        }
         let request: LambdaRequest = serde_json::from_value(payload)?;
         let mut adapter = Adapter::from(self.router.clone());
         let response = adapter
@@ -176,8 +240,9 @@ impl Handler {
         let (provisioned, url) = match &self.migration {
             Migration::Provision(p) => {
                 let Provisioning { admin, app } = p.as_ref();
+                let admin = admin.resolve().await?;
                 let (login, at) = app;
-                let done = crate::setup::provision(admin, login, &at.name).await?;
+                let done = crate::setup::provision(&admin, login, &at.name).await?;
                 let direct = DbAddress {
                     host: admin.1.host.clone(),
                     ..at.clone()
@@ -202,8 +267,9 @@ impl Handler {
 
     /// One operator CLI command from the event's `args`, with its `stdin`
     /// (a password, for `account create` without `--invite`), audited as
-    /// the event's `operator`.
-    async fn operator(&self, event: &Value) -> Result<Output, String> {
+    /// the event's `operator` with the invocation's request id (CloudTrail's
+    /// data events tell who invoked it).
+    async fn operator(&self, event: &Value, request_id: &str) -> Result<Output, String> {
         use clap::Parser;
         let config = self
             .config
@@ -231,12 +297,14 @@ impl Handler {
             }
             Some(command) => command,
         };
-        let op = crate::domain::operator::Operator::named(
-            event
-                .get("operator")
-                .and_then(Value::as_str)
-                .unwrap_or("lambda-operator"),
-        );
+        let named = event
+            .get("operator")
+            .and_then(Value::as_str)
+            .unwrap_or("operator");
+        let op = crate::domain::operator::Operator::named(&format!(
+            "{} (Lambda request {request_id})",
+            named.trim()
+        ));
         let stdin = event.get("stdin").and_then(Value::as_str).unwrap_or("");
         let mut input = std::io::Cursor::new(stdin.as_bytes());
         let mut output = Vec::new();
@@ -244,9 +312,15 @@ impl Handler {
             stdin: &mut input,
             out: &mut output,
         };
-        crate::cli::run_admin_command_with(command, config, &op, &mut io)
-            .await
-            .map_err(|f| f.0)?;
+        crate::cli::run_admin_command_with(
+            command,
+            config,
+            &op,
+            &mut io,
+            Some(&self.services.pool),
+        )
+        .await
+        .map_err(|f| f.0)?;
         Ok(Output::Operator {
             output: String::from_utf8_lossy(&output).into_owned(),
         })

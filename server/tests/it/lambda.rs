@@ -203,11 +203,16 @@ async fn lambda_pool_leaves_nothing_that_pins_a_proxy(pool: PgPool) {
         "no connection before the first query"
     );
     let svc = Services::new(lambda_pool.clone(), clock(), Settings::default());
+    // What the handler runs before the first request, outside a transaction.
+    server::setup::check_before_serving(&svc.pool, &svc.settings)
+        .await
+        .unwrap();
     pin_tenant(&svc).await;
     let app = server::http::router(svc, None);
     burst(&app).await;
-    // A dropped transaction ends on a task: give it a moment.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A dropped transaction ends on a task, which the handler waits for
+    // before it answers.
+    server::db::scope::settle_dropped().await;
     let size = lambda_pool.size();
     assert!((1..=2).contains(&size), "{size} connections");
     let mut held = Vec::new();
@@ -266,10 +271,11 @@ fn handler_for(
         server::http::router(svc, None),
         std::sync::Arc::new(postman),
         server::http::lambda::Migration::Provision(Box::new(server::http::lambda::Provisioning {
-            admin: admin.clone(),
+            admin: server::http::lambda::AdminLogin::Known(admin.0.clone(), admin.1.clone()),
             app: (app.clone(), at.clone()),
         })),
     )
+    .with_admin_events(None)
 }
 
 async fn event(handler: &server::http::lambda::Handler, event: Value) -> Value {
@@ -378,4 +384,43 @@ async fn the_migrate_event_makes_the_role_and_database_once(pool: PgPool) {
     ] {
         sqlx::raw_sql(&sql).execute(&pool).await.unwrap();
     }
+}
+
+/// The API's function takes no administrative events: only the one started
+/// with `ROLLCALL_ADMIN_EVENTS=on` migrates or runs operator commands (the
+/// template gives only that one the master user's secret).
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_api_function_refuses_administrative_events(pool: PgPool) {
+    let svc = Services::new(app_pool(&pool).await, clock(), Settings::default());
+    let postman = server::mail::Postman {
+        pool: svc.pool.clone(),
+        clock: clock(),
+        delivery: server::mail::Delivery::Files(std::env::temp_dir().join("rollcall-it-unused")),
+        from: "Rollcall <rollcall@localhost>".parse().unwrap(),
+    };
+    let handler = server::http::lambda::Handler::new(
+        svc.clone(),
+        server::http::router(svc, None),
+        std::sync::Arc::new(postman),
+        server::http::lambda::Migration::Url(app_url(&pool)),
+    );
+    for event in [
+        json!({ "rollcall": "migrate" }),
+        json!({ "rollcall": "operator", "args": ["tenant", "create", "--slug", "x", "--name", "X", "--seats", "1"] }),
+    ] {
+        let refused = handler
+            .handle(LambdaEvent::new(event.clone(), Context::default()))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{event} was taken"));
+        assert!(
+            refused.to_string().contains("ROLLCALL_ADMIN_EVENTS"),
+            "{refused}"
+        );
+    }
+    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(tenants, 0);
 }
