@@ -154,6 +154,7 @@ async fn serve_lambda() -> Result<(), String> {
             lambda::Migration::Provision(Box::new(lambda::Provisioning {
                 admin: lambda::AdminLogin::Secret { arn, at },
                 app,
+                app_arn: env("ROLLCALL_DATABASE_SECRET_ARN"),
             }))
         }
         _ => lambda::Migration::Url(config.database_url.clone()),

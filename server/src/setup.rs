@@ -275,22 +275,24 @@ const SCRAM_ITERATIONS: u32 = 4096;
 
 /// The SCRAM-SHA-256 verifier Postgres stores for `password`, in its format
 /// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (RFC 5802 §3
-/// and RFC 7677; what libpq's `PQencryptPasswordConn` makes): the password
-/// is SASLprep-ed (RFC 4013) as clients do at sign-in, falling back to its
-/// bytes as Postgres does.
+/// and RFC 7677; what libpq's `PQencryptPasswordConn` makes).
 ///
 /// # Errors
-/// Only if the system's random source fails.
+/// A password that SASLprep (RFC 4013) would change: libpq prepares the
+/// password before hashing it, sqlx does not, so such a password would
+/// work for one client and not the other. (Generated ones are letters and
+/// digits.) Also if the system's random source fails.
 fn scram_verifier(password: &str) -> Result<String, String> {
     use base64::Engine;
     use hmac::{Hmac, Mac};
     use sha2::{Digest, Sha256};
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| format!("no randomness for a salt: {e}"))?;
-    let prepared =
-        stringprep::saslprep(password).map_or_else(|_| password.to_owned(), |p| p.into_owned());
+    if stringprep::saslprep(password).map_or(true, |p| p != password) {
+        return Err("the application role's password must stay the same under SASLprep (RFC 4013): use letters, digits and ASCII punctuation".into());
+    }
     let mut salted = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<Sha256>(prepared.as_bytes(), &salt, SCRAM_ITERATIONS, &mut salted);
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), &salt, SCRAM_ITERATIONS, &mut salted);
     let hmac = |message: &[u8]| -> Result<Vec<u8>, String> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&salted).map_err(|e| e.to_string())?;
         mac.update(message);
@@ -320,6 +322,9 @@ mod tests {
         assert_eq!((stored.len(), server.len()), (44, 44), "32-byte keys");
         // A fresh salt each time.
         assert_ne!(v, super::scram_verifier("first-password").unwrap());
+        // One that SASLprep changes (a non-breaking space becomes a space)
+        // would not work with every client.
+        assert!(super::scram_verifier("a\u{a0}b").is_err());
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub fn is_lambda() -> bool {
 /// mail; the schedule sends whatever is left.
 const AFTER_REQUEST_LIMIT: u32 = 20;
 const AFTER_REQUEST_BUDGET: Duration = Duration::from_secs(10);
+/// How long an answer waits for dropped transactions to end.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 /// A scheduled run sends at most this many messages.
 const SCHEDULED_LIMIT: u32 = 500;
 
@@ -89,7 +91,12 @@ impl AdminLogin {
 /// The logins of [`Migration::Provision`].
 pub struct Provisioning {
     pub admin: AdminLogin,
+    /// The application role's login as read at cold start, and where its
+    /// database is.
     pub app: (DbLogin, DbAddress),
+    /// Its secret, read again at each `migrate`: a rotated password must
+    /// reach the role even if this instance is warm.
+    pub app_arn: Option<String>,
 }
 
 /// How the `migrate` event reaches the database.
@@ -183,7 +190,14 @@ impl Handler {
     /// dropped has rolled back (Lambda freezes the process afterwards).
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Output, lambda_http::Error> {
         let answer = self.answer(event).await;
-        crate::db::scope::settle_dropped().await;
+        // Bounded: a connection that hangs is left to the role's
+        // idle_in_transaction_session_timeout (crate::setup::provision).
+        if tokio::time::timeout(SETTLE_LIMIT, crate::db::scope::settle_dropped())
+            .await
+            .is_err()
+        {
+            tracing::warn!("a dropped transaction did not end within 5 s");
+        }
         answer
     }
 
@@ -221,7 +235,20 @@ impl Handler {
             });
         }
         if !self.public_url_set {
-            return Err("ROLLCALL_PUBLIC_URL is not set: deploy again with the PublicUrl parameter (the stack's SiteUrl output)".into());
+            // An answer, not an invocation error: the browser shows why.
+            tracing::error!(
+                "ROLLCALL_PUBLIC_URL is not set: deploy again with the PublicUrl parameter"
+            );
+            let body = serde_json::json!({
+                "code": "internal",
+                "message": "Rollcall is not configured yet: its operator must set its public address (PublicUrl) and deploy again.",
+            });
+            return Ok(Output::Http(serde_json::json!({
+                "statusCode": 503,
+                "headers": { "content-type": "application/json", "cache-control": "no-store" },
+                "body": body.to_string(),
+                "isBase64Encoded": false,
+            })));
         }
         let request: LambdaRequest = serde_json::from_value(payload)?;
         let mut adapter = Adapter::from(self.router.clone());
@@ -239,9 +266,18 @@ impl Handler {
     async fn migrate(&self) -> Result<Output, String> {
         let (provisioned, url) = match &self.migration {
             Migration::Provision(p) => {
-                let Provisioning { admin, app } = p.as_ref();
+                let Provisioning {
+                    admin,
+                    app,
+                    app_arn,
+                } = p.as_ref();
                 let admin = admin.resolve().await?;
-                let (login, at) = app;
+                let (cached, at) = app;
+                let fresh = match app_arn {
+                    Some(arn) => Some(crate::secrets::read_login(arn).await?),
+                    None => None,
+                };
+                let login = fresh.as_ref().unwrap_or(cached);
                 let done = crate::setup::provision(&admin, login, &at.name).await?;
                 let direct = DbAddress {
                     host: admin.1.host.clone(),

@@ -260,12 +260,7 @@ fn handler_for(
 ) -> server::http::lambda::Handler {
     let pool = server::db::connect_lambda(&at.url(app, &at.name)).unwrap();
     let svc = Services::new(pool.clone(), clock(), Settings::default());
-    let postman = server::mail::Postman {
-        pool,
-        clock: clock(),
-        delivery: server::mail::Delivery::Files(std::env::temp_dir().join("rollcall-it-unused")),
-        from: "Rollcall <rollcall@localhost>".parse().unwrap(),
-    };
+    let postman = idle_postman(pool);
     server::http::lambda::Handler::new(
         svc.clone(),
         server::http::router(svc, None),
@@ -273,9 +268,36 @@ fn handler_for(
         server::http::lambda::Migration::Provision(Box::new(server::http::lambda::Provisioning {
             admin: server::http::lambda::AdminLogin::Known(admin.0.clone(), admin.1.clone()),
             app: (app.clone(), at.clone()),
+            app_arn: None,
         })),
     )
     .with_admin_events(None)
+}
+
+/// A postman these tests never let send anything.
+fn idle_postman(pool: sqlx::PgPool) -> server::mail::Postman {
+    server::mail::Postman {
+        pool,
+        clock: clock(),
+        delivery: server::mail::Delivery::Files(std::env::temp_dir().join("rollcall-it-unused")),
+        from: "Rollcall <rollcall@localhost>".parse().unwrap(),
+    }
+}
+
+/// `GET /api/health` as an HTTP API (payload 2.0) event.
+fn health_event() -> Value {
+    json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/api/health", "rawQueryString": "",
+        "headers": { "accept": "application/json" },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api", "domainName": "rollcall.example.com",
+            "domainPrefix": "rollcall", "requestId": "req-h", "routeKey": "$default", "stage": "$default",
+            "time": "22/Nov/2026:09:00:00 +0000", "timeEpoch": 1795338000000u64,
+            "http": { "method": "GET", "path": "/api/health", "protocol": "HTTP/1.1",
+                      "sourceIp": "198.51.100.9", "userAgent": "lambda-test" }
+        },
+        "isBase64Encoded": false
+    })
 }
 
 async fn event(handler: &server::http::lambda::Handler, event: Value) -> Value {
@@ -348,18 +370,7 @@ async fn the_migrate_event_makes_the_role_and_database_once(pool: PgPool) {
     assert_eq!(role, (false, false, false, app.username.clone()));
 
     // The function serves as that role: its checks pass, and a request works.
-    let health = json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": "/api/health", "rawQueryString": "",
-        "headers": { "accept": "application/json" },
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "rollcall.example.com",
-            "domainPrefix": "rollcall", "requestId": "req-h", "routeKey": "$default", "stage": "$default",
-            "time": "22/Nov/2026:09:00:00 +0000", "timeEpoch": 1795338000000u64,
-            "http": { "method": "GET", "path": "/api/health", "protocol": "HTTP/1.1",
-                      "sourceIp": "198.51.100.9", "userAgent": "lambda-test" }
-        },
-        "isBase64Encoded": false
-    });
+    let health = health_event();
     assert_eq!(event(&one, health.clone()).await["statusCode"], 200);
 
     // A rotated secret: the next migrate event sets the new password, and
@@ -392,12 +403,7 @@ async fn the_migrate_event_makes_the_role_and_database_once(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_api_function_refuses_administrative_events(pool: PgPool) {
     let svc = Services::new(app_pool(&pool).await, clock(), Settings::default());
-    let postman = server::mail::Postman {
-        pool: svc.pool.clone(),
-        clock: clock(),
-        delivery: server::mail::Delivery::Files(std::env::temp_dir().join("rollcall-it-unused")),
-        from: "Rollcall <rollcall@localhost>".parse().unwrap(),
-    };
+    let postman = idle_postman(svc.pool.clone());
     let handler = server::http::lambda::Handler::new(
         svc.clone(),
         server::http::router(svc, None),
@@ -423,4 +429,23 @@ async fn the_api_function_refuses_administrative_events(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(tenants, 0);
+}
+
+/// Without `ROLLCALL_PUBLIC_URL` (a first deployment without a domain) the
+/// API's function answers every request 503 saying why, instead of serving
+/// with cookies and links for the wrong address.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn without_a_public_url_requests_get_a_503_that_says_why(pool: PgPool) {
+    let svc = Services::new(app_pool(&pool).await, clock(), Settings::default());
+    let postman = idle_postman(svc.pool.clone());
+    let handler = server::http::lambda::Handler::new(
+        svc.clone(),
+        server::http::router(svc, None),
+        std::sync::Arc::new(postman),
+        server::http::lambda::Migration::Url(app_url(&pool)),
+    )
+    .with_public_url(false);
+    let out = event(&handler, health_event()).await;
+    assert_eq!(out["statusCode"], 503, "{out}");
+    assert!(out["body"].as_str().unwrap().contains("PublicUrl"), "{out}");
 }
