@@ -16,12 +16,80 @@ fn path_with_node_tools(root: &Path) -> String {
     format!("{}:{path}", tools.display())
 }
 
+/// Where the digest of the last complete build's inputs is kept.
+const STAMP: &str = "target/site/.rollcall-inputs";
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256 over everything the site is built from: every file of `app/`,
+/// `frontend/`, `style/` and `public/`, the workspace's `Cargo.toml` and
+/// `Cargo.lock`, and the versions of rustc, cargo-leptos, wasm-bindgen and
+/// wasm-opt. Equal digests, equal sites.
+fn inputs_digest(root: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut files = Vec::new();
+    for dir in ["app", "frontend", "style", "public"] {
+        collect_files(&root.join(dir), &mut files)?;
+    }
+    files.push(root.join("Cargo.toml"));
+    files.push(root.join("Cargo.lock"));
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in &files {
+        let bytes = fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let name = file.strip_prefix(root).unwrap_or(file).to_string_lossy();
+        hash.update(format!("{name}\0{}\0", bytes.len()));
+        hash.update(&bytes);
+    }
+    let path = path_with_node_tools(root);
+    for (tool, args) in [
+        ("rustc", &["-V"][..]),
+        ("cargo", &["leptos", "--version"][..]),
+        ("wasm-bindgen", &["--version"][..]),
+        ("wasm-opt", &["--version"][..]),
+    ] {
+        let out = proc::command(tool, args, &[("PATH", path.as_str())])
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default();
+        hash.update(&out);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Builds the site unless its inputs are those of the last complete build
+/// (then it says so and returns at once).
+pub fn build_frontend(root: &Path) -> Result<()> {
+    let digest = inputs_digest(root)?;
+    let stamp = root.join(STAMP);
+    let built = root.join("target/site/index.html").exists()
+        && root.join("target/site/pkg/rollcall.wasm").exists();
+    if built && fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == digest) {
+        println!("  the site's sources and tools are unchanged since its last build: kept (delete target/site to rebuild)");
+        return Ok(());
+    }
+    let _ = fs::remove_file(&stamp);
+    build_site(root)?;
+    fs::write(&stamp, format!("{digest}\n")).map_err(|e| format!("{}: {e}", stamp.display()))
+}
+
 /// Release wasm + JS + CSS into `target/site`, and the SPA shell beside them
 /// (cargo-leptos reserves `index.html` in the assets folder, so it is copied here).
 /// `--split` puts each administrator screen (the `admin_route!` list in
 /// `app/src/pages/shell.rs`) into modules fetched when it first opens. Their
 /// names are not unique per build, so the old ones are removed first.
-pub fn build_frontend(root: &Path) -> Result<()> {
+fn build_site(root: &Path) -> Result<()> {
     let path = path_with_node_tools(root);
     let pkg = root.join("target/site/pkg");
     if pkg.exists() {
@@ -316,4 +384,37 @@ fn wait_healthy(addr: &str) -> Result<()> {
     Err(format!(
         "the server at {addr} did not become healthy within 60 s"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_follows_every_input_file() {
+        let root =
+            std::env::temp_dir().join(format!("rollcall-site-digest-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        for dir in ["app/src", "frontend", "style", "public"] {
+            fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        for (file, text) in [
+            ("app/src/lib.rs", "fn a() {}"),
+            ("frontend/index.html", "<html>"),
+            ("style/main.css", "body {}"),
+            ("public/boot.js", "go()"),
+            ("Cargo.toml", "[workspace]"),
+            ("Cargo.lock", "# lock"),
+        ] {
+            fs::write(root.join(file), text).unwrap();
+        }
+        let first = inputs_digest(&root).unwrap();
+        assert_eq!(first, inputs_digest(&root).unwrap(), "stable");
+        fs::write(root.join("app/src/lib.rs"), "fn b() {}").unwrap();
+        let second = inputs_digest(&root).unwrap();
+        assert_ne!(first, second, "a source changed");
+        fs::write(root.join("public/new.txt"), "x").unwrap();
+        assert_ne!(second, inputs_digest(&root).unwrap(), "a file was added");
+        let _ = fs::remove_dir_all(&root);
+    }
 }
