@@ -397,19 +397,25 @@ async fn the_migrate_event_makes_the_role_and_database_once(pool: PgPool) {
     }
 }
 
+/// The API's function as the template starts it (no administrative events)
+/// on the test's database.
+async fn api_handler(pool: &PgPool) -> server::http::lambda::Handler {
+    let svc = Services::new(app_pool(pool).await, clock(), Settings::default());
+    let postman = idle_postman(svc.pool.clone());
+    server::http::lambda::Handler::new(
+        svc.clone(),
+        server::http::router(svc, None),
+        std::sync::Arc::new(postman),
+        server::http::lambda::Migration::Url(app_url(pool)),
+    )
+}
+
 /// The API's function takes no administrative events: only the one started
 /// with `ROLLCALL_ADMIN_EVENTS=on` migrates or runs operator commands (the
 /// template gives only that one the master user's secret).
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_api_function_refuses_administrative_events(pool: PgPool) {
-    let svc = Services::new(app_pool(&pool).await, clock(), Settings::default());
-    let postman = idle_postman(svc.pool.clone());
-    let handler = server::http::lambda::Handler::new(
-        svc.clone(),
-        server::http::router(svc, None),
-        std::sync::Arc::new(postman),
-        server::http::lambda::Migration::Url(app_url(&pool)),
-    );
+    let handler = api_handler(&pool).await;
     for event in [
         json!({ "rollcall": "migrate" }),
         json!({ "rollcall": "operator", "args": ["tenant", "create", "--slug", "x", "--name", "X", "--seats", "1"] }),
@@ -436,15 +442,7 @@ async fn the_api_function_refuses_administrative_events(pool: PgPool) {
 /// with cookies and links for the wrong address.
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn without_a_public_url_requests_get_a_503_that_says_why(pool: PgPool) {
-    let svc = Services::new(app_pool(&pool).await, clock(), Settings::default());
-    let postman = idle_postman(svc.pool.clone());
-    let handler = server::http::lambda::Handler::new(
-        svc.clone(),
-        server::http::router(svc, None),
-        std::sync::Arc::new(postman),
-        server::http::lambda::Migration::Url(app_url(&pool)),
-    )
-    .with_public_url(false);
+    let handler = api_handler(&pool).await.with_public_url(false);
     let out = event(&handler, health_event()).await;
     assert_eq!(out["statusCode"], 503, "{out}");
     assert!(out["body"].as_str().unwrap().contains("PublicUrl"), "{out}");
