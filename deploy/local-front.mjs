@@ -160,8 +160,11 @@ async function file(req, res, url) {
   const headers = {
     ...securityHeaders,
     'content-type': types[path.extname(target)] ?? 'application/octet-stream',
-    // The upload's metadata (README, "Deploy to AWS"): revalidate everything.
-    'cache-control': 'no-cache',
+    // The upload's metadata (README, "Deploy to AWS"): the content-hashed
+    // modules under pkg/ are immutable, everything else revalidates.
+    'cache-control': relative.startsWith('/pkg/')
+      ? 'public, max-age=31536000, immutable'
+      : 'no-cache',
     etag,
   };
   if (req.headers['if-none-match'] === etag) {

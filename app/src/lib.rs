@@ -9,6 +9,7 @@ pub mod api;
 mod app;
 pub mod auth;
 pub mod components;
+pub mod device;
 pub mod model;
 pub mod pages;
 

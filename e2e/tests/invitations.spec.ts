@@ -43,6 +43,8 @@ test('an invited person sets their password from the emailed link, then signs in
   expect(mail.text).toContain(`Your username is ${username}.`);
   expect(mail.text).toMatch(/until \d{1,2} \w+ \d{4} at \d\d:\d\d UTC/);
   expect(mail.link).toContain('/invitation#');
+  // The organisation's sign-in link, for every later sign-in.
+  expect(mail.text).toContain(`Sign in afterwards at ${new URL(mail.link).origin}/?org=${env.tenant}`);
 
   await openLink(page, mail.link);
   await expect(page.getByRole('heading', { name: 'Welcome to End to End' })).toBeVisible();

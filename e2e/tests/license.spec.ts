@@ -100,3 +100,22 @@ test('a sign-in refused for lack of a seat shows in the usage chart and its tabl
     await Promise.all(contexts.map((c) => c.close()));
   }
 });
+
+test('the License page shows the sign-in link, which opens sign-in with the organisation filled in', async ({ browser }) => {
+  const [adminContext, staffContext] = await Promise.all([browser.newContext(), browser.newContext()]);
+  const [admin, staff] = await Promise.all([adminContext.newPage(), staffContext.newPage()]);
+  try {
+    const shell = await signIn(admin, env.licenseTenant, env.licenseAdmin);
+    await shell.go('License');
+    const panel = admin.getByRole('region', { name: 'Your sign-in link' });
+    const link = panel.getByRole('link');
+    await expect(link).toHaveText(new RegExp(`/\\?org=${env.licenseTenant}$`));
+    const href = await link.getAttribute('href');
+    await staff.goto(href ?? '');
+    await expect(staff.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+    await expect(staff.getByLabel('Organisation')).toHaveValue(env.licenseTenant);
+    await shell.signOut();
+  } finally {
+    await Promise.all([adminContext.close(), staffContext.close()]);
+  }
+});

@@ -56,28 +56,87 @@ test('signing in works with the keyboard alone', async ({ page }) => {
   await new AppShell(page).signOut();
 });
 
-test('a user downloads no administrator screen; an administrator fetches one when opening it', async ({ page }) => {
+/** The lazy module a `.wasm` request fetches: `split_<module>` of
+ *  `/pkg/split_<module>.<digest>.wasm`, else the file's stem (`rollcall`,
+ *  `chunk_12`). */
+function moduleOf(path: string): string {
+  return path.replace(/^\/pkg\//, '').replace(/\.[A-Za-z0-9_-]{22}\.wasm$/, '');
+}
+
+test('the sign-in page fetches only the main module; the frame comes with sign-in, a screen when opened', async ({ page }) => {
   const modules: string[] = [];
   page.on('request', (request) => {
     const path = new URL(request.url()).pathname;
-    if (path.endsWith('.wasm')) modules.push(path);
+    if (path.endsWith('.wasm')) modules.push(moduleOf(path));
   });
-  const user = await signIn(page, env.tenant, env.user);
+  const signInPage = new SignInPage(page);
+  await signInPage.open();
+  expect(modules).toEqual(['rollcall']);
+  await signInPage.signIn(env.tenant, env.user, env.password);
+  const user = new AppShell(page);
   await expect(page.getByRole('heading', { name: 'Welcome, Test' })).toBeVisible();
-  expect(new Set(modules)).toEqual(new Set(['/pkg/rollcall.wasm']));
+  expect(modules).toContain('split_frame');
+  expect(modules.filter((m) => m.startsWith('split_') && m !== 'split_frame')).toEqual([]);
   await user.signOut();
 
   const admin = await signIn(page, env.tenant, env.admin);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Accounts' }).click();
   await expect(page.getByRole('heading', { name: 'Accounts', level: 1 })).toBeVisible();
-  expect(modules.some((m) => m.startsWith('/pkg/split_accounts_screen.wasm'))).toBeTruthy();
-  expect(modules.some((m) => m.startsWith('/pkg/split_audit_screen.wasm'))).toBeFalsy();
+  expect(modules).toContain('split_accounts');
+  expect(modules).not.toContain('split_audit');
   await admin.signOut();
+});
+
+test('modules come precompressed, under names cached for good', async ({ page }) => {
+  const answers: { path: string; encoding?: string; cache?: string; vary?: string }[] = [];
+  page.on('response', async (response) => {
+    const path = new URL(response.url()).pathname;
+    if (!path.startsWith('/pkg/')) return;
+    const headers = await response.allHeaders();
+    answers.push({ path, encoding: headers['content-encoding'], cache: headers['cache-control'], vary: headers['vary'] });
+  });
+  await new SignInPage(page).open();
+  const main = answers.find((a) => /^\/pkg\/rollcall\.[A-Za-z0-9_-]{22}\.wasm$/.test(a.path));
+  expect(main, JSON.stringify(answers)).toBeTruthy();
+  expect(main?.encoding).toBe('br');
+  expect(main?.cache).toBe('public, max-age=31536000, immutable');
+  expect(main?.vary?.toLowerCase()).toContain('accept-encoding');
+});
+
+test('the sign-in link fills in the organisation, and the device remembers it', async ({ page }) => {
+  await page.goto(`/?org=${env.tenant}`);
+  await expect(page.getByLabel('Organisation')).toHaveValue(env.tenant);
+  await expect(page.getByLabel('Remember me on this device')).toBeChecked();
+  await page.getByLabel('Username').fill(env.user);
+  await page.getByLabel('Password').fill(env.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const shell = new AppShell(page);
+  await shell.expectSignedInAs(`Test ${env.user}`);
+  await shell.signOut();
+  // Back on the plain address: organisation and username are filled in.
+  await page.goto('/');
+  await expect(page.getByLabel('Organisation')).toHaveValue(env.tenant);
+  await expect(page.getByLabel('Username')).toHaveValue(env.user);
+  await expect(page.getByLabel('Password')).toHaveValue('');
+
+  // Unticked on a shared computer: the username is forgotten, the box stays unticked.
+  await page.getByLabel('Password').fill(env.password);
+  await page.getByLabel('Remember me on this device').uncheck();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await shell.expectSignedInAs(`Test ${env.user}`);
+  await shell.signOut();
+  await page.goto('/');
+  await expect(page.getByLabel('Organisation')).toHaveValue(env.tenant);
+  await expect(page.getByLabel('Username')).toHaveValue('');
+  await expect(page.getByLabel('Remember me on this device')).not.toBeChecked();
+  // Nothing but the two names is kept on the device.
+  const kept = await page.evaluate(() => JSON.stringify(localStorage));
+  expect(kept).not.toContain(env.password);
 });
 
 test('an administrator screen that cannot be fetched says so, and Try again loads it', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
-  const auditModule = '**/pkg/split_audit_screen.wasm';
+  const auditModule = /\/pkg\/split_audit\.[A-Za-z0-9_-]{22}\.wasm$/;
   await page.route(auditModule, (route) => route.abort('internetdisconnected'));
   await shell.go('Audit');
   await expect(page.getByRole('alert')).toContainText('This page could not be loaded. Check your connection');

@@ -395,7 +395,7 @@ pub fn run_e2e(
             ("FRONT_PORT", front.to_string().as_str()),
             (
                 "SITE_ROOT",
-                root.join("target/site").to_string_lossy().as_ref(),
+                crate::site::site_root(root).to_string_lossy().as_ref(),
             ),
             (
                 "LAMBDA_INVOKE_URL",

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         Some("site") => site(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (what `run` serves and a deployment uploads)"
+                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (under CARGO_TARGET_DIR when set), print its sizes\n          and check the size budget in site-budget.toml (what `run` serves and a deployment uploads)"
             );
             return ExitCode::from(2);
         }
@@ -115,7 +115,7 @@ fn run(root: &Path, args: &[String]) -> Result<()> {
     };
 
     step("serving Rollcall at http://127.0.0.1:3000 (Ctrl-C stops server and database)");
-    let site_root = root.join("target/site");
+    let site_root = site::site_root(root);
     let site_root = site_root.to_string_lossy();
     let mut serve = proc::command(&server, &["serve", "--addr", "127.0.0.1:3000"], &env);
     serve.env("ROLLCALL_SITE_ROOT", site_root.as_ref());

@@ -16,8 +16,14 @@ fn path_with_node_tools(root: &Path) -> String {
     format!("{}:{path}", tools.display())
 }
 
-/// Where the digest of the last complete build's inputs is kept.
-const STAMP: &str = "target/site/.rollcall-inputs";
+/// Where the site is built: `site` in cargo's target directory (the
+/// `CARGO_TARGET_DIR/site` of `site-root` in the workspace's Cargo.toml).
+pub fn site_root(root: &Path) -> PathBuf {
+    crate::cargo_target_dir(root).join("site")
+}
+
+/// The digest of the last complete build's inputs, in the site root.
+const STAMP: &str = ".rollcall-inputs";
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -72,11 +78,14 @@ fn inputs_digest(root: &Path) -> Result<String> {
 /// (then it says so and returns at once).
 pub fn build_frontend(root: &Path) -> Result<()> {
     let digest = inputs_digest(root)?;
-    let stamp = root.join(STAMP);
-    let built = root.join("target/site/index.html").exists()
-        && root.join("target/site/pkg/rollcall.wasm").exists();
+    let site = site_root(root);
+    let stamp = site.join(STAMP);
+    let built = site.join("index.html").exists();
     if built && fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == digest) {
-        println!("  the site's sources and tools are unchanged since its last build: kept (delete target/site to rebuild)");
+        println!(
+            "  the site's sources and tools are unchanged since its last build: kept (delete {} to rebuild)",
+            site.display()
+        );
         return Ok(());
     }
     let _ = fs::remove_file(&stamp);
@@ -84,90 +93,257 @@ pub fn build_frontend(root: &Path) -> Result<()> {
     fs::write(&stamp, format!("{digest}\n")).map_err(|e| format!("{}: {e}", stamp.display()))
 }
 
-/// Release wasm + JS + CSS into `target/site`, and the SPA shell beside them
-/// (cargo-leptos reserves `index.html` in the assets folder, so it is copied here).
-/// `--split` puts each administrator screen (the `admin_route!` list in
-/// `app/src/pages/shell.rs`) into modules fetched when it first opens. Their
-/// names are not unique per build, so the old ones are removed first.
+/// The content-hashed names cargo-leptos gave the main module, its script
+/// and the style sheet (`rollcall.<digest>.wasm` …), by extension.
+struct MainFiles {
+    wasm: String,
+    js: String,
+    css: String,
+}
+
+impl MainFiles {
+    fn find(pkg: &Path) -> Result<Self> {
+        let names = file_names(pkg)?;
+        let pick = |ext: &str| {
+            names
+                .iter()
+                .find(|n| {
+                    n.starts_with("rollcall.") && n.ends_with(ext) && n.matches('.').count() == 2
+                })
+                .cloned()
+                .ok_or_else(|| format!("no rollcall.<digest>{ext} in {}", pkg.display()))
+        };
+        Ok(Self {
+            wasm: pick(".wasm")?,
+            js: pick(".js")?,
+            css: pick(".css")?,
+        })
+    }
+
+    /// `text` with the plain names (`/pkg/rollcall.js` …) replaced by the
+    /// hashed ones.
+    fn rewrite(&self, text: &str) -> String {
+        text.replace("/pkg/rollcall.wasm", &format!("/pkg/{}", self.wasm))
+            .replace("/pkg/rollcall.js", &format!("/pkg/{}", self.js))
+            .replace("/pkg/rollcall.css", &format!("/pkg/{}", self.css))
+    }
+}
+
+fn file_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Release wasm + JS + CSS into the site root, with content-hashed names
+/// (`hash-files` in Cargo.toml), then the SPA shell and the boot script
+/// pointing at them (cargo-leptos reserves `index.html` in the assets
+/// folder, so both are written here from `frontend/index.html` and
+/// `public/boot.js`), then a brotli and a gzip file beside every file.
+/// `--split` puts the signed-in frame, the link pages and each area of
+/// screens (the `lazy_route!` list in `app/src/pages/shell.rs`) into
+/// modules fetched when first needed.
 fn build_site(root: &Path) -> Result<()> {
     let path = path_with_node_tools(root);
-    let pkg = root.join("target/site/pkg");
-    if pkg.exists() {
-        fs::remove_dir_all(&pkg).map_err(|e| format!("cannot clear {}: {e}", pkg.display()))?;
+    let site = site_root(root);
+    // Old modules would otherwise pile up beside the new names.
+    if site.exists() {
+        fs::remove_dir_all(&site).map_err(|e| format!("cannot clear {}: {e}", site.display()))?;
     }
     proc::cargo(
         root,
         &["leptos", "build", "--release", "--frontend-only", "--split"],
         &[("PATH", path.as_str())],
     )?;
-    let site = root.join("target/site");
-    fs::copy(root.join("frontend/index.html"), site.join("index.html"))
-        .map_err(|e| format!("cannot copy the SPA shell: {e}"))?;
+    let main = MainFiles::find(&site.join("pkg"))?;
+    for (from, to) in [
+        ("frontend/index.html", "index.html"),
+        ("public/boot.js", "boot.js"),
+    ] {
+        let text = fs::read_to_string(root.join(from)).map_err(|e| format!("{from}: {e}"))?;
+        fs::write(site.join(to), main.rewrite(&text))
+            .map_err(|e| format!("cannot write {to}: {e}"))?;
+    }
+    precompress(&site)
+}
+
+/// Writes `<file>.br` (brotli, quality 11) and `<file>.gz` (gzip, level 9)
+/// beside every file under `dir`, which the server sends by the request's
+/// `Accept-Encoding`.
+fn precompress(dir: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    collect_files(dir, &mut files)?;
+    for file in files {
+        let name = file.to_string_lossy();
+        if name.ends_with(".br") || name.ends_with(".gz") || name.ends_with(STAMP) {
+            continue;
+        }
+        let bytes = fs::read(&file).map_err(|e| format!("{name}: {e}"))?;
+        fs::write(format!("{name}.br"), brotli_bytes(&bytes)?)
+            .map_err(|e| format!("{name}.br: {e}"))?;
+        fs::write(format!("{name}.gz"), gzip_bytes(&bytes)?)
+            .map_err(|e| format!("{name}.gz: {e}"))?;
+    }
     Ok(())
 }
 
-/// Raw and gzip -9 size of one file.
-fn sizes(path: &Path) -> Result<(u64, u64)> {
-    let raw = fs::metadata(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
-    let out = proc::command("gzip", &["-9c", &path.to_string_lossy()], &[])
-        .output()
-        .map_err(|e| format!("cannot run gzip: {e}"))?;
-    Ok((raw, out.stdout.len() as u64))
+fn brotli_bytes(bytes: &[u8]) -> Result<Vec<u8>> {
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)
+        .map_err(|e| format!("brotli: {e}"))?;
+    Ok(out)
+}
+
+fn gzip_bytes(bytes: &[u8]) -> Result<Vec<u8>> {
+    use flate2::write::GzEncoder;
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).map_err(|e| format!("gzip: {e}"))?;
+    gz.finish().map_err(|e| format!("gzip: {e}"))
+}
+
+/// Raw, gzip and brotli sizes of one built file: the precompressed files
+/// beside it, which are what the server sends.
+fn sizes(path: &Path) -> Result<[u64; 3]> {
+    let len = |p: &Path| {
+        fs::metadata(p)
+            .map(|m| m.len())
+            .map_err(|e| format!("{}: {e} (build the site again)", p.display()))
+    };
+    let name = path.to_string_lossy();
+    Ok([
+        len(path)?,
+        len(Path::new(&format!("{name}.gz")))?,
+        len(Path::new(&format!("{name}.br")))?,
+    ])
 }
 
 fn kb(bytes: u64) -> f64 {
     bytes as f64 / 1024.0
 }
 
-/// Raw and gzip -9 size of what a browser downloads first (the main module,
-/// its JS, the split loader it imports, the CSS), then of the modules the
-/// administrator screens fetch when first opened.
+/// The budget file: `initial_download_brotli_kb = <KB>`, 1 KB = 1,024 bytes.
+const BUDGET_FILE: &str = "site-budget.toml";
+
+/// The initial-download budget in bytes, from [`BUDGET_FILE`].
+fn budget_bytes(root: &Path) -> Result<u64> {
+    let text =
+        fs::read_to_string(root.join(BUDGET_FILE)).map_err(|e| format!("{BUDGET_FILE}: {e}"))?;
+    parse_budget(&text)
+        .ok_or_else(|| format!("{BUDGET_FILE}: no line `initial_download_brotli_kb = <whole KB>`"))
+}
+
+fn parse_budget(text: &str) -> Option<u64> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .find_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            (key.trim() == "initial_download_brotli_kb")
+                .then(|| value.trim().parse::<u64>().ok())
+                .flatten()
+        })
+        .map(|kb| kb * 1024)
+}
+
+/// Prints what the sign-in page downloads before its form is usable (the
+/// shell, the boot script, the main module, its script, the split loader it
+/// imports, the style sheet) and what each lazy module fetches when first
+/// needed (its own file and the chunks of code it shares with others, from
+/// the split manifest), raw, gzip -9 and brotli q11; fails when the initial
+/// download, brotli, exceeds the budget in [`BUDGET_FILE`].
 pub fn report_sizes(root: &Path) -> Result<()> {
-    let pkg = root.join("target/site/pkg");
-    let mut names: Vec<String> = fs::read_dir(&pkg)
-        .map_err(|e| format!("{}: {e}", pkg.display()))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    let loader: Vec<&String> = names
+    let site = site_root(root);
+    let pkg = site.join("pkg");
+    let main = MainFiles::find(&pkg)?;
+    let names = file_names(&pkg)?;
+    let loader = names
         .iter()
-        .filter(|n| n.starts_with("__wasm_split.") && n.ends_with(".js"))
-        .collect();
-    let mut first: Vec<&str> = vec!["rollcall.wasm", "rollcall.js", "rollcall.css"];
-    first.extend(loader.iter().map(|n| n.as_str()));
+        .find(|n| n.starts_with("__wasm_split.") && n.ends_with(".js"))
+        .ok_or("no split loader (__wasm_split.<digest>.js) in the site")?;
+    let first: Vec<PathBuf> = vec![
+        site.join("index.html"),
+        site.join("boot.js"),
+        pkg.join(&main.js),
+        pkg.join(loader),
+        pkg.join(&main.wasm),
+        pkg.join(&main.css),
+    ];
+    let row = |name: &str, s: [u64; 3]| {
+        println!(
+            "  {name:<44} {:>9.1} KB {:>9.1} KB {:>9.1} KB",
+            kb(s[0]),
+            kb(s[1]),
+            kb(s[2])
+        )
+    };
     println!(
-        "  {:<40} {:>10} {:>10}",
-        "initial download", "raw", "gzip -9"
+        "  {:<44} {:>12} {:>12} {:>12}",
+        "initial download (sign-in page)", "raw", "gzip -9", "brotli 11"
     );
-    let mut total = (0u64, 0u64);
-    for name in first {
-        let (raw, gz) = sizes(&pkg.join(name))?;
-        total = (total.0 + raw, total.1 + gz);
-        println!("  {name:<40} {:>8.1} KB {:>8.1} KB", kb(raw), kb(gz));
+    let mut total = [0u64; 3];
+    for file in &first {
+        let s = sizes(file)?;
+        for i in 0..3 {
+            total[i] += s[i];
+        }
+        let name = file.strip_prefix(&site).unwrap_or(file).to_string_lossy();
+        row(&name, s);
     }
-    println!(
-        "  {:<40} {:>8.1} KB {:>8.1} KB",
-        "total",
-        kb(total.0),
-        kb(total.1)
-    );
-    let mut lazy = (0usize, 0u64, 0u64);
-    for name in names
+    row("total", total);
+
+    let manifest_name = names
         .iter()
-        .filter(|n| n.ends_with(".wasm") && *n != "rollcall.wasm")
-    {
-        let (raw, gz) = sizes(&pkg.join(name))?;
-        lazy = (lazy.0 + 1, lazy.1 + raw, lazy.2 + gz);
-    }
+        .find(|n| n.starts_with("__wasm_split_manifest") && n.ends_with(".json"))
+        .ok_or("no split manifest in the site")?;
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(pkg.join(manifest_name)).map_err(|e| format!("{manifest_name}: {e}"))?,
+    )
+    .map_err(|e| format!("{manifest_name}: {e}"))?;
+    let modules = manifest
+        .as_object()
+        .ok_or_else(|| format!("{manifest_name}: not an object"))?;
     println!(
-        "  {:<40} {:>8.1} KB {:>8.1} KB",
-        format!("on demand: {} modules (all screens)", lazy.0),
-        kb(lazy.1),
-        kb(lazy.2)
+        "  {:<44} {:>12} {:>12} {:>12}",
+        "lazy modules (with the chunks each fetches)", "raw", "gzip -9", "brotli 11"
     );
+    let mut rows = Vec::new();
+    for (module, files) in modules {
+        let mut sum = [0u64; 3];
+        let files = files.as_array().map(Vec::as_slice).unwrap_or_default();
+        for stem in files.iter().filter_map(|f| f.as_str()) {
+            let s = sizes(&pkg.join(format!("{stem}.wasm")))?;
+            for i in 0..3 {
+                sum[i] += s[i];
+            }
+        }
+        rows.push((sum, format!("{module} ({} files)", files.len())));
+    }
+    rows.sort_by(|a, b| b.0[2].cmp(&a.0[2]));
+    for (sum, label) in &rows {
+        row(label, *sum);
+    }
+    let budget = budget_bytes(root)?;
+    println!(
+        "  initial download {:.1} KB brotli of a {:.0} KB budget ({BUDGET_FILE})",
+        kb(total[2]),
+        kb(budget)
+    );
+    if total[2] > budget {
+        return Err(format!(
+            "the sign-in page's initial download is {:.1} KB brotli, over the {:.0} KB budget in {BUDGET_FILE}: \
+             make it smaller, or raise the budget in the same commit and say why",
+            kb(total[2]),
+            kb(budget)
+        ));
+    }
     Ok(())
 }
 
@@ -333,7 +509,7 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
     let log_path = root.join("target/xtask/e2e-server.log");
     let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
-    let site_root = root.join("target/site");
+    let site_root = site_root(root);
     // The tests read invitation and reset emails from here.
     let mail_dir = root.join("target/xtask/e2e-mail");
     let _ = fs::remove_dir_all(&mail_dir);
@@ -416,5 +592,46 @@ mod tests {
         fs::write(root.join("public/new.txt"), "x").unwrap();
         assert_ne!(second, inputs_digest(&root).unwrap(), "a file was added");
         let _ = fs::remove_dir_all(&root);
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_read_in_kilobytes_ignoring_comments() {
+        let text = "# initial_download_brotli_kb = 1\n\ninitial_download_brotli_kb = 150 # KB\n";
+        assert_eq!(parse_budget(text), Some(150 * 1024));
+        assert_eq!(parse_budget("initial_download_brotli_kb = lots"), None);
+        assert_eq!(parse_budget("other = 3"), None);
+    }
+
+    #[test]
+    fn hashed_names_replace_the_plain_ones() {
+        let main = MainFiles {
+            wasm: "rollcall.AAAAAAAAAAAAAAAAAAAAAA.wasm".into(),
+            js: "rollcall.BBBBBBBBBBBBBBBBBBBBBB.js".into(),
+            css: "rollcall.CCCCCCCCCCCCCCCCCCCCCC.css".into(),
+        };
+        let shell = r#"<link href="/pkg/rollcall.css"><link href="/pkg/rollcall.js"><link href="/pkg/rollcall.wasm">"#;
+        assert_eq!(
+            main.rewrite(shell),
+            r#"<link href="/pkg/rollcall.CCCCCCCCCCCCCCCCCCCCCC.css"><link href="/pkg/rollcall.BBBBBBBBBBBBBBBBBBBBBB.js"><link href="/pkg/rollcall.AAAAAAAAAAAAAAAAAAAAAA.wasm">"#
+        );
+    }
+
+    #[test]
+    fn precompressed_files_decode_to_the_original() {
+        let text = "Rollcall ".repeat(500).into_bytes();
+        let br = brotli_bytes(&text).unwrap();
+        let mut back = Vec::new();
+        brotli::BrotliDecompress(&mut &br[..], &mut back).unwrap();
+        assert_eq!(back, text);
+        assert!(br.len() < text.len() / 10);
+        let gz = gzip_bytes(&text).unwrap();
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut back).unwrap();
+        assert_eq!(back, text);
     }
 }

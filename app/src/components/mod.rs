@@ -12,7 +12,7 @@ pub use checklist::PasswordChecklist;
 pub use dialog::ConfirmDialog;
 pub use field::{CheckboxField, SelectField, TextField};
 pub use form::FormState;
-pub use states::{ErrorState, Loading};
+pub use states::{ErrorState, Loading, ScreenNotLoaded};
 pub use table::DataTable;
 
 use time::macros::format_description;
@@ -108,6 +108,36 @@ pub async fn read_text_file(
     _not_text: &str,
 ) -> Result<String, String> {
     Err("Files can only be read in the browser.".into())
+}
+
+/// Puts `text` on the clipboard, then sets `copied` to what to announce:
+/// "Copied to the clipboard." or `on_fail` (the browser refused).
+#[cfg(target_arch = "wasm32")]
+pub fn copy_to_clipboard(
+    text: String,
+    copied: leptos::prelude::RwSignal<Option<&'static str>>,
+    on_fail: &'static str,
+) {
+    use leptos::prelude::Set;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = window.navigator().clipboard().write_text(&text);
+    leptos::task::spawn_local(async move {
+        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
+        copied.set(Some(match outcome {
+            Ok(_) => "Copied to the clipboard.",
+            Err(_) => on_fail,
+        }));
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn copy_to_clipboard(
+    _text: String,
+    _copied: leptos::prelude::RwSignal<Option<&'static str>>,
+    _on_fail: &'static str,
+) {
 }
 
 #[cfg(test)]

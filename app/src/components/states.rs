@@ -15,3 +15,23 @@ pub fn ErrorState(message: String, retry: impl Fn() + 'static) -> impl IntoView 
         </div>
     }
 }
+
+/// What someone sees when a part of the app kept in its own module (a
+/// screen, the signed-in frame, the link pages) could not be fetched.
+#[component]
+pub fn ScreenNotLoaded() -> impl IntoView {
+    view! {
+        <div class="state error" role="alert">
+            <p>"This page could not be loaded. Check your connection, then try again."</p>
+            <button type="button" class="secondary" on:click=|_| reload_app()>"Try again"</button>
+        </div>
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn reload_app() {
+    let _ = window().location().reload();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn reload_app() {}

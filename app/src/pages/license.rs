@@ -98,6 +98,7 @@ pub fn LicensePage() -> impl IntoView {
                 <div><dt>"Free"</dt><dd>{figure(LicenseInfo::seats_free)}</dd></div>
             </dl>
             <p class="lede">{move || info.with(|i| i.as_ref().map(policy_text))}</p>
+            <SignInLink />
             <section class="panel" aria-labelledby="holders-heading">
                 <h2 id="holders-heading">"Signed in now"</h2>
                 <Show when=has_holders fallback=|| view! { <p class="state empty">"Nobody is signed in."</p> }>
@@ -114,6 +115,55 @@ pub fn LicensePage() -> impl IntoView {
         </Show>
         <UsageHistory />
     }
+}
+
+/// "Your sign-in link": the sign-in page with the organisation filled in
+/// (`/?org=<slug>`), to share with staff.
+#[component]
+fn SignInLink() -> impl IntoView {
+    let auth = Auth::get();
+    let slug = auth
+        .session
+        .with_untracked(|s| s.as_ref().map(|s| s.tenant_slug.clone()))
+        .unwrap_or_default();
+    let link = format!(
+        "{}/?org={}",
+        site_origin(),
+        crate::components::query_value(&slug)
+    );
+    let copied = RwSignal::new(None::<&'static str>);
+    let copy = {
+        let link = link.clone();
+        move |_| {
+            crate::components::copy_to_clipboard(
+                link.clone(),
+                copied,
+                "Could not copy: select the link and copy it by hand.",
+            )
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="sign-in-link-heading">
+            <h2 id="sign-in-link-heading">"Your sign-in link"</h2>
+            <p>"Share it with your staff: the sign-in page opens with your organisation filled in, and each device remembers it."</p>
+            <p class="sign-in-link">
+                <a href=link.clone()>{link.clone()}</a>
+                " "
+                <button type="button" class="secondary" on:click=copy>"Copy link"</button>
+            </p>
+            <p class="hint" role="status">{move || copied.get()}</p>
+        </section>
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn site_origin() -> String {
+    window().location().origin().unwrap_or_default()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn site_origin() -> String {
+    String::new()
 }
 
 #[component]

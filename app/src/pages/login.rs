@@ -1,6 +1,7 @@
 use crate::api::sessions::login;
 use crate::auth::Auth;
 use crate::components::{query_value, TextField};
+use crate::device;
 use crate::model::ApiError;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,10 +11,21 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = Auth::get();
-    // Prefilled after a password was set from a link.
+    // Filled in from the address (the organisation's sign-in link
+    // `/?org=acme`, or after a password was set from a link), else from
+    // what this device remembers.
     let query = use_query_map();
-    let tenant = RwSignal::new(query.with_untracked(|q| q.get("tenant").unwrap_or_default()));
-    let username = RwSignal::new(query.with_untracked(|q| q.get("username").unwrap_or_default()));
+    let kept = device::recall();
+    let from_query = |names: &[&str]| {
+        query.with_untracked(|q| {
+            names
+                .iter()
+                .find_map(|n| q.get(n).filter(|v| !v.trim().is_empty()))
+        })
+    };
+    let tenant = RwSignal::new(from_query(&["org", "tenant"]).unwrap_or(kept.org));
+    let username = RwSignal::new(from_query(&["username"]).unwrap_or(kept.username));
+    let remember_me = RwSignal::new(kept.remember_me);
     if query.with_untracked(|q| q.get("password_set").is_some()) {
         auth.flash
             .set(Some("Your password is set. Sign in with it now.".into()));
@@ -50,10 +62,17 @@ pub fn LoginPage() -> impl IntoView {
             username.get_untracked(),
             password.get_untracked(),
         );
+        let remember = remember_me.get_untracked();
+        // The signed-in frame's module is fetched while the server checks the
+        // password, so a successful sign-in shows it without a wait.
+        spawn_local(async move {
+            let _ = crate::app::preload_frame().await;
+        });
         spawn_local(async move {
             match login(t, u, p).await {
                 Ok(session) => {
                     password.set(String::new());
+                    device::keep(&session.tenant_slug, &session.username, remember);
                     auth.session.set(Some(session));
                 }
                 Err(e) => {
@@ -101,6 +120,15 @@ pub fn LoginPage() -> impl IntoView {
                         input_type="password"
                         autocomplete="current-password"
                     />
+                    // Plain markup rather than CheckboxField: the sign-in
+                    // page's module stays small (issue #17).
+                    <div class="field checkbox">
+                        <label for="remember">
+                            <input type="checkbox" id="remember" name="remember" bind:checked=remember_me aria-describedby="remember-hint" />
+                            "Remember me on this device"
+                        </label>
+                        <p class="hint" id="remember-hint">"Your organisation is always remembered here. Untick on a shared computer so your username is not."</p>
+                    </div>
                     <button type="submit" class="primary" disabled=move || busy.get()>
                         {move || if busy.get() { "Signing in…" } else { "Sign in" }}
                     </button>

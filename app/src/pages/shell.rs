@@ -89,22 +89,27 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
     }
 }
 
-/// One lazily loaded administrator screen: in the release build its code is
-/// a separate WebAssembly module, fetched the first time the route opens, so
-/// that sign-in, home and change password do not wait for it. A module that
-/// cannot be fetched (the network dropped) shows [`ScreenNotLoaded`] instead
-/// of stopping the app; the next attempt fetches it afresh.
-macro_rules! admin_route {
-    ($($route:ident, $module:ident => $page:ident),* $(,)?) => {$(
+/// One lazily loaded screen: in the release build the code of its `area`
+/// is a separate WebAssembly module, fetched the first time one of the
+/// area's routes opens, so that sign-in and the frame do not wait for it.
+/// One module per area rather than per screen: fewer requests, and code the
+/// area's screens share is fetched once. `admin` screens show
+/// [`AdminOnly`] to other roles. A module that cannot be fetched (the
+/// network dropped) shows [`crate::components::ScreenNotLoaded`] instead of
+/// stopping the app; the next attempt fetches it afresh.
+macro_rules! lazy_route {
+    (@view admin $page:ident) => { view! { <AdminOnly><$page /></AdminOnly> } };
+    (@view anyone $page:ident) => { view! { <$page /> } };
+    ($($who:ident $route:ident, $area:ident / $module:ident => $page:ident),* $(,)?) => {$(
         struct $route;
 
         #[::leptos::wasm_split::wasm_split(
-            $module,
+            $area,
             wasm_split_path = ::leptos::wasm_split,
             fallible
         )]
         fn $module() -> Result<AnyView, ::leptos::wasm_split::SplitLoaderError> {
-            Ok(view! { <AdminOnly><$page /></AdminOnly> }.into_any())
+            Ok(lazy_route!(@view $who $page).into_any())
         }
 
         impl LazyRoute for $route {
@@ -115,46 +120,28 @@ macro_rules! admin_route {
             async fn view(_this: Self) -> AnyView {
                 $module()
                     .await
-                    .unwrap_or_else(|_| view! { <ScreenNotLoaded /> }.into_any())
+                    .unwrap_or_else(|_| view! { <crate::components::ScreenNotLoaded /> }.into_any())
             }
         }
     )*};
 }
 
-/// What an administrator sees when a screen's module could not be fetched.
-#[component]
-fn ScreenNotLoaded() -> impl IntoView {
-    view! {
-        <div class="state error" role="alert">
-            <p>"This page could not be loaded. Check your connection, then try again."</p>
-            <button type="button" class="secondary" on:click=|_| reload_app()>"Try again"</button>
-        </div>
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-fn reload_app() {
-    let _ = window().location().reload();
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn reload_app() {}
-
-admin_route! {
-    AccountsRoute, accounts_screen => AccountsPage,
-    CreateAccountRoute, create_account_screen => CreateAccountPage,
-    ImportAccountsRoute, import_accounts_screen => ImportAccountsPage,
-    EditAccountRoute, edit_account_screen => EditAccountPage,
-    AccountPermissionsRoute, account_permissions_screen => AccountPermissionsPage,
-    GroupsRoute, groups_screen => GroupsPage,
-    GroupPermissionsRoute, group_permissions_screen => GroupPermissionsPage,
-    FormsRoute, forms_screen => FormsPage,
-    TenantDefaultsRoute, tenant_defaults_screen => TenantDefaultsPage,
-    LicenseRoute, license_screen => LicensePage,
-    AuditRoute, audit_screen => AuditPage,
-    ClientsRoute, clients_screen => ClientsPage,
-    SettingsRoute, settings_screen => SettingsPage,
-    DirectoryRoute, directory_screen => DirectoryPage,
+lazy_route! {
+    anyone PasswordRoute, password / password_screen => ChangePasswordPage,
+    admin AccountsRoute, accounts / accounts_screen => AccountsPage,
+    admin CreateAccountRoute, accounts / create_account_screen => CreateAccountPage,
+    admin ImportAccountsRoute, accounts / import_accounts_screen => ImportAccountsPage,
+    admin EditAccountRoute, accounts / edit_account_screen => EditAccountPage,
+    admin AccountPermissionsRoute, accounts / account_permissions_screen => AccountPermissionsPage,
+    admin GroupsRoute, access / groups_screen => GroupsPage,
+    admin GroupPermissionsRoute, access / group_permissions_screen => GroupPermissionsPage,
+    admin FormsRoute, access / forms_screen => FormsPage,
+    admin TenantDefaultsRoute, access / tenant_defaults_screen => TenantDefaultsPage,
+    admin LicenseRoute, license / license_screen => LicensePage,
+    admin AuditRoute, audit / audit_screen => AuditPage,
+    admin ClientsRoute, settings / clients_screen => ClientsPage,
+    admin SettingsRoute, settings / settings_screen => SettingsPage,
+    admin DirectoryRoute, settings / directory_screen => DirectoryPage,
 }
 
 #[component]
@@ -176,7 +163,7 @@ fn AppRoutes() -> impl IntoView {
                 <Route path=path!("/clients") view={Lazy::<ClientsRoute>::new()} />
                 <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} />
                 <Route path=path!("/settings/directory") view={Lazy::<DirectoryRoute>::new()} />
-                <Route path=path!("/password") view=ChangePasswordPage />
+                <Route path=path!("/password") view={Lazy::<PasswordRoute>::new()} />
             </Routes>
     }
 }

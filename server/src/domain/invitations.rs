@@ -58,6 +58,15 @@ pub fn link_url(public_url: &str, kind: LinkKind, token: &str) -> String {
     format!("{public_url}/{page}#{token}")
 }
 
+/// The organisation's sign-in link, `<public_url>/?org=<slug>`: the sign-in
+/// page opens with the organisation filled in (issue #17). The slug is
+/// percent-encoded as a query component (RFC 3986 §3.4).
+pub fn sign_in_url(public_url: &str, tenant_slug: &str) -> String {
+    let org =
+        percent_encoding::utf8_percent_encode(tenant_slug, percent_encoding::NON_ALPHANUMERIC);
+    format!("{public_url}/?org={org}")
+}
+
 fn when(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(format_description!(
@@ -98,6 +107,9 @@ pub struct LinkMail<'a> {
     pub username: &'a str,
     pub sender: Option<&'a str>,
     pub link: &'a str,
+    /// The organisation's sign-in link ([`sign_in_url`]), for every later
+    /// sign-in.
+    pub sign_in: &'a str,
     pub expires_at: OffsetDateTime,
 }
 
@@ -127,7 +139,10 @@ pub(crate) fn html_page(paragraphs: &[String], button: Option<(&str, &str)>) -> 
 pub fn compose_link_mail(m: &LinkMail<'_>) -> Composed {
     let expires = when(m.expires_at);
     let who = m.sender.unwrap_or("Your administrator");
-    let account = format!("Organisation: {}, username: {}", m.tenant_slug, m.username);
+    let account = format!(
+        "Organisation: {}, username: {}. Sign in afterwards at {}",
+        m.tenant_slug, m.username, m.sign_in
+    );
     match m.kind {
         LinkKind::Invitation => {
             let subject = format!("{who} invited you to {} on Rollcall", m.tenant_name);
@@ -243,6 +258,7 @@ pub async fn issue(
     )
     .await?;
     let link = link_url(public_url, kind, &token);
+    let sign_in = sign_in_url(public_url, &tenant.slug);
     let composed = compose_link_mail(&LinkMail {
         kind,
         tenant_name: &tenant.name,
@@ -251,6 +267,7 @@ pub async fn issue(
         username: &account.username,
         sender: sender.map(|s| s.name.as_str()),
         link: &link,
+        sign_in: &sign_in,
         expires_at,
     });
     mail::enqueue(
@@ -794,6 +811,7 @@ mod tests {
             username: "ada",
             sender,
             link: "https://rollcall.example/invitation#tok",
+            sign_in: "https://rollcall.example/?org=smith",
             expires_at: datetime!(2026-11-26 14:05 UTC),
         })
     }
@@ -810,6 +828,7 @@ mod tests {
             "https://rollcall.example/invitation#tok",
             "until 26 November 2026 at 14:05 UTC",
             "Organisation: smith",
+            "Sign in afterwards at https://rollcall.example/?org=smith",
         ] {
             assert!(m.text.contains(part), "text lacks {part}: {}", m.text);
         }
@@ -839,10 +858,18 @@ mod tests {
             username: "ada",
             sender: None,
             link: "http://127.0.0.1:3000/reset-password#tok",
+            sign_in: "http://127.0.0.1:3000/?org=demo",
             expires_at: datetime!(2026-11-26 09:00 UTC),
         });
         assert_eq!(m.subject, "Reset your Rollcall password for Demo");
         assert!(m.text.contains("/reset-password#tok") && m.text.contains("If you did not ask"));
+        assert!(m
+            .text
+            .contains("Sign in afterwards at http://127.0.0.1:3000/?org=demo"));
+        assert_eq!(
+            sign_in_url("https://r.example", "a b&c"),
+            "https://r.example/?org=a%20b%26c"
+        );
         let d = compose_directory_reminder("Demo", "Ada", "ada");
         assert!(d.text.contains("Active Directory") && !d.text.contains("http"));
     }

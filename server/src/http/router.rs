@@ -120,25 +120,81 @@ pub fn router(services: Services, site_root: Option<PathBuf>) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // API answers are compressed as they are made; the site's files
+        // were compressed when it was built.
+        .layer(CompressionLayer::new())
         .with_state(state);
     let app = match site_root {
-        Some(root) => {
-            let shell = ServeFile::new(root.join("index.html"));
-            let site = ServeDir::new(&root).fallback(shell);
-            api.fallback_service(site)
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    // File names are stable: always revalidate (ETag / Last-Modified).
-                    HeaderValue::from_static("no-cache"),
-                ))
-        }
+        Some(root) => api.fallback_service(site_service(&root)),
         None => api.fallback(|| async {
             error_response(&ApiError::new(ErrorCode::NotFound, "Not found."))
         }),
     };
     with_security_headers(app, services.settings.secure_cookies)
-        .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The single-page app's files from `root`, every unknown path answering its
+/// shell (`index.html`) except under `/pkg/`, where they are 404.
+///
+/// The site build writes a brotli (`.br`) and a gzip (`.gz`) file beside
+/// every file; the one the request's `Accept-Encoding` prefers is sent with
+/// its `Content-Encoding`, and `Vary: Accept-Encoding` tells caches the
+/// answer depends on it (RFC 9110 §12.5.3, §12.5.5). Content-hashed names
+/// ([`is_content_hashed`]) are cached for a year as `immutable` (RFC 8246);
+/// everything else is revalidated on every use (ETag / Last-Modified).
+fn site_service(root: &std::path::Path) -> Router {
+    let shell = ServeFile::new(root.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(root)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(shell);
+    // A module name no build has (an old tab after a deployment) is a 404,
+    // never the shell under a name cached as immutable.
+    let modules = ServeDir::new(root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .nest_service("/pkg", modules)
+        .fallback_service(files)
+        .layer(axum::middleware::map_response_with_state(
+            (),
+            |_: State<()>, uri: http::Uri, mut res: Response| async move {
+                let cache = if res.status().is_success() && is_content_hashed(uri.path()) {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                };
+                let headers = res.headers_mut();
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                res
+            },
+        ))
+}
+
+/// Whether `path` names a build output whose name carries a digest of its
+/// content: `/pkg/<stem>.<22 base64url characters>.<extension>`, as the site
+/// build names every module, script and style sheet (an MD5 digest, base64url
+/// without padding). Such a file never changes under its name.
+pub fn is_content_hashed(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    if name.contains('/') {
+        return false;
+    }
+    let mut parts = name.rsplit('.');
+    let (Some(_ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !stem.is_empty()
+        && hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn with_security_headers(app: Router, https: bool) -> Router {
@@ -288,4 +344,32 @@ async fn with_error_status(res: Response) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     set_retry_after(&mut parts.headers, &err);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_hashed;
+
+    #[test]
+    fn only_digest_named_build_outputs_are_content_hashed() {
+        for hashed in [
+            "/pkg/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "/pkg/__wasm_split.AbCdEfGhIjKlMnOpQrSt-_.js",
+            "/pkg/chunk_12.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+        ] {
+            assert!(is_content_hashed(hashed), "{hashed}");
+        }
+        for plain in [
+            "/pkg/rollcall.wasm",
+            "/pkg/rollcall.short.wasm",
+            "/pkg/.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "/pkg/rollcall.AbCdEfGhIjKlMnOpQrSt+/.wasm",
+            "/pkg/sub/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "/boot.js",
+            "/index.html",
+        ] {
+            assert!(!is_content_hashed(plain), "{plain}");
+        }
+    }
 }

@@ -552,3 +552,81 @@ async fn directory_work_without_a_directory_is_a_conflict_not_an_outage(pool: Pg
         .unwrap()
         .contains("Settings → Directory"));
 }
+
+/// GET `path` with `Accept-Encoding: encoding` (none when empty): status,
+/// headers and the body as sent.
+async fn get_file(
+    app: &Router,
+    path: &str,
+    encoding: &str,
+) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let mut req = Request::builder().method("GET").uri(path);
+    if !encoding.is_empty() {
+        req = req.header(header::ACCEPT_ENCODING, encoding);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, body)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn site_files_are_sent_precompressed_and_hashed_names_are_immutable(pool: PgPool) {
+    let site = std::env::temp_dir().join(format!("rollcall-site-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    let module = "/pkg/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm";
+    for (file, bytes) in [
+        ("index.html", &b"<!doctype html>shell"[..]),
+        ("index.html.br", b"shell as brotli"),
+        ("index.html.gz", b"shell as gzip"),
+        (&module[1..], b"\0asm module"),
+        (&format!("{}.br", &module[1..]), b"module as brotli"),
+        (&format!("{}.gz", &module[1..]), b"module as gzip"),
+    ] {
+        std::fs::write(site.join(file), bytes).unwrap();
+    }
+    let svc = Services::new(app_pool(&pool).await, clock(), Settings::default());
+    let app = server::http::router(svc, Some(site.clone()));
+
+    for (encoding, body, sent_as) in [
+        ("br, gzip", &b"module as brotli"[..], Some("br")),
+        ("gzip", b"module as gzip", Some("gzip")),
+        ("", b"\0asm module", None),
+    ] {
+        let (status, headers, got) = get_file(&app, module, encoding).await;
+        assert_eq!(status, StatusCode::OK, "{encoding}");
+        assert_eq!(got, body, "{encoding}");
+        assert_eq!(
+            headers
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap()),
+            sent_as
+        );
+        assert_eq!(headers[header::CONTENT_TYPE], "application/wasm");
+        assert_eq!(headers[header::VARY], "accept-encoding");
+        assert_eq!(
+            headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+
+    // Any other path is the app's shell, revalidated on every use.
+    let (status, headers, got) = get_file(&app, "/accounts/new", "br").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, b"shell as brotli");
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(headers[header::VARY], "accept-encoding");
+
+    // A module no build has is a 404, not the shell under an immutable name.
+    let (status, headers, _) =
+        get_file(&app, "/pkg/chunk_1.AbCdEfGhIjKlMnOpQrSt-_.wasm", "br").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
+    std::fs::remove_dir_all(&site).unwrap();
+}

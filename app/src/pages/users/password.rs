@@ -45,7 +45,11 @@ pub fn PasswordInputs(
     };
     let copy = move |_| {
         if let Some(pw) = generated.get_untracked() {
-            copy_to_clipboard(pw, copied);
+            crate::components::copy_to_clipboard(
+                pw,
+                copied,
+                "Could not copy: select the password and copy it by hand.",
+            );
         }
     };
     view! {
@@ -93,21 +97,3 @@ fn generate_in_browser(policy: &PasswordPolicy, owner: PasswordOwner<'_>) -> Opt
 fn generate_in_browser(_policy: &PasswordPolicy, _owner: PasswordOwner<'_>) -> Option<String> {
     None
 }
-
-#[cfg(target_arch = "wasm32")]
-fn copy_to_clipboard(text: String, copied: RwSignal<Option<&'static str>>) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let promise = window.navigator().clipboard().write_text(&text);
-    leptos::task::spawn_local(async move {
-        let outcome = wasm_bindgen_futures::JsFuture::from(promise).await;
-        copied.set(Some(match outcome {
-            Ok(_) => "Copied to the clipboard.",
-            Err(_) => "Could not copy: select the password and copy it by hand.",
-        }));
-    });
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn copy_to_clipboard(_text: String, _copied: RwSignal<Option<&'static str>>) {}
