@@ -87,22 +87,6 @@ test('the sign-in page fetches only the main module; the frame comes with sign-i
   await admin.signOut();
 });
 
-test('modules come precompressed, under names cached for good', async ({ page }) => {
-  const answers: { path: string; encoding?: string; cache?: string; vary?: string }[] = [];
-  page.on('response', async (response) => {
-    const path = new URL(response.url()).pathname;
-    if (!path.startsWith('/pkg/')) return;
-    const headers = await response.allHeaders();
-    answers.push({ path, encoding: headers['content-encoding'], cache: headers['cache-control'], vary: headers['vary'] });
-  });
-  await new SignInPage(page).open();
-  const main = answers.find((a) => /^\/pkg\/rollcall\.[A-Za-z0-9_-]{22}\.wasm$/.test(a.path));
-  expect(main, JSON.stringify(answers)).toBeTruthy();
-  expect(main?.encoding).toBe('br');
-  expect(main?.cache).toBe('public, max-age=31536000, immutable');
-  expect(main?.vary?.toLowerCase()).toContain('accept-encoding');
-});
-
 test('the sign-in link fills in the organisation, and the device remembers it', async ({ page }) => {
   await page.goto(`/?org=${env.tenant}`);
   await expect(page.getByLabel('Organisation')).toHaveValue(env.tenant);
