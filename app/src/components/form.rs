@@ -56,6 +56,7 @@ impl FormState {
         }
         if let Err(all) = checked {
             self.errors.set(all);
+            super::focus_first_invalid();
             return;
         }
         self.errors.set(Vec::new());
@@ -68,6 +69,7 @@ impl FormState {
                     // A lost session sends the person back to sign in.
                     self.auth.message_for(&e);
                     self.errors.set(vec![e]);
+                    super::focus_first_invalid();
                 }
             }
             self.busy.set(false);

@@ -4,6 +4,7 @@
 mod checklist;
 mod dialog;
 mod field;
+mod focus;
 mod form;
 mod states;
 mod table;
@@ -11,6 +12,7 @@ mod table;
 pub use checklist::PasswordChecklist;
 pub use dialog::ConfirmDialog;
 pub use field::{CheckboxField, SelectField, TextField};
+pub use focus::{focus_first_invalid, focus_main_heading};
 pub use form::FormState;
 pub use states::{ErrorState, Loading, ScreenNotLoaded};
 pub use table::DataTable;

@@ -164,6 +164,7 @@ fn DirectoryForm(settings: DirectorySettings) -> impl IntoView {
         let request = d.request();
         if let Err(errors) = request.validate() {
             form.errors.set(errors);
+            crate::components::focus_first_invalid();
             return;
         }
         form.errors.set(Vec::new());

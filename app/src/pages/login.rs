@@ -78,6 +78,7 @@ pub fn LoginPage() -> impl IntoView {
                 Err(e) => {
                     password.set(String::new());
                     error.set(Some(e));
+                    crate::components::focus_first_invalid();
                 }
             }
             busy.set(false);

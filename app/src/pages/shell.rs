@@ -24,6 +24,7 @@ use leptos_router::{path, Lazy, LazyRoute};
 pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
     let auth = Auth::get();
     keep_seat_alive(auth);
+    focus_heading_on_navigation(auth);
     let signing_out = RwSignal::new(false);
     let sign_out = move |_| {
         signing_out.set(true);
@@ -41,7 +42,9 @@ pub fn Shell(#[prop(optional)] restricted: bool) -> impl IntoView {
     let is_admin = move || auth.is_admin();
 
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        // rel="external" keeps the router out of it: focus moves to the
+        // content without a navigation.
+        <a class="skip-link" href="#main" rel="external" on:click=skip_to_content>"Skip to content"</a>
         <header class="topbar">
             <span class="brand">"Rollcall"</span>
             <span class="tenant">{tenant}</span>
@@ -233,3 +236,43 @@ fn keep_seat_alive(auth: Auth) {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn keep_seat_alive(_auth: Auth) {}
+
+/// After each navigation to another page (a new path; a changed query, as a
+/// list's filters make, is not one) and once the router has finished
+/// opening it, focus moves to the page's heading, so a screen reader reads
+/// where the person now is and Tab continues from there; unless the person
+/// has already put focus inside the new page.
+fn focus_heading_on_navigation(auth: Auth) {
+    let location = leptos_router::hooks::use_location();
+    let last = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        if auth.routing.get() || last.with_value(|l| l.as_deref() == Some(path.as_str())) {
+            return;
+        }
+        // The first page (after sign-in or a reload) keeps the browser's
+        // start: the first Tab reaches the skip link.
+        let first = last.with_value(Option::is_none);
+        last.set_value(Some(path));
+        if !first {
+            crate::components::focus_main_heading();
+        }
+    });
+}
+
+/// "Skip to content" (WCAG 2.2 SC 2.4.1 Bypass Blocks): focus to the main
+/// region, which reading and Tab continue from.
+#[cfg(target_arch = "wasm32")]
+fn skip_to_content(ev: leptos::ev::MouseEvent) {
+    use wasm_bindgen::JsCast;
+    ev.prevent_default();
+    if let Some(main) = document()
+        .get_element_by_id("main")
+        .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = main.focus();
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn skip_to_content(_ev: leptos::ev::MouseEvent) {}

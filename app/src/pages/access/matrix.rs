@@ -161,6 +161,7 @@ pub fn MatrixEditor(level: Level) -> impl IntoView {
                 </button>
             })}
         </div>
+        <p class="hint" id="matrix-keys">"Arrow up and down move between cells, Home and End to the first and last; Space opens a cell's choices, or type A, D or I to set it."</p>
         <div aria-live="polite">
             {move || status.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
         </div>
@@ -227,7 +228,8 @@ pub fn MatrixEditor(level: Level) -> impl IntoView {
                                             <tr>
                                                 <th scope="row">{c.name.clone()}</th>
                                                 <td>
-                                                    <select aria-label=label on:change=on_change disabled=move || busy.get()>
+                                                    <select class="matrix-cell" aria-label=label aria-describedby="matrix-keys"
+                                                        on:change=on_change on:keydown=move_between_cells disabled=move || busy.get()>
                                                         {choices(level).iter().map(|s| view! {
                                                             <option value=s.as_str() selected={*s == current}>{s.label()}</option>
                                                         }).collect_view()}
@@ -257,3 +259,56 @@ pub fn MatrixEditor(level: Level) -> impl IntoView {
         />
     }
 }
+
+/// Arrow Up and Down move focus to the cell above or below, across the
+/// forms' tables; Home and End to the first and last cell. A closed
+/// `<select>` would otherwise change its value (and save it) on every arrow
+/// press. Space, Alt+Down or typing the first letter still set a value.
+#[cfg(target_arch = "wasm32")]
+fn move_between_cells(ev: leptos::ev::KeyboardEvent) {
+    use wasm_bindgen::JsCast;
+    if ev.alt_key() || ev.ctrl_key() || ev.meta_key() || ev.shift_key() {
+        return;
+    }
+    let key = ev.key();
+    let Some(current) = ev.current_target() else {
+        return;
+    };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(cells) = document.query_selector_all("select.matrix-cell") else {
+        return;
+    };
+    let count = cells.length();
+    if count == 0 {
+        return;
+    }
+    let current: &wasm_bindgen::JsValue = current.as_ref();
+    let here = (0..count).find(|&i| {
+        cells.item(i).is_some_and(|n| {
+            let n: &wasm_bindgen::JsValue = n.as_ref();
+            n == current
+        })
+    });
+    let Some(here) = here else {
+        return;
+    };
+    let to = match key.as_str() {
+        "ArrowDown" => (here + 1).min(count - 1),
+        "ArrowUp" => here.saturating_sub(1),
+        "Home" => 0,
+        "End" => count - 1,
+        _ => return,
+    };
+    ev.prevent_default();
+    if let Some(el) = cells
+        .item(to)
+        .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn move_between_cells(_ev: leptos::ev::KeyboardEvent) {}

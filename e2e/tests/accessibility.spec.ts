@@ -1,0 +1,199 @@
+import { expect, test, type Page } from '@playwright/test';
+import { checkScreen } from '../fixtures/a11y';
+import { AppShell, env, releaseSeat, SignInPage, signIn } from '../fixtures/rollcall';
+
+// Every screen and state that matters, through axe-core's WCAG 2.0/2.1/2.2
+// A and AA rules and at 360 px wide (issue #17).
+test.afterEach(releaseSeat);
+
+function heading(page: Page, name: string | RegExp) {
+  return expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+}
+
+test('the sign-in page and the link pages', async ({ page }) => {
+  const signInPage = new SignInPage(page);
+  await signInPage.open();
+  await checkScreen(page, 'sign-in');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByText('Enter your organisation').first()).toBeVisible();
+  await checkScreen(page, 'sign-in with every field missing');
+  await signInPage.signIn(env.tenant, env.user, 'Not-the-password1!');
+  await expect(signInPage.alert()).toBeVisible();
+  await checkScreen(page, 'sign-in refused');
+
+  await page.getByRole('link', { name: 'Forgot password?' }).click();
+  await heading(page, 'Forgot password?');
+  await checkScreen(page, 'forgot password');
+  await page.getByLabel('Organisation').fill('');
+  await page.getByLabel('Username').fill('');
+  await page.getByRole('button', { name: /send/i }).click();
+  await expect(page.getByText('Enter your organisation.')).toBeVisible();
+  await checkScreen(page, 'forgot password with errors');
+
+  for (const path of ['/invitation#not-a-token', '/reset-password#not-a-token']) {
+    await page.goto(path);
+    await heading(page, 'This link is not valid');
+    await checkScreen(page, path);
+  }
+});
+
+test('what a user sees', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.user);
+  await heading(page, /^Welcome, /);
+  await checkScreen(page, 'home');
+  await page.getByRole('link', { name: 'Change password' }).click();
+  await heading(page, 'Change password');
+  await checkScreen(page, 'change password');
+  await page.getByRole('button', { name: 'Set new password' }).click();
+  await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+  await checkScreen(page, 'change password with errors');
+  await page.goto('/license');
+  await heading(page, 'Administrators only');
+  await checkScreen(page, 'administrators only');
+  await page.goto('/no-such-page');
+  await heading(page, 'Page not found');
+  await checkScreen(page, 'page not found');
+  await shell.signOut();
+});
+
+test('the accounts screens', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  await shell.go('Accounts');
+  await heading(page, 'Accounts');
+  await checkScreen(page, 'accounts list');
+
+  await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  await heading(page, /^Create/);
+  await checkScreen(page, 'create form');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+  await checkScreen(page, 'create form with inline errors');
+
+  await shell.go('Accounts');
+  await page.getByRole('link', { name: 'Import CSV' }).click();
+  await heading(page, 'Import accounts');
+  await checkScreen(page, 'import');
+
+  await shell.go('Accounts');
+  await page.getByRole('link', { name: env.user, exact: true }).click();
+  await heading(page, `Account ${env.user}`);
+  await checkScreen(page, 'edit account');
+  await page.getByRole('button', { name: /^Delete / }).click();
+  await expect(page.getByRole('dialog')).toBeVisible();
+  await checkScreen(page, 'delete dialog open');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toBeHidden();
+
+  await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Permissions' }).click();
+  await heading(page, `Account ${env.user} — permissions`);
+  await checkScreen(page, "an account's permission matrix");
+  await shell.signOut();
+});
+
+test('groups, forms and the permission matrices', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
+  await heading(page, 'Groups');
+  await checkScreen(page, 'groups');
+  await page.getByRole('button', { name: 'Add group' }).click();
+  await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
+  await checkScreen(page, 'groups with an error');
+  const group = `A11y ${Date.now().toString(36)}`;
+  await page.getByLabel('Group name').fill(group);
+  await page.getByRole('button', { name: 'Add group' }).click();
+  await page.getByRole('link', { name: `Permissions of ${group}` }).click();
+  await heading(page, `Group ${group} — form permissions`);
+  await checkScreen(page, "a group's permission matrix");
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forms' }).click();
+  await heading(page, 'Forms');
+  await checkScreen(page, 'forms');
+  await page.getByRole('link', { name: 'Tenant defaults' }).click();
+  await heading(page, 'Tenant defaults');
+  await checkScreen(page, 'tenant defaults');
+  await shell.signOut();
+});
+
+test('clients, settings, directory, license and audit', async ({ page }) => {
+  const shell = await signIn(page, env.formsTenant, env.formsAdmin);
+  await shell.go('Clients');
+  await heading(page, 'Clients');
+  await checkScreen(page, 'clients');
+  await shell.go('Settings');
+  await heading(page, 'Settings');
+  await checkScreen(page, 'settings');
+  await page.getByRole('link', { name: 'Directory settings' }).click();
+  await heading(page, 'Directory');
+  await checkScreen(page, 'directory settings');
+  await shell.go('License');
+  await heading(page, 'License');
+  await checkScreen(page, 'license');
+  await shell.go('Audit');
+  await heading(page, 'Audit trail');
+  await checkScreen(page, 'audit trail');
+  await shell.signOut();
+});
+
+test('keyboard and screen-reader focus: skip link, headings, first invalid field, dialogs, the matrix', async ({ page }) => {
+  // Sign-in: a failed submit puts focus on the first field in error.
+  const signInPage = new SignInPage(page);
+  await signInPage.open();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByLabel('Organisation')).toBeFocused();
+  const shell = await signIn(page, env.tenant, env.admin);
+
+  // After sign-in or a reload the first Tab reaches the skip link, which
+  // jumps to the content.
+  await page.reload();
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeVisible();
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#main')).toBeFocused();
+
+  // Each navigation puts focus on the new page's heading.
+  await shell.go('Accounts');
+  await expect(page.getByRole('heading', { level: 1, name: 'Accounts' })).toBeFocused();
+
+  // A failed submit puts focus on the first field in error.
+  await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: /^Create/ })).toBeFocused();
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await expect(page.locator('#main [aria-invalid="true"]').first()).toBeFocused();
+
+  // A dialog takes focus, keeps it inside, and gives it back when closed.
+  await shell.go('Accounts');
+  await page.getByRole('link', { name: env.user, exact: true }).click();
+  const opener = page.getByRole('button', { name: /^Delete / });
+  await opener.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByRole('dialog');
+  await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Tab');
+  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBeTruthy();
+  // Modal: the rest of the page is inert until it closes.
+  expect(await page.evaluate(() => !!document.querySelector('dialog:modal'))).toBeTruthy();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(opener).toBeFocused();
+
+  // The permission matrix: arrows move between cells without changing them.
+  await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Permissions' }).click();
+  const cells = page.locator('select.matrix-cell');
+  await expect(cells.first()).toBeVisible();
+  expect(await cells.count()).toBeGreaterThan(1);
+  const before = await cells.nth(0).inputValue();
+  await cells.nth(0).focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(cells.nth(1)).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(cells.nth(0)).toBeFocused();
+  await expect(cells.nth(0)).toHaveValue(before);
+  await page.keyboard.press('End');
+  await expect(cells.last()).toBeFocused();
+  await page.keyboard.press('Home');
+  await expect(cells.first()).toBeFocused();
+  await shell.signOut();
+});
