@@ -140,7 +140,12 @@ test('keyboard and screen-reader focus: skip link, headings, first invalid field
   await signInPage.open();
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByLabel('Organisation')).toBeFocused();
+  // A refused sign-in (no field in error): focus on the message.
+  await signInPage.signIn(env.tenant, env.admin, 'Not-the-password1!');
+  await expect(signInPage.alert()).toBeFocused();
+  // A successful one: focus on the heading of the page that replaces the form.
   const shell = await signIn(page, env.tenant, env.admin);
+  await expect(page.getByRole('heading', { level: 1, name: /^Welcome, / })).toBeFocused();
 
   // After sign-in or a reload the first Tab reaches the skip link, which
   // jumps to the content.
@@ -171,8 +176,18 @@ test('keyboard and screen-reader focus: skip link, headings, first invalid field
   await page.keyboard.press('Enter');
   const dialog = page.getByRole('dialog');
   await expect(dialog.getByRole('button', { name: 'Cancel' })).toBeFocused();
-  await page.keyboard.press('Tab');
-  expect(await dialog.evaluate((d) => d.contains(document.activeElement))).toBeTruthy();
+  // Tab past every control of the dialog: focus never reaches the page behind.
+  const controls = await dialog.locator('button, a, input, select, textarea').count();
+  for (let i = 0; i <= controls; i++) {
+    await page.keyboard.press('Tab');
+    const where = await page.evaluate(() => {
+      const active = document.activeElement;
+      if (!active || active === document.body) return 'nowhere (the browser)';
+      return active.closest('dialog') ? 'dialog' : active.outerHTML.slice(0, 80);
+    });
+    expect(['dialog', 'nowhere (the browser)']).toContain(where);
+  }
+  await dialog.getByRole('button', { name: 'Cancel' }).focus();
   // Modal: the rest of the page is inert until it closes.
   expect(await page.evaluate(() => !!document.querySelector('dialog:modal'))).toBeTruthy();
   await page.keyboard.press('Escape');

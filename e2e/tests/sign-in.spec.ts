@@ -56,11 +56,10 @@ test('signing in works with the keyboard alone', async ({ page }) => {
   await new AppShell(page).signOut();
 });
 
-/** The lazy module a `.wasm` request fetches: `split_<module>` of
- *  `/pkg/split_<module>.<digest>.wasm`, else the file's stem (`rollcall`,
- *  `chunk_12`). */
+/** The module a `.wasm` request fetches: `split_frame` of
+ *  `/pkg/<build>/split_frame.wasm`, `rollcall`, `chunk_12` … */
 function moduleOf(path: string): string {
-  return path.replace(/^\/pkg\//, '').replace(/\.[A-Za-z0-9_-]{22}\.wasm$/, '');
+  return path.replace(/^\/pkg\/[0-9a-f]{20}\//, '').replace(/\.wasm$/, '');
 }
 
 test('the sign-in page fetches only the main module; the frame comes with sign-in, a screen when opened', async ({ page }) => {
@@ -71,6 +70,7 @@ test('the sign-in page fetches only the main module; the frame comes with sign-i
   });
   const signInPage = new SignInPage(page);
   await signInPage.open();
+  await page.waitForLoadState('networkidle');
   expect(modules).toEqual(['rollcall']);
   await signInPage.signIn(env.tenant, env.user, env.password);
   const user = new AppShell(page);
@@ -120,7 +120,7 @@ test('the sign-in link fills in the organisation, and the device remembers it', 
 
 test('an administrator screen that cannot be fetched says so, and Try again loads it', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
-  const auditModule = /\/pkg\/split_audit\.[A-Za-z0-9_-]{22}\.wasm$/;
+  const auditModule = /\/pkg\/[0-9a-f]{20}\/split_audit\.wasm$/;
   await page.route(auditModule, (route) => route.abort('internetdisconnected'));
   await shell.go('Audit');
   await expect(page.getByRole('alert')).toContainText('This page could not be loaded. Check your connection');

@@ -216,7 +216,13 @@ impl Config {
         let site_root = match get("ROLLCALL_SITE_ROOT") {
             Some(p) => Some(PathBuf::from(p)),
             None if lambda => None,
-            None => Some(PathBuf::from("target/site")),
+            // Where `cargo xtask site` builds it, run from the checkout.
+            None => Some(
+                get("CARGO_TARGET_DIR")
+                    .filter(|d| !d.is_empty())
+                    .map_or_else(|| PathBuf::from("target"), PathBuf::from)
+                    .join("site"),
+            ),
         };
         // Empty is unset (a template parameter left empty).
         let public_url = get("ROLLCALL_PUBLIC_URL")

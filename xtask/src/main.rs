@@ -6,6 +6,7 @@
 mod dc;
 mod deploy;
 mod lambda;
+mod lighthouse;
 mod pg;
 mod proc;
 mod site;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
         Some("site") => site(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run)\n  bench   login throughput and hot-path latency against a private Postgres\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (under CARGO_TARGET_DIR when set), print its sizes\n          and check the size budget in site-budget.toml (what `run` serves and a deployment uploads)"
+                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run)\n  bench   login throughput and hot-path latency against a private Postgres, and Lighthouse scores\n          of the sign-in page and the accounts list\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (under CARGO_TARGET_DIR when set), print its sizes\n          and check the size budget in site-budget.toml (what `run` serves and a deployment uploads)"
             );
             return ExitCode::from(2);
         }
@@ -55,13 +56,36 @@ fn project_root() -> PathBuf {
         .unwrap_or(manifest_dir)
 }
 
-/// Where cargo puts what it builds: `CARGO_TARGET_DIR` when set (so a
-/// second checkout can reuse the first one's build output), else
-/// `target/` of the project.
+/// Where cargo puts what it builds, as `cargo metadata` reports it (and as
+/// cargo-leptos reads it): `CARGO_TARGET_DIR` or `build.target-dir` when
+/// set (so a second checkout can reuse the first one's build output), else
+/// `target/` of the project. Asked once per run.
 pub fn cargo_target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if !dir.is_empty() => root.join(dir),
-        _ => root.join("target"),
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    let reported = DIR.get_or_init(|| {
+        let out = proc::command(
+            "cargo",
+            &[
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+            ],
+            &[],
+        )
+        .current_dir(root)
+        .output()
+        .ok()?;
+        let meta: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        meta["target_directory"].as_str().map(PathBuf::from)
+    });
+    match reported {
+        Some(dir) => dir.clone(),
+        None => match std::env::var_os("CARGO_TARGET_DIR") {
+            Some(dir) if !dir.is_empty() => root.join(dir),
+            _ => root.join("target"),
+        },
     }
 }
 
@@ -461,6 +485,8 @@ fn bench(root: &Path) -> Result<()> {
         &["bench", "-p", "server", "--bench", "hot_paths"],
         &env,
     )?;
+    step("Lighthouse: the sign-in page and the accounts list (release server and site)");
+    lighthouse::run(root, &guard)?;
     drop(dc);
     drop(guard);
     Ok(())

@@ -93,39 +93,48 @@ pub fn build_frontend(root: &Path) -> Result<()> {
     fs::write(&stamp, format!("{digest}\n")).map_err(|e| format!("{}: {e}", stamp.display()))
 }
 
-/// The content-hashed names cargo-leptos gave the main module, its script
-/// and the style sheet (`rollcall.<digest>.wasm` …), by extension.
-struct MainFiles {
-    wasm: String,
-    js: String,
-    css: String,
+/// The name of a build's folder under `pkg/`: the first 20 hex digits of a
+/// SHA-256 over every file cargo-leptos wrote there (names and contents).
+/// Every module, script and style sheet of a build is served from that
+/// folder, so a URL under it never changes content and is cached as
+/// immutable. (Per-file names cannot all carry their own digest: the main
+/// script and the split loader name each other.)
+fn build_digest(pkg: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for name in file_names(pkg)? {
+        let path = pkg.join(&name);
+        if path.is_file() {
+            let bytes = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            hash.update(format!("{name}\0{}\0", bytes.len()));
+            hash.update(&bytes);
+        }
+    }
+    Ok(hash.finalize()[..10]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
-impl MainFiles {
-    fn find(pkg: &Path) -> Result<Self> {
-        let names = file_names(pkg)?;
-        let pick = |ext: &str| {
-            names
-                .iter()
-                .find(|n| {
-                    n.starts_with("rollcall.") && n.ends_with(ext) && n.matches('.').count() == 2
-                })
-                .cloned()
-                .ok_or_else(|| format!("no rollcall.<digest>{ext} in {}", pkg.display()))
-        };
-        Ok(Self {
-            wasm: pick(".wasm")?,
-            js: pick(".js")?,
-            css: pick(".css")?,
-        })
-    }
+/// `text` (the shell or the boot script) pointing at the build's folder:
+/// `/pkg/rollcall.js` becomes `/pkg/<digest>/rollcall.js`.
+fn point_at_build(text: &str, digest: &str) -> String {
+    text.replace("/pkg/rollcall.", &format!("/pkg/{digest}/rollcall."))
+}
 
-    /// `text` with the plain names (`/pkg/rollcall.js` …) replaced by the
-    /// hashed ones.
-    fn rewrite(&self, text: &str) -> String {
-        text.replace("/pkg/rollcall.wasm", &format!("/pkg/{}", self.wasm))
-            .replace("/pkg/rollcall.js", &format!("/pkg/{}", self.js))
-            .replace("/pkg/rollcall.css", &format!("/pkg/{}", self.css))
+/// The build's folder in `pkg`: its only subfolder.
+fn build_dir(pkg: &Path) -> Result<PathBuf> {
+    let dirs: Vec<PathBuf> = file_names(pkg)?
+        .into_iter()
+        .map(|n| pkg.join(n))
+        .filter(|p| p.is_dir())
+        .collect();
+    match dirs.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(format!(
+            "{} should hold exactly one build folder: build the site again",
+            pkg.display()
+        )),
     }
 }
 
@@ -139,9 +148,9 @@ fn file_names(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Release wasm + JS + CSS into the site root, with content-hashed names
-/// (`hash-files` in Cargo.toml), then the SPA shell and the boot script
-/// pointing at them (cargo-leptos reserves `index.html` in the assets
+/// Release wasm + JS + CSS into the site root, moved into a folder named
+/// by the build's digest ([`build_digest`]), then the SPA shell and the boot
+/// script pointing at it (cargo-leptos reserves `index.html` in the assets
 /// folder, so both are written here from `frontend/index.html` and
 /// `public/boot.js`), then a brotli and a gzip file beside every file.
 /// `--split` puts the signed-in frame, the link pages and each area of
@@ -150,7 +159,7 @@ fn file_names(dir: &Path) -> Result<Vec<String>> {
 fn build_site(root: &Path) -> Result<()> {
     let path = path_with_node_tools(root);
     let site = site_root(root);
-    // Old modules would otherwise pile up beside the new names.
+    // Old builds would otherwise pile up beside the new one.
     if site.exists() {
         fs::remove_dir_all(&site).map_err(|e| format!("cannot clear {}: {e}", site.display()))?;
     }
@@ -159,13 +168,23 @@ fn build_site(root: &Path) -> Result<()> {
         &["leptos", "build", "--release", "--frontend-only", "--split"],
         &[("PATH", path.as_str())],
     )?;
-    let main = MainFiles::find(&site.join("pkg"))?;
+    let pkg = site.join("pkg");
+    let digest = build_digest(&pkg)?;
+    let build = pkg.join(&digest);
+    fs::create_dir(&build).map_err(|e| format!("{}: {e}", build.display()))?;
+    for name in file_names(&pkg)? {
+        let from = pkg.join(&name);
+        if from.is_file() {
+            fs::rename(&from, build.join(&name))
+                .map_err(|e| format!("cannot move {}: {e}", from.display()))?;
+        }
+    }
     for (from, to) in [
         ("frontend/index.html", "index.html"),
         ("public/boot.js", "boot.js"),
     ] {
         let text = fs::read_to_string(root.join(from)).map_err(|e| format!("{from}: {e}"))?;
-        fs::write(site.join(to), main.rewrite(&text))
+        fs::write(site.join(to), point_at_build(&text, &digest))
             .map_err(|e| format!("cannot write {to}: {e}"))?;
     }
     precompress(&site)
@@ -261,20 +280,19 @@ fn parse_budget(text: &str) -> Option<u64> {
 /// download, brotli, exceeds the budget in [`BUDGET_FILE`].
 pub fn report_sizes(root: &Path) -> Result<()> {
     let site = site_root(root);
-    let pkg = site.join("pkg");
-    let main = MainFiles::find(&pkg)?;
+    let pkg = build_dir(&site.join("pkg"))?;
     let names = file_names(&pkg)?;
     let loader = names
         .iter()
         .find(|n| n.starts_with("__wasm_split.") && n.ends_with(".js"))
-        .ok_or("no split loader (__wasm_split.<digest>.js) in the site")?;
+        .ok_or("no split loader (__wasm_split.*.js) in the site")?;
     let first: Vec<PathBuf> = vec![
         site.join("index.html"),
         site.join("boot.js"),
-        pkg.join(&main.js),
+        pkg.join("rollcall.js"),
         pkg.join(loader),
-        pkg.join(&main.wasm),
-        pkg.join(&main.css),
+        pkg.join("rollcall.wasm"),
+        pkg.join("rollcall.css"),
     ];
     let row = |name: &str, s: [u64; 3]| {
         println!(
@@ -294,10 +312,19 @@ pub fn report_sizes(root: &Path) -> Result<()> {
         for i in 0..3 {
             total[i] += s[i];
         }
-        let name = file.strip_prefix(&site).unwrap_or(file).to_string_lossy();
+        // Files of the build folder by their name alone (it is printed below).
+        let name = file
+            .strip_prefix(&pkg)
+            .or_else(|_| file.strip_prefix(&site))
+            .unwrap_or(file)
+            .to_string_lossy();
         row(&name, s);
     }
     row("total", total);
+    println!(
+        "  (the build folder: {})",
+        pkg.strip_prefix(&site).unwrap_or(&pkg).display()
+    );
 
     let manifest_name = names
         .iter()
@@ -541,7 +568,7 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
     outcome.map_err(|e| format!("{e}\nserver log: {}", log_path.display()))
 }
 
-fn wait_healthy(addr: &str) -> Result<()> {
+pub fn wait_healthy(addr: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(mut stream) = TcpStream::connect(addr) {
@@ -608,17 +635,30 @@ mod budget_tests {
     }
 
     #[test]
-    fn hashed_names_replace_the_plain_ones() {
-        let main = MainFiles {
-            wasm: "rollcall.AAAAAAAAAAAAAAAAAAAAAA.wasm".into(),
-            js: "rollcall.BBBBBBBBBBBBBBBBBBBBBB.js".into(),
-            css: "rollcall.CCCCCCCCCCCCCCCCCCCCCC.css".into(),
-        };
+    fn the_shell_points_at_the_build_folder() {
         let shell = r#"<link href="/pkg/rollcall.css"><link href="/pkg/rollcall.js"><link href="/pkg/rollcall.wasm">"#;
         assert_eq!(
-            main.rewrite(shell),
-            r#"<link href="/pkg/rollcall.CCCCCCCCCCCCCCCCCCCCCC.css"><link href="/pkg/rollcall.BBBBBBBBBBBBBBBBBBBBBB.js"><link href="/pkg/rollcall.AAAAAAAAAAAAAAAAAAAAAA.wasm">"#
+            point_at_build(shell, "0123456789abcdef0123"),
+            r#"<link href="/pkg/0123456789abcdef0123/rollcall.css"><link href="/pkg/0123456789abcdef0123/rollcall.js"><link href="/pkg/0123456789abcdef0123/rollcall.wasm">"#
         );
+    }
+
+    #[test]
+    fn the_build_digest_follows_every_file() {
+        let pkg = std::env::temp_dir().join(format!("rollcall-pkg-digest-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&pkg);
+        fs::create_dir_all(&pkg).unwrap();
+        fs::write(pkg.join("rollcall.wasm"), "a").unwrap();
+        fs::write(pkg.join("chunk_1.wasm"), "b").unwrap();
+        let first = build_digest(&pkg).unwrap();
+        assert_eq!(first.len(), 20);
+        assert!(first.bytes().all(|b| b.is_ascii_hexdigit()));
+        fs::write(pkg.join("chunk_1.wasm"), "c").unwrap();
+        let second = build_digest(&pkg).unwrap();
+        assert_ne!(first, second, "a lazy module changed");
+        fs::create_dir(pkg.join(&second)).unwrap();
+        assert_eq!(build_dir(&pkg).unwrap(), pkg.join(&second));
+        let _ = fs::remove_dir_all(&pkg);
     }
 
     #[test]

@@ -7,6 +7,10 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
+/// Installed `--locked`, which fixes its wasm-split at
+/// `wasm_split_cli_support` 0.2.3: `SPLIT_LAYOUT_SLACK` in
+/// `frontend/src/lib.rs` works around that version's data layout; check it
+/// (the size budget fails by about 40 KB if not) when moving this pin.
 const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 const SQLX_CLI_VERSION: &str = "0.8.6";
 
@@ -177,9 +181,25 @@ pub fn ensure_e2e_tools(root: &Path) -> Result<()> {
     if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("ROLLCALL_CHROMIUM").is_none() {
         apt_install(&["chromium"])?;
     }
-    let e2e = root.join("e2e");
-    let stamp = e2e.join("node_modules/.package-lock.json");
-    let lock = e2e.join("package-lock.json");
+    npm_ci_if_stale(&root.join("e2e"))
+}
+
+/// Node, Chromium and `xtask/lighthouse`'s npm packages (`cargo xtask bench`).
+pub fn ensure_lighthouse(root: &Path) -> Result<()> {
+    ensure_e2e_tools(root)?;
+    npm_ci_if_stale(&root.join("xtask/lighthouse"))
+}
+
+/// The Chromium the suite and Lighthouse drive: `ROLLCALL_CHROMIUM`, else
+/// Debian's.
+pub fn chromium() -> String {
+    std::env::var("ROLLCALL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
+
+/// `npm ci` in `dir` unless its `node_modules` is newer than its lock file.
+fn npm_ci_if_stale(dir: &Path) -> Result<()> {
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
     let stale = match (fs::metadata(&stamp), fs::metadata(&lock)) {
         (Ok(s), Ok(l)) => match (s.modified(), l.modified()) {
             (Ok(s), Ok(l)) => s < l,
@@ -188,7 +208,7 @@ pub fn ensure_e2e_tools(root: &Path) -> Result<()> {
         _ => true,
     };
     if stale {
-        npm_ci(&e2e)?;
+        npm_ci(dir)?;
     }
     Ok(())
 }

@@ -1,54 +1,99 @@
 //! Moving focus to where a keyboard or screen-reader user needs it next
 //! (WCAG 2.2 SC 2.4.3 Focus Order, SC 3.3.1 Error Identification): the
 //! first invalid field after a failed submit, the page's heading after
-//! navigation.
+//! navigation. Never away from where the person has put it meanwhile.
 
 /// After the errors have rendered: focuses the first field of the main
 /// region marked `aria-invalid="true"`, else the first alert in it (an
-/// error about the whole form).
+/// error about the whole form, such as a refused sign-in). Headings and
+/// alerts become focusable by script only (`tabindex="-1"`). Nothing moves
+/// if focus has left where it was at the call (the person is already
+/// typing elsewhere).
 pub fn focus_first_invalid() {
     focus_when_present(
         &["#main [aria-invalid=\"true\"]", "#main [role=\"alert\"]"],
         5,
-        false,
+        Guard::FocusStaysPut(current_focus()),
     );
 }
 
-/// Focuses the page's heading (`#main h1`) once it is there: a lazily
-/// loaded screen renders it only after its module has arrived. The
-/// heading becomes focusable by script only (`tabindex="-1"`). Focus the
-/// person already moved into the page stays where it is.
+/// Focuses the page's heading (`#main h1`, not the sign-in card's brand)
+/// once it is there: a lazily loaded screen renders it only after its
+/// module has arrived (up to 5 s). Focus the person already moved into the
+/// page stays where it is.
 pub fn focus_main_heading() {
-    focus_when_present(&["#main h1"], 40, true);
+    focus_when_present(&["#main h1:not(.brand)"], 100, Guard::NotInMain);
 }
 
-/// Whether focus is already on something inside the main region (not the
-/// region itself).
-#[cfg(target_arch = "wasm32")]
-fn focus_is_in_main(document: &web_sys::Document) -> bool {
-    document
-        .active_element()
-        .is_some_and(|el| el.id() != "main" && el.closest("#main").ok().flatten().is_some())
+/// When a pending focus move gives up.
+enum Guard {
+    /// Focus is no longer on this element (`None`: the page itself).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    FocusStaysPut(Option<Focused>),
+    /// Focus is on something inside the main region.
+    NotInMain,
 }
 
-/// Tries each selector in turn, every 50 ms, `tries` times at most; with
-/// `unless_in_main`, gives up as soon as focus is inside the main region.
 #[cfg(target_arch = "wasm32")]
-fn focus_when_present(selectors: &'static [&'static str], tries: u32, unless_in_main: bool) {
+type Focused = web_sys::Element;
+#[cfg(not(target_arch = "wasm32"))]
+type Focused = ();
+
+#[cfg(target_arch = "wasm32")]
+fn current_focus() -> Option<Focused> {
+    leptos::prelude::document().active_element().filter(|el| {
+        !el.is_same_node(
+            leptos::prelude::document()
+                .body()
+                .as_deref()
+                .map(AsRef::as_ref),
+        )
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn current_focus() -> Option<Focused> {
+    None
+}
+
+/// Whether the person moved focus since the move was asked for.
+#[cfg(target_arch = "wasm32")]
+fn gave_up(guard: &Guard) -> bool {
+    let now = current_focus();
+    match guard {
+        Guard::FocusStaysPut(then) => match (then, &now) {
+            (Some(then), Some(now)) => !then.is_same_node(Some(now.as_ref())),
+            (None, None) => false,
+            // From the page to an element: the person clicked or tabbed.
+            (None, Some(_)) => true,
+            // The focused element went away (a re-render): nothing to keep.
+            (Some(_), None) => false,
+        },
+        Guard::NotInMain => {
+            now.is_some_and(|el| el.id() != "main" && el.closest("#main").ok().flatten().is_some())
+        }
+    }
+}
+
+/// Tries each selector in turn, every 50 ms, `tries` times at most, until
+/// one finds an element that takes focus or the `guard` says to give up.
+#[cfg(target_arch = "wasm32")]
+fn focus_when_present(selectors: &'static [&'static str], tries: u32, guard: Guard) {
     leptos::prelude::set_timeout(
         move || {
-            if unless_in_main && focus_is_in_main(&leptos::prelude::document()) {
+            if gave_up(&guard) {
                 return;
             }
             if !focus_first_of(selectors) && tries > 1 {
-                focus_when_present(selectors, tries - 1, unless_in_main);
+                focus_when_present(selectors, tries - 1, guard);
             }
         },
         std::time::Duration::from_millis(50),
     );
 }
 
-/// Focuses the first element a selector finds; false when none does.
+/// Focuses the first element a selector finds; false when none does or it
+/// did not take focus.
 #[cfg(target_arch = "wasm32")]
 fn focus_first_of(selectors: &[&str]) -> bool {
     use wasm_bindgen::JsCast;
@@ -60,12 +105,18 @@ fn focus_first_of(selectors: &[&str]) -> bool {
     let Some(el) = found else {
         return false;
     };
-    if !el.has_attribute("tabindex") && el.tag_name().eq_ignore_ascii_case("h1") {
+    let focusable_by_nature = matches!(
+        el.tag_name().to_ascii_lowercase().as_str(),
+        "input" | "select" | "textarea" | "button" | "a"
+    );
+    if !focusable_by_nature && !el.has_attribute("tabindex") {
         let _ = el.set_attribute("tabindex", "-1");
     }
     let _ = el.focus();
-    true
+    document
+        .active_element()
+        .is_some_and(|active| active.is_same_node(Some(el.as_ref())))
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn focus_when_present(_selectors: &'static [&'static str], _tries: u32, _unless_in_main: bool) {}
+fn focus_when_present(_selectors: &'static [&'static str], _tries: u32, _guard: Guard) {}

@@ -135,6 +135,8 @@ fn SignInLink() -> impl IntoView {
     let copy = {
         let link = link.clone();
         move |_| {
+            // Cleared first, so a second copy is announced again.
+            copied.set(None);
             crate::components::copy_to_clipboard(
                 link.clone(),
                 copied,

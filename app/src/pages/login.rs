@@ -23,8 +23,15 @@ pub fn LoginPage() -> impl IntoView {
                 .find_map(|n| q.get(n).filter(|v| !v.trim().is_empty()))
         })
     };
-    let tenant = RwSignal::new(from_query(&["org", "tenant"]).unwrap_or(kept.org));
-    let username = RwSignal::new(from_query(&["username"]).unwrap_or(kept.username));
+    // The remembered username only goes with the remembered organisation:
+    // a link to another organisation does not show it.
+    let (org, remembered_username) = match from_query(&["org", "tenant"]) {
+        Some(org) if org.trim() != kept.org => (org, String::new()),
+        Some(org) => (org, kept.username),
+        None => (kept.org, kept.username),
+    };
+    let tenant = RwSignal::new(org);
+    let username = RwSignal::new(from_query(&["username"]).unwrap_or(remembered_username));
     let remember_me = RwSignal::new(kept.remember_me);
     if query.with_untracked(|q| q.get("password_set").is_some()) {
         auth.flash
@@ -73,6 +80,9 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(session) => {
                     password.set(String::new());
                     device::keep(&session.tenant_slug, &session.username, remember);
+                    // The focused button goes away: focus the page that
+                    // replaces it.
+                    crate::components::focus_main_heading();
                     auth.session.set(Some(session));
                 }
                 Err(e) => {

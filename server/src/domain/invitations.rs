@@ -60,11 +60,13 @@ pub fn link_url(public_url: &str, kind: LinkKind, token: &str) -> String {
 
 /// The organisation's sign-in link, `<public_url>/?org=<slug>`: the sign-in
 /// page opens with the organisation filled in (issue #17). The slug is
-/// percent-encoded as a query component (RFC 3986 §3.4).
+/// percent-encoded as a query component (RFC 3986 §3.4) by the encoder the
+/// License page uses, so both show the same link.
 pub fn sign_in_url(public_url: &str, tenant_slug: &str) -> String {
-    let org =
-        percent_encoding::utf8_percent_encode(tenant_slug, percent_encoding::NON_ALPHANUMERIC);
-    format!("{public_url}/?org={org}")
+    format!(
+        "{public_url}/?org={}",
+        app::components::query_value(tenant_slug)
+    )
 }
 
 fn when(t: OffsetDateTime) -> String {
@@ -869,6 +871,10 @@ mod tests {
         assert_eq!(
             sign_in_url("https://r.example", "a b&c"),
             "https://r.example/?org=a%20b%26c"
+        );
+        assert_eq!(
+            sign_in_url("https://r.example", "acme-corp"),
+            "https://r.example/?org=acme-corp"
         );
         let d = compose_directory_reminder("Demo", "Ada", "ada");
         assert!(d.text.contains("Active Directory") && !d.text.contains("http"));

@@ -140,9 +140,11 @@ pub fn router(services: Services, site_root: Option<PathBuf>) -> Router {
 /// The site build writes a brotli (`.br`) and a gzip (`.gz`) file beside
 /// every file; the one the request's `Accept-Encoding` prefers is sent with
 /// its `Content-Encoding`, and `Vary: Accept-Encoding` tells caches the
-/// answer depends on it (RFC 9110 §12.5.3, §12.5.5). Content-hashed names
-/// ([`is_content_hashed`]) are cached for a year as `immutable` (RFC 8246);
-/// everything else is revalidated on every use (ETag / Last-Modified).
+/// answer depends on it (RFC 9110 §12.5.3, §12.5.5). Files of a build folder
+/// ([`is_content_hashed`]) are cached for a year as `immutable` (RFC 8246),
+/// and so are their `304 Not Modified` answers, whose headers replace the
+/// stored ones (RFC 9111 §4.3.4); everything else is revalidated on every
+/// use (`Last-Modified`).
 fn site_service(root: &std::path::Path) -> Router {
     let shell = ServeFile::new(root.join("index.html"))
         .precompressed_br()
@@ -151,8 +153,8 @@ fn site_service(root: &std::path::Path) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(shell);
-    // A module name no build has (an old tab after a deployment) is a 404,
-    // never the shell under a name cached as immutable.
+    // A module of a build this server does not have (an old tab after a
+    // deployment) is a 404, never the shell under an immutable address.
     let modules = ServeDir::new(root.join("pkg"))
         .precompressed_br()
         .precompressed_gzip();
@@ -162,7 +164,9 @@ fn site_service(root: &std::path::Path) -> Router {
         .layer(axum::middleware::map_response_with_state(
             (),
             |_: State<()>, uri: http::Uri, mut res: Response| async move {
-                let cache = if res.status().is_success() && is_content_hashed(uri.path()) {
+                let cacheable =
+                    res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED;
+                let cache = if cacheable && is_content_hashed(uri.path()) {
                     "public, max-age=31536000, immutable"
                 } else {
                     "no-cache"
@@ -175,26 +179,23 @@ fn site_service(root: &std::path::Path) -> Router {
         ))
 }
 
-/// Whether `path` names a build output whose name carries a digest of its
-/// content: `/pkg/<stem>.<22 base64url characters>.<extension>`, as the site
-/// build names every module, script and style sheet (an MD5 digest, base64url
-/// without padding). Such a file never changes under its name.
+/// Whether `path` names a file of a build folder:
+/// `/pkg/<20 lowercase hex digits>/<file>`. The site build names that folder
+/// by a SHA-256 of everything in it, so a file there never changes under
+/// its address.
 pub fn is_content_hashed(path: &str) -> bool {
-    let Some(name) = path.strip_prefix("/pkg/") else {
+    let Some(rest) = path.strip_prefix("/pkg/") else {
         return false;
     };
-    if name.contains('/') {
-        return false;
-    }
-    let mut parts = name.rsplit('.');
-    let (Some(_ext), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next()) else {
+    let Some((folder, file)) = rest.split_once('/') else {
         return false;
     };
-    !stem.is_empty()
-        && hash.len() == 22
-        && hash
+    folder.len() == 20
+        && folder
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && !file.is_empty()
+        && !file.contains('/')
 }
 
 fn with_security_headers(app: Router, https: bool) -> Router {
@@ -351,21 +352,21 @@ mod tests {
     use super::is_content_hashed;
 
     #[test]
-    fn only_digest_named_build_outputs_are_content_hashed() {
+    fn only_files_of_a_build_folder_are_content_hashed() {
         for hashed in [
-            "/pkg/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm",
-            "/pkg/__wasm_split.AbCdEfGhIjKlMnOpQrSt-_.js",
-            "/pkg/chunk_12.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "/pkg/0123456789abcdef0123/rollcall.wasm",
+            "/pkg/0123456789abcdef0123/__wasm_split.______________________.js",
+            "/pkg/0123456789abcdef0123/chunk_12.wasm",
         ] {
             assert!(is_content_hashed(hashed), "{hashed}");
         }
         for plain in [
             "/pkg/rollcall.wasm",
-            "/pkg/rollcall.short.wasm",
-            "/pkg/.AbCdEfGhIjKlMnOpQrSt-_.wasm",
-            "/pkg/rollcall.AbCdEfGhIjKlMnOpQrSt+/.wasm",
-            "/pkg/sub/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm",
-            "/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "/pkg/0123456789abcdef012/rollcall.wasm",
+            "/pkg/0123456789ABCDEF0123/rollcall.wasm",
+            "/pkg/0123456789abcdef0123/",
+            "/pkg/0123456789abcdef0123/sub/rollcall.wasm",
+            "/0123456789abcdef0123/rollcall.wasm",
             "/boot.js",
             "/index.html",
         ] {

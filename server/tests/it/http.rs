@@ -578,8 +578,8 @@ async fn get_file(
 #[sqlx::test(migrations = "../migrations")]
 async fn site_files_are_sent_precompressed_and_hashed_names_are_immutable(pool: PgPool) {
     let site = std::env::temp_dir().join(format!("rollcall-site-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(site.join("pkg")).unwrap();
-    let module = "/pkg/rollcall.AbCdEfGhIjKlMnOpQrSt-_.wasm";
+    std::fs::create_dir_all(site.join("pkg/0123456789abcdef0123")).unwrap();
+    let module = "/pkg/0123456789abcdef0123/rollcall.wasm";
     for (file, bytes) in [
         ("index.html", &b"<!doctype html>shell"[..]),
         ("index.html.br", b"shell as brotli"),
@@ -615,6 +615,24 @@ async fn site_files_are_sent_precompressed_and_hashed_names_are_immutable(pool: 
         );
     }
 
+    // Revalidated, it stays immutable: a 304's headers replace the stored ones.
+    let (_, headers, _) = get_file(&app, module, "br").await;
+    let revalidate = Request::builder()
+        .uri(module)
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(
+            header::IF_MODIFIED_SINCE,
+            headers[header::LAST_MODIFIED].clone(),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let res = app.clone().oneshot(revalidate).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        res.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+
     // Any other path is the app's shell, revalidated on every use.
     let (status, headers, got) = get_file(&app, "/accounts/new", "br").await;
     assert_eq!(status, StatusCode::OK);
@@ -623,9 +641,10 @@ async fn site_files_are_sent_precompressed_and_hashed_names_are_immutable(pool: 
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     assert_eq!(headers[header::VARY], "accept-encoding");
 
-    // A module no build has is a 404, not the shell under an immutable name.
+    // A module of a build this server does not have is a 404, not the shell
+    // under an immutable address.
     let (status, headers, _) =
-        get_file(&app, "/pkg/chunk_1.AbCdEfGhIjKlMnOpQrSt-_.wasm", "br").await;
+        get_file(&app, "/pkg/fedcba9876543210fedc/rollcall.wasm", "br").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(headers[header::CACHE_CONTROL], "no-cache");
     std::fs::remove_dir_all(&site).unwrap();

@@ -161,7 +161,7 @@ pub fn MatrixEditor(level: Level) -> impl IntoView {
                 </button>
             })}
         </div>
-        <p class="hint" id="matrix-keys">"Arrow up and down move between cells, Home and End to the first and last; Space opens a cell's choices, or type A, D or I to set it."</p>
+        <p class="hint" id="matrix-keys">"Arrow up and down move between cells, Home and End to the first and last; Space opens a cell's choices, or type the first letter of a setting to choose it."</p>
         <div aria-live="polite">
             {move || status.get().map(|m| view! { <p class="notice" role="status">{m}</p> })}
         </div>
