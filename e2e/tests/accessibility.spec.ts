@@ -104,6 +104,10 @@ test('groups, forms and the permission matrices', async ({ page }) => {
   await page.getByRole('link', { name: `Permissions of ${group}` }).click();
   await heading(page, `Group ${group} — form permissions`);
   await checkScreen(page, "a group's permission matrix");
+  await page.getByRole('button', { name: 'Clear all overrides' }).click();
+  await expect(page.getByRole('dialog', { name: 'Clear all overrides?' })).toBeVisible();
+  await checkScreen(page, 'clear-overrides dialog open');
+  await page.keyboard.press('Escape');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forms' }).click();
   await heading(page, 'Forms');
@@ -161,6 +165,21 @@ test('keyboard and screen-reader focus: skip link, headings, first invalid field
   // Each navigation puts focus on the new page's heading.
   await shell.go('Accounts');
   await expect(page.getByRole('heading', { level: 1, name: 'Accounts' })).toBeFocused();
+
+  // Every control Tab reaches shows where focus is (SC 2.4.7): a ring or an outline.
+  for (let i = 0; i < 20; i++) {
+    await page.keyboard.press('Tab');
+    const focus = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      return {
+        what: `${el.tagName.toLowerCase()} ${el.textContent?.trim().slice(0, 30) ?? ''}`,
+        shown: style.boxShadow !== 'none' || (style.outlineStyle !== 'none' && style.outlineWidth !== '0px'),
+      };
+    });
+    if (focus) expect(focus.shown, `no visible focus on ${focus.what}`).toBeTruthy();
+  }
 
   // A failed submit puts focus on the first field in error.
   await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
