@@ -10,6 +10,11 @@ function heading(page: Page, name: string | RegExp) {
   return expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
 }
 
+/** Waits for the page whose heading is `name`, then checks it as `state`. */
+async function checkPage(page: Page, name: string | RegExp, state: string) {
+  await checkPage(page, name, state);
+}
+
 test('the sign-in page and the link pages', async ({ page }) => {
   const signInPage = new SignInPage(page);
   await signInPage.open();
@@ -22,8 +27,7 @@ test('the sign-in page and the link pages', async ({ page }) => {
   await checkScreen(page, 'sign-in refused');
 
   await page.getByRole('link', { name: 'Forgot password?' }).click();
-  await heading(page, 'Forgot password?');
-  await checkScreen(page, 'forgot password');
+  await checkPage(page, 'Forgot password?', 'forgot password');
   await page.getByLabel('Organisation').fill('');
   await page.getByLabel('Username').fill('');
   await page.getByRole('button', { name: /send/i }).click();
@@ -32,52 +36,43 @@ test('the sign-in page and the link pages', async ({ page }) => {
 
   for (const path of ['/invitation#not-a-token', '/reset-password#not-a-token']) {
     await page.goto(path);
-    await heading(page, 'This link is not valid');
-    await checkScreen(page, path);
+    await checkPage(page, 'This link is not valid', path);
   }
 });
 
 test('what a user sees', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.user);
-  await heading(page, /^Welcome, /);
-  await checkScreen(page, 'home');
+  await checkPage(page, /^Welcome, /, 'home');
   await page.getByRole('link', { name: 'Change password' }).click();
-  await heading(page, 'Change password');
-  await checkScreen(page, 'change password');
+  await checkPage(page, 'Change password', 'change password');
   await page.getByRole('button', { name: 'Set new password' }).click();
   await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
   await checkScreen(page, 'change password with errors');
   await page.goto('/license');
-  await heading(page, 'Administrators only');
-  await checkScreen(page, 'administrators only');
+  await checkPage(page, 'Administrators only', 'administrators only');
   await page.goto('/no-such-page');
-  await heading(page, 'Page not found');
-  await checkScreen(page, 'page not found');
+  await checkPage(page, 'Page not found', 'page not found');
   await shell.signOut();
 });
 
 test('the accounts screens', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   await shell.go('Accounts');
-  await heading(page, 'Accounts');
-  await checkScreen(page, 'accounts list');
+  await checkPage(page, 'Accounts', 'accounts list');
 
   await page.getByRole('region', { name: 'Users' }).getByRole('link', { name: 'Create user' }).click();
-  await heading(page, /^Create/);
-  await checkScreen(page, 'create form');
+  await checkPage(page, /^Create/, 'create form');
   await page.getByRole('button', { name: 'Create user' }).click();
   await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
   await checkScreen(page, 'create form with inline errors');
 
   await shell.go('Accounts');
   await page.getByRole('link', { name: 'Import CSV' }).click();
-  await heading(page, 'Import accounts');
-  await checkScreen(page, 'import');
+  await checkPage(page, 'Import accounts', 'import');
 
   await shell.go('Accounts');
   await page.getByRole('link', { name: env.user, exact: true }).click();
-  await heading(page, `Account ${env.user}`);
-  await checkScreen(page, 'edit account');
+  await checkPage(page, `Account ${env.user}`, 'edit account');
   await page.getByRole('button', { name: /^Delete / }).click();
   await expect(page.getByRole('dialog')).toBeVisible();
   await checkScreen(page, 'delete dialog open');
@@ -85,16 +80,14 @@ test('the accounts screens', async ({ page }) => {
   await expect(page.getByRole('dialog')).toBeHidden();
 
   await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Permissions' }).click();
-  await heading(page, `Account ${env.user} — permissions`);
-  await checkScreen(page, "an account's permission matrix");
+  await checkPage(page, `Account ${env.user} — permissions`, "an account's permission matrix");
   await shell.signOut();
 });
 
 test('groups, forms and the permission matrices', async ({ page }) => {
   const shell = await signIn(page, env.tenant, env.admin);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Groups' }).click();
-  await heading(page, 'Groups');
-  await checkScreen(page, 'groups');
+  await checkPage(page, 'Groups', 'groups');
   await page.getByRole('button', { name: 'Add group' }).click();
   await expect(page.locator('[aria-invalid="true"]').first()).toBeVisible();
   await checkScreen(page, 'groups with an error');
@@ -102,39 +95,31 @@ test('groups, forms and the permission matrices', async ({ page }) => {
   await page.getByLabel('Group name').fill(group);
   await page.getByRole('button', { name: 'Add group' }).click();
   await page.getByRole('link', { name: `Permissions of ${group}` }).click();
-  await heading(page, `Group ${group} — form permissions`);
-  await checkScreen(page, "a group's permission matrix");
+  await checkPage(page, `Group ${group} — form permissions`, "a group's permission matrix");
   await page.getByRole('button', { name: 'Clear all overrides' }).click();
   await expect(page.getByRole('dialog', { name: 'Clear all overrides?' })).toBeVisible();
   await checkScreen(page, 'clear-overrides dialog open');
   await page.keyboard.press('Escape');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Forms' }).click();
-  await heading(page, 'Forms');
-  await checkScreen(page, 'forms');
+  await checkPage(page, 'Forms', 'forms');
   await page.getByRole('link', { name: 'Tenant defaults' }).click();
-  await heading(page, 'Tenant defaults');
-  await checkScreen(page, 'tenant defaults');
+  await checkPage(page, 'Tenant defaults', 'tenant defaults');
   await shell.signOut();
 });
 
 test('clients, settings, directory, license and audit', async ({ page }) => {
   const shell = await signIn(page, env.formsTenant, env.formsAdmin);
   await shell.go('Clients');
-  await heading(page, 'Clients');
-  await checkScreen(page, 'clients');
+  await checkPage(page, 'Clients', 'clients');
   await shell.go('Settings');
-  await heading(page, 'Settings');
-  await checkScreen(page, 'settings');
+  await checkPage(page, 'Settings', 'settings');
   await page.getByRole('link', { name: 'Directory settings' }).click();
-  await heading(page, 'Directory');
-  await checkScreen(page, 'directory settings');
+  await checkPage(page, 'Directory', 'directory settings');
   await shell.go('License');
-  await heading(page, 'License');
-  await checkScreen(page, 'license');
+  await checkPage(page, 'License', 'license');
   await shell.go('Audit');
-  await heading(page, 'Audit trail');
-  await checkScreen(page, 'audit trail');
+  await checkPage(page, 'Audit trail', 'audit trail');
   await shell.signOut();
 });
 

@@ -113,11 +113,11 @@ async fn the_last_active_administrator_stays(pool: PgPool) {
         "{}",
         err.message
     );
-    let count: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM accounts WHERE role = 'administrator'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let count = count_rows(
+        &pool,
+        "SELECT count(*) FROM accounts WHERE role = 'administrator'",
+    )
+    .await;
     assert_eq!(count, 1);
 }
 

@@ -205,11 +205,11 @@ async fn the_audit_chain_holds_under_a_storm_and_names_tampering(pool: PgPool) {
         svc.verify_audit_chain("chain").await.unwrap(),
         Ok(u64::try_from(events).unwrap())
     );
-    let platform: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_chain WHERE tenant_id IS NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let platform = count_rows(
+        &pool,
+        "SELECT count(*) FROM audit_chain WHERE tenant_id IS NULL",
+    )
+    .await;
     assert_eq!(platform, 24);
 
     let verify = || {

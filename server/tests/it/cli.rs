@@ -267,10 +267,7 @@ async fn operator_commands(pool: PgPool) {
     assert!(!bad_role.status.success());
 
     // Nothing half-written: one tenant, one account, audited as the operator.
-    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let accounts = super::support::count_rows(&pool, "SELECT count(*) FROM accounts").await;
     assert_eq!(accounts, 1);
     let seat_limit: i32 = sqlx::query_scalar("SELECT seat_limit FROM tenants")
         .fetch_one(&pool)

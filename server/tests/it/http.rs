@@ -439,10 +439,7 @@ async fn requests_from_another_site_with_the_session_cookie_are_refused(pool: Pg
         assert_eq!(status, StatusCode::FORBIDDEN, "{forged:?}");
         assert_eq!(body["code"], "cross_origin");
     }
-    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let clients = count_rows(&pool, "SELECT count(*) FROM clients").await;
     assert_eq!(clients, 0, "nothing forged was written");
 
     let own = svc.settings.public_url.clone();

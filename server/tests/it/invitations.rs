@@ -496,10 +496,7 @@ async fn directory_accounts_are_reminded_to_use_their_directory_password(pool: P
     assert_eq!(mail[0].kind, "directory_reminder");
     assert!(mail[0].text.contains("Active Directory"));
     assert!(!mail[0].text.contains("http"), "no link");
-    let links: i64 = sqlx::query_scalar("SELECT count(*) FROM password_links")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let links = count_rows(&pool, "SELECT count(*) FROM password_links").await;
     assert_eq!(links, 0);
 }
 

@@ -430,10 +430,7 @@ async fn the_api_function_refuses_administrative_events(pool: PgPool) {
             "{refused}"
         );
     }
-    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let tenants = count_rows(&pool, "SELECT count(*) FROM tenants").await;
     assert_eq!(tenants, 0);
 }
 

@@ -190,10 +190,7 @@ async fn audit_events_cannot_be_changed(pool: PgPool) {
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     let truncate = sqlx::query("TRUNCATE audit_events").execute(&pool).await;
     assert!(truncate.is_err());
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let n = count_rows(&pool, "SELECT count(*) FROM audit_events").await;
     assert_eq!(n, 1, "the tenant.created event is still there");
 }
 

@@ -266,6 +266,15 @@ pub async fn open_sessions(pool: &PgPool, tenant_id: Uuid) -> i64 {
     .unwrap()
 }
 
+/// The number `sql` (a `SELECT count(*) …` without parameters) answers,
+/// asked on `pool`.
+pub async fn count_rows(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 pub async fn audit_count(pool: &PgPool, tenant_id: Uuid, action: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(
         "SELECT count(*) FROM audit_events WHERE tenant_id = $1 AND action = $2",

@@ -164,17 +164,11 @@ async fn usage_equals_the_scenario_worked_out_by_hand(pool: PgPool) {
     let (hours, days) = check(svc.clone(), server::clock::Clock::now(&*clock)).await;
     assert_eq!(hours, expected_hours);
     assert_eq!(days, expected_days);
-    let rolled: i64 = sqlx::query_scalar("SELECT count(*) FROM seat_usage_hours")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let rolled = count_rows(&pool, "SELECT count(*) FROM seat_usage_hours").await;
     // From 09:00 on the 22nd up to the 24th, a day before now (the 25th).
     assert_eq!(rolled, 15 + 24);
     // Asking again rolls up nothing twice.
     check(svc.clone(), server::clock::Clock::now(&*clock)).await;
-    let again: i64 = sqlx::query_scalar("SELECT count(*) FROM seat_usage_hours")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let again = count_rows(&pool, "SELECT count(*) FROM seat_usage_hours").await;
     assert_eq!(again, rolled);
 }
