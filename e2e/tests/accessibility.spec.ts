@@ -12,7 +12,8 @@ function heading(page: Page, name: string | RegExp) {
 
 /** Waits for the page whose heading is `name`, then checks it as `state`. */
 async function checkPage(page: Page, name: string | RegExp, state: string) {
-  await checkPage(page, name, state);
+  await heading(page, name);
+  await checkScreen(page, state);
 }
 
 test('the sign-in page and the link pages', async ({ page }) => {
