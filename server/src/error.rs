@@ -1,6 +1,6 @@
 //! The server's error, and how it becomes the API's one error type.
 
-use app::model::ApiError;
+use app::model::{ApiError, ErrorCode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -25,6 +25,17 @@ impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         match err {
             Error::Api(api) => api,
+            // A row this change needed was deleted by a concurrent request
+            // (a group removed while another administrator saved its
+            // permissions): a conflict the person can resolve by
+            // reloading, never a server fault (#25).
+            Error::Db(ref db) if is_vanished_row(db) => {
+                tracing::warn!(error = %err, "a row vanished under a concurrent change");
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    "Something this change refers to was deleted by someone else meanwhile. Reload the page to see what is there now, then try again.",
+                )
+            }
             other => {
                 // Internals stay in the log; the caller gets a generic message.
                 tracing::error!(error = %other, "internal error");
@@ -45,5 +56,17 @@ pub fn unique_violation(err: &Error) -> Option<&str> {
     match err {
         Error::Db(sqlx::Error::Database(db)) if db.is_unique_violation() => db.constraint(),
         _ => None,
+    }
+}
+
+/// Whether `err` says that a row the statement relied on is gone: a foreign
+/// key whose parent was deleted meanwhile (SQLSTATE 23503,
+/// `foreign_key_violation`), or an insert or update that found its parent
+/// row no longer there ([`crate::db::one_row`], `RowNotFound`).
+pub fn is_vanished_row(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::RowNotFound => true,
+        sqlx::Error::Database(db) => db.is_foreign_key_violation(),
+        _ => false,
     }
 }

@@ -36,6 +36,14 @@ impl<T: DeserializeOwned> Decodes<T> for FieldJsonEncoding {
     type Error = DecodeFailure;
 
     fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        if let Some(field) = nul_path(&bytes) {
+            return Err(DecodeFailure {
+                field: Some(field),
+                message:
+                    "Text cannot contain the NUL character (U+0000). Remove it and send again."
+                        .to_owned(),
+            });
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de).map_err(DecodeFailure::from)?;
         de.end().map_err(|e| DecodeFailure {
@@ -44,6 +52,55 @@ impl<T: DeserializeOwned> Decodes<T> for FieldJsonEncoding {
         })?;
         Ok(value)
     }
+}
+
+/// The JSON path of the first string (or object key) in `body` holding
+/// U+0000, which no text of Rollcall may contain (PostgreSQL cannot store it
+/// in `text`, and no name or value needs it). JSON can only carry it as the
+/// escape `\u0000` (RFC 8259 §7), so bodies without those six bytes are
+/// not parsed twice.
+fn nul_path(body: &[u8]) -> Option<String> {
+    const ESCAPE: &[u8] = b"\\u0000";
+    if !body.windows(ESCAPE.len()).any(|w| w == ESCAPE) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    fn walk(value: &serde_json::Value, path: &mut String) -> bool {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(items) => items.iter().enumerate().any(|(i, v)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            serde_json::Value::Object(map) => map.iter().any(|(k, v)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let found = k.contains('\0') || walk(v, path);
+                if !found {
+                    path.truncate(len);
+                }
+                found
+            }),
+            _ => false,
+        }
+    }
+    let mut path = String::new();
+    walk(&value, &mut path).then(|| {
+        let shown: String = path
+            .replace('\0', "\\u0000")
+            .chars()
+            .take(FIELD_MAX)
+            .collect();
+        shown
+    })
 }
 
 /// Why a body could not be read, and where. `server_fn` carries it to
@@ -182,6 +239,18 @@ mod tests {
             fail(r#"{"request": {"username": "a", "tags": []}} x"#).field,
             None
         );
+    }
+
+    #[test]
+    fn text_with_nul_is_refused_naming_the_value() {
+        let f = fail(r#"{"request": {"username": "a\u0000b", "tags": []}}"#);
+        assert_eq!(f.field.as_deref(), Some("request.username"));
+        assert!(f.message.contains("U+0000"), "{f:?}");
+        let f = fail(r#"{"request": {"username": "a", "tags": [], "x": ["", "\u0000"]}}"#);
+        assert_eq!(f.field.as_deref(), Some("request.x[1]"));
+        // An escaped backslash before `u0000` is not a NUL.
+        let ok = Bytes::from_static(br#"{"request": {"username": "\\u0000", "tags": []}}"#);
+        assert!(<FieldJsonEncoding as Decodes<Args>>::decode(ok).is_ok());
     }
 
     #[test]

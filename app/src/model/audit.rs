@@ -61,10 +61,13 @@ pub enum AuditAction {
     SeatSignedOutByAdmin,
     SeatEvicted,
     SeatDeviceLimit,
+    PasswordChangeFailed,
+    LoginRefusedThrottled,
+    AccessDenied,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 56] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::LoginRefusedSeats,
@@ -118,6 +121,9 @@ impl AuditAction {
         AuditAction::SeatSignedOutByAdmin,
         AuditAction::SeatEvicted,
         AuditAction::SeatDeviceLimit,
+        AuditAction::PasswordChangeFailed,
+        AuditAction::LoginRefusedThrottled,
+        AuditAction::AccessDenied,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -175,6 +181,9 @@ impl AuditAction {
             AuditAction::SeatSignedOutByAdmin => "seat.signed_out_by_admin",
             AuditAction::SeatEvicted => "seat.evicted",
             AuditAction::SeatDeviceLimit => "seat.device_limit",
+            AuditAction::PasswordChangeFailed => "password.change_failed",
+            AuditAction::LoginRefusedThrottled => "login.refused_throttled",
+            AuditAction::AccessDenied => "access.denied",
         }
     }
 
@@ -235,6 +244,9 @@ impl AuditAction {
             AuditAction::SeatSignedOutByAdmin => "Signed out by an administrator to free a seat",
             AuditAction::SeatEvicted => "Signed out when idle to give the seat to someone else",
             AuditAction::SeatDeviceLimit => "Session ended: too many devices for one person",
+            AuditAction::PasswordChangeFailed => "Wrong current password when changing it",
+            AuditAction::LoginRefusedThrottled => "Sign-in refused: too many failed attempts, wait",
+            AuditAction::AccessDenied => "Refused: not allowed, or not in this organisation",
         }
     }
 

@@ -300,7 +300,7 @@ impl SaveDirectoryRequest {
             ));
         }
         if let Some(name) = &bind_name {
-            if name.chars().any(char::is_control) || name.chars().count() > 256 {
+            if name.chars().any(super::text::is_disallowed_in_name) || name.chars().count() > 256 {
                 e.push(ApiError::validation(
                     fields::BIND_NAME,
                     "Enter the look-up account as DOMAIN\\name or name@example.org.",

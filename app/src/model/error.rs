@@ -53,6 +53,11 @@ pub enum ErrorCode {
     CrossOrigin,
     /// The request body is over the server's limit (256 KiB).
     PayloadTooLarge,
+    /// The request body is not declared as JSON (`Content-Type:
+    /// application/json`): a cross-site form can send only
+    /// `text/plain`, form or multipart bodies, so those are never read
+    /// (ASVS 5.0 V3.5.2).
+    UnsupportedMediaType,
     /// Too many failed sign-ins (or reset requests) for this username or
     /// from this address: wait `retry_after` seconds (also the
     /// `Retry-After` header). Never a lockout.
@@ -92,6 +97,7 @@ impl ErrorCode {
             | ErrorCode::CrossOrigin => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::TooManyAttempts => 429,
             ErrorCode::Conflict | ErrorCode::SeatsExhausted | ErrorCode::DirectoryOff => 409,
             ErrorCode::LinkClosed => 410,
@@ -119,6 +125,7 @@ impl ErrorCode {
             ErrorCode::DirectoryAccountLocked => "directory_account_locked",
             ErrorCode::CrossOrigin => "cross_origin",
             ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::ServerBusy => "server_busy",
             ErrorCode::NotFound => "not_found",
@@ -382,6 +389,7 @@ mod tests {
             ErrorCode::DirectoryAccountLocked,
             ErrorCode::CrossOrigin,
             ErrorCode::PayloadTooLarge,
+            ErrorCode::UnsupportedMediaType,
             ErrorCode::TooManyAttempts,
             ErrorCode::ServerBusy,
             ErrorCode::NotFound,

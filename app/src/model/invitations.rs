@@ -71,6 +71,31 @@ pub enum LinkState {
     /// The password was set another way (an administrator set one, or
     /// another link was used).
     Superseded,
+    /// The account's email address changed after the link was mailed: the
+    /// link may be in someone else's mailbox (#25).
+    EmailChanged,
+    /// The account was deactivated (or expired) after the link was mailed.
+    AccountDeactivated,
+    /// The account stopped being a local one (its password is kept
+    /// elsewhere now).
+    TypeChanged,
+}
+
+impl LinkState {
+    /// The `password_links.closed_reason` of a link closed because its
+    /// account changed: `email_changed`, `account_deactivated`,
+    /// `type_changed`.
+    pub fn closed_reason(self) -> Option<&'static str> {
+        match self {
+            LinkState::Revoked => Some("revoked"),
+            LinkState::Replaced => Some("replaced"),
+            LinkState::Superseded => Some("superseded"),
+            LinkState::EmailChanged => Some("email_changed"),
+            LinkState::AccountDeactivated => Some("account_deactivated"),
+            LinkState::TypeChanged => Some("type_changed"),
+            LinkState::Pending | LinkState::Accepted | LinkState::Expired => None,
+        }
+    }
 }
 
 impl LinkState {
@@ -85,6 +110,9 @@ impl LinkState {
             (Some(_), _) => LinkState::Accepted,
             (None, Some("revoked")) => LinkState::Revoked,
             (None, Some("replaced")) => LinkState::Replaced,
+            (None, Some("email_changed")) => LinkState::EmailChanged,
+            (None, Some("account_deactivated")) => LinkState::AccountDeactivated,
+            (None, Some("type_changed")) => LinkState::TypeChanged,
             (None, Some(_)) => LinkState::Superseded,
             (None, None) if expires_at <= now => LinkState::Expired,
             (None, None) => LinkState::Pending,
@@ -99,6 +127,9 @@ impl LinkState {
             LinkState::Revoked => "Revoked",
             LinkState::Replaced => "Replaced by a newer invitation",
             LinkState::Superseded => "Closed: the password was set another way",
+            LinkState::EmailChanged => "Closed: the email address changed",
+            LinkState::AccountDeactivated => "Closed: the account was deactivated",
+            LinkState::TypeChanged => "Closed: the account no longer has a Rollcall password",
         }
     }
 }
@@ -185,6 +216,22 @@ impl ClosedLink {
             LinkState::Replaced => (
                 "A newer reset link was sent",
                 "Use the link in the most recent email.",
+            ),
+            LinkState::EmailChanged if invitation => (
+                "This invitation no longer works",
+                "The email address of this account was changed after it was sent. Ask your administrator to send a new invitation; it will go to the current address.",
+            ),
+            LinkState::EmailChanged => (
+                "This reset link no longer works",
+                "The email address of this account was changed after it was sent. Use “Forgot password?” for a new link; it goes to the current address.",
+            ),
+            LinkState::AccountDeactivated => (
+                "This account was deactivated",
+                "The link stopped working when the account was deactivated. Ask your administrator if you still need access.",
+            ),
+            LinkState::TypeChanged => (
+                "This link is no longer needed",
+                "The account now signs in with your organisation's own sign-in (directory or single sign-on), not a Rollcall password. Sign in that way.",
             ),
             LinkState::Superseded | LinkState::Pending => (
                 "This link is no longer needed",

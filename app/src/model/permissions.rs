@@ -178,14 +178,43 @@ pub fn parse_name(what: &str, input: &str) -> Result<String, String> {
     match name.chars().count() {
         0 => Err(format!("Enter the {what}'s name.")),
         n if n > 80 => Err(format!("A {what}'s name is at most 80 characters.")),
-        _ if name.chars().any(char::is_control) => Err(format!(
-            "A {what}'s name cannot contain control characters."
-        )),
-        _ => Ok(name),
+        _ => match super::text::first_disallowed_in_name(&name) {
+            Some(c) => Err(super::text::disallowed_message(
+                &format!("{what}'s name"),
+                c,
+            )),
+            None => Ok(name),
+        },
     }
 }
 
 pub const DESCRIPTION_MAX: usize = 500;
+
+/// A group's description: at most [`DESCRIPTION_MAX`] characters, trimmed,
+/// in NFC; line breaks and tabs are kept, and no other character a name
+/// refuses ([`super::text::first_disallowed_in_name`]) may appear.
+pub fn parse_description(input: &str) -> Result<String, String> {
+    let text = super::text::nfc(input.trim());
+    if text.chars().count() > DESCRIPTION_MAX {
+        return Err(format!(
+            "A description is at most {DESCRIPTION_MAX} characters."
+        ));
+    }
+    let lines: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '\n' | '\r' | '\t') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    match super::text::first_disallowed_in_name(&lines) {
+        Some(c) => Err(super::text::disallowed_message("description", c)),
+        None => Ok(text),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {

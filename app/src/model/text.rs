@@ -149,6 +149,138 @@ pub fn password(s: &str) -> String {
     norm::nfkc(s)
 }
 
+/// The key that makes two usernames the same (`accounts.username_key`):
+/// [`fold`] after compatibility normalisation (NFKC), so the full-width
+/// `ｂｏｂ`, the mathematical `𝐛𝐨𝐛` and the modifier-letter `ᵇᵒᵇ` all key as
+/// `bob`. This is PRECIS UsernameCaseMapped's comparison (RFC 8265 §3.3:
+/// width mapping, case mapping, NFC) taken one step further for names that
+/// were stored before the profile was enforced; new usernames cannot contain
+/// compatibility characters at all ([`compatibility_char`]).
+pub fn username_key(s: &str) -> String {
+    fold(&norm::nfkc(s))
+}
+
+/// The PRECIS width mapping (RFC 8264 §9.10, RFC 8265 §3.3.1 step 1):
+/// full-width and half-width forms (U+FF01–U+FFEE, and the ideographic space
+/// U+3000) become their ordinary counterparts (`ｂ` → `b`, `ｶ` → `カ`).
+/// Nothing else changes.
+pub fn width_map(s: &str) -> String {
+    if !s.chars().any(is_width_variant) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_width_variant(c) {
+            out.push_str(&norm::nfkc(c.encode_utf8(&mut [0; 4])));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_width_variant(c: char) -> bool {
+    matches!(c, '\u{3000}' | '\u{FF01}'..='\u{FFEE}')
+}
+
+/// The first character of `s` that has a compatibility decomposition (NFKC
+/// changes it): PRECIS IdentifierClass disallows these "HasCompat" code
+/// points (RFC 8264 §9.17), which is what keeps `𝐛𝐨𝐛` (mathematical bold),
+/// `ᵇᵒᵇ` (modifier letters), `ⓑ` and `ﬁ` out of usernames.
+pub fn compatibility_char(s: &str) -> Option<char> {
+    s.chars().find(|c| {
+        norm::nfkc(c.encode_utf8(&mut [0; 4]))
+            .chars()
+            .ne(std::iter::once(*c))
+    })
+}
+
+/// Whether `c` may never appear in a name, whatever surrounds it: controls
+/// (Cc), line and paragraph separators, noncharacters, private-use code
+/// points, and the Default_Ignorable_Code_Point set (Unicode
+/// DerivedCoreProperties.txt: zero-width spaces, joiners, the bidirectional
+/// overrides, embeddings and isolates U+202A–U+202E and U+2066–U+2069,
+/// invisible operators, variation selectors, tags, fillers). These are the
+/// PRECIS FreeformClass's disallowed Controls and IgnorableProperties (RFC
+/// 8264 §9.13, §9.14) and the characters Unicode TR #36 §2.1 and TR #39 §3
+/// name as spoofing tools. The joiners and variation selectors have
+/// exceptions in context: [`first_disallowed_in_name`].
+pub fn is_disallowed_in_name(c: char) -> bool {
+    let u = u32::from(c);
+    c.is_control()
+        || matches!(
+            u,
+            0x00AD
+                | 0x034F
+                | 0x061C
+                | 0x115F..=0x1160
+                | 0x17B4..=0x17B5
+                | 0x180B..=0x180F
+                | 0x200B..=0x200F
+                | 0x2028..=0x202E
+                | 0x2060..=0x206F
+                | 0x3164
+                | 0xE000..=0xF8FF
+                | 0xFDD0..=0xFDEF
+                | 0xFE00..=0xFE0F
+                | 0xFEFF
+                | 0xFFA0
+                | 0xFFF0..=0xFFFB
+                | 0x1BCA0..=0x1BCA3
+                | 0x1D173..=0x1D17A
+                | 0xE0000..=0xE0FFF
+                | 0xF0000..=0x10FFFF
+        )
+        || u & 0xFFFE == 0xFFFE
+}
+
+/// A character outside ASCII and the Latin, Greek, Cyrillic, Armenian and
+/// Hebrew blocks (U+0600 up), and not itself disallowed or a space: the
+/// scripts (Arabic, Persian, Indic) and the emoji whose spelling needs the
+/// zero-width joiners.
+fn joins(c: Option<char>) -> bool {
+    c.is_some_and(|c| u32::from(c) >= 0x600 && !c.is_whitespace() && !is_disallowed_in_name(c))
+}
+
+/// The first character that makes `s` unfit as a name shown to people
+/// (account, group, form, column, client, token and organisation names):
+/// one [`is_disallowed_in_name`] refuses, except where its context gives it
+/// a visible purpose, approximating the PRECIS CONTEXTJ rules (RFC 5892
+/// Appendix A.1, A.2) by script: the zero-width non-joiner and joiner
+/// (U+200C, U+200D) between two characters from U+0600 up (Persian words,
+/// Indic conjuncts, emoji sequences), and the emoji variation selectors
+/// (U+FE0E, U+FE0F) right after a symbol from U+00A9 up that is not a letter
+/// or digit. `None` when every character may stay.
+pub fn first_disallowed_in_name(s: &str) -> Option<char> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let allowed_here = match c {
+            '\u{200C}' | '\u{200D}' => joins(before) && joins(after),
+            '\u{FE0E}' | '\u{FE0F}' => before.is_some_and(|b| {
+                u32::from(b) >= 0xA9 && !b.is_alphanumeric() && !is_disallowed_in_name(b)
+            }),
+            _ => false,
+        };
+        (is_disallowed_in_name(c) && !allowed_here).then_some(c)
+    })
+}
+
+/// How a message names a character people cannot see: `U+202E`.
+pub fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+/// The message for a name with a character [`first_disallowed_in_name`]
+/// found: `what` is the field as people call it ("first name").
+pub fn disallowed_message(what: &str, c: char) -> String {
+    format!(
+        "A {what} cannot contain invisible, control or direction-changing characters; remove the {} character (it may have come with pasted text).",
+        code_point(c)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,7 +344,109 @@ mod tests {
             && !s.nfkd().any(|c| c == '\u{345}')
     }
 
+    #[test]
+    fn names_refuse_invisible_and_direction_changing_characters() {
+        for bad in [
+            '\u{0}',
+            '\u{7}',
+            '\u{85}',
+            '\u{AD}',
+            '\u{200B}',
+            '\u{200E}',
+            '\u{2028}',
+            '\u{202A}',
+            '\u{202E}',
+            '\u{2060}',
+            '\u{2066}',
+            '\u{2069}',
+            '\u{3164}',
+            '\u{E000}',
+            '\u{FDD0}',
+            '\u{FEFF}',
+            '\u{FFFE}',
+            '\u{E0041}',
+            '\u{10FFFD}',
+        ] {
+            assert!(is_disallowed_in_name(bad), "{}", code_point(bad));
+            assert_eq!(first_disallowed_in_name(&format!("Ann{bad}a")), Some(bad));
+        }
+        for fine in [
+            "Ann",
+            "José Núñez",
+            "İnce",
+            "O'Neil-Smith",
+            "李小龍",
+            "Фёдор",
+        ] {
+            assert_eq!(first_disallowed_in_name(fine), None, "{fine}");
+        }
+        // The joiners where a script needs them, not beside Latin letters.
+        assert_eq!(first_disallowed_in_name("می\u{200C}خواهم"), None);
+        assert_eq!(first_disallowed_in_name("क्\u{200D}ष"), None);
+        assert_eq!(first_disallowed_in_name("👩\u{200D}💻"), None);
+        assert_eq!(first_disallowed_in_name("❤\u{FE0F}"), None);
+        assert_eq!(first_disallowed_in_name("b\u{200D}ob"), Some('\u{200D}'));
+        assert_eq!(first_disallowed_in_name("\u{200C}مینا"), Some('\u{200C}'));
+        assert_eq!(first_disallowed_in_name("bob\u{FE0F}"), Some('\u{FE0F}'));
+        assert!(disallowed_message("first name", '\u{202E}').contains("U+202E"));
+    }
+
+    #[test]
+    fn usernames_map_width_and_refuse_compatibility_forms() {
+        assert_eq!(width_map("ｂｏｂ"), "bob");
+        assert_eq!(width_map("ＪＤｏｅ＠ｘ"), "JDoe@x");
+        assert_eq!(width_map("ｶﾀｶﾅ"), "カタカナ");
+        assert_eq!(width_map("bob"), "bob");
+        assert_eq!(compatibility_char("bob"), None);
+        assert_eq!(compatibility_char("élodie"), None);
+        assert_eq!(compatibility_char("𝐛𝐨𝐛"), Some('𝐛'));
+        assert_eq!(compatibility_char("ᵇob"), Some('ᵇ'));
+        assert_eq!(compatibility_char("ⓑob"), Some('ⓑ'));
+        assert_eq!(compatibility_char("ﬁnn"), Some('ﬁ'));
+        for alike in ["ｂｏｂ", "𝐛𝐨𝐛", "ᵇᵒᵇ", "BOB", "ＢＯＢ"] {
+            assert_eq!(username_key(alike), username_key("bob"), "{alike}");
+        }
+    }
+
+    fn nfkc_of(s: &str) -> String {
+        s.nfkc().collect()
+    }
+
+    /// `s` typed on a full-width keyboard: ASCII `!`–`~` as U+FF01–U+FF5E.
+    fn full_width(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '!'..='~' => char::from_u32(u32::from(c) + 0xFEE0).unwrap_or(c),
+                c => c,
+            })
+            .collect()
+    }
+
     proptest! {
+        #[test]
+        fn full_width_typing_is_the_same_username(s in "[!-~]{1,30}") {
+            prop_assert_eq!(width_map(&full_width(&s)), s.clone());
+            prop_assert_eq!(username_key(&full_width(&s)), username_key(&s));
+        }
+
+        #[test]
+        fn an_accepted_name_has_nothing_invisible(s in "\\PC{0,12}[\u{200B}-\u{200F}\u{202A}-\u{202E}\u{2066}-\u{2069}\u{FEFF}]?\\PC{0,12}") {
+            if first_disallowed_in_name(&s).is_none() {
+                prop_assert!(!s.chars().any(|c| matches!(u32::from(c),
+                    0x200B | 0x200E | 0x200F | 0x202A..=0x202E | 0x2066..=0x2069 | 0xFEFF)
+                    || c.is_control()), "{:?}", s);
+            }
+        }
+
+        #[test]
+        fn a_valid_username_is_its_own_compatibility_form(s in "\\PC{1,20}") {
+            if let Ok(u) = super::super::Username::parse(&s) {
+                prop_assert_eq!(nfkc_of(u.as_str()), u.as_str().to_owned());
+                prop_assert!(u.as_str().chars().all(|c| !is_disallowed_in_name(c)));
+                prop_assert_eq!(u.folded(), username_key(&s.trim().nfkc().collect::<String>()));
+            }
+        }
+
         #[test]
         fn keys_are_stable(s in "\\PC*") {
             // Folding a key again changes nothing, so a stored key and a key

@@ -1,6 +1,7 @@
 //! Validated values. Each `parse` checks once; after that the value is known
 //! good on both sides of the wire. Messages say what to type instead.
 
+use super::text;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
@@ -97,25 +98,47 @@ impl TenantSlug {
 
 impl TenantName {
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = super::text::nfc(input.trim());
+        let s = text::nfc(input.trim());
         if s.is_empty() {
             return Err("Enter the organisation's name.".into());
         }
-        if s.chars().count() > TENANT_NAME_MAX || s.chars().any(char::is_control) {
+        if s.chars().count() > TENANT_NAME_MAX {
             return Err(format!(
-                "An organisation's name has at most {TENANT_NAME_MAX} characters and no control characters."
+                "An organisation's name has at most {TENANT_NAME_MAX} characters."
             ));
+        }
+        if let Some(c) = text::first_disallowed_in_name(&s) {
+            return Err(text::disallowed_message("organisation's name", c));
         }
         Ok(Self(s))
     }
 }
 
 impl Username {
-    /// Letters, digits and `. _ - @`, 1 to 64 characters, stored in NFC.
-    /// Uniqueness ignores case ([`Username::folded`]); the spelling given at
-    /// creation is kept for display.
+    /// A new username: PRECIS UsernameCaseMapped (RFC 8265 §3.3) with
+    /// Rollcall's character set. Width-mapped ([`text::width_map`]: `ｂｏｂ` is
+    /// `bob`), in NFC, 1 to 64 letters, digits and `. _ - @`, none of them a
+    /// compatibility character (`𝐛𝐨𝐛`, `ᵇᵒᵇ`: [`text::compatibility_char`])
+    /// or invisible ([`text::is_disallowed_in_name`]). Uniqueness ignores
+    /// case and compatibility forms ([`Username::folded`]); the spelling
+    /// given at creation is kept for display.
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = super::text::nfc(input.trim());
+        let name = Self::lookup(input)?;
+        if let Some(c) = text::compatibility_char(name.as_str()) {
+            return Err(format!(
+                "A username cannot use styled or look-alike characters such as “{c}” ({}): type it with plain letters and digits.",
+                text::code_point(c)
+            ));
+        }
+        Ok(name)
+    }
+
+    /// A username as typed to find an existing account (sign-in, look-ups):
+    /// [`Username::parse`] without its refusal of compatibility characters,
+    /// which accounts created before that rule may have. Compare by
+    /// [`Username::folded`].
+    pub fn lookup(input: &str) -> Result<Self, String> {
+        let s = text::nfc(&text::width_map(input.trim()));
         let s = s.as_str();
         if s.is_empty() {
             return Err("Enter a username.".into());
@@ -123,12 +146,14 @@ impl Username {
         if s.chars().count() > USERNAME_MAX {
             return Err(format!("A username has at most {USERNAME_MAX} characters."));
         }
-        if let Some(bad) = s
-            .chars()
-            .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')))
-        {
+        if let Some(bad) = s.chars().find(|&c| {
+            !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+                || text::is_disallowed_in_name(c)
+        }) {
             let shown = if bad.is_whitespace() {
                 "spaces".to_owned()
+            } else if text::is_disallowed_in_name(bad) {
+                format!("the invisible character {}", text::code_point(bad))
             } else {
                 format!("“{bad}”")
             };
@@ -139,25 +164,25 @@ impl Username {
         Ok(Self(s.to_owned()))
     }
 
-    /// The key for case-insensitive comparison (`accounts.username_key`):
-    /// [`super::text::fold`].
+    /// The key for comparison ignoring case and compatibility forms
+    /// (`accounts.username_key`): [`text::username_key`].
     pub fn folded(&self) -> String {
-        super::text::fold(&self.0)
+        text::username_key(&self.0)
     }
 }
 
 impl PersonName {
     /// 1 to 100 characters, no control characters, stored in NFC.
     pub fn parse(input: &str, what: &str) -> Result<Self, String> {
-        let s = super::text::nfc(input.trim());
+        let s = text::nfc(input.trim());
         if s.is_empty() {
             return Err(format!("Enter a {what}."));
         }
         if s.chars().count() > NAME_MAX {
             return Err(format!("A {what} has at most {NAME_MAX} characters."));
         }
-        if s.chars().any(char::is_control) {
-            return Err(format!("A {what} cannot contain control characters."));
+        if let Some(c) = text::first_disallowed_in_name(&s) {
+            return Err(text::disallowed_message(what, c));
         }
         Ok(Self(s))
     }
@@ -167,7 +192,7 @@ impl Email {
     /// A pragmatic check (one `@`, a dotted domain, no spaces); the address is
     /// proven only by mail reaching it.
     pub fn parse(input: &str) -> Result<Self, String> {
-        let s = super::text::nfc(input.trim());
+        let s = text::nfc(input.trim());
         let s = s.as_str();
         if s.is_empty() {
             return Err("Enter an email address.".into());
@@ -186,7 +211,10 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
-        if local.is_empty() || !domain_ok || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        if local.is_empty()
+            || !domain_ok
+            || s.chars()
+                .any(|c| c.is_whitespace() || text::is_disallowed_in_name(c))
         {
             return Err(example.into());
         }
@@ -377,14 +405,14 @@ pub fn format_date(date: time::Date) -> String {
 
 /// A client's name: 1 to 120 characters, trimmed, in NFC.
 pub fn parse_client_name(input: &str) -> Result<String, String> {
-    let name = super::text::nfc(input.trim());
+    let name = text::nfc(input.trim());
     match name.chars().count() {
         0 => Err("Enter the client's name.".into()),
         n if n > 120 => Err("A client's name is at most 120 characters.".into()),
-        _ if name.chars().any(char::is_control) => {
-            Err("A client's name cannot contain control characters.".into())
-        }
-        _ => Ok(name),
+        _ => match text::first_disallowed_in_name(&name) {
+            Some(c) => Err(text::disallowed_message("client's name", c)),
+            None => Ok(name),
+        },
     }
 }
 

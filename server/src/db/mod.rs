@@ -12,6 +12,7 @@ pub mod imports;
 pub mod links;
 pub mod outbox;
 pub mod permissions;
+pub mod refusals;
 pub mod scope;
 pub mod seat_alerts;
 pub mod sessions;

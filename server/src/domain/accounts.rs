@@ -12,16 +12,16 @@ use crate::db::{
     sessions::EndReason,
 };
 use crate::error::{first_error, unique_violation, Error, Result};
-use app::model::invitations::InvitationView;
+use app::model::invitations::{InvitationView, LinkState};
 use app::model::listing::{
     accounts_csv, AccountFilter, AccountListQuery, AccountPage, AccountSort, ExportRow,
     StatusFilter, EXPORT_MAX,
 };
 use app::model::permissions::{DuplicateAccountRequest, DuplicatePart, GroupId};
 use app::model::{
-    AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary, AccountType,
-    ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext, NewAccount,
-    PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
+    text, AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary,
+    AccountType, ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext,
+    NewAccount, PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -320,6 +320,26 @@ async fn search_rows(
         offset,
     )
     .await?)
+}
+
+/// Why an edit from `before` to `after` closes the account's open
+/// invitation and reset links, if it does: the address they were mailed to
+/// changed, the account can no longer sign in, or it no longer has a
+/// Rollcall password.
+pub fn closes_links(
+    before: &db::accounts::AccountRow,
+    after: &db::accounts::AccountRow,
+    action: Action,
+) -> Option<LinkState> {
+    if after.account_type != before.account_type {
+        Some(LinkState::TypeChanged)
+    } else if text::fold(&after.email) != text::fold(&before.email) {
+        Some(LinkState::EmailChanged)
+    } else if action == Action::AccountDeactivated {
+        Some(LinkState::AccountDeactivated)
+    } else {
+        None
+    }
 }
 
 impl Services {
@@ -662,6 +682,16 @@ impl Services {
         } else {
             0
         };
+        // A link mailed to the old address, or to a person who may no
+        // longer sign in, stops working (#25).
+        let links_closed = match closes_links(&before, &after, action) {
+            Some(state) => {
+                let reason = state.closed_reason().unwrap_or("superseded");
+                let n = db::links::close_open(&mut tx, after.id, None, reason, now).await?;
+                (n > 0).then(|| json!({ "count": n, "reason": reason }))
+            }
+            None => None,
+        };
         let mut changed = audit::changes(
             &audit_fields(&before, &clients_before, &groups_before),
             &audit_fields(&after, &clients, &groups_after),
@@ -682,7 +712,11 @@ impl Services {
                         id: Some(after.id),
                         label: &after.username,
                     }),
-                    details: json!({ "changes": changed, "sessions_ended": ended }),
+                    details: json!({
+                        "changes": changed,
+                        "sessions_ended": ended,
+                        "links_closed": links_closed,
+                    }),
                     origin: &admin.origin,
                 },
             )

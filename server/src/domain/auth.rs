@@ -2,6 +2,7 @@
 
 use super::audit::{self, Action, Actor, Origin, Target};
 use super::licensing::{self, Decision, SeatRefusal};
+use super::refusals;
 use super::throttle::{self, Settled};
 use super::Services;
 use crate::crypto;
@@ -229,6 +230,28 @@ impl Services {
         }
     }
 
+    /// Audits a sign-in refused after the password was proven, in a
+    /// transaction of its own (the sign-in's was rolled back or never
+    /// begun).
+    async fn record_login_refusal(
+        &self,
+        account: &db::accounts::AccountRow,
+        action: Action,
+        details: serde_json::Value,
+        actor: &Actor,
+        origin: &Origin,
+        now: time::OffsetDateTime,
+    ) -> Result<()> {
+        let mut tx = db::begin(&self.pool, Scope::Tenant(account.tenant_id)).await?;
+        audit::record(
+            &mut tx,
+            audit::Event::on_account(account, action, details, actor, origin, now),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Verifies the password, then takes a seat in the same transaction that
     /// creates the session. Refusals are audited.
     pub async fn login(
@@ -254,7 +277,7 @@ impl Services {
         let slug = slug.as_ref().map_or("", |s| s.as_str());
         let mut conn = db::begin(&self.pool, Scope::TenantSlug(slug)).await?;
         let tenant_row = db::tenants::by_slug(&mut conn, slug).await?;
-        let account = match (&tenant_row, Username::parse(username)) {
+        let account = match (&tenant_row, Username::lookup(username)) {
             (Some(t), Ok(u)) => db::accounts::for_login(&mut conn, t.id, &u.folded()).await?,
             _ => None,
         };
@@ -268,7 +291,7 @@ impl Services {
         // `alice@rc.test` or `RC\alice` typed for the account `alice`.
         let account = match (account, &directory, &tenant_row) {
             (None, Some(d), Some(t)) if d.bare_username(username) != username.trim() => {
-                match Username::parse(d.bare_username(username)) {
+                match Username::lookup(d.bare_username(username)) {
                     Ok(u) => db::accounts::for_login(&mut conn, t.id, &u.folded())
                         .await?
                         .filter(|a| a.account.account_type == AccountType::Directory.as_str()),
@@ -296,7 +319,25 @@ impl Services {
                 .await?
                 {
                     Ok(attempt) => Some(attempt),
-                    Err(wait) => return Err(wait.into()),
+                    Err(wait) => {
+                        refusals::record(
+                            &mut conn,
+                            refusals::Refusal {
+                                tenant_id: t.id,
+                                actor: &Actor::Anonymous {
+                                    claimed: claimed.clone(),
+                                },
+                                action: Action::LoginRefusedThrottled,
+                                target: None,
+                                details: json!({ "retry_after": wait.retry_after }),
+                                origin: &origin,
+                                at: self.now(),
+                            },
+                        )
+                        .await?;
+                        conn.commit().await?;
+                        return Err(wait.into());
+                    }
                 }
             }
             None => None,
@@ -441,20 +482,46 @@ impl Services {
             None
         };
         if let Some((action, error)) = refusal {
-            let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
-            audit::record(
-                &mut tx,
-                audit::Event::on_account(&account, action, json!({}), &actor, &origin, now),
-            )
-            .await?;
-            tx.commit().await?;
+            self.record_login_refusal(&account, action, json!({}), &actor, &origin, now)
+                .await?;
             return Err(error.into());
         }
 
+        // Whoever was signed in on this browser is signed out first: the
+        // person at the keyboard has just proven to be someone (else), and a
+        // sign-in always gets a new session token (ASVS 5.0 V7.2.4). Their
+        // seat is free before this sign-in counts the seats.
+        self.logout(meta).await?;
+
         let (token, token_hash) = crypto::new_session_token()?;
         let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_row.id)).await?;
-        let seat =
-            licensing::take_seat(&mut tx, tenant_row.id, &account, &actor, &origin, now).await?;
+        let seat = match licensing::take_seat(
+            &mut tx,
+            tenant_row.id,
+            &account,
+            &actor,
+            &origin,
+            now,
+        )
+        .await
+        {
+            Ok(seat) => seat,
+            // Deactivated, expired or deleted while the password was
+            // being checked: refused all the same, and audited.
+            Err(crate::error::Error::Api(refused)) => {
+                drop(tx);
+                let action = match refused.code {
+                    ErrorCode::InvalidCredentials => Action::LoginFailed,
+                    _ => Action::LoginRefusedInactive,
+                };
+                let details =
+                    json!({ "reason": refused.code.as_str(), "changed_during_sign_in": true });
+                self.record_login_refusal(&account, action, details, &actor, &origin, now)
+                    .await?;
+                return Err(refused.into());
+            }
+            Err(e) => return Err(e),
+        };
         // The password was right, whether or not a seat is free.
         if let Some(attempt) = &attempt {
             attempt
@@ -636,7 +703,11 @@ impl Services {
         }
     }
 
-    async fn touch_session(&self, meta: &RequestMeta, active: bool) -> Result<Option<Caller>> {
+    pub(crate) async fn touch_session(
+        &self,
+        meta: &RequestMeta,
+        active: bool,
+    ) -> Result<Option<Caller>> {
         let Some(token) = meta.session_token.as_deref() else {
             return Ok(None);
         };

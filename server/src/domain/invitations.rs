@@ -567,7 +567,7 @@ impl Services {
             Ok(attempt) => attempt,
             Err(wait) => return Err(wait.into()),
         };
-        let found = match Username::parse(username) {
+        let found = match Username::lookup(username) {
             Ok(u) => db::accounts::for_login(&mut tx, tenant_row.id, &u.folded()).await?,
             Err(_) => None,
         };

@@ -9,6 +9,7 @@ pub mod invitations;
 pub mod licensing;
 pub mod operator;
 pub mod permissions;
+pub mod refusals;
 pub mod seat_alerts;
 pub mod settings;
 pub mod text_keys;

@@ -12,11 +12,11 @@ use crate::db::{self, permissions as dbp, Scope};
 use crate::error::{unique_violation, Error, Result};
 use app::api::port::RequestMeta;
 use app::model::permissions::{
-    parse_name, resolve, AccessAnswer, AccessQuestion, AffectedAccount, ApiToken, CellChange,
-    ColumnId, CreatedApiToken, Decision, EffectiveColumn, EffectiveForm, EffectiveMatrix, Form,
-    FormColumn, FormId, Group, GroupId, Level, Matrix, MatrixCell, MatrixForm, SaveColumnRequest,
-    SaveFormRequest, SaveGroupRequest, SetPermissionsRequest, Setting, DESCRIPTION_MAX,
-    MAX_CELLS_PER_CHANGE,
+    parse_description, parse_name, resolve, AccessAnswer, AccessQuestion, AffectedAccount,
+    ApiToken, CellChange, ColumnId, CreatedApiToken, Decision, EffectiveColumn, EffectiveForm,
+    EffectiveMatrix, Form, FormColumn, FormId, Group, GroupId, Level, Matrix, MatrixCell,
+    MatrixForm, SaveColumnRequest, SaveFormRequest, SaveGroupRequest, SetPermissionsRequest,
+    Setting, MAX_CELLS_PER_CHANGE,
 };
 use app::model::{text, AccountId, ApiError, ErrorCode, Username};
 use serde_json::json;
@@ -129,7 +129,7 @@ async fn account_by_username(
     tenant_id: Uuid,
     username: &str,
 ) -> Result<(Uuid, String)> {
-    let key = Username::parse(username)
+    let key = Username::lookup(username)
         .map_err(|m| invalid("username", m))?
         .folded();
     let found = db::accounts::for_login(conn, tenant_id, &key)
@@ -363,13 +363,8 @@ impl Services {
     /// Creates a group, or renames and describes one.
     pub async fn save_group(&self, admin: &AdminCaller, req: &SaveGroupRequest) -> Result<Group> {
         let name = parse_name("group", &req.name).map_err(|m| invalid("name", m))?;
-        let description = text::nfc(req.description.trim());
-        if description.chars().count() > DESCRIPTION_MAX {
-            return Err(invalid(
-                "description",
-                format!("A description is at most {DESCRIPTION_MAX} characters."),
-            ));
-        }
+        let description =
+            parse_description(&req.description).map_err(|m| invalid("description", m))?;
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
@@ -877,7 +872,7 @@ impl Services {
         if column.is_empty() {
             return Err(invalid("column", "Name the column."));
         }
-        let username_key = Username::parse(&q.username)
+        let username_key = Username::lookup(&q.username)
             .map_err(|m| invalid("username", m))?
             .folded();
         let mut conn = db::begin(&self.pool, Scope::Tenant(caller.tenant_id)).await?;

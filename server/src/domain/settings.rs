@@ -3,6 +3,8 @@
 
 use super::audit::{self, Action, Target};
 use super::auth::{AdminCaller, Caller};
+use super::refusals;
+use super::throttle::{self, Settled};
 use super::Services;
 use crate::crypto;
 use crate::db::{self, clients::ClientRow};
@@ -339,16 +341,73 @@ impl Services {
             )
             .into());
         }
+        // Guessing the current password through an open session (an
+        // unattended device, a stolen cookie) meets the sign-in throttle:
+        // same scopes, same delays, failures audited (ASVS 5.0 V6.3.1).
+        let attempt = match throttle::begin_attempt(
+            &mut tx,
+            tenant_id,
+            &account.username,
+            caller.origin.ip.as_deref(),
+            now,
+        )
+        .await?
+        {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                refusals::record(
+                    &mut tx,
+                    refusals::Refusal {
+                        tenant_id,
+                        actor: &caller.actor(),
+                        action: Action::PasswordChangeFailed,
+                        target: Some(audit::account_target(&account)),
+                        details: json!({ "reason": "throttled", "retry_after": wait.retry_after }),
+                        origin: &caller.origin,
+                        at: now,
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                return Err(wait.into());
+            }
+        };
         if !crypto::verify_password(current, req.current_password.clone())
             .await?
             .matched()
         {
+            let actor = caller.actor();
+            attempt
+                .settle(&mut tx, Settled::Failed, &actor, &caller.origin, now)
+                .await?;
+            audit::record(
+                &mut tx,
+                audit::Event::on_account(
+                    &account,
+                    Action::PasswordChangeFailed,
+                    json!({ "reason": "wrong_current_password" }),
+                    &actor,
+                    &caller.origin,
+                    now,
+                ),
+            )
+            .await?;
+            tx.commit().await?;
             return Err(ApiError::validation(
                 "current_password",
                 "Your current password is not correct. Type it again.",
             )
             .into());
         }
+        attempt
+            .settle(
+                &mut tx,
+                Settled::Succeeded,
+                &caller.actor(),
+                &caller.origin,
+                now,
+            )
+            .await?;
         check_history(&mut tx, account_id, &policy, &req.password).await?;
         let hash = crypto::hash_password(req.password.clone()).await?;
         db::accounts::set_password(&mut tx, tenant_id, account_id, &hash, false, now).await?;

@@ -85,7 +85,7 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
         let Some(last) = page.last() else { break };
         after = last.id;
         for a in &page {
-            let username_key = text::fold(&a.username);
+            let username_key = text::username_key(&a.username);
             let search_key =
                 text::account_search_key(&a.username, &a.first_name, &a.last_name, &a.email);
             if username_key == a.username_key && search_key == a.search_key {
@@ -106,7 +106,7 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
                 out.updated += 1;
             }
             out.conflicts.push(format!(
-                "tenant {}: the username “{}” is now the same as another username of the tenant ignoring case; this account cannot sign in or be found by its username until the other is deleted (then run `server migrate` again)",
+                "tenant {}: the username “{}” is now the same as another username of the tenant, ignoring case and full-width or styled letters (RFC 8265); this account cannot sign in or be found by its username until the other is deleted (then run `server migrate` again)",
                 a.slug, a.username
             ));
         }

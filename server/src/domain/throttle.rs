@@ -150,7 +150,7 @@ pub fn address_key(address: &str) -> String {
 /// The key of a typed username: as the account's `username_key` when it is
 /// a valid username, else folded all the same.
 pub fn username_key(typed: &str) -> String {
-    let key = Username::parse(typed).map_or_else(|_| text::fold(typed.trim()), |u| u.folded());
+    let key = Username::lookup(typed).map_or_else(|_| text::fold(typed.trim()), |u| u.folded());
     key.chars().take(KEY_CHARS).collect()
 }
 

@@ -286,6 +286,33 @@ async fn api(State(state): State<AppState>, req: Request) -> Response {
         return res;
     }
     let (parts, body) = req.into_parts();
+    // Another site's page may post to us (a form, `fetch` in `no-cors`
+    // mode) with or without the visitor's cookie: refused whoever it is,
+    // so a visitor cannot be signed in to an account of the attacker's
+    // either (login CSRF; ASVS 5.0 V3.5.1–V3.5.3). SameSite=Strict covers
+    // only requests that carry the cookie.
+    let settings = &state.services.settings;
+    let meta = request_meta(&parts, settings.secure_cookies, &settings.trusted_proxies);
+    if super::meta::is_cross_origin(&parts, &settings.public_url) {
+        let refused = ApiError::new(
+            ErrorCode::CrossOrigin,
+            "This request came from another website, so it was refused. Open Rollcall at its own address and try again.",
+        );
+        state
+            .services
+            .audit_refused_request(&meta, &path, &refused, &[])
+            .await;
+        return error_response(&refused);
+    }
+    // Only a body declared as JSON is read: a cross-site form can send
+    // `text/plain`, but not `application/json` without a CORS preflight,
+    // which this API never grants.
+    if !is_json(&parts.headers) {
+        return error_response(&ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Send the request body as JSON, with the header Content-Type: application/json.",
+        ));
+    }
     // Read here (the server function decodes it whole anyway), so an
     // oversized body is a 413 whether or not it announced its length.
     let Ok(body) = to_bytes(body, BODY_LIMIT).await else {
@@ -297,43 +324,52 @@ async fn api(State(state): State<AppState>, req: Request) -> Response {
             ),
         ));
     };
+    let sent = body.clone();
     let body = Body::from(body);
-    let settings = &state.services.settings;
-    let meta = request_meta(&parts, settings.secure_cookies, &settings.trusted_proxies);
-    // Defence in depth beside SameSite=Strict: a request carrying the
-    // session cookie must come from the app's own pages.
-    if meta.session_token.is_some()
-        && super::meta::is_cross_origin(&parts, &state.services.settings.public_url)
-    {
-        return error_response(&ApiError::new(
-            ErrorCode::CrossOrigin,
-            "This request came from another website, so it was refused. Open Rollcall at its own address and try again.",
-        ));
-    }
     let req = Request::from_parts(parts, body);
     let backend = state.backend.clone();
+    let context = meta.clone();
     let res = leptos_axum::handle_server_fns_with_context(
         move || {
             provide_context(backend.clone());
-            provide_context(meta.clone());
+            provide_context(context.clone());
         },
         req,
     )
     .await
     .into_response();
-    with_error_status(res).await
+    let (res, error) = with_error_status(res).await;
+    if let Some(error) = error {
+        state
+            .services
+            .audit_refused_request(&meta, &path, &error, &sent)
+            .await;
+    }
+    res
+}
+
+/// Whether the request declares a JSON body: `Content-Type` is
+/// `application/json`, in any case, with or without parameters
+/// (`; charset=utf-8`), as RFC 8259 §11 registers it.
+pub fn is_json(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// Server functions answer every error with 500; the body says which error it
-/// is, and its code decides the real status (401, 409, 422 ...).
-async fn with_error_status(res: Response) -> Response {
+/// is, and its code decides the real status (401, 409, 422 ...). Answers
+/// the error too, when there was one.
+async fn with_error_status(res: Response) -> (Response, Option<ApiError>) {
     if !res.headers().contains_key("serverfnerror") {
-        return res;
+        return (res, None);
     }
     let (mut parts, body) = res.into_parts();
     let bytes = match to_bytes(body, ERROR_BODY_LIMIT).await {
         Ok(b) => b,
-        Err(_) => return error_response(&ApiError::internal()),
+        Err(_) => return (error_response(&ApiError::internal()), None),
     };
     let err: ApiError = serde_json::from_slice(&bytes).unwrap_or_else(|_| ApiError::internal());
     parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -344,12 +380,36 @@ async fn with_error_status(res: Response) -> Response {
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     set_retry_after(&mut parts.headers, &err);
-    Response::from_parts(parts, Body::from(bytes))
+    (Response::from_parts(parts, Body::from(bytes)), Some(err))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_content_hashed;
+    use super::{is_content_hashed, is_json};
+
+    #[test]
+    fn only_a_body_declared_as_json_is_read() {
+        let with = |v: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert(http::header::CONTENT_TYPE, v.parse().unwrap());
+            is_json(&h)
+        };
+        assert!(with("application/json"));
+        assert!(with("Application/JSON; charset=utf-8"));
+        assert!(with(" application/json ;charset=UTF-8"));
+        for other in [
+            "text/plain",
+            "text/plain; charset=application/json",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonp",
+            "application/scim+json",
+            "",
+        ] {
+            assert!(!with(other), "{other}");
+        }
+        assert!(!is_json(&http::HeaderMap::new()));
+    }
 
     #[test]
     fn only_files_of_a_build_folder_are_content_hashed() {

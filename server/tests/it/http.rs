@@ -452,19 +452,97 @@ async fn requests_from_another_site_with_the_session_cookie_are_refused(pool: Pg
     // A script sends neither header.
     let reply = send(&app, "POST", "/api/heartbeat", "{}", Some(&cookie)).await;
     assert_eq!(reply.status, StatusCode::OK);
-    // Without the cookie there is no session to ride: sign-in is not refused.
-    let mut req = Request::builder()
-        .method("POST")
-        .uri("/api/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .header("origin", "https://evil.example");
-    req = req.header(header::ACCEPT, "application/json");
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::from(login_body("user", PASSWORD))).unwrap())
+    // Every forged request with the cookie is in the audit trail, naming
+    // the endpoint it tried.
+    let tenant_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = 'demo'")
+        .fetch_one(&pool)
         .await
         .unwrap();
-    assert_ne!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(audit_count(&pool, tenant_id, "access.denied").await, 3);
+}
+
+/// Login CSRF (#25): without any cookie, another site's page must not sign
+/// its visitor in (to an account the other site controls), and a body not
+/// declared as JSON is never read.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn another_site_cannot_sign_a_visitor_in(pool: PgPool) {
+    let (_, app) = setup(pool.clone(), Settings::default()).await;
+    let post = |headers: Vec<(&'static str, &'static str)>| {
+        let app = app.clone();
+        async move {
+            let mut req = Request::builder().method("POST").uri("/api/login");
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            let res = app
+                .oneshot(req.body(Body::from(login_body("user", PASSWORD))).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let cookie = res.headers().get(header::SET_COOKIE).cloned();
+            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            let json = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+            (status, cookie, json)
+        }
+    };
+    for (headers, status, code) in [
+        // The reported form post: text/plain carrying JSON, from elsewhere.
+        (
+            vec![
+                ("origin", "http://evil.example"),
+                ("content-type", "text/plain"),
+            ],
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+        ),
+        (
+            vec![
+                ("origin", "http://evil.example"),
+                ("content-type", "application/json"),
+            ],
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+        ),
+        (
+            vec![
+                ("sec-fetch-site", "cross-site"),
+                ("content-type", "application/json"),
+            ],
+            StatusCode::FORBIDDEN,
+            "cross_origin",
+        ),
+        // Same site, but not declared JSON: a form could have sent it.
+        (
+            vec![("content-type", "text/plain")],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            vec![("content-type", "application/x-www-form-urlencoded")],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            vec![],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+    ] {
+        let (got, cookie, json) = post(headers.clone()).await;
+        assert_eq!(got, status, "{headers:?}: {json}");
+        assert_eq!(json["code"], code, "{headers:?}");
+        assert!(json["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(cookie.is_none(), "{headers:?} set a cookie");
+    }
+    assert_eq!(count_rows(&pool, "SELECT count(*) FROM sessions").await, 0);
+    // The app's own page, and a script, still sign in.
+    let (got, cookie, _) = post(vec![
+        ("origin", "http://127.0.0.1:3000"),
+        ("content-type", "application/json; charset=utf-8"),
+    ])
+    .await;
+    assert_eq!(got, StatusCode::OK);
+    assert!(cookie.is_some());
 }
 
 /// Bodies above the limit (256 KiB) are refused before any work (issue

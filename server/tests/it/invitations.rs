@@ -735,3 +735,77 @@ async fn forgot_password_takes_as_long_for_unknown_accounts(pool: PgPool) {
         "median known {a:?}, unknown {b:?}"
     );
 }
+
+/// Links outlive the address they were mailed to (#25): an invitation sent
+/// to a mistyped address, and a reset link sent to the old one, stop working
+/// once an administrator changes the email; deactivating closes them too.
+/// The link page says why, and the edit's audit event counts them.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
+    let (svc, _clock, t) = setup(&pool).await;
+    let admin = admin_of(&svc, "inv", "boss").await;
+    let edit = |id: AccountId, email: &str, status: &str| app::model::UpdateAccountRequest {
+        id,
+        form: app::model::AccountForm {
+            first_name: "Test".into(),
+            last_name: "ivy".into(),
+            email: email.into(),
+            status: status.into(),
+            ..app::model::AccountForm::default()
+        },
+        password: String::new(),
+        password_confirm: String::new(),
+    };
+    let ivy = svc.create_account(&admin, &invited("ivy")).await.unwrap();
+    let invitation = latest_token(&pool, "invitation").await;
+    // The typo is corrected: the link in the wrong mailbox is dead.
+    svc.update_account(&admin, &edit(ivy.id, "ivy@example.com", "active"))
+        .await
+        .unwrap();
+    let LinkStatus::Closed(closed) = svc.link_status(&invitation).await.unwrap() else {
+        panic!("the invitation mailed to the old address must be closed");
+    };
+    assert_eq!(closed.state, LinkState::EmailChanged);
+    assert!(closed.explain().1.contains("current address"));
+    let refused = api_err(
+        svc.set_password_from_link(&meta(None), &set(&invitation, GOOD))
+            .await,
+    );
+    assert_eq!(refused.code, ErrorCode::LinkClosed);
+    let details: serde_json::Value = sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = 'account.updated'
+         ORDER BY occurred_at DESC, id DESC LIMIT 1",
+    )
+    .bind(t)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(details["links_closed"]["count"], 1, "{details}");
+    assert_eq!(details["links_closed"]["reason"], "email_changed");
+
+    // A new invitation goes to the new address; deactivating closes it.
+    svc.resend_invitation(&admin, ivy.id).await.unwrap();
+    let second = latest_token(&pool, "invitation").await;
+    assert_eq!(outbox(&pool).await.last().unwrap().to, "ivy@example.com");
+    svc.update_account(&admin, &edit(ivy.id, "ivy@example.com", "inactive"))
+        .await
+        .unwrap();
+    let LinkStatus::Closed(closed) = svc.link_status(&second).await.unwrap() else {
+        panic!("a deactivated account's link must be closed");
+    };
+    assert_eq!(closed.state, LinkState::AccountDeactivated);
+
+    // An edit that changes neither leaves a pending link alone.
+    svc.update_account(&admin, &edit(ivy.id, "ivy@example.com", "active"))
+        .await
+        .unwrap();
+    svc.resend_invitation(&admin, ivy.id).await.unwrap();
+    let third = latest_token(&pool, "invitation").await;
+    let mut renamed = edit(ivy.id, "IVY@example.com", "active");
+    renamed.form.first_name = "Ivy".into();
+    svc.update_account(&admin, &renamed).await.unwrap();
+    assert!(matches!(
+        svc.link_status(&third).await.unwrap(),
+        LinkStatus::Valid(_)
+    ));
+}

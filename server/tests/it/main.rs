@@ -7,6 +7,7 @@ mod audit;
 mod cli;
 mod directory;
 mod fuzz;
+mod hostile;
 mod http;
 mod import;
 mod invitations;

@@ -35,6 +35,15 @@ pub fn describe(view: Option<&InvitationView>) -> String {
         LinkState::Superseded => {
             format!("Closed {ended}: the password was set another way. {sent}.")
         }
+        LinkState::EmailChanged => {
+            format!("Closed {ended}: the email address changed after it was sent. {sent}.")
+        }
+        LinkState::AccountDeactivated => {
+            format!("Closed {ended}: the account was deactivated. {sent}.")
+        }
+        LinkState::TypeChanged => format!(
+            "Closed {ended}: the account no longer signs in with a Rollcall password. {sent}."
+        ),
     }
 }
 
