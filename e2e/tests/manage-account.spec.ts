@@ -109,3 +109,33 @@ test('an administrator sees an account slowed by failed sign-ins and clears it',
     await guesser.close();
   }
 });
+
+test('saving over a change someone made since the page opened is refused and says so', async ({ page, context }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  const username = uniqueName('both');
+  await createAccount(page, username, { first_name: 'Pat', last_name: 'Twice' });
+  await shell.go('Accounts');
+  await page.getByRole('link', { name: username, exact: true }).click();
+  const heading = `Account ${username}`;
+  await expect(page.getByRole('heading', { name: heading })).toBeVisible();
+
+  // The same account open in a second tab, as a colleague would have it.
+  const other = await context.newPage();
+  await other.goto(page.url());
+  await expect(other.getByRole('heading', { name: heading })).toBeVisible();
+
+  await page.getByLabel('First name').fill('Patricia');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Changes to ${username} saved.` })).toBeVisible();
+
+  // The older page's save would put "Pat" back: refused, and it says why.
+  await other.getByLabel('Last name').fill('Once');
+  await other.getByRole('button', { name: 'Save changes' }).click();
+  await expect(other.getByRole('alert')).toContainText('changed by someone else since you opened it');
+  await other.reload();
+  await expect(other.getByLabel('First name')).toHaveValue('Patricia');
+  await other.getByLabel('Last name').fill('Once');
+  await other.getByRole('button', { name: 'Save changes' }).click();
+  await expect(other.getByRole('row').filter({ hasText: username })).toContainText('Patricia Once');
+  await other.close();
+});

@@ -646,6 +646,7 @@ async fn sign_in_latency(svc: &Services) -> Result<(), Fail> {
         base_dn: ad("AD_BASE")?,
         bind_name: ad("AD_LOOKUP")?,
         bind_password: ad("AD_LOOKUP_PASSWORD")?,
+        version: None,
     };
     svc.operator_set_directory(&op, "signin", &request).await?;
     svc.operator_create_account(

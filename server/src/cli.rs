@@ -561,6 +561,7 @@ pub async fn run_admin_command_with(
                 base_dn,
                 bind_name: bind_name.unwrap_or_default(),
                 bind_password,
+                version: None,
             };
             let svc = services(config, pool).await?;
             let saved = svc.operator_set_directory(op, &tenant, &request).await?;

@@ -70,3 +70,32 @@ pub fn is_vanished_row(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// `id` when the compare-and-set update `done`; else `409 stale` (another
+/// edit committed between the check and the update; the page reloads).
+pub fn stale_unless(done: bool, what: &str, id: uuid::Uuid) -> Result<uuid::Uuid> {
+    if done {
+        Ok(id)
+    } else {
+        Err(ApiError {
+            current: None,
+            ..ApiError::stale(what, serde_json::Value::Null)
+        }
+        .into())
+    }
+}
+
+/// `Ok` when an edit based on `sent` may replace a record stored at
+/// `stored`; else the `409 stale` answer with `current`, the record now.
+pub fn check_version<T: serde::Serialize>(
+    what: &str,
+    sent: i64,
+    stored: i64,
+    current: impl FnOnce() -> T,
+) -> Result<()> {
+    if sent == stored {
+        Ok(())
+    } else {
+        Err(ApiError::stale(what, serde_json::to_value(current()).unwrap_or_default()).into())
+    }
+}

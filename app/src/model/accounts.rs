@@ -62,6 +62,10 @@ pub struct AccountSummary {
     pub invited: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Goes up whenever anything the account's form shows changes; an
+    /// update must send the version it was based on (#25).
+    #[serde(default)]
+    pub version: i64,
 }
 
 impl AccountSummary {
@@ -514,6 +518,9 @@ impl CreateAccountRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateAccountRequest {
     pub id: AccountId,
+    /// The account's `version` when the form was opened: an older one than
+    /// the stored account's is refused as `409 stale`.
+    pub version: i64,
     #[serde(flatten)]
     pub form: AccountForm,
     /// A new password (local accounts): optional, except when the edit
@@ -870,6 +877,7 @@ mod tests {
     fn edit() -> UpdateAccountRequest {
         UpdateAccountRequest {
             id: AccountId::from_uuid(uuid::Uuid::nil()),
+            version: 1,
             form: good().form,
             password: String::new(),
             password_confirm: String::new(),

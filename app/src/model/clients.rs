@@ -16,6 +16,10 @@ pub struct Client {
     pub account_count: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// Goes up whenever this changes; a rename sends the version it was
+    /// based on (#25).
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// Create (no `id`) or rename (with `id`).
@@ -23,6 +27,10 @@ pub struct Client {
 pub struct SaveClientRequest {
     #[serde(default)]
     pub id: Option<ClientId>,
+    /// With `id`: the version the rename was based on (required; an older
+    /// one than the stored client's is `409 stale`).
+    #[serde(default)]
+    pub version: Option<i64>,
     pub name: String,
 }
 
@@ -57,6 +65,10 @@ pub struct TenantSettings {
     /// refused for lack of a seat the day before.
     #[serde(default = "default_true")]
     pub seat_alerts: bool,
+    /// Goes up whenever one of these settings changes. `settings/update`
+    /// must send the version `settings/get` answered: an older one is
+    /// `409 stale` (#25).
+    pub version: i64,
 }
 
 fn default_true() -> bool {

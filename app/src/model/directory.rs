@@ -44,6 +44,9 @@ pub struct DirectorySettings {
     pub bind_name: String,
     /// A look-up password is stored (encrypted with `ROLLCALL_SECRET_KEY`).
     pub bind_password_set: bool,
+    /// Goes up with every save; 0 before the first. `directory/save` sends
+    /// the version `directory/get` answered: an older one is `409 stale`.
+    pub version: i64,
 }
 
 /// `POST /api/directory/save` and `/api/directory/test`: the settings as
@@ -61,6 +64,9 @@ pub struct SaveDirectoryRequest {
     pub base_dn: String,
     pub bind_name: String,
     pub bind_password: String,
+    /// For `save`: the `version` of the connection the edit was based on
+    /// (required from administrators; `directory/test` ignores it).
+    pub version: Option<i64>,
 }
 
 /// `Some("…")` for a password that is there, so logs say whether one was
@@ -111,6 +117,7 @@ impl From<&DirectorySettings> for SaveDirectoryRequest {
             base_dn: s.base_dn.clone(),
             bind_name: s.bind_name.clone(),
             bind_password: String::new(),
+            version: Some(s.version),
         }
     }
 }

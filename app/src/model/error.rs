@@ -69,6 +69,10 @@ pub enum ErrorCode {
     NotFound,
     /// The change clashes with existing data; `field` names it.
     Conflict,
+    /// The edit was based on an older version of the record than the
+    /// stored one (someone else changed it since it was opened); nothing was
+    /// changed, and `current` holds the record as it is now.
+    Stale,
     /// Every seat of the organisation is held.
     SeatsExhausted,
     /// An invitation or reset link that was used, expired, revoked or replaced.
@@ -99,7 +103,10 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::TooManyAttempts => 429,
-            ErrorCode::Conflict | ErrorCode::SeatsExhausted | ErrorCode::DirectoryOff => 409,
+            ErrorCode::Conflict
+            | ErrorCode::Stale
+            | ErrorCode::SeatsExhausted
+            | ErrorCode::DirectoryOff => 409,
             ErrorCode::LinkClosed => 410,
             ErrorCode::Network | ErrorCode::DirectoryUnavailable | ErrorCode::ServerBusy => 503,
             ErrorCode::Internal => 500,
@@ -130,6 +137,7 @@ impl ErrorCode {
             ErrorCode::ServerBusy => "server_busy",
             ErrorCode::NotFound => "not_found",
             ErrorCode::Conflict => "conflict",
+            ErrorCode::Stale => "stale",
             ErrorCode::SeatsExhausted => "seats_exhausted",
             ErrorCode::LinkClosed => "link_closed",
             ErrorCode::Network => "network",
@@ -152,6 +160,13 @@ pub struct ApiError {
     /// With `unauthenticated`: why the session is no longer valid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<SessionEnd>,
+    /// With `stale`: the record as it is now (the same shape its `get`
+    /// answers), so a client can show what changed. The app itself only
+    /// says so and reloads, so the browser build neither reads nor writes
+    /// it: a generic JSON reader would cost the sign-in page 4 KB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", serde(skip))]
+    pub current: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -162,6 +177,7 @@ impl ApiError {
             field: None,
             retry_after: None,
             reason: None,
+            current: None,
         }
     }
 
@@ -172,6 +188,7 @@ impl ApiError {
             field: Some(field.into()),
             retry_after: None,
             reason: None,
+            current: None,
         }
     }
 
@@ -182,6 +199,27 @@ impl ApiError {
             field: Some(field.into()),
             retry_after: None,
             reason: None,
+            current: None,
+        }
+    }
+
+    /// `409 stale`: an edit of `what` ("account", "group" …) based on
+    /// `sent`, an older version than the stored one; `current` is the
+    /// record now.
+    pub fn stale(what: &str, current: serde_json::Value) -> Self {
+        Self {
+            current: Some(current),
+            ..Self::new(
+                ErrorCode::Stale,
+                format!(
+                    "{} changed by someone else since you opened it, so your changes were not saved. Reload to see the changes, then make yours again.",
+                    if what.ends_with('s') {
+                        format!("These {what} were")
+                    } else {
+                        format!("This {what} was")
+                    }
+                ),
+            )
         }
     }
 
@@ -394,6 +432,7 @@ mod tests {
             ErrorCode::ServerBusy,
             ErrorCode::NotFound,
             ErrorCode::Conflict,
+            ErrorCode::Stale,
             ErrorCode::SeatsExhausted,
             ErrorCode::Network,
             ErrorCode::Internal,

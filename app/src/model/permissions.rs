@@ -222,6 +222,10 @@ pub struct Group {
     pub name: String,
     pub description: String,
     pub member_count: u32,
+    /// Goes up whenever this changes; a rename sends the version it was
+    /// based on (#25).
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// Create (no `id`), or rename and describe.
@@ -229,6 +233,10 @@ pub struct Group {
 pub struct SaveGroupRequest {
     #[serde(default)]
     pub id: Option<GroupId>,
+    /// With `id`: the version the edit was based on (required; an older
+    /// one than the stored record's is `409 stale`).
+    #[serde(default)]
+    pub version: Option<i64>,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -249,6 +257,10 @@ pub struct FormColumn {
     /// The tenant default for this column.
     pub default_allowed: bool,
     pub retired: bool,
+    /// Goes up whenever this changes; a rename sends the version it was
+    /// based on (#25).
+    #[serde(default)]
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -257,6 +269,10 @@ pub struct Form {
     pub name: String,
     pub retired: bool,
     pub columns: Vec<FormColumn>,
+    /// Goes up whenever this changes; a rename sends the version it was
+    /// based on (#25).
+    #[serde(default)]
+    pub version: i64,
 }
 
 /// Add a form (no `id`) or rename one.
@@ -264,6 +280,10 @@ pub struct Form {
 pub struct SaveFormRequest {
     #[serde(default)]
     pub id: Option<FormId>,
+    /// With `id`: the version the edit was based on (required; an older
+    /// one than the stored record's is `409 stale`).
+    #[serde(default)]
+    pub version: Option<i64>,
     pub name: String,
 }
 
@@ -273,6 +293,10 @@ pub struct SaveColumnRequest {
     pub form: FormId,
     #[serde(default)]
     pub id: Option<ColumnId>,
+    /// With `id`: the version the edit was based on (required; an older
+    /// one than the stored record's is `409 stale`).
+    #[serde(default)]
+    pub version: Option<i64>,
     pub name: String,
 }
 
@@ -439,6 +463,17 @@ pub struct DuplicateAccountRequest {
     pub source: AccountId,
     pub account: super::accounts::CreateAccountRequest,
     pub parts: Vec<DuplicatePart>,
+}
+
+/// The version an edit of an existing record must carry: `Err` (422, field
+/// `version`) when a request with an `id` left it out.
+pub fn required_version(version: Option<i64>) -> Result<i64, super::ApiError> {
+    version.ok_or_else(|| {
+        super::ApiError::validation(
+            "version",
+            "Send the version of the record you are changing (as its list or get answered it), so a change made meanwhile is not overwritten.",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ struct DirectorySignals {
     base_dn: RwSignal<String>,
     bind_name: RwSignal<String>,
     bind_password: RwSignal<String>,
+    /// The stored connection's version this form is based on.
+    version: RwSignal<i64>,
 }
 
 impl DirectorySignals {
@@ -56,6 +58,7 @@ impl DirectorySignals {
             base_dn: RwSignal::new(d.base_dn.clone()),
             bind_name: RwSignal::new(d.bind_name.clone()),
             bind_password: RwSignal::new(String::new()),
+            version: RwSignal::new(d.version),
         }
     }
 
@@ -70,6 +73,7 @@ impl DirectorySignals {
             base_dn: self.base_dn.get_untracked(),
             bind_name: self.bind_name.get_untracked(),
             bind_password: self.bind_password.get_untracked(),
+            version: Some(self.version.get_untracked()),
         }
     }
 }
@@ -145,6 +149,7 @@ fn DirectoryForm(settings: DirectorySettings) -> impl IntoView {
             checked,
             move || save_directory(request),
             move |saved: DirectorySettings| {
+                d.version.set(saved.version);
                 password_stored.set(saved.bind_password_set);
                 d.bind_password.set(String::new());
                 saved_target.set_value(SavedTarget::of(&d));

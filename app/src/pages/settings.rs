@@ -143,6 +143,8 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let when_full = RwSignal::new(settings.when_full.as_str().to_owned());
     let evict_minutes = RwSignal::new(settings.evict_idle_minutes.to_string());
     let seat_alerts = RwSignal::new(settings.seat_alerts);
+    // The version these settings were read at; each save answers the next.
+    let version = RwSignal::new(settings.version);
     let p = PolicySignals::new(&settings.password_policy);
     let form = FormState::new();
     let busy = form.busy;
@@ -195,11 +197,13 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
             when_full: WhenFull::parse(&when_full.get_untracked()).unwrap_or_default(),
             evict_idle_minutes: minutes.unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
             seat_alerts: seat_alerts.get_untracked(),
+            version: version.get_untracked(),
         };
         form.submit(
             checked,
             move || update_settings(request),
-            move |_| {
+            move |now: TenantSettings| {
+                version.set(now.version);
                 saved.set(true);
                 auth.flash.set(Some("Settings saved.".into()));
             },
@@ -308,6 +312,7 @@ pub fn ClientsPage() -> impl IntoView {
         ev.prevent_default();
         let request = SaveClientRequest {
             id: None,
+            version: None,
             name: name.get_untracked(),
         };
         let checked = crate::model::parse_client_name(&request.name)
@@ -365,6 +370,7 @@ fn ClientRow(client: Client, on_change: impl Fn() + Copy + Send + Sync + 'static
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let id = client.id;
+    let version = client.version;
     let archived = client.archived;
     let rename = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -375,6 +381,7 @@ fn ClientRow(client: Client, on_change: impl Fn() + Copy + Send + Sync + 'static
         busy.set(true);
         let request = SaveClientRequest {
             id: Some(id),
+            version: Some(version),
             name: name.get_untracked(),
         };
         spawn_local(async move {

@@ -21,6 +21,9 @@ pub struct AccountRow {
     pub expires_on: Option<Date>,
     pub has_password: bool,
     pub created_at: OffsetDateTime,
+    /// Goes up whenever anything the account's form shows changes
+    /// (migration `20261207000003_record_versions.sql`).
+    pub version: i64,
 }
 
 pub struct InsertAccount<'a> {
@@ -53,7 +56,7 @@ pub async fn insert(conn: &mut PgConnection, a: InsertAccount<'_>) -> sqlx::Resu
          RETURNING id, tenant_id, username, first_name, last_name, email, role, status,
                    account_type, case_access, must_change_password, rotate_password,
                    password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
-                   created_at"#,
+                   created_at, version"#,
         a.tenant_id,
         a.username,
         a.username_key,
@@ -88,7 +91,7 @@ pub async fn for_login(
     let row = sqlx::query!(
         r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
                   account_type, case_access, must_change_password, rotate_password,
-                  password_changed_at, expires_on, created_at, password_hash
+                  password_changed_at, expires_on, created_at, password_hash, version
          FROM accounts WHERE tenant_id = $1 AND username_key = $2"#,
         tenant_id,
         username_key
@@ -113,6 +116,7 @@ pub async fn for_login(
             expires_on: r.expires_on,
             has_password: r.password_hash.is_some(),
             created_at: r.created_at,
+            version: r.version,
         },
         password_hash: r.password_hash,
     }))
@@ -140,7 +144,7 @@ pub async fn list(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<Vec<
         r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
                   account_type, case_access, must_change_password, rotate_password,
                   password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
-                  created_at
+                  created_at, version
          FROM accounts WHERE tenant_id = $1 ORDER BY username_key"#,
         tenant_id
     )
@@ -159,7 +163,7 @@ pub async fn lock(
         r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
                   account_type, case_access, must_change_password, rotate_password,
                   password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
-                  created_at
+                  created_at, version
          FROM accounts WHERE tenant_id = $1 AND id = $2 FOR UPDATE"#,
         tenant_id,
         id
@@ -178,7 +182,7 @@ pub async fn get(
         r#"SELECT id, tenant_id, username, first_name, last_name, email, role, status,
                   account_type, case_access, must_change_password, rotate_password,
                   password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
-                  created_at
+                  created_at, version
          FROM accounts WHERE tenant_id = $1 AND id = $2"#,
         tenant_id,
         id
@@ -247,7 +251,7 @@ pub async fn update(
          RETURNING id, tenant_id, username, first_name, last_name, email, role, status,
                    account_type, case_access, must_change_password, rotate_password,
                    password_changed_at, expires_on, password_hash IS NOT NULL AS "has_password!",
-                   created_at"#,
+                   created_at, version"#,
         tenant_id,
         id,
         u.first_name,
@@ -484,7 +488,7 @@ pub async fn search(
         "SELECT id, tenant_id, username, first_name, last_name, email, role, status,
                 account_type, case_access, must_change_password, rotate_password,
                 password_changed_at, expires_on, password_hash IS NOT NULL AS has_password,
-                created_at
+                created_at, version
          FROM accounts",
     );
     push_filter(&mut q, tenant_id, filter);
@@ -520,6 +524,7 @@ pub async fn search(
                 expires_on: r.try_get("expires_on")?,
                 has_password: r.try_get("has_password")?,
                 created_at: r.try_get("created_at")?,
+                version: r.try_get("version")?,
             })
         })
         .collect::<sqlx::Result<Vec<_>>>()?;
@@ -592,4 +597,15 @@ pub async fn set_directory_names(
     .execute(conn)
     .await
     .map(|r| r.rows_affected() == 1)
+}
+
+/// The account's version now (after its memberships were written).
+pub async fn version_of(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "SELECT version FROM accounts WHERE tenant_id = $1 AND id = $2",
+        tenant_id,
+        id
+    )
+    .fetch_one(conn)
+    .await
 }

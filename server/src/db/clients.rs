@@ -9,12 +9,14 @@ pub struct ClientRow {
     pub archived_at: Option<OffsetDateTime>,
     pub account_count: i64,
     pub created_at: OffsetDateTime,
+    /// Goes up when the name changes or the client is archived or restored.
+    pub version: i64,
 }
 
 pub async fn list(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<Vec<ClientRow>> {
     sqlx::query_as!(
         ClientRow,
-        r#"SELECT c.id, c.name, c.archived_at, c.created_at,
+        r#"SELECT c.id, c.name, c.archived_at, c.created_at, c.version,
                   (SELECT count(*) FROM account_clients ac WHERE ac.client_id = c.id) AS "account_count!"
            FROM clients c WHERE c.tenant_id = $1 ORDER BY c.name_key"#,
         tenant_id
@@ -30,7 +32,7 @@ pub async fn get(
 ) -> sqlx::Result<Option<ClientRow>> {
     sqlx::query_as!(
         ClientRow,
-        r#"SELECT c.id, c.name, c.archived_at, c.created_at,
+        r#"SELECT c.id, c.name, c.archived_at, c.created_at, c.version,
                   (SELECT count(*) FROM account_clients ac WHERE ac.client_id = c.id) AS "account_count!"
            FROM clients c WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c"#,
         tenant_id,

@@ -16,6 +16,8 @@ pub struct DirectoryRow {
     pub base_dn: String,
     pub bind_name: Option<String>,
     pub bind_password_sealed: Option<Vec<u8>>,
+    /// Goes up with every save.
+    pub version: i64,
 }
 
 /// The tenant's directory, `None` when it never had one. `enabled` is
@@ -24,7 +26,8 @@ pub async fn get(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<Optio
     sqlx::query_as!(
         DirectoryRow,
         "SELECT t.directory_signin_enabled AS enabled, d.url, d.allow_plain, d.ca_pem,
-                d.netbios_domain, d.upn_suffix, d.base_dn, d.bind_name, d.bind_password_sealed
+                d.netbios_domain, d.upn_suffix, d.base_dn, d.bind_name, d.bind_password_sealed,
+                d.version
          FROM tenant_directories d JOIN tenants t ON t.id = d.tenant_id
          WHERE d.tenant_id = $1",
         tenant_id
@@ -54,7 +57,8 @@ pub async fn save(conn: &mut PgConnection, d: SaveDirectory<'_>) -> sqlx::Result
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (tenant_id) DO UPDATE SET url = $2, allow_plain = $3, ca_pem = $4,
              netbios_domain = $5, upn_suffix = $6, base_dn = $7, bind_name = $8,
-             bind_password_sealed = $9, updated_at = $10",
+             bind_password_sealed = $9, updated_at = $10,
+             version = tenant_directories.version + 1",
         d.tenant_id,
         d.url,
         d.allow_plain,

@@ -11,13 +11,16 @@ pub struct GroupRow {
     pub name: String,
     pub description: String,
     pub member_count: i64,
+    /// Goes up when the name or description changes.
+    pub version: i64,
 }
 
 pub async fn list_groups(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<Vec<GroupRow>> {
     sqlx::query_as!(
         GroupRow,
         r#"SELECT g.id, g.name, g.description,
-                  (SELECT count(*) FROM account_groups ag WHERE ag.group_id = g.id) AS "member_count!"
+                  (SELECT count(*) FROM account_groups ag WHERE ag.group_id = g.id) AS "member_count!",
+                  g.version
            FROM groups g WHERE g.tenant_id = $1 ORDER BY g.name_key"#,
         tenant_id
     )
@@ -33,7 +36,8 @@ pub async fn get_group(
     sqlx::query_as!(
         GroupRow,
         r#"SELECT g.id, g.name, g.description,
-                  (SELECT count(*) FROM account_groups ag WHERE ag.group_id = g.id) AS "member_count!"
+                  (SELECT count(*) FROM account_groups ag WHERE ag.group_id = g.id) AS "member_count!",
+                  g.version
            FROM groups g WHERE g.tenant_id = $1 AND g.id = $2"#,
         tenant_id,
         id
@@ -104,25 +108,28 @@ pub async fn insert_group(
     .await
 }
 
+/// Renames and describes the group if it is still at `version`; `false`
+/// when it is not (changed or deleted since).
 pub async fn update_group(
     conn: &mut PgConnection,
     tenant_id: Uuid,
-    id: Uuid,
+    (id, version): (Uuid, i64),
     name: &str,
     description: &str,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     sqlx::query!(
         "UPDATE groups SET name = $3, name_key = $5, description = $4
-         WHERE tenant_id = $1 AND id = $2",
+         WHERE tenant_id = $1 AND id = $2 AND version = $6",
         tenant_id,
         id,
         name,
         description,
-        text::fold(name)
+        text::fold(name),
+        version
     )
     .execute(conn)
     .await
-    .map(|_| ())
+    .map(|done| done.rows_affected() == 1)
 }
 
 pub async fn delete_group(conn: &mut PgConnection, tenant_id: Uuid, id: Uuid) -> sqlx::Result<()> {
@@ -220,12 +227,14 @@ pub struct FormRow {
     pub id: Uuid,
     pub name: String,
     pub retired_at: Option<OffsetDateTime>,
+    /// Goes up when the name changes or the form is retired or restored.
+    pub version: i64,
 }
 
 pub async fn list_forms(conn: &mut PgConnection, tenant_id: Uuid) -> sqlx::Result<Vec<FormRow>> {
     sqlx::query_as!(
         FormRow,
-        "SELECT id, name, retired_at FROM forms WHERE tenant_id = $1 ORDER BY position, name_key",
+        "SELECT id, name, retired_at, version FROM forms WHERE tenant_id = $1 ORDER BY position, name_key",
         tenant_id
     )
     .fetch_all(conn)
@@ -239,7 +248,7 @@ pub async fn get_form(
 ) -> sqlx::Result<Option<FormRow>> {
     sqlx::query_as!(
         FormRow,
-        "SELECT id, name, retired_at FROM forms WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, name, retired_at, version FROM forms WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         id
     )
@@ -267,22 +276,24 @@ pub async fn insert_form(
     .await
 }
 
+/// Renames the form if it is still at `version`; `false` when it is not.
 pub async fn rename_form(
     conn: &mut PgConnection,
     tenant_id: Uuid,
-    id: Uuid,
+    (id, version): (Uuid, i64),
     name: &str,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     sqlx::query!(
-        "UPDATE forms SET name = $3, name_key = $4 WHERE tenant_id = $1 AND id = $2",
+        "UPDATE forms SET name = $3, name_key = $4 WHERE tenant_id = $1 AND id = $2 AND version = $5",
         tenant_id,
         id,
         name,
-        text::fold(name)
+        text::fold(name),
+        version
     )
     .execute(conn)
     .await
-    .map(|_| ())
+    .map(|done| done.rows_affected() == 1)
 }
 
 pub async fn set_form_retired(
@@ -308,6 +319,8 @@ pub struct ColumnRow {
     pub name: String,
     pub default_allowed: bool,
     pub retired_at: Option<OffsetDateTime>,
+    /// Goes up when the name changes or the column is retired or restored.
+    pub version: i64,
 }
 
 /// Every column of the tenant's forms, in form order.
@@ -317,7 +330,7 @@ pub async fn list_columns(
 ) -> sqlx::Result<Vec<ColumnRow>> {
     sqlx::query_as!(
         ColumnRow,
-        "SELECT c.id, c.form_id, c.name, c.default_allowed, c.retired_at
+        "SELECT c.id, c.form_id, c.name, c.default_allowed, c.retired_at, c.version
          FROM form_columns c WHERE c.tenant_id = $1 ORDER BY c.form_id, c.position, c.name_key",
         tenant_id
     )
@@ -332,7 +345,7 @@ pub async fn get_column(
 ) -> sqlx::Result<Option<ColumnRow>> {
     sqlx::query_as!(
         ColumnRow,
-        "SELECT id, form_id, name, default_allowed, retired_at
+        "SELECT id, form_id, name, default_allowed, retired_at, version
          FROM form_columns WHERE tenant_id = $1 AND id = $2",
         tenant_id,
         id
@@ -365,22 +378,25 @@ pub async fn insert_column(
     .await
 }
 
+/// Renames the column if it is still at `version`; `false` when it is not.
 pub async fn rename_column(
     conn: &mut PgConnection,
     tenant_id: Uuid,
-    id: Uuid,
+    (id, version): (Uuid, i64),
     name: &str,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     sqlx::query!(
-        "UPDATE form_columns SET name = $3, name_key = $4 WHERE tenant_id = $1 AND id = $2",
+        "UPDATE form_columns SET name = $3, name_key = $4
+         WHERE tenant_id = $1 AND id = $2 AND version = $5",
         tenant_id,
         id,
         name,
-        text::fold(name)
+        text::fold(name),
+        version
     )
     .execute(conn)
     .await
-    .map(|_| ())
+    .map(|done| done.rows_affected() == 1)
 }
 
 pub async fn set_column_retired(

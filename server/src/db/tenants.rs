@@ -108,13 +108,15 @@ pub struct SettingsRow {
     pub when_full: String,
     pub evict_idle_minutes: i32,
     pub seat_alerts: bool,
+    /// Goes up whenever one of the Settings screen's fields changes.
+    pub settings_version: i64,
 }
 
 pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<SettingsRow> {
     sqlx::query_as!(
         SettingsRow,
         "SELECT directory_signin_enabled, password_policy, invitation_hours, session_lifetime_hours,
-                sessions_per_person, when_full, evict_idle_minutes, seat_alerts
+                sessions_per_person, when_full, evict_idle_minutes, seat_alerts, settings_version
          FROM tenants WHERE id = $1",
         id
     )

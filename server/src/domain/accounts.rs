@@ -42,6 +42,7 @@ pub(crate) fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSumm
         expired: is_expired(r.expires_on, now),
         invited: r.account_type == AccountType::Local.as_str() && !r.has_password,
         created_at: r.created_at,
+        version: r.version,
     })
 }
 
@@ -575,6 +576,22 @@ impl Services {
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
         let clients_before = db::accounts::client_ids(&mut tx, before.id).await?;
+        if request.version != before.version {
+            // Someone saved since this form was opened: nothing is put back.
+            let groups = db::permissions::account_groups(&mut tx, before.id)
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            let invitation =
+                super::invitations::latest_invitation(&mut tx, tenant_id, before.id, now).await?;
+            let current = details(&before, clients_before, groups, invitation, now)?;
+            return Err(ApiError::stale(
+                "account",
+                serde_json::to_value(current).unwrap_or_default(),
+            )
+            .into());
+        }
         let groups_before = group_names(&mut tx, before.id).await?;
         let policy = tenant_policy(&mut tx, tenant_id).await?;
         let ctx = FormContext {
@@ -722,8 +739,13 @@ impl Services {
             )
             .await?;
         }
+        // Memberships written after the row count in its version.
+        let version = db::accounts::version_of(&mut tx, tenant_id, after.id).await?;
         tx.commit().await?;
-        summary(&after, now)
+        Ok(AccountSummary {
+            version,
+            ..summary(&after, now)?
+        })
     }
 
     /// An administrator sets a new password for a local account of the

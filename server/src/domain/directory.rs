@@ -9,7 +9,7 @@ use super::operator::Operator;
 use super::Services;
 use crate::db::{self, Scope};
 use crate::directory::Directory;
-use crate::error::{first_error, Error, Result};
+use crate::error::{check_version, first_error, Error, Result};
 use app::model::directory::{
     fields, parse_url, CheckedDirectory, DirectoryCheck, DirectoryPerson, DirectorySettings,
     DirectoryTestResult, SaveDirectoryRequest,
@@ -41,6 +41,7 @@ fn view(row: Option<db::directories::DirectoryRow>) -> DirectorySettings {
         base_dn: r.base_dn,
         bind_name: r.bind_name.unwrap_or_default(),
         bind_password_set: r.bind_password_sealed.is_some(),
+        version: r.version,
     }
 }
 
@@ -152,10 +153,11 @@ impl Services {
         admin: &AdminCaller,
         req: &SaveDirectoryRequest,
     ) -> Result<DirectorySettings> {
+        let version = app::model::permissions::required_version(req.version)?;
         self.store_directory(
             admin.tenant_id.as_uuid(),
-            &admin.actor(),
-            &admin.origin,
+            (&admin.actor(), &admin.origin),
+            Some(version),
             req,
         )
         .await
@@ -169,17 +171,20 @@ impl Services {
         req: &SaveDirectoryRequest,
     ) -> Result<DirectorySettings> {
         let tenant = self.find_tenant(tenant_slug).await?;
-        self.store_directory(tenant.id, &op.actor(), &Origin::default(), req)
+        // The operator states the whole connection: no version to match.
+        self.store_directory(tenant.id, (&op.actor(), &Origin::default()), None, req)
             .await
     }
 
     /// Validates, seals a new look-up password, saves, and audits the
-    /// changed settings (the password only as "changed").
+    /// changed settings (the password only as "changed"). With `expected`,
+    /// refuses as stale unless the stored connection is at that version (0:
+    /// none stored yet).
     async fn store_directory(
         &self,
         tenant_id: Uuid,
-        actor: &Actor,
-        origin: &Origin,
+        (actor, origin): (&Actor, &Origin),
+        expected: Option<i64>,
         req: &SaveDirectoryRequest,
     ) -> Result<DirectorySettings> {
         let c = req.validate().map_err(first_error)?;
@@ -194,6 +199,14 @@ impl Services {
         let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
         let before_row = db::directories::get(&mut tx, tenant_id).await?;
+        if let Some(sent) = expected {
+            // The tenant is locked: an edit of an older connection puts
+            // nothing back.
+            let stored = before_row.as_ref().map_or(0, |r| r.version);
+            check_version("directory connection", sent, stored, || {
+                view(before_row.clone())
+            })?;
+        }
         let kept = before_row
             .as_ref()
             .and_then(|r| r.bind_password_sealed.clone());

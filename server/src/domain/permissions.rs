@@ -9,14 +9,14 @@ use super::Services;
 use crate::crypto;
 use crate::db::text_keys::Named;
 use crate::db::{self, permissions as dbp, Scope};
-use crate::error::{unique_violation, Error, Result};
+use crate::error::{check_version, stale_unless, unique_violation, Error, Result};
 use app::api::port::RequestMeta;
 use app::model::permissions::{
-    parse_description, parse_name, resolve, AccessAnswer, AccessQuestion, AffectedAccount,
-    ApiToken, CellChange, ColumnId, CreatedApiToken, Decision, EffectiveColumn, EffectiveForm,
-    EffectiveMatrix, Form, FormColumn, FormId, Group, GroupId, Level, Matrix, MatrixCell,
-    MatrixForm, SaveColumnRequest, SaveFormRequest, SaveGroupRequest, SetPermissionsRequest,
-    Setting, MAX_CELLS_PER_CHANGE,
+    parse_description, parse_name, required_version, resolve, AccessAnswer, AccessQuestion,
+    AffectedAccount, ApiToken, CellChange, ColumnId, CreatedApiToken, Decision, EffectiveColumn,
+    EffectiveForm, EffectiveMatrix, Form, FormColumn, FormId, Group, GroupId, Level, Matrix,
+    MatrixCell, MatrixForm, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
+    SetPermissionsRequest, Setting, MAX_CELLS_PER_CHANGE,
 };
 use app::model::{text, AccountId, ApiError, ErrorCode, Username};
 use serde_json::json;
@@ -45,6 +45,7 @@ fn group_from(r: dbp::GroupRow) -> Group {
         name: r.name,
         description: r.description,
         member_count: u32::try_from(r.member_count).unwrap_or(u32::MAX),
+        version: r.version,
     }
 }
 
@@ -58,6 +59,7 @@ async fn catalogue_of(conn: &mut PgConnection, tenant_id: Uuid) -> Result<Vec<Fo
             name: c.name,
             default_allowed: c.default_allowed,
             retired: c.retired_at.is_some(),
+            version: c.version,
         });
     }
     Ok(forms
@@ -67,6 +69,7 @@ async fn catalogue_of(conn: &mut PgConnection, tenant_id: Uuid) -> Result<Vec<Fo
             columns: columns.remove(&f.id).unwrap_or_default(),
             name: f.name,
             retired: f.retired_at.is_some(),
+            version: f.version,
         })
         .collect())
 }
@@ -380,15 +383,24 @@ impl Services {
                 let before = dbp::get_group(&mut tx, tenant_id, id.as_uuid())
                     .await?
                     .ok_or_else(|| ApiError::not_found("group"))?;
+                let version = required_version(req.version)?;
                 let changed = audit::changes(
                     &json!({ "name": before.name, "description": before.description }),
                     &json!({ "name": name, "description": description }),
                 );
+                let (before_id, stored) = (before.id, before.version);
+                check_version("group", version, stored, || group_from(before))?;
                 (
-                    dbp::update_group(&mut tx, tenant_id, before.id, &name, &description)
-                        .await
-                        .map(|()| before.id)
-                        .map_err(Error::from),
+                    dbp::update_group(
+                        &mut tx,
+                        tenant_id,
+                        (before_id, version),
+                        &name,
+                        &description,
+                    )
+                    .await
+                    .map_err(Error::from)
+                    .and_then(|done| stale_unless(done, "group", before_id)),
                     Action::GroupChanged,
                     json!({ "changes": changed }),
                 )
@@ -539,11 +551,18 @@ impl Services {
                 let before = dbp::get_form(&mut tx, tenant_id, id.as_uuid())
                     .await?
                     .ok_or_else(|| ApiError::not_found("form"))?;
+                let version = required_version(req.version)?;
+                check_version(
+                    "form",
+                    version,
+                    before.version,
+                    || json!({ "id": before.id, "name": before.name, "retired": before.retired_at.is_some(), "version": before.version }),
+                )?;
                 (
-                    dbp::rename_form(&mut tx, tenant_id, before.id, &name)
+                    dbp::rename_form(&mut tx, tenant_id, (before.id, version), &name)
                         .await
-                        .map(|()| before.id)
-                        .map_err(Error::from),
+                        .map_err(Error::from)
+                        .and_then(|done| stale_unless(done, "form", before.id)),
                     Action::FormRenamed,
                     json!({ "changes": { "name": { "before": before.name, "after": name } } }),
                 )
@@ -635,11 +654,18 @@ impl Services {
                     .await?
                     .filter(|c| c.form_id == form.id)
                     .ok_or_else(|| ApiError::not_found("column"))?;
+                let version = required_version(req.version)?;
+                check_version(
+                    "column",
+                    version,
+                    before.version,
+                    || json!({ "id": before.id, "name": before.name, "default_allowed": before.default_allowed, "retired": before.retired_at.is_some(), "version": before.version }),
+                )?;
                 (
-                    dbp::rename_column(&mut tx, tenant_id, before.id, &name)
+                    dbp::rename_column(&mut tx, tenant_id, (before.id, version), &name)
                         .await
-                        .map(|()| before.id)
-                        .map_err(Error::from),
+                        .map_err(Error::from)
+                        .and_then(|done| stale_unless(done, "column", before.id)),
                     Action::ColumnRenamed,
                     json!({ "form": form.name, "changes": { "name": { "before": before.name, "after": name } } }),
                 )

@@ -8,8 +8,9 @@ use super::throttle::{self, Settled};
 use super::Services;
 use crate::crypto;
 use crate::db::{self, clients::ClientRow};
-use crate::error::{first_error, unique_violation, Error, Result};
+use crate::error::{check_version, first_error, unique_violation, Error, Result};
 use app::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
+use app::model::permissions::required_version;
 use app::model::session::{
     check_evict_idle_minutes, check_session_lifetime_hours, check_sessions_per_person,
     EVICT_IDLE_MINUTES_DEFAULT, SESSIONS_PER_PERSON_DEFAULT, SESSION_LIFETIME_HOURS_DEFAULT,
@@ -53,6 +54,7 @@ pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result
         evict_idle_minutes: u32::try_from(row.evict_idle_minutes)
             .unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
         seat_alerts: row.seat_alerts,
+        version: row.settings_version,
     })
 }
 
@@ -88,6 +90,7 @@ fn client_from_row(r: ClientRow) -> Client {
         archived: r.archived_at.is_some(),
         account_count: u32::try_from(r.account_count).unwrap_or(u32::MAX),
         created_at: r.created_at,
+        version: r.version,
     }
 }
 
@@ -115,6 +118,10 @@ impl Services {
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
         let before = tenant_settings(&mut tx, tenant_id).await?;
+        // The tenant is locked: an edit of older settings puts nothing back.
+        check_version("settings", settings.version, before.version, || {
+            before.clone()
+        })?;
         let policy_json = serde_json::to_value(&settings.password_policy)
             .map_err(|_| Error::Api(ApiError::internal()))?;
         let int = |n: u32| i32::try_from(n).map_err(|_| ApiError::internal());
@@ -162,10 +169,12 @@ impl Services {
             )
             .await?;
         }
+        let version = tenant_settings(&mut tx, tenant_id).await?.version;
         tx.commit().await?;
         Ok(TenantSettings {
             // Switched in Settings → Directory (save_directory), not here.
             directory_signin_enabled: before.directory_signin_enabled,
+            version,
             ..settings.clone()
         })
     }
@@ -203,6 +212,11 @@ impl Services {
                 let before = db::clients::get(&mut tx, tenant_id, id.as_uuid())
                     .await?
                     .ok_or_else(|| ApiError::not_found("client"))?;
+                // Locked: a rename based on an older version puts nothing back.
+                let version = required_version(req.version)?;
+                check_version("client", version, before.version, || {
+                    client_from_row(before.clone())
+                })?;
                 let renamed = db::clients::rename(&mut tx, tenant_id, before.id, &name, &key)
                     .await
                     .map(|()| before.id);

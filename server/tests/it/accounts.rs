@@ -177,6 +177,7 @@ async fn license_shows_who_holds_seats(pool: PgPool) {
 fn edit(id: uuid::Uuid, role: &str, status: &str) -> app::model::UpdateAccountRequest {
     app::model::UpdateAccountRequest {
         id: AccountId::from_uuid(id),
+        version: 0,
         form: app::model::AccountForm {
             first_name: "Renamed".into(),
             last_name: "Person".into(),
@@ -198,7 +199,10 @@ async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
     let worker = account(&svc, "edit", "worker", "user").await;
     let admin = admin_of(&svc, "edit", "boss").await;
     let saved = svc
-        .update_account(&admin, &edit(worker, "user", "active"))
+        .update_account(
+            &admin,
+            &current(&pool, edit(worker, "user", "active")).await,
+        )
         .await
         .unwrap();
     assert_eq!(saved.username, "worker", "the username never changes");
@@ -216,14 +220,20 @@ async fn edits_are_saved_and_audited_with_before_and_after(pool: PgPool) {
     );
 
     // Saving the same values again records nothing.
-    svc.update_account(&admin, &edit(worker, "user", "active"))
-        .await
-        .unwrap();
+    svc.update_account(
+        &admin,
+        &current(&pool, edit(worker, "user", "active")).await,
+    )
+    .await
+    .unwrap();
     assert_eq!(audit_count(&pool, t, "account.updated").await, 1);
 
     let mut bad = edit(worker, "user", "active");
     bad.form.email = "not-an-email".into();
-    let err = api_err(svc.update_account(&admin, &bad).await);
+    let err = api_err(
+        svc.update_account(&admin, &current(&pool, bad.clone()).await)
+            .await,
+    );
     assert_eq!(err.field.as_deref(), Some("email"));
 }
 
@@ -237,9 +247,12 @@ async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
     let token = login(&svc, "deact", "worker").await;
     assert_eq!(open_sessions(&pool, t).await, 2);
 
-    svc.update_account(&admin, &edit(worker, "user", "inactive"))
-        .await
-        .unwrap();
+    svc.update_account(
+        &admin,
+        &current(&pool, edit(worker, "user", "inactive")).await,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         open_sessions(&pool, t).await,
         1,
@@ -255,9 +268,12 @@ async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
     }
     assert_eq!(audit_count(&pool, t, "account.deactivated").await, 1);
 
-    svc.update_account(&admin, &edit(worker, "user", "active"))
-        .await
-        .unwrap();
+    svc.update_account(
+        &admin,
+        &current(&pool, edit(worker, "user", "active")).await,
+    )
+    .await
+    .unwrap();
     assert_eq!(audit_count(&pool, t, "account.reactivated").await, 1);
     login(&svc, "deact", "worker").await;
 }
@@ -271,17 +287,20 @@ async fn administrators_keep_their_own_role_and_the_last_one_stays(pool: PgPool)
     let as_a1 = admin_of(&svc, "keep", "first").await;
     let as_a2 = admin_of(&svc, "keep", "second").await;
     for (role, status) in [("user", "active"), ("administrator", "inactive")] {
-        let err = api_err(svc.update_account(&as_a1, &edit(a1, role, status)).await);
+        let err = api_err(
+            svc.update_account(&as_a1, &current(&pool, edit(a1, role, status)).await)
+                .await,
+        );
         assert_eq!(err.code, ErrorCode::Forbidden);
         assert!(err.message.contains("your own account"));
     }
     // first demotes second; second (still holding an old capability) can
     // then not demote first, the last active administrator.
-    svc.update_account(&as_a1, &edit(a2, "user", "active"))
+    svc.update_account(&as_a1, &current(&pool, edit(a2, "user", "active")).await)
         .await
         .unwrap();
     let err = api_err(
-        svc.update_account(&as_a2, &edit(a1, "user", "active"))
+        svc.update_account(&as_a2, &current(&pool, edit(a1, "user", "active")).await)
             .await,
     );
     assert!(
@@ -293,8 +312,11 @@ async fn administrators_keep_their_own_role_and_the_last_one_stays(pool: PgPool)
     tenant(&svc, "other", 1).await;
     let stranger = account(&svc, "other", "stranger", "user").await;
     let err = api_err(
-        svc.update_account(&as_a1, &edit(stranger, "user", "inactive"))
-            .await,
+        svc.update_account(
+            &as_a1,
+            &current(&pool, edit(stranger, "user", "inactive")).await,
+        )
+        .await,
     );
     assert_eq!(err.code, ErrorCode::NotFound);
 }

@@ -22,9 +22,12 @@ async fn connected(pool: &PgPool, slug: &str, url: &str) -> (Services, Uuid, Adm
     let t = tenant(&svc, slug, 5).await;
     account(&svc, slug, "boss", "admin").await;
     let admin = admin_of(&svc, slug, "boss").await;
-    svc.save_directory(&admin, &directory_request(url))
-        .await
-        .unwrap();
+    svc.save_directory(
+        &admin,
+        &directory_now(&svc, &admin, directory_request(url)).await,
+    )
+    .await
+    .unwrap();
     (svc, t, admin)
 }
 
@@ -159,7 +162,10 @@ async fn starttls_and_allowed_plain_ldap_sign_in_too(pool: PgPool) {
 
     let mut plain = directory_request(&ad("AD_STARTTLS_URL"));
     plain.allow_plain = true;
-    let saved = svc.save_directory(&admin, &plain).await.unwrap();
+    let saved = svc
+        .save_directory(&admin, &directory_now(&svc, &admin, plain.clone()).await)
+        .await
+        .unwrap();
     assert!(saved.allow_plain && saved.bind_password_set);
     assert_eq!(
         sign_in(&svc, "starttls", "alice", "AlicePass1").await,
@@ -217,12 +223,17 @@ async fn each_directory_state_has_its_own_code(pool: PgPool) {
     form.status = "inactive".into();
     svc.update_account(
         &admin,
-        &UpdateAccountRequest {
-            id: alice.id,
-            form,
-            password: String::new(),
-            password_confirm: String::new(),
-        },
+        &current(
+            &pool,
+            UpdateAccountRequest {
+                id: alice.id,
+                version: 0,
+                form,
+                password: String::new(),
+                password_confirm: String::new(),
+            },
+        )
+        .await,
     )
     .await
     .unwrap();
@@ -256,7 +267,13 @@ async fn test_connection_says_what_happened(pool: PgPool) {
         test(elsewhere.clone()).await.outcome,
         DirectoryCheck::NoLookupAccount
     );
-    let refused = api_err(svc.save_directory(&admin, &elsewhere).await);
+    let refused = api_err(
+        svc.save_directory(
+            &admin,
+            &directory_now(&svc, &admin, elsewhere.clone()).await,
+        )
+        .await,
+    );
     assert_eq!(refused.field.as_deref(), Some("bind_password"));
     assert!(refused.message.contains("again"), "{}", refused.message);
 
@@ -299,7 +316,12 @@ async fn test_connection_says_what_happened(pool: PgPool) {
     // With an untrusted certificate saved, the directory cannot be asked.
     let mut untrusted = directory_request(&ad("AD_URL"));
     untrusted.ca_pem = std::fs::read_to_string(ad("AD_OTHER_CA")).unwrap();
-    svc.save_directory(&admin, &untrusted).await.unwrap();
+    svc.save_directory(
+        &admin,
+        &directory_now(&svc, &admin, untrusted.clone()).await,
+    )
+    .await
+    .unwrap();
     let refused = api_err(
         svc.create_account(&admin, &directory_account("alice"))
             .await,
@@ -371,12 +393,17 @@ async fn names_follow_the_directory_on_sign_in_and_on_refresh(pool: PgPool) {
     let edit = svc
         .update_account(
             &admin,
-            &UpdateAccountRequest {
-                id: alice.id,
-                form,
-                password: String::new(),
-                password_confirm: String::new(),
-            },
+            &current(
+                &pool,
+                UpdateAccountRequest {
+                    id: alice.id,
+                    version: 0,
+                    form,
+                    password: String::new(),
+                    password_confirm: String::new(),
+                },
+            )
+            .await,
         )
         .await;
     assert_eq!(api_err(edit).code, ErrorCode::Validation);
@@ -388,7 +415,9 @@ async fn with_directory_sign_in_off_a_directory_account_gets_the_uniform_401(poo
     alice(&svc, &admin).await;
     let mut off = directory_request(&ad("AD_URL"));
     off.enabled = false;
-    svc.save_directory(&admin, &off).await.unwrap();
+    svc.save_directory(&admin, &directory_now(&svc, &admin, off.clone()).await)
+        .await
+        .unwrap();
     for password in ["AlicePass1", "wrong"] {
         assert_eq!(
             sign_in(&svc, "off", "alice", password).await,
@@ -460,7 +489,10 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
     let shown = serde_json::to_string(&svc.get_directory(&admin).await.unwrap()).unwrap();
     assert!(!shown.contains(&secret));
     let saved = svc
-        .save_directory(&admin, &directory_request(&ad("AD_URL")))
+        .save_directory(
+            &admin,
+            &directory_now(&svc, &admin, directory_request(&ad("AD_URL"))).await,
+        )
         .await
         .unwrap();
     let tested = svc
@@ -495,7 +527,10 @@ async fn the_lookup_password_is_write_only(pool: PgPool) {
     let keyless = Services::new(app_pool(&pool).await, clock(), Settings::default());
     let refused = api_err(
         keyless
-            .save_directory(&admin, &directory_request(&ad("AD_URL")))
+            .save_directory(
+                &admin,
+                &directory_now(&svc, &admin, directory_request(&ad("AD_URL"))).await,
+            )
             .await,
     );
     assert_eq!(refused.code, ErrorCode::DirectoryUnavailable);

@@ -196,11 +196,12 @@ async fn hostile_text_in_every_field_of_every_endpoint_never_faults(pool: PgPool
     let person = serde_json::to_value(account_request("newbie", "user")).unwrap();
     let mut edit = person.clone();
     edit["id"] = json!(user);
+    edit["version"] = json!(1);
     // Off, and at a port nothing answers: saved and tested without a DC.
     let directory = json!({"enabled": false, "url": "ldaps://127.0.0.1:1", "allow_plain": false,
                            "ca_pem": "", "domain": "RC", "upn_suffix": "rc.test",
                            "base_dn": "DC=rc,DC=test", "bind_name": "lookup@rc.test",
-                           "bind_password": "LookupPass1"});
+                           "bind_password": "LookupPass1", "version": 0});
     let query = json!({"search": "a", "role": "", "status": "", "account_type": "",
                        "client": null, "sort": "username", "descending": false,
                        "page": 1, "page_size": 25});
@@ -271,19 +272,19 @@ async fn hostile_text_in_every_field_of_every_endpoint_never_faults(pool: PgPool
         ("/api/groups/list", json!({})),
         (
             "/api/groups/save",
-            json!({"group": {"id": group, "name": "Editors", "description": "Edits"}}),
+            json!({"group": {"id": group, "version": 1, "name": "Editors", "description": "Edits"}}),
         ),
         ("/api/groups/members", json!({"id": group})),
         ("/api/groups/delete", json!({"id": group, "confirm": false})),
         ("/api/forms/list", json!({})),
         (
             "/api/forms/save",
-            json!({"form": {"id": form, "name": "Timesheet 2"}}),
+            json!({"form": {"id": form, "version": 1, "name": "Timesheet 2"}}),
         ),
         ("/api/forms/retire", json!({"id": form, "retired": false})),
         (
             "/api/forms/columns/save",
-            json!({"column": {"form": form, "id": column, "name": "Hours 2"}}),
+            json!({"column": {"form": form, "id": column, "version": 1, "name": "Hours 2"}}),
         ),
         (
             "/api/forms/columns/retire",
@@ -310,7 +311,7 @@ async fn hostile_text_in_every_field_of_every_endpoint_never_faults(pool: PgPool
         ("/api/clients/list", json!({})),
         (
             "/api/clients/save",
-            json!({"client": {"id": client, "name": "Acme 2"}}),
+            json!({"client": {"id": client, "version": 1, "name": "Acme 2"}}),
         ),
         (
             "/api/clients/archive",

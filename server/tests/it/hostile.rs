@@ -151,6 +151,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_name(p
         assert!(refused.message.contains("U+"), "{}", refused.message);
         let group = SaveGroupRequest {
             id: None,
+            version: None,
             name: name.clone(),
             description: String::new(),
         };
@@ -158,6 +159,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_name(p
         assert_eq!(refused.field.as_deref(), Some("name"), "group {bad:?}");
         let described = SaveGroupRequest {
             id: None,
+            version: None,
             name: "Plain".into(),
             description: name.clone(),
         };
@@ -165,12 +167,14 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_name(p
         assert_eq!(refused.field.as_deref(), Some("description"), "{bad:?}");
         let form = SaveFormRequest {
             id: None,
+            version: None,
             name: name.clone(),
         };
         let refused = api_err(svc.save_form(&admin, &form).await);
         assert_eq!(refused.field.as_deref(), Some("name"), "form {bad:?}");
         let client = app::model::SaveClientRequest {
             id: None,
+            version: None,
             name: name.clone(),
         };
         let refused = api_err(svc.save_client(&admin, &client).await);
@@ -185,6 +189,7 @@ async fn invisible_and_direction_changing_characters_are_refused_in_every_name(p
     svc.create_account(&admin, &persian).await.unwrap();
     let described = SaveGroupRequest {
         id: None,
+        version: None,
         name: "Night shift".into(),
         description: "Line one\nline two".into(),
     };
@@ -374,6 +379,7 @@ async fn a_row_deleted_under_an_edit_is_a_conflict(pool: PgPool) {
             &admin,
             &SaveGroupRequest {
                 id: None,
+                version: None,
                 name: "Doomed".into(),
                 description: String::new(),
             },

@@ -26,6 +26,7 @@ async fn setup(
         &admin,
         &SaveClientRequest {
             id: None,
+            version: None,
             name: "Acme".into(),
         },
     )

@@ -746,6 +746,7 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
     let admin = admin_of(&svc, "inv", "boss").await;
     let edit = |id: AccountId, email: &str, status: &str| app::model::UpdateAccountRequest {
         id,
+        version: 0,
         form: app::model::AccountForm {
             first_name: "Test".into(),
             last_name: "ivy".into(),
@@ -759,9 +760,12 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
     let ivy = svc.create_account(&admin, &invited("ivy")).await.unwrap();
     let invitation = latest_token(&pool, "invitation").await;
     // The typo is corrected: the link in the wrong mailbox is dead.
-    svc.update_account(&admin, &edit(ivy.id, "ivy@example.com", "active"))
-        .await
-        .unwrap();
+    svc.update_account(
+        &admin,
+        &current(&pool, edit(ivy.id, "ivy@example.com", "active")).await,
+    )
+    .await
+    .unwrap();
     let LinkStatus::Closed(closed) = svc.link_status(&invitation).await.unwrap() else {
         panic!("the invitation mailed to the old address must be closed");
     };
@@ -787,23 +791,31 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
     svc.resend_invitation(&admin, ivy.id).await.unwrap();
     let second = latest_token(&pool, "invitation").await;
     assert_eq!(outbox(&pool).await.last().unwrap().to, "ivy@example.com");
-    svc.update_account(&admin, &edit(ivy.id, "ivy@example.com", "inactive"))
-        .await
-        .unwrap();
+    svc.update_account(
+        &admin,
+        &current(&pool, edit(ivy.id, "ivy@example.com", "inactive")).await,
+    )
+    .await
+    .unwrap();
     let LinkStatus::Closed(closed) = svc.link_status(&second).await.unwrap() else {
         panic!("a deactivated account's link must be closed");
     };
     assert_eq!(closed.state, LinkState::AccountDeactivated);
 
     // An edit that changes neither leaves a pending link alone.
-    svc.update_account(&admin, &edit(ivy.id, "ivy@example.com", "active"))
-        .await
-        .unwrap();
+    svc.update_account(
+        &admin,
+        &current(&pool, edit(ivy.id, "ivy@example.com", "active")).await,
+    )
+    .await
+    .unwrap();
     svc.resend_invitation(&admin, ivy.id).await.unwrap();
     let third = latest_token(&pool, "invitation").await;
     let mut renamed = edit(ivy.id, "IVY@example.com", "active");
     renamed.form.first_name = "Ivy".into();
-    svc.update_account(&admin, &renamed).await.unwrap();
+    svc.update_account(&admin, &current(&pool, renamed.clone()).await)
+        .await
+        .unwrap();
     assert!(matches!(
         svc.link_status(&third).await.unwrap(),
         LinkStatus::Valid(_)

@@ -20,6 +20,7 @@ fn with_form(id: uuid::Uuid, f: impl FnOnce(&mut AccountForm)) -> UpdateAccountR
     f(&mut form);
     UpdateAccountRequest {
         id: AccountId::from_uuid(id),
+        version: 0,
         form,
         password: String::new(),
         password_confirm: String::new(),
@@ -85,11 +86,19 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
         f.last_name = "Kept".into();
         f.expires_on = "2026-11-25".into();
     });
-    assert!(svc.update_account(&admin, &keep).await.unwrap().expired);
+    assert!(
+        svc.update_account(&admin, &current(&pool, keep.clone()).await)
+            .await
+            .unwrap()
+            .expired
+    );
 
     // Clearing the date without a password is refused and changes nothing.
     let clear = with_form(temp.id.as_uuid(), |_| {});
-    let err = api_err(svc.update_account(&admin, &clear).await);
+    let err = api_err(
+        svc.update_account(&admin, &current(&pool, clear.clone()).await)
+            .await,
+    );
     assert_eq!(err.field.as_deref(), Some("password"));
     assert!(
         svc.get_account(&admin, temp.id)
@@ -103,7 +112,10 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
     let mut with_password = clear.clone();
     with_password.password = "Brand new 2!".into();
     with_password.password_confirm = "Brand new 2!".into();
-    let saved = svc.update_account(&admin, &with_password).await.unwrap();
+    let saved = svc
+        .update_account(&admin, &current(&pool, with_password.clone()).await)
+        .await
+        .unwrap();
     assert!(!saved.expired);
     assert_eq!(audit_count(&pool, t, "account.reactivated").await, 1);
     assert!(svc
@@ -344,9 +356,12 @@ async fn directory_accounts_need_a_connected_directory(pool: PgPool) {
         f.email = "alice@rc.test".into();
     });
     assert_eq!(
-        api_err(svc.update_account(&admin, &rename).await)
-            .field
-            .as_deref(),
+        api_err(
+            svc.update_account(&admin, &current(&pool, rename.clone()).await)
+                .await
+        )
+        .field
+        .as_deref(),
         Some("first_name")
     );
 }

@@ -130,6 +130,7 @@ async fn status_type_and_client_filters(pool: PgPool) {
             &admin,
             &SaveClientRequest {
                 id: None,
+                version: None,
                 name: "Acme".into(),
             },
         )
@@ -223,6 +224,7 @@ async fn the_export_is_csv_of_the_filtered_accounts_and_audited(pool: PgPool) {
             &admin,
             &SaveClientRequest {
                 id: None,
+                version: None,
                 name: "Acme, Inc.".into(),
             },
         )

@@ -26,3 +26,4 @@ mod support;
 mod text;
 mod throttle;
 mod usage;
+mod versions;

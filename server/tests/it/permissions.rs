@@ -70,6 +70,7 @@ async fn join_groups(
         admin,
         &UpdateAccountRequest {
             id: AccountId::from_uuid(id),
+            version: details.summary.version,
             form,
             password: String::new(),
             password_confirm: String::new(),
@@ -336,6 +337,7 @@ async fn groups_are_managed_and_deleting_one_in_use_needs_confirmation(pool: PgP
             &admin,
             &SaveGroupRequest {
                 id: None,
+                version: None,
                 name: "Auditors".into(),
                 description: "Read-only reviewers".into(),
             },
@@ -347,6 +349,7 @@ async fn groups_are_managed_and_deleting_one_in_use_needs_confirmation(pool: PgP
             &admin,
             &SaveGroupRequest {
                 id: None,
+                version: None,
                 name: "auditors".into(),
                 description: String::new(),
             },
@@ -359,6 +362,7 @@ async fn groups_are_managed_and_deleting_one_in_use_needs_confirmation(pool: PgP
             &admin,
             &SaveGroupRequest {
                 id: Some(g.id),
+                version: Some(g.version),
                 name: "External auditors".into(),
                 description: "Reviewers from the audit firm".into(),
             },
@@ -412,6 +416,7 @@ async fn the_catalogue_grows_and_retired_columns_leave_the_matrix(pool: PgPool) 
             &admin,
             &SaveFormRequest {
                 id: None,
+                version: None,
                 name: "Leave requests".into(),
             },
         )
@@ -428,6 +433,7 @@ async fn the_catalogue_grows_and_retired_columns_leave_the_matrix(pool: PgPool) 
             &SaveColumnRequest {
                 form: leave,
                 id: None,
+                version: None,
                 name: "Days".into(),
             },
         )
@@ -440,6 +446,7 @@ async fn the_catalogue_grows_and_retired_columns_leave_the_matrix(pool: PgPool) 
             &SaveColumnRequest {
                 form: leave,
                 id: None,
+                version: None,
                 name: "DAYS".into(),
             },
         )
@@ -451,6 +458,7 @@ async fn the_catalogue_grows_and_retired_columns_leave_the_matrix(pool: PgPool) 
         &SaveColumnRequest {
             form: leave,
             id: Some(days),
+            version: Some(version_of(&pool, "form_columns", days.as_uuid()).await),
             name: "Days off".into(),
         },
     )

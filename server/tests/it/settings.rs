@@ -68,6 +68,7 @@ async fn clients_are_created_renamed_archived_and_chosen(pool: PgPool) {
     let theirs = admin_of(&svc, "other", "them").await;
     let save = |name: &str| SaveClientRequest {
         id: None,
+        version: None,
         name: name.into(),
     };
     let acme = svc.save_client(&admin, &save("Acme")).await.unwrap();
@@ -112,6 +113,7 @@ async fn clients_are_created_renamed_archived_and_chosen(pool: PgPool) {
             &admin,
             &SaveClientRequest {
                 id: Some(acme.id),
+                version: Some(acme.version),
                 name: "Acme Corp".into(),
             },
         )

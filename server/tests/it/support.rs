@@ -1,5 +1,5 @@
 use app::api::port::RequestMeta;
-use app::model::{AccountForm, CreateAccountRequest};
+use app::model::{AccountForm, CreateAccountRequest, UpdateAccountRequest};
 use server::clock::{Clock, ManualClock};
 use server::config::Settings;
 use server::db;
@@ -109,14 +109,18 @@ pub fn directory_request(url: &str) -> app::model::directory::SaveDirectoryReque
         base_dn: ad("AD_BASE"),
         bind_name: ad("AD_LOOKUP"),
         bind_password: ad("AD_LOOKUP_PASSWORD"),
+        version: None,
     }
 }
 
 /// Connects the administrator's tenant to the harness's DC.
 pub async fn connect_directory(svc: &Services, admin: &AdminCaller) {
-    svc.save_directory(admin, &directory_request(&ad("AD_URL")))
-        .await
-        .unwrap();
+    svc.save_directory(
+        admin,
+        &directory_now(svc, admin, directory_request(&ad("AD_URL"))).await,
+    )
+    .await
+    .unwrap();
 }
 
 /// A directory account request for a person the harness's DC holds.
@@ -322,4 +326,33 @@ pub async fn day_long_lease(pool: &PgPool, tenant_id: Uuid) {
     .execute(pool)
     .await
     .unwrap();
+}
+
+/// The stored `version` of row `id` of `table` (`accounts`, `groups`,
+/// `forms`, `form_columns`, `clients`): what an edit based on the current
+/// record sends (#25).
+pub async fn version_of(pool: &PgPool, table: &str, id: Uuid) -> i64 {
+    sqlx::query_scalar(&format!("SELECT version FROM {table} WHERE id = $1"))
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{table} {id}: {e}"))
+}
+
+/// `edit` at the account's stored version: an edit made by someone who has
+/// the account open as it is now.
+pub async fn current(pool: &PgPool, mut edit: UpdateAccountRequest) -> UpdateAccountRequest {
+    edit.version = version_of(pool, "accounts", edit.id.as_uuid()).await;
+    edit
+}
+
+/// `request` at the version of the tenant's stored directory connection:
+/// a save by someone who has Settings → Directory open as it is now.
+pub async fn directory_now(
+    svc: &Services,
+    admin: &AdminCaller,
+    mut request: app::model::directory::SaveDirectoryRequest,
+) -> app::model::directory::SaveDirectoryRequest {
+    request.version = Some(svc.get_directory(admin).await.unwrap().version);
+    request
 }

@@ -91,6 +91,7 @@ async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
     let (svc, t, admin) = tenant_with_admin(&pool, "uniq").await;
     let group = |name: &str| SaveGroupRequest {
         id: None,
+        version: None,
         name: name.into(),
         description: String::new(),
     };
@@ -120,6 +121,7 @@ async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
     );
     let client = |name: &str| SaveClientRequest {
         id: None,
+        version: None,
         name: name.into(),
     };
     svc.save_client(&admin, &client("İnce Ltd")).await.unwrap();
@@ -133,6 +135,7 @@ async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
             &admin,
             &SaveFormRequest {
                 id: None,
+                version: None,
                 name: "Überstunden".into(),
             },
         )
@@ -144,6 +147,7 @@ async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
         &SaveColumnRequest {
             form: form.id,
             id: None,
+            version: None,
             name: "Straße".into(),
         },
     )
@@ -155,6 +159,7 @@ async fn names_unique_ignoring_case_fold_as_unicode_says(pool: PgPool) {
                 &admin,
                 &SaveFormRequest {
                     id: None,
+                    version: None,
                     name: "ÜBERSTUNDEN".into(),
                 },
             )
@@ -246,6 +251,7 @@ async fn postgres_agrees_with_the_rust_folding(pool: PgPool) {
         // the two fold alike.
         let first = SaveGroupRequest {
             id: None,
+            version: None,
             name: format!("{name} {i}"),
             description: String::new(),
         };
@@ -261,6 +267,7 @@ async fn postgres_agrees_with_the_rust_folding(pool: PgPool) {
                 &admin,
                 &SaveGroupRequest {
                     id: None,
+                    version: None,
                     name: second.clone(),
                     description: String::new(),
                 },
@@ -370,6 +377,7 @@ async fn the_accounts_export_imports_unchanged(pool: PgPool) {
                 &admin,
                 &SaveClientRequest {
                     id: None,
+                    version: None,
                     name: name.into(),
                 },
             )
@@ -438,6 +446,7 @@ async fn server_migrate_recomputes_keys_written_before(pool: PgPool) {
         &admin,
         &SaveGroupRequest {
             id: None,
+            version: None,
             name: "STRASSE".into(),
             description: String::new(),
         },

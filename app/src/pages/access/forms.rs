@@ -27,6 +27,7 @@ pub fn FormsPage() -> impl IntoView {
         ev.prevent_default();
         let request = SaveFormRequest {
             id: None,
+            version: None,
             name: name.get_untracked(),
         };
         let checked = parse_name("form", &request.name)
@@ -77,6 +78,7 @@ pub fn FormsPage() -> impl IntoView {
 fn FormPanel(form: Form, forms: RwSignal<Option<Result<Vec<Form>, ApiError>>>) -> impl IntoView {
     let auth = Auth::get();
     let id = form.id;
+    let form_version = form.version;
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let column = RwSignal::new(String::new());
@@ -108,6 +110,7 @@ fn FormPanel(form: Form, forms: RwSignal<Option<Result<Vec<Form>, ApiError>>>) -
                 let r = save_column(SaveColumnRequest {
                     form: id,
                     id: None,
+                    version: None,
                     name,
                 })
                 .await;
@@ -128,7 +131,12 @@ fn FormPanel(form: Form, forms: RwSignal<Option<Result<Vec<Form>, ApiError>>>) -
         busy.set(true);
         let what = format!("Form renamed to {}.", name.trim());
         spawn_local(async move {
-            let r = save_form(SaveFormRequest { id: Some(id), name }).await;
+            let r = save_form(SaveFormRequest {
+                id: Some(id),
+                version: Some(form_version),
+                name,
+            })
+            .await;
             if r.is_ok() {
                 renaming.set(false);
             }
@@ -187,6 +195,7 @@ fn FormPanel(form: Form, forms: RwSignal<Option<Result<Vec<Form>, ApiError>>>) -
             <ul class="columns">
                 {form.columns.into_iter().map(|c| {
                     let cid = c.id;
+                    let column_version = c.version;
                     let col_retired = c.retired;
                     let label = format!("{} {} / {}", if col_retired { "Restore" } else { "Retire" }, form.name, c.name);
                     let rename_label = format!("Rename {} / {}", form.name, c.name);
@@ -209,7 +218,13 @@ fn FormPanel(form: Form, forms: RwSignal<Option<Result<Vec<Form>, ApiError>>>) -
                         busy.set(true);
                         let what = format!("Column renamed to {}.", name.trim());
                         spawn_local(async move {
-                            let r = save_column(SaveColumnRequest { form: id, id: Some(cid), name }).await;
+                            let r = save_column(SaveColumnRequest {
+                                form: id,
+                                id: Some(cid),
+                                version: Some(column_version),
+                                name,
+                            })
+                            .await;
                             if r.is_ok() {
                                 editing.set(false);
                             }

@@ -24,6 +24,7 @@ pub fn GroupsPage() -> impl IntoView {
         ev.prevent_default();
         let request = SaveGroupRequest {
             id: None,
+            version: None,
             name: name.get_untracked(),
             description: description.get_untracked(),
         };
@@ -85,6 +86,7 @@ fn GroupRow(group: Group, on_change: impl Fn() + Copy + Send + Sync + 'static) -
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let id = group.id;
+    let version = group.version;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Err(m) = parse_name("group", &name.get_untracked()) {
@@ -94,6 +96,7 @@ fn GroupRow(group: Group, on_change: impl Fn() + Copy + Send + Sync + 'static) -
         busy.set(true);
         let request = SaveGroupRequest {
             id: Some(id),
+            version: Some(version),
             name: name.get_untracked(),
             description: description.get_untracked(),
         };

@@ -123,6 +123,9 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
     let previous_expiry = summary.expires_on;
 
     let id = summary.id;
+    // Sent back with the edit: saving over someone else's newer change is
+    // refused (409 stale) and said above the form.
+    let version = summary.version;
     let submit = {
         let navigate = navigate.clone();
         let policy = policy.clone();
@@ -131,6 +134,7 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
             ev.prevent_default();
             let request = UpdateAccountRequest {
                 id,
+                version,
                 form: s.form(),
                 password: password.get_untracked(),
                 password_confirm: password_confirm.get_untracked(),
