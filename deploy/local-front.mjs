@@ -12,7 +12,8 @@
 //   missing file 403, as S3 does for CloudFront.
 //
 // Environment: FRONT_PORT, SITE_ROOT, LAMBDA_INVOKE_URL (the emulator's
-// /2015-03-31/functions/<name>/invocations).
+// /2015-03-31/functions/<name>/invocations), ORIGIN_HEADER (the value the
+// distribution adds as x-rollcall-origin, OriginSecret in the template).
 
 import http from 'node:http';
 import fs from 'node:fs/promises';
@@ -22,6 +23,7 @@ import crypto from 'node:crypto';
 const port = Number(process.env.FRONT_PORT);
 const siteRoot = path.resolve(process.env.SITE_ROOT);
 const invokeUrl = process.env.LAMBDA_INVOKE_URL;
+const originHeader = process.env.ORIGIN_HEADER ?? '';
 
 // deploy/template.yaml, SecurityHeaders (a CloudFront response headers policy).
 const securityHeaders = {
@@ -75,6 +77,8 @@ function httpApiEvent(req, url, body) {
   // The origin request policy forwards every viewer header but Host: API
   // Gateway sees its own name.
   headers.host = 'local.execute-api.localhost';
+  // OriginCustomHeaders: replaces whatever the viewer sent under that name.
+  headers['x-rollcall-origin'] = originHeader;
   const text = body.length > 0 && /^(application\/json|text\/)/.test(headers['content-type'] ?? '');
   const now = new Date();
   return {

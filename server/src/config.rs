@@ -17,6 +17,53 @@ pub struct Settings {
     /// the client (sign-in throttling and the audit trail use it); from
     /// anyone else the header is ignored.
     pub trusted_proxies: Vec<Cidr>,
+    /// `ROLLCALL_ORIGIN_SECRET`: when set, every `/api` request must carry
+    /// it in [`ORIGIN_HEADER`], which only CloudFront adds: requests that
+    /// reach API Gateway's own `execute-api` address are refused.
+    pub origin_secret: Option<OriginSecret>,
+}
+
+/// The header CloudFront adds to every request it sends to the API
+/// (deploy/template.yaml, `OriginCustomHeaders`).
+pub const ORIGIN_HEADER: &str = "x-rollcall-origin";
+
+/// The value CloudFront proves itself with. `Debug` never shows it.
+#[derive(Clone)]
+pub struct OriginSecret(sha2::digest::Output<sha2::Sha256>);
+
+impl OriginSecret {
+    /// At least 32 characters (the template generates 48).
+    ///
+    /// # Errors
+    /// A message naming the variable, never the value.
+    pub fn parse(value: &str) -> Result<OriginSecret, String> {
+        if value.trim().chars().count() < 32 {
+            return Err("ROLLCALL_ORIGIN_SECRET must be at least 32 characters".into());
+        }
+        Ok(OriginSecret(Self::digest(value.trim())))
+    }
+
+    fn digest(value: &str) -> sha2::digest::Output<sha2::Sha256> {
+        use sha2::Digest;
+        sha2::Sha256::digest(value.as_bytes())
+    }
+
+    /// Whether `presented` is the secret, compared in constant time (over
+    /// SHA-256 digests, so neither the content nor the length leaks).
+    pub fn matches(&self, presented: &str) -> bool {
+        let theirs = Self::digest(presented.trim());
+        self.0
+            .iter()
+            .zip(theirs.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+impl std::fmt::Debug for OriginSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OriginSecret(…)")
+    }
 }
 
 impl Default for Settings {
@@ -27,6 +74,7 @@ impl Default for Settings {
             public_url: DEFAULT_PUBLIC_URL.to_owned(),
             secret_key: None,
             trusted_proxies: Vec::new(),
+            origin_secret: None,
         }
     }
 }
@@ -79,6 +127,23 @@ impl Cidr {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::OriginSecret;
+
+    #[test]
+    fn the_origin_secret_matches_only_itself_and_never_shows() {
+        let value = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+        let s = OriginSecret::parse(value).unwrap();
+        assert!(s.matches(value));
+        assert!(!s.matches(&value[1..]));
+        assert!(!s.matches(""));
+        assert!(!s.matches(&format!("{value}x")));
+        assert!(!format!("{s:?}").contains("abc"));
+        assert!(OriginSecret::parse("short").unwrap_err().contains("32"));
     }
 }
 
@@ -249,6 +314,10 @@ impl Config {
                 .map_err(|e| format!("ROLLCALL_TRUSTED_PROXIES: {e}"))?,
             None => Vec::new(),
         };
+        let origin_secret = match get("ROLLCALL_ORIGIN_SECRET") {
+            Some(v) if !v.trim().is_empty() => Some(OriginSecret::parse(&v)?),
+            _ => None,
+        };
         let mail = MailConfig {
             smtp_url: get("ROLLCALL_SMTP_URL").filter(|s| !s.is_empty()),
             dir: get("ROLLCALL_MAIL_DIR")
@@ -274,6 +343,7 @@ impl Config {
                 public_url,
                 secret_key,
                 trusted_proxies,
+                origin_secret,
                 ..Settings::default()
             },
         })

@@ -6,9 +6,10 @@
 //!
 //! | variable | the secret's JSON | stands for |
 //! | --- | --- | --- |
-//! | `ROLLCALL_DATABASE_SECRET_ARN` | `{"username", "password"}` (the RDS shape) | `DATABASE_URL`, with `ROLLCALL_DATABASE_HOST`, `_PORT` (5432), `_NAME` (`rollcall`) and `_SSLMODE` (`require`) |
+//! | `ROLLCALL_DATABASE_SECRET_ARN` | `{"username", "password"}` (the RDS shape) | `DATABASE_URL`, with `ROLLCALL_DATABASE_HOST`, `_PORT` (5432), `_NAME` (`rollcall`), `_SSLMODE` (`require`; the template sets `verify-full`) and `_SSLROOTCERT` (the CA bundle's path) |
 //! | `ROLLCALL_DATABASE_ADMIN_SECRET_ARN` | `{"username", "password"}`: the RDS master user, which RDS keeps and rotates | the `migrate` event's connection, to `ROLLCALL_DATABASE_ADMIN_HOST` (default: the database host); read at each `migrate`, not at cold start |
 //! | `ROLLCALL_APP_SECRET_ARN` | `{"secret_key", "smtp_url"}`, either may be empty | `ROLLCALL_SECRET_KEY`, `ROLLCALL_SMTP_URL` |
+//! | `ROLLCALL_ORIGIN_SECRET_ARN` | `{"origin_header"}`: what CloudFront adds to every API request (`x-rollcall-origin`) | `ROLLCALL_ORIGIN_SECRET` |
 //!
 //! The SDK finds its credentials and region as everywhere on Lambda; the
 //! standard `AWS_ENDPOINT_URL_SECRETS_MANAGER` points it at another endpoint
@@ -43,6 +44,10 @@ pub struct DbAddress {
     pub name: String,
     /// A libpq `sslmode`: `require` (default; encrypted), `verify-full` …
     pub sslmode: String,
+    /// A libpq `sslrootcert`: the PEM file of the certificate authorities
+    /// `verify-ca`/`verify-full` trust (the template ships the RDS and RDS
+    /// Proxy ones beside `bootstrap`); `None`: sqlx's built-in roots.
+    pub sslrootcert: Option<String>,
 }
 
 /// Everything but the unreserved characters of RFC 3986, §2.3.
@@ -56,13 +61,17 @@ impl DbAddress {
     /// A `postgres://` URL for `login` (RFC 3986 userinfo, percent-encoded).
     pub fn url(&self, login: &DbLogin, database: &str) -> String {
         format!(
-            "postgres://{}:{}@{}:{}/{}?sslmode={}",
+            "postgres://{}:{}@{}:{}/{}?sslmode={}{}",
             utf8_percent_encode(&login.username, USERINFO),
             utf8_percent_encode(&login.password, USERINFO),
             self.host,
             self.port,
             utf8_percent_encode(database, USERINFO),
-            self.sslmode
+            self.sslmode,
+            self.sslrootcert
+                .as_deref()
+                .map(|path| format!("&sslrootcert={}", utf8_percent_encode(path, USERINFO)))
+                .unwrap_or_default()
         )
     }
 }
@@ -117,13 +126,36 @@ impl LambdaSecrets {
     pub async fn load(env: &dyn Fn(&str) -> Option<String>) -> Result<LambdaSecrets, String> {
         let db = env("ROLLCALL_DATABASE_SECRET_ARN");
         let app = env("ROLLCALL_APP_SECRET_ARN");
-        let (db, app) = if db.is_none() && app.is_none() {
-            (None, None)
+        let origin = env("ROLLCALL_ORIGIN_SECRET_ARN").filter(|a| !a.is_empty());
+        let (db, app, origin) = if db.is_none() && app.is_none() && origin.is_none() {
+            (None, None, None)
         } else {
             let client = client().await;
-            tokio::try_join!(read(&client, db.as_deref()), read(&client, app.as_deref()))?
+            tokio::try_join!(
+                read(&client, db.as_deref()),
+                read(&client, app.as_deref()),
+                read(&client, origin.as_deref())
+            )?
         };
-        Self::from_documents(env, db, app)
+        Self::from_documents(env, db, app)?.with_origin(origin)
+    }
+
+    /// Adds `ROLLCALL_ORIGIN_SECRET` from the origin secret's document
+    /// `(arn, json)`, `{"origin_header": "…"}`.
+    ///
+    /// # Errors
+    /// As [`LambdaSecrets::load`].
+    pub fn with_origin(mut self, origin: Option<(String, String)>) -> Result<Self, String> {
+        #[derive(Deserialize)]
+        struct OriginDocument {
+            origin_header: String,
+        }
+        if let Some((arn, json)) = origin {
+            let doc: OriginDocument = parse(&arn, &json, "{\"origin_header\"}")?;
+            self.values
+                .insert("ROLLCALL_ORIGIN_SECRET", doc.origin_header);
+        }
+        Ok(self)
     }
 
     /// Builds the values from the secrets' documents (`(arn, json)`) and the
@@ -152,6 +184,7 @@ impl LambdaSecrets {
                 port,
                 name: env("ROLLCALL_DATABASE_NAME").unwrap_or_else(|| "rollcall".into()),
                 sslmode: env("ROLLCALL_DATABASE_SSLMODE").unwrap_or_else(|| "require".into()),
+                sslrootcert: env("ROLLCALL_DATABASE_SSLROOTCERT").filter(|p| !p.is_empty()),
             })
         };
         if let Some((arn, json)) = db {
@@ -283,6 +316,45 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("DATABASE_URL"), "{shown}");
+
+        let origin = r#"{"origin_header":"from-cloudfront-only"}"#;
+        let s = s
+            .with_origin(Some(("arn:origin".into(), origin.into())))
+            .unwrap();
+        assert_eq!(
+            s.get("ROLLCALL_ORIGIN_SECRET").unwrap(),
+            "from-cloudfront-only"
+        );
+        assert!(!format!("{s:?}").contains("from-cloudfront-only"));
+        let e = LambdaSecrets::default()
+            .with_origin(Some(("arn:origin".into(), "{}".into())))
+            .unwrap_err();
+        assert!(
+            e.contains("arn:origin") && e.contains("origin_header"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_ca_bundle_path_goes_into_the_url() {
+        let env = vars(&[
+            ("ROLLCALL_DATABASE_HOST", "proxy.example"),
+            ("ROLLCALL_DATABASE_SSLMODE", "verify-full"),
+            (
+                "ROLLCALL_DATABASE_SSLROOTCERT",
+                "/var/task/rds-ca-bundle.pem",
+            ),
+        ]);
+        let db = r#"{"username":"rollcall_app","password":"pw"}"#;
+        let s =
+            LambdaSecrets::from_documents(&env, Some(("arn:db".into(), db.into())), None).unwrap();
+        let url = s.get("DATABASE_URL").unwrap();
+        assert!(
+            url.ends_with("?sslmode=verify-full&sslrootcert=%2Fvar%2Ftask%2Frds-ca-bundle.pem"),
+            "{url}"
+        );
+        let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+        assert_eq!(options.get_host(), "proxy.example");
     }
 
     #[test]

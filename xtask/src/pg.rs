@@ -132,6 +132,101 @@ impl Cluster {
             .then_some(port)
     }
 
+    /// The PEM certificate of the CA that signed a throwaway cluster's
+    /// server certificate (for `127.0.0.1`): what a client verifying the
+    /// server (`sslmode=verify-full&sslrootcert=…`) trusts.
+    pub fn test_ca(&self) -> PathBuf {
+        self.tls_dir().join("ca.pem")
+    }
+
+    /// A CA that signed nothing here: a client trusting only it must fail
+    /// to connect.
+    pub fn unrelated_ca(&self) -> PathBuf {
+        self.tls_dir().join("other-ca.pem")
+    }
+
+    fn tls_dir(&self) -> PathBuf {
+        let name = self
+            .data_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        self.data_dir.with_file_name(format!("{name}-tls"))
+    }
+
+    /// A fresh test CA (and an unrelated one) and a server certificate for
+    /// IP 127.0.0.1 signed by it, written as the data folder's `server.crt`
+    /// and `server.key` (Postgres' defaults), owned by the server's user.
+    /// openssl's command line, which Debian has everywhere.
+    fn issue_test_certificate(&self) -> Result<()> {
+        let dir = self.tls_dir();
+        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+        let ext = path("server.ext");
+        fs::write(
+            &ext,
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .map_err(|e| format!("{ext}: {e}"))?;
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for (ca, cn) in [
+            ("ca", "Rollcall test CA"),
+            ("other-ca", "Unrelated test CA"),
+        ] {
+            let mut args = vec!["req", "-x509"];
+            args.extend(ec);
+            let (key, pem, subject) = (
+                path(&format!("{ca}.key")),
+                path(&format!("{ca}.pem")),
+                format!("/CN={cn}"),
+            );
+            args.extend([
+                "-keyout", &key, "-out", &pem, "-days", "30", "-subj", &subject,
+            ]);
+            openssl(&args)?;
+        }
+        let mut args = vec!["req"];
+        args.extend(ec);
+        let (key, csr) = (path("server.key"), path("server.csr"));
+        args.extend(["-keyout", &key, "-out", &csr, "-subj", "/CN=127.0.0.1"]);
+        openssl(&args)?;
+        let (ca, ca_key, crt) = (path("ca.pem"), path("ca.key"), path("server.crt"));
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "30",
+            "-extfile",
+            &ext,
+        ])?;
+        for name in ["server.crt", "server.key"] {
+            let to = self.data_dir.join(name);
+            fs::copy(dir.join(name), &to).map_err(|e| format!("{}: {e}", to.display()))?;
+            set_private(&to)?;
+            if let Some(user) = self.run_as {
+                let mut chown = Command::new("chown");
+                chown.arg(user).arg(&to);
+                proc::run_checked(chown)?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn start(&self) -> Result<Running<'_>> {
         if self.mode == Mode::Persistent {
             if let Some(port) = self.running_port() {
@@ -150,6 +245,10 @@ impl Cluster {
         );
         if self.mode == Mode::Throwaway {
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            // TLS with a certificate of the test CA ([`Cluster::test_ca`]),
+            // so `sslmode=verify-full` is tested against a real server.
+            self.issue_test_certificate()?;
+            options.push_str(" -c ssl=on");
         }
         let log = self.data_dir.join("server.log");
         let mut cmd = self.pg_command("pg_ctl");
@@ -176,6 +275,16 @@ impl Cluster {
 }
 
 impl Running<'_> {
+    /// [`Cluster::test_ca`] of the running cluster.
+    pub fn test_ca(&self) -> PathBuf {
+        self.cluster.test_ca()
+    }
+
+    /// [`Cluster::unrelated_ca`] of the running cluster.
+    pub fn unrelated_ca(&self) -> PathBuf {
+        self.cluster.unrelated_ca()
+    }
+
     /// `database` as the superuser (which row-level security does not bind:
     /// for the harness's own arranging, never for the server).
     pub fn url(&self, database: &str) -> String {
@@ -418,4 +527,17 @@ fn locate_bin_dir() -> Option<PathBuf> {
         let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         dir.join("initdb").exists().then_some(dir)
     })
+}
+
+fn openssl(args: &[&str]) -> Result<()> {
+    let mut cmd = Command::new("openssl");
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null());
+    proc::run_checked(cmd).map_err(|e| format!("openssl {}: {e}", args.first().unwrap_or(&"")))
+}
+
+/// Readable by its owner only (Postgres refuses a key others can read).
+fn set_private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -220,7 +220,7 @@ fn ensure_node() -> Result<()> {
     apt_install(&["nodejs", "npm"])
 }
 
-fn npm_ci(dir: &Path) -> Result<()> {
+pub fn npm_ci(dir: &Path) -> Result<()> {
     let mut cmd = proc::command("npm", &["ci", "--no-audit", "--no-fund"], &[]);
     cmd.current_dir(dir);
     proc::run_checked(cmd)

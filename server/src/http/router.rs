@@ -123,6 +123,10 @@ pub fn router(services: Services, site_root: Option<PathBuf>) -> Router {
         // API answers are compressed as they are made; the site's files
         // were compressed when it was built.
         .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            services.settings.origin_secret.clone(),
+            through_own_front,
+        ))
         .with_state(state);
     let app = match site_root {
         Some(root) => api.fallback_service(site_service(&root)),
@@ -346,6 +350,32 @@ async fn api(State(state): State<AppState>, req: Request) -> Response {
             .await;
     }
     res
+}
+
+/// With `ROLLCALL_ORIGIN_SECRET` set (on AWS), an `/api` request that did
+/// not come through CloudFront, which adds the secret in
+/// [`crate::config::ORIGIN_HEADER`], is refused before anything else: API
+/// Gateway's own `execute-api` address would skip CloudFront's headers and
+/// edge protections.
+async fn through_own_front(
+    State(secret): State<Option<crate::config::OriginSecret>>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(secret) = &secret {
+        let presented = req
+            .headers()
+            .get(crate::config::ORIGIN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !secret.matches(presented) {
+            return error_response(&ApiError::new(
+                ErrorCode::Forbidden,
+                "Rollcall answers only at its own address. Open it there (ask your administrator for the link).",
+            ));
+        }
+    }
+    next.run(req).await
 }
 
 /// Whether the request declares a JSON body: `Content-Type` is

@@ -334,6 +334,7 @@ async fn the_migrate_event_makes_the_role_and_database_once(pool: PgPool) {
         port: o.get_port(),
         name: format!("lambda_{tag}"),
         sslmode: "prefer".into(),
+        sslrootcert: None,
     };
     let app = DbLogin {
         username: format!("lambda_app_{tag}"),
