@@ -322,8 +322,8 @@ impl Services {
                     Err(wait) => {
                         refusals::record(
                             &mut conn,
-                            refusals::Refusal {
-                                tenant_id: t.id,
+                            audit::Event {
+                                tenant_id: Some(t.id),
                                 actor: &Actor::Anonymous {
                                     claimed: claimed.clone(),
                                 },

@@ -11,7 +11,7 @@
 //! and the first event of the next window says how many
 //! (`"suppressed_before": n`).
 
-use super::audit::{self, Action, Actor, Origin, Target};
+use super::audit::{self, Action, Actor, Target};
 use super::Services;
 use crate::db::{self, refusals::WindowRow};
 use crate::error::Result;
@@ -76,50 +76,36 @@ pub fn admit(previous: Option<WindowRow>, now: OffsetDateTime) -> (WindowRow, Ad
     }
 }
 
-/// One refused attempt.
-pub struct Refusal<'a> {
-    pub tenant_id: Uuid,
-    pub actor: &'a Actor,
-    pub action: Action,
-    pub target: Option<Target<'a>>,
-    pub details: Value,
-    pub origin: &'a Origin,
-    pub at: OffsetDateTime,
-}
-
-/// Records `r` in `conn` (a transaction of the refusal's tenant) unless its
-/// actor has had [`PER_WINDOW`] recorded in the current window.
-pub async fn record(conn: &mut PgConnection, r: Refusal<'_>) -> Result<Admitted> {
-    let who = match r.actor {
+/// Records the refusal `event` in `conn` (a transaction of its tenant)
+/// unless its actor has had [`PER_WINDOW`] recorded in the current window;
+/// the first of a new window carries how many the last one left out. An
+/// event of no tenant (a sign-in naming an unknown organisation) is recorded
+/// as it is: the windows live with the tenant.
+pub async fn record(conn: &mut PgConnection, event: audit::Event<'_>) -> Result<Admitted> {
+    let Some(tenant_id) = event.tenant_id else {
+        audit::record(conn, event).await?;
+        return Ok(Admitted::Record {
+            suppressed_before: 0,
+        });
+    };
+    let who = match event.actor {
         Actor::Account { id, .. } => id.to_string(),
         Actor::Operator { name } => format!("operator:{name}"),
         Actor::Anonymous { claimed } => format!("anonymous:{claimed}"),
     };
-    let key: String = format!("{who}|{}", r.origin.ip.as_deref().unwrap_or(""))
+    let key: String = format!("{who}|{}", event.origin.ip.as_deref().unwrap_or(""))
         .chars()
         .take(300)
         .collect();
-    let previous = db::refusals::lock(conn, r.tenant_id, &key).await?;
-    let (window, admitted) = admit(previous, r.at);
-    db::refusals::store(conn, r.tenant_id, &key, window).await?;
+    let previous = db::refusals::lock(conn, tenant_id, &key).await?;
+    let (window, admitted) = admit(previous, event.at);
+    db::refusals::store(conn, tenant_id, &key, window).await?;
     if let Admitted::Record { suppressed_before } = admitted {
-        let mut details = r.details;
+        let mut event = event;
         if suppressed_before > 0 {
-            details["suppressed_before"] = json!(suppressed_before);
+            event.details["suppressed_before"] = json!(suppressed_before);
         }
-        audit::record(
-            conn,
-            audit::Event {
-                tenant_id: Some(r.tenant_id),
-                at: r.at,
-                actor: r.actor,
-                action: r.action,
-                target: r.target,
-                details,
-                origin: r.origin,
-            },
-        )
-        .await?;
+        audit::record(conn, event).await?;
     }
     Ok(admitted)
 }
@@ -187,8 +173,8 @@ impl Services {
             let mut tx = db::begin(&self.pool, caller.scope()).await?;
             record(
                 &mut tx,
-                Refusal {
-                    tenant_id: caller.tenant_id.as_uuid(),
+                audit::Event {
+                    tenant_id: Some(caller.tenant_id.as_uuid()),
                     actor: &caller.actor(),
                     action: Action::AccessDenied,
                     target: Some(Target {

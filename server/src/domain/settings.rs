@@ -369,17 +369,17 @@ impl Services {
         {
             Ok(attempt) => attempt,
             Err(wait) => {
+                let actor = caller.actor();
                 refusals::record(
                     &mut tx,
-                    refusals::Refusal {
-                        tenant_id,
-                        actor: &caller.actor(),
-                        action: Action::PasswordChangeFailed,
-                        target: Some(audit::account_target(&account)),
-                        details: json!({ "reason": "throttled", "retry_after": wait.retry_after }),
-                        origin: &caller.origin,
-                        at: now,
-                    },
+                    audit::Event::on_account(
+                        &account,
+                        Action::PasswordChangeFailed,
+                        json!({ "reason": "throttled", "retry_after": wait.retry_after }),
+                        &actor,
+                        &caller.origin,
+                        now,
+                    ),
                 )
                 .await?;
                 tx.commit().await?;

@@ -298,14 +298,7 @@ async fn refused_calls_are_audited_and_a_flood_is_counted_not_stored(pool: PgPoo
     assert_eq!(audit_count(&pool, t, "access.denied").await, stored);
     clock.advance(Duration::seconds(61));
     send(&app, "POST", "/api/accounts/delete", &target, Some(&user)).await;
-    let details: serde_json::Value = sqlx::query_scalar(
-        "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = 'access.denied'
-         ORDER BY occurred_at DESC, id DESC LIMIT 1",
-    )
-    .bind(t)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let details = last_audit_details(&pool, t, "access.denied").await;
     assert_eq!(details["suppressed_before"], 31 - PER_WINDOW, "{details}");
 }
 

@@ -776,14 +776,7 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
             .await,
     );
     assert_eq!(refused.code, ErrorCode::LinkClosed);
-    let details: serde_json::Value = sqlx::query_scalar(
-        "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = 'account.updated'
-         ORDER BY occurred_at DESC, id DESC LIMIT 1",
-    )
-    .bind(t)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let details = last_audit_details(&pool, t, "account.updated").await;
     assert_eq!(details["links_closed"]["count"], 1, "{details}");
     assert_eq!(details["links_closed"]["reason"], "email_changed");
 

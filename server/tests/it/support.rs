@@ -290,6 +290,19 @@ pub async fn audit_count(pool: &PgPool, tenant_id: Uuid, action: &str) -> i64 {
     .unwrap()
 }
 
+/// The `details` of the tenant's latest audit event of `action`.
+pub async fn last_audit_details(pool: &PgPool, tenant_id: Uuid, action: &str) -> serde_json::Value {
+    sqlx::query_scalar(
+        "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = $2
+         ORDER BY occurred_at DESC, id DESC LIMIT 1",
+    )
+    .bind(tenant_id)
+    .bind(action)
+    .fetch_one(pool)
+    .await
+    .unwrap_or_else(|e| panic!("no {action} event: {e}"))
+}
+
 /// The API error a call must have answered.
 pub fn api_err<T>(r: Result<T, Error>) -> app::model::ApiError {
     match r {
