@@ -23,6 +23,33 @@ async fn two_admins(
     (svc, t, [ada, bea])
 }
 
+/// An account and a group made by `admin`.
+async fn account_and_group(
+    svc: &Services,
+    admin: &server::domain::auth::AdminCaller,
+    username: &str,
+    group: &str,
+) -> (app::model::AccountId, app::model::permissions::Group) {
+    let id = svc
+        .create_account(admin, &account_request(username, "user"))
+        .await
+        .unwrap()
+        .id;
+    let group = svc
+        .save_group(
+            admin,
+            &SaveGroupRequest {
+                id: None,
+                version: None,
+                name: group.into(),
+                description: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    (id, group)
+}
+
 fn edit_of(
     details: &app::model::AccountDetails,
     f: impl FnOnce(&mut AccountForm),
@@ -92,23 +119,7 @@ async fn an_account_edit_from_an_older_page_puts_nothing_back(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn memberships_and_deleted_groups_count_as_changes(pool: PgPool) {
     let (svc, _, [ada, bea]) = two_admins(&pool).await;
-    let id = svc
-        .create_account(&ada, &account_request("kim", "user"))
-        .await
-        .unwrap()
-        .id;
-    let group = svc
-        .save_group(
-            &ada,
-            &SaveGroupRequest {
-                id: None,
-                version: None,
-                name: "Night shift".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
+    let (id, group) = account_and_group(&svc, &ada, "kim", "Night shift").await;
     let page = svc.get_account(&ada, id).await.unwrap();
     svc.update_account(&ada, &edit_of(&page, |f| f.groups = vec![group.id]))
         .await
@@ -367,23 +378,7 @@ async fn the_api_requires_the_version_and_answers_409_stale(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn of_two_simultaneous_saves_of_one_page_exactly_one_lands(pool: PgPool) {
     let (svc, _, [ada, bea]) = two_admins(&pool).await;
-    let id = svc
-        .create_account(&ada, &account_request("lee", "user"))
-        .await
-        .unwrap()
-        .id;
-    let group = svc
-        .save_group(
-            &ada,
-            &SaveGroupRequest {
-                id: None,
-                version: None,
-                name: "Pair".into(),
-                description: String::new(),
-            },
-        )
-        .await
-        .unwrap();
+    let (id, group) = account_and_group(&svc, &ada, "lee", "Pair").await;
     for round in 0..10 {
         let page = svc.get_account(&ada, id).await.unwrap();
         let a = edit_of(&page, |f| f.last_name = format!("Ada {round}"));
