@@ -36,6 +36,18 @@ impl From<Error> for ApiError {
                     "Something this change refers to was deleted by someone else meanwhile. Reload the page to see what is there now, then try again.",
                 )
             }
+            // Two transactions that each waited for the other: Postgres
+            // ended one. Nothing of it was kept; the same request again
+            // goes through.
+            Error::Db(sqlx::Error::Database(ref db))
+                if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                tracing::warn!(error = %err, "a transaction gave way to a concurrent one");
+                ApiError::new(
+                    ErrorCode::Conflict,
+                    "Someone else was changing the same thing at that moment, so nothing was saved. Try again.",
+                )
+            }
             other => {
                 // Internals stay in the log; the caller gets a generic message.
                 tracing::error!(error = %other, "internal error");

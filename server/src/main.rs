@@ -140,6 +140,11 @@ async fn serve_lambda() -> Result<(), String> {
     let env = |name: &str| std::env::var(name).ok();
     let secrets = server::secrets::LambdaSecrets::load(&env).await?;
     let config = Config::from_lookup(true, &|name| secrets.get(name).or_else(|| env(name)))?;
+    if config.settings.origin_secret.is_none() {
+        tracing::warn!(
+            "no ROLLCALL_ORIGIN_SECRET_ARN: API requests are not checked for CloudFront's x-rollcall-origin header"
+        );
+    }
     let pool = server::db::connect_lambda(&config.database_url)
         .map_err(|e| format!("DATABASE_URL: {e}"))?;
     server::crypto::prepare()

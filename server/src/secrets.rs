@@ -152,6 +152,10 @@ impl LambdaSecrets {
         }
         if let Some((arn, json)) = origin {
             let doc: OriginDocument = parse(&arn, &json, "{\"origin_header\"}")?;
+            // Named but empty would silently let everyone past the check.
+            if doc.origin_header.trim().is_empty() {
+                return Err(format!("the secret {arn} has an empty origin_header"));
+            }
             self.values
                 .insert("ROLLCALL_ORIGIN_SECRET", doc.origin_header);
         }

@@ -162,8 +162,8 @@ pub struct ApiError {
     pub reason: Option<SessionEnd>,
     /// With `stale`: the record as it is now (the same shape its `get`
     /// answers), so a client can show what changed. The app itself only
-    /// says so and reloads, so the browser build neither reads nor writes
-    /// it: a generic JSON reader would cost the sign-in page 4 KB.
+    /// says so (the person reloads), so the browser build neither reads nor
+    /// writes it: a generic JSON reader would cost the sign-in page 4 KB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", serde(skip))]
     pub current: Option<serde_json::Value>,

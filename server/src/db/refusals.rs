@@ -54,3 +54,19 @@ pub async fn store(
     .await?;
     Ok(())
 }
+
+/// Forgets the tenant's windows that started before `before`.
+pub async fn prune(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    before: OffsetDateTime,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM refusal_audit_windows WHERE tenant_id = $1 AND window_start < $2",
+        tenant_id,
+        before
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

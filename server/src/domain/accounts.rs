@@ -455,11 +455,16 @@ impl Services {
             now,
         )
         .await?;
+        // Memberships written after the row count in its version.
+        let version = db::accounts::version_of(&mut tx, row.tenant_id, row.id).await?;
         tx.commit().await?;
         if request.invite {
             self.mail_queued();
         }
-        summary(&row, now)
+        Ok(AccountSummary {
+            version,
+            ..summary(&row, now)?
+        })
     }
 
     /// "Duplicate": creates the account and its invitation, copies the
@@ -515,9 +520,13 @@ impl Services {
             },
         )
         .await?;
+        let version = db::accounts::version_of(&mut tx, row.tenant_id, row.id).await?;
         tx.commit().await?;
         self.mail_queued();
-        summary(&row, now)
+        Ok(AccountSummary {
+            version,
+            ..summary(&row, now)?
+        })
     }
 
     pub async fn get_account(&self, admin: &AdminCaller, id: AccountId) -> Result<AccountDetails> {

@@ -29,6 +29,17 @@ pub enum Actor {
     },
 }
 
+/// The label of an anonymous actor: the `organisation/username` typed, as
+/// far as the audit trail shows a name nobody has proven: at most 200
+/// characters, without characters that hide or reorder text.
+pub fn claimed(tenant: &str, username: &str) -> String {
+    format!("{}/{}", tenant.trim(), username.trim())
+        .chars()
+        .filter(|c| !text::is_disallowed_in_name(*c))
+        .take(200)
+        .collect()
+}
+
 /// Where the request came from.
 #[derive(Debug, Clone, Default)]
 pub struct Origin {

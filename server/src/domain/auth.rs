@@ -271,7 +271,7 @@ impl Services {
             return Err(ApiError::validation("password", "Enter your password.").into());
         }
         let origin = origin(meta);
-        let claimed = format!("{}/{}", tenant.trim(), username.trim());
+        let claimed = audit::claimed(tenant, username);
         // A malformed name cannot match anything: treat it as unknown.
         let slug = TenantSlug::parse(tenant).ok();
         let slug = slug.as_ref().map_or("", |s| s.as_str());

@@ -449,9 +449,11 @@ impl Services {
             .explain();
             return Err(ApiError::new(ErrorCode::LinkClosed, format!("{title}. {what}")).into());
         }
+        // The account was deleted after the link was read: the link went
+        // with it.
         let account = db::accounts::lock(&mut tx, link.tenant_id, link.account_id)
             .await?
-            .ok_or_else(ApiError::internal)?;
+            .ok_or_else(unknown_link)?;
         if account.account_type != AccountType::Local.as_str() {
             return Err(ApiError::refused(
                 "This account signs in with Active Directory: use your directory password.",
@@ -572,7 +574,7 @@ impl Services {
             Err(_) => None,
         };
         let actor = Actor::Anonymous {
-            claimed: format!("{}/{}", tenant.trim(), username.trim()),
+            claimed: audit::claimed(tenant, username),
         };
         let origin = origin(meta);
         attempt
@@ -596,9 +598,12 @@ impl Services {
             return Ok(());
         };
         // Serialises requests for one account (the hourly limit holds).
-        let account = db::accounts::lock(&mut tx, tenant_row.id, found.account.id)
-            .await?
-            .ok_or_else(ApiError::internal)?;
+        let Some(account) = db::accounts::lock(&mut tx, tenant_row.id, found.account.id).await?
+        else {
+            // Deleted a moment ago: answered as a name that names nobody.
+            tx.commit().await?;
+            return Ok(());
+        };
         let since = now - Duration::hours(1);
         let outcome = if account.status != AccountStatus::Active.as_str()
             || is_expired(account.expires_on, now)

@@ -285,10 +285,13 @@ pub async fn take_seat(
             )
             .await?;
         }
-        if let Some(evicted) = evict {
-            let person = db::accounts::lock(tx, tenant_id, *evicted)
-                .await?
-                .ok_or_else(ApiError::internal)?;
+        // An account deleted since it was counted took its sessions with
+        // it: its seat is free already, nobody to sign out.
+        let person = match evict {
+            Some(evicted) => db::accounts::lock(tx, tenant_id, *evicted).await?,
+            None => None,
+        };
+        if let (Some(evicted), Some(person)) = (evict, person) {
             let idle_since = holding
                 .iter()
                 .find(|h| h.account_id == *evicted)

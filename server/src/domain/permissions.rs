@@ -478,6 +478,10 @@ impl Services {
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
+        // Deleting the group rewrites its members' accounts (their version):
+        // the tenant first, as an account edit takes it, so the two queue
+        // instead of deadlocking.
+        db::tenants::lock(&mut tx, tenant_id).await?;
         let group = dbp::get_group(&mut tx, tenant_id, id.as_uuid())
             .await?
             .ok_or_else(|| ApiError::not_found("group"))?;
@@ -813,15 +817,16 @@ impl Services {
         let (label, kind, target_id) = match req.level {
             Level::Tenant => ("tenant default".to_owned(), "tenant", Some(tenant_id)),
             Level::Group(g) => {
+                // Deleted since the cells were written: nothing is kept.
                 let group = dbp::get_group(&mut tx, tenant_id, g.as_uuid())
                     .await?
-                    .ok_or_else(ApiError::internal)?;
+                    .ok_or_else(|| ApiError::not_found("group"))?;
                 (group.name, "group", Some(group.id))
             }
             Level::Account(a) => {
                 let account = db::accounts::get(&mut tx, tenant_id, a.as_uuid())
                     .await?
-                    .ok_or_else(ApiError::internal)?;
+                    .ok_or_else(|| ApiError::not_found("account"))?;
                 (account.username, "account", Some(account.id))
             }
         };

@@ -88,15 +88,24 @@ pub async fn record(conn: &mut PgConnection, event: audit::Event<'_>) -> Result<
             suppressed_before: 0,
         });
     };
+    // Whoever is not signed in counts by address alone: a flood that types
+    // a new name each time is still one actor. Addresses count as the
+    // sign-in throttle counts them (an IPv6 /64 is one).
     let who = match event.actor {
         Actor::Account { id, .. } => id.to_string(),
         Actor::Operator { name } => format!("operator:{name}"),
-        Actor::Anonymous { claimed } => format!("anonymous:{claimed}"),
+        Actor::Anonymous { .. } => "anonymous".to_owned(),
     };
-    let key: String = format!("{who}|{}", event.origin.ip.as_deref().unwrap_or(""))
-        .chars()
-        .take(300)
-        .collect();
+    let address = event
+        .origin
+        .ip
+        .as_deref()
+        .map(super::throttle::address_key)
+        .unwrap_or_default();
+    let key: String = format!("{who}|{address}").chars().take(300).collect();
+    // Windows an hour over say nothing more (a count left out that long
+    // ago is dropped): the table stays as small as the last hour's actors.
+    db::refusals::prune(conn, tenant_id, event.at - Duration::hours(1)).await?;
     let previous = db::refusals::lock(conn, tenant_id, &key).await?;
     let (window, admitted) = admit(previous, event.at);
     db::refusals::store(conn, tenant_id, &key, window).await?;

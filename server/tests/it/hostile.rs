@@ -404,3 +404,44 @@ async fn a_row_deleted_under_an_edit_is_a_conflict(pool: PgPool) {
     let vanished = app::model::ApiError::from(server::error::Error::Db(sqlx::Error::RowNotFound));
     assert_eq!(vanished.code, ErrorCode::Conflict);
 }
+
+/// A flood that types a new name on every attempt is still one actor: once
+/// the address is throttled, its refusals are audited at most
+/// `PER_WINDOW` a minute however many names it makes up (#25 review).
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_flood_of_made_up_names_from_one_address_is_one_actor(pool: PgPool) {
+    let svc = services(pool.clone(), clock()).await;
+    let t = tenant(&svc, "flood", 5).await;
+    let mut throttled = 0;
+    for i in 0..80 {
+        let who = format!("nobody-{i}");
+        let err = api_err(
+            svc.login(&meta(None), "flood", &who, "wrong password")
+                .await,
+        );
+        if err.code == ErrorCode::TooManyAttempts {
+            throttled += 1;
+        }
+    }
+    assert!(
+        throttled > PER_WINDOW,
+        "only {throttled} attempts were throttled"
+    );
+    assert_eq!(
+        audit_count(&pool, t, "login.refused_throttled").await,
+        i64::from(PER_WINDOW)
+    );
+    // Every label stays short, whatever was typed.
+    let long = "x".repeat(5_000);
+    let _ = svc
+        .login(&meta(None), "flood", &long, "wrong password")
+        .await;
+    let longest: i32 = sqlx::query_scalar(
+        "SELECT max(length(actor_label)) FROM audit_events WHERE tenant_id = $1",
+    )
+    .bind(t)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(longest <= 200, "{longest}");
+}

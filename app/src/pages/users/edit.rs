@@ -60,7 +60,7 @@ pub fn EditAccountPage() -> impl IntoView {
 
 /// "Refresh from directory": reads the names and email again.
 #[component]
-fn RefreshFromDirectory(id: AccountId, s: AccountSignals) -> impl IntoView {
+fn RefreshFromDirectory(id: AccountId, s: AccountSignals, version: RwSignal<i64>) -> impl IntoView {
     let auth = Auth::get();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
@@ -76,6 +76,9 @@ fn RefreshFromDirectory(id: AccountId, s: AccountSignals) -> impl IntoView {
                     s.first_name.set(a.first_name);
                     s.last_name.set(a.last_name);
                     s.email.set(a.email);
+                    // This page changed the account: its next save builds
+                    // on that, not on what it first loaded.
+                    version.set(a.version);
                     auth.flash.set(Some(if changed {
                         format!(
                             "Names and email of {} updated from the directory.",
@@ -124,8 +127,9 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
 
     let id = summary.id;
     // Sent back with the edit: saving over someone else's newer change is
-    // refused (409 stale) and said above the form.
-    let version = summary.version;
+    // refused (409 stale) and said above the form. The page's own actions
+    // (refresh from the directory, reset password) move it on.
+    let version = RwSignal::new(summary.version);
     let submit = {
         let navigate = navigate.clone();
         let policy = policy.clone();
@@ -134,7 +138,7 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
             ev.prevent_default();
             let request = UpdateAccountRequest {
                 id,
-                version,
+                version: version.get_untracked(),
                 form: s.form(),
                 password: password.get_untracked(),
                 password_confirm: password_confirm.get_untracked(),
@@ -232,7 +236,7 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
                     <input id="username" readonly aria-describedby="username-hint" bind:value=username_value />
                 </div>
                 <IdentityFields s=s form=form read_only=!local />
-                {(!local).then(|| view! { <RefreshFromDirectory id=id s=s /> })}
+                {(!local).then(|| view! { <RefreshFromDirectory id=id s=s version=version /> })}
             </fieldset>
             <fieldset>
                 <legend>"Access"</legend>
@@ -261,7 +265,7 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
             <ThrottlePanel id=id username=summary.username.clone() throttles=account.throttles.clone() />
         })}
         {(local && !is_me && !expired).then(|| view! {
-            <ResetPasswordPanel id=id username=summary.username.clone() email=s.email policy=policy.clone() />
+            <ResetPasswordPanel id=id username=summary.username.clone() s=s version=version policy=policy.clone() />
         })}
         {(!is_me).then(|| view! {
             <section class="panel danger-zone" aria-labelledby="delete-heading">
@@ -293,9 +297,11 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
 fn ResetPasswordPanel(
     id: AccountId,
     username: String,
-    email: RwSignal<String>,
+    s: AccountSignals,
+    version: RwSignal<i64>,
     policy: crate::model::PasswordPolicy,
 ) -> impl IntoView {
+    let email = s.email;
     let password = RwSignal::new(String::new());
     let password_confirm = RwSignal::new(String::new());
     let must_change = RwSignal::new(true);
@@ -329,6 +335,14 @@ fn ResetPasswordPanel(
                 move |()| {
                     password.set(String::new());
                     password_confirm.set(String::new());
+                    // The reset set "must change at next sign-in": the form
+                    // above shows it, and saves on the account as it is now.
+                    spawn_local(async move {
+                        if let Ok(now) = get_account(id).await {
+                            s.must_change_password.set(now.must_change_password);
+                            version.set(now.summary.version);
+                        }
+                    });
                     done.set(Some(format!(
                         "The password of {name} was reset; they were signed out."
                     )));
