@@ -15,21 +15,30 @@ ALTER TABLE tenant_directories ADD COLUMN version bigint NOT NULL DEFAULT 1;
 -- The Settings screen's fields of the tenant (policy, lifetimes, seat rules).
 ALTER TABLE tenants ADD COLUMN settings_version bigint NOT NULL DEFAULT 1;
 
-CREATE FUNCTION rollcall_account_version() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One trigger function for every table: its first argument names the
+-- version column, the others the columns whose change raises it. A version
+-- the statement set itself (an explicit bump) is left as it is.
+CREATE FUNCTION rollcall_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    new_row jsonb := to_jsonb(NEW);
+    old_row jsonb := to_jsonb(OLD);
 BEGIN
-    IF NEW.version = OLD.version
-       AND (NEW.first_name, NEW.last_name, NEW.email, NEW.role, NEW.status, NEW.account_type,
-            NEW.case_access, NEW.must_change_password, NEW.rotate_password, NEW.expires_on)
-           IS DISTINCT FROM
-           (OLD.first_name, OLD.last_name, OLD.email, OLD.role, OLD.status, OLD.account_type,
-            OLD.case_access, OLD.must_change_password, OLD.rotate_password, OLD.expires_on)
-    THEN
-        NEW.version := OLD.version + 1;
+    IF new_row -> TG_ARGV[0] IS DISTINCT FROM old_row -> TG_ARGV[0] THEN
+        RETURN NEW;
     END IF;
+    FOR i IN 1 .. TG_NARGS - 1 LOOP
+        IF new_row -> TG_ARGV[i] IS DISTINCT FROM old_row -> TG_ARGV[i] THEN
+            RETURN jsonb_populate_record(
+                NEW, jsonb_build_object(TG_ARGV[0], (old_row ->> TG_ARGV[0])::bigint + 1));
+        END IF;
+    END LOOP;
     RETURN NEW;
 END $$;
+
 CREATE TRIGGER accounts_version BEFORE UPDATE ON accounts
-    FOR EACH ROW EXECUTE FUNCTION rollcall_account_version();
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version(
+        'version', 'first_name', 'last_name', 'email', 'role', 'status', 'account_type',
+        'case_access', 'must_change_password', 'rotate_password', 'expires_on');
 
 -- Clients and groups are part of the account's form.
 CREATE FUNCTION rollcall_membership_version() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -44,47 +53,22 @@ CREATE TRIGGER account_clients_version AFTER INSERT OR DELETE ON account_clients
 CREATE TRIGGER account_groups_version AFTER INSERT OR DELETE ON account_groups
     FOR EACH ROW EXECUTE FUNCTION rollcall_membership_version();
 
-CREATE FUNCTION rollcall_named_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.version = OLD.version
-       AND (to_jsonb(NEW) -> TG_ARGV[0], to_jsonb(NEW) -> TG_ARGV[1])
-           IS DISTINCT FROM (to_jsonb(OLD) -> TG_ARGV[0], to_jsonb(OLD) -> TG_ARGV[1])
-    THEN
-        NEW.version := OLD.version + 1;
-    END IF;
-    RETURN NEW;
-END $$;
 CREATE TRIGGER groups_version BEFORE UPDATE ON groups
-    FOR EACH ROW EXECUTE FUNCTION rollcall_named_version('name', 'description');
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version('version', 'name', 'description');
 CREATE TRIGGER forms_version BEFORE UPDATE ON forms
-    FOR EACH ROW EXECUTE FUNCTION rollcall_named_version('name', 'retired_at');
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version('version', 'name', 'retired_at');
 CREATE TRIGGER form_columns_version BEFORE UPDATE ON form_columns
-    FOR EACH ROW EXECUTE FUNCTION rollcall_named_version('name', 'retired_at');
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version('version', 'name', 'retired_at');
 CREATE TRIGGER clients_version BEFORE UPDATE ON clients
-    FOR EACH ROW EXECUTE FUNCTION rollcall_named_version('name', 'archived_at');
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version('version', 'name', 'archived_at');
 
-CREATE FUNCTION rollcall_directory_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.version = OLD.version AND NEW IS DISTINCT FROM OLD THEN
-        NEW.version := OLD.version + 1;
-    END IF;
-    RETURN NEW;
-END $$;
+-- directory/save also bumps it itself: every save is a new version.
 CREATE TRIGGER tenant_directories_version BEFORE UPDATE ON tenant_directories
-    FOR EACH ROW EXECUTE FUNCTION rollcall_directory_version();
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version(
+        'version', 'url', 'allow_plain', 'ca_pem', 'netbios_domain', 'upn_suffix', 'base_dn',
+        'bind_name', 'bind_password_sealed');
 
-CREATE FUNCTION rollcall_settings_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.settings_version = OLD.settings_version
-       AND (NEW.password_policy, NEW.invitation_hours, NEW.session_lifetime_hours,
-            NEW.sessions_per_person, NEW.when_full, NEW.evict_idle_minutes, NEW.seat_alerts)
-           IS DISTINCT FROM
-           (OLD.password_policy, OLD.invitation_hours, OLD.session_lifetime_hours,
-            OLD.sessions_per_person, OLD.when_full, OLD.evict_idle_minutes, OLD.seat_alerts)
-    THEN
-        NEW.settings_version := OLD.settings_version + 1;
-    END IF;
-    RETURN NEW;
-END $$;
 CREATE TRIGGER tenants_settings_version BEFORE UPDATE ON tenants
-    FOR EACH ROW EXECUTE FUNCTION rollcall_settings_version();
+    FOR EACH ROW EXECUTE FUNCTION rollcall_bump_version(
+        'settings_version', 'password_policy', 'invitation_hours', 'session_lifetime_hours',
+        'sessions_per_person', 'when_full', 'evict_idle_minutes', 'seat_alerts');

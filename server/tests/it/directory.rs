@@ -5,7 +5,7 @@
 use super::cli::{run_env, run_ok, stderr, stdout};
 use super::support::*;
 use app::model::directory::{DirectoryCheck, SaveDirectoryRequest};
-use app::model::{AccountForm, CreateAccountRequest, ErrorCode, UpdateAccountRequest};
+use app::model::{CreateAccountRequest, ErrorCode};
 use server::config::Settings;
 use server::domain::auth::AdminCaller;
 use server::domain::Services;
@@ -219,24 +219,10 @@ async fn each_directory_state_has_its_own_code(pool: PgPool) {
 
     // Rollcall's own status still applies on top of the directory's.
     let alice = alice(&svc, &admin).await;
-    let mut form = AccountForm::from(&svc.get_account(&admin, alice.id).await.unwrap());
-    form.status = "inactive".into();
-    svc.update_account(
-        &admin,
-        &current(
-            &pool,
-            UpdateAccountRequest {
-                id: alice.id,
-                version: 0,
-                form,
-                password: String::new(),
-                password_confirm: String::new(),
-            },
-        )
-        .await,
-    )
-    .await
-    .unwrap();
+    let page = svc.get_account(&admin, alice.id).await.unwrap();
+    svc.update_account(&admin, &edit_of(&page, |f| f.status = "inactive".into()))
+        .await
+        .unwrap();
     assert_eq!(
         sign_in(&svc, "states", "alice", "AlicePass1").await,
         Err(ErrorCode::AccountInactive)
@@ -388,23 +374,9 @@ async fn names_follow_the_directory_on_sign_in_and_on_refresh(pool: PgPool) {
     );
 
     // Editing the names of a directory account is refused.
-    let mut form = AccountForm::from(&svc.get_account(&admin, alice.id).await.unwrap());
-    form.last_name = "Changed".into();
+    let page = svc.get_account(&admin, alice.id).await.unwrap();
     let edit = svc
-        .update_account(
-            &admin,
-            &current(
-                &pool,
-                UpdateAccountRequest {
-                    id: alice.id,
-                    version: 0,
-                    form,
-                    password: String::new(),
-                    password_confirm: String::new(),
-                },
-            )
-            .await,
-        )
+        .update_account(&admin, &edit_of(&page, |f| f.last_name = "Changed".into()))
         .await;
     assert_eq!(api_err(edit).code, ErrorCode::Validation);
 }

@@ -3,7 +3,7 @@
 
 use super::support::*;
 use app::model::import::{chunks, ImportChunk};
-use app::model::{AccountListQuery, ErrorCode, SaveClientRequest};
+use app::model::{AccountListQuery, ErrorCode};
 use sqlx::PgPool;
 
 const FILE: &str = "username,first_name,last_name,email,role,clients,password\r\n\
@@ -22,16 +22,7 @@ async fn setup(
     server::domain::auth::AdminCaller,
 ) {
     let (svc, t, admin) = tenant_with_admin(pool, "imp").await;
-    svc.save_client(
-        &admin,
-        &SaveClientRequest {
-            id: None,
-            version: None,
-            name: "Acme".into(),
-        },
-    )
-    .await
-    .unwrap();
+    new_client(&svc, &admin, "Acme").await;
     (svc, t, admin)
 }
 

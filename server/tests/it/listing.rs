@@ -1,7 +1,7 @@
 //! The accounts list: search, every filter and sort, pages, and the export.
 
 use super::support::*;
-use app::model::{AccountListQuery, AccountSort, SaveClientRequest};
+use app::model::{AccountListQuery, AccountSort};
 use sqlx::PgPool;
 
 fn q() -> AccountListQuery {
@@ -125,17 +125,7 @@ async fn status_type_and_client_filters(pool: PgPool) {
     tenant(&svc, "filt", 5).await;
     account(&svc, "filt", "boss", "admin").await;
     let admin = admin_of(&svc, "filt", "boss").await;
-    let acme = svc
-        .save_client(
-            &admin,
-            &SaveClientRequest {
-                id: None,
-                version: None,
-                name: "Acme".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let acme = new_client(&svc, &admin, "Acme").await;
     let mut on_acme = account_request("onacme", "user");
     on_acme.form.clients = vec![acme.id];
     svc.create_account(&admin, &on_acme).await.unwrap();
@@ -219,17 +209,7 @@ async fn the_export_is_csv_of_the_filtered_accounts_and_audited(pool: PgPool) {
     let t = tenant(&svc, "exp", 5).await;
     account(&svc, "exp", "boss", "admin").await;
     let admin = admin_of(&svc, "exp", "boss").await;
-    let acme = svc
-        .save_client(
-            &admin,
-            &SaveClientRequest {
-                id: None,
-                version: None,
-                name: "Acme, Inc.".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let acme = new_client(&svc, &admin, "Acme, Inc.").await;
     let mut worker = account_request("worker", "user");
     worker.form.clients = vec![acme.id];
     worker.form.first_name = "=cmd".into();

@@ -369,3 +369,34 @@ pub async fn directory_now(
     request.version = Some(svc.get_directory(admin).await.unwrap().version);
     request
 }
+
+/// The edit of the account `details` show, changed by `f`, at the version
+/// they were read at: what Save sends from an account page.
+pub fn edit_of(
+    details: &app::model::AccountDetails,
+    f: impl FnOnce(&mut AccountForm),
+) -> UpdateAccountRequest {
+    let mut form = AccountForm::from(details);
+    f(&mut form);
+    UpdateAccountRequest {
+        id: details.summary.id,
+        version: details.summary.version,
+        form,
+        password: String::new(),
+        password_confirm: String::new(),
+    }
+}
+
+/// A new client of `admin`'s organisation.
+pub async fn new_client(svc: &Services, admin: &AdminCaller, name: &str) -> app::model::Client {
+    svc.save_client(
+        admin,
+        &app::model::SaveClientRequest {
+            id: None,
+            version: None,
+            name: name.into(),
+        },
+    )
+    .await
+    .unwrap()
+}

@@ -5,7 +5,7 @@
 use super::http::{send, session_cookie};
 use super::support::*;
 use app::model::permissions::{SaveColumnRequest, SaveFormRequest, SaveGroupRequest};
-use app::model::{AccountForm, ErrorCode, SaveClientRequest, UpdateAccountRequest};
+use app::model::{ErrorCode, SaveClientRequest};
 use http::StatusCode;
 use serde_json::json;
 use server::domain::Services;
@@ -48,21 +48,6 @@ async fn account_and_group(
         .await
         .unwrap();
     (id, group)
-}
-
-fn edit_of(
-    details: &app::model::AccountDetails,
-    f: impl FnOnce(&mut AccountForm),
-) -> UpdateAccountRequest {
-    let mut form = AccountForm::from(details);
-    f(&mut form);
-    UpdateAccountRequest {
-        id: details.summary.id,
-        version: details.summary.version,
-        form,
-        password: String::new(),
-        password_confirm: String::new(),
-    }
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -214,17 +199,7 @@ async fn renames_from_an_older_page_are_stale(pool: PgPool) {
     assert_eq!(refused.current.unwrap()["retired"], true);
 
     // Clients.
-    let client = svc
-        .save_client(
-            &ada,
-            &SaveClientRequest {
-                id: None,
-                version: None,
-                name: "Acme".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let client = new_client(&svc, &ada, "Acme").await;
     svc.archive_client(&ada, client.id, true).await.unwrap();
     let refused = api_err(
         svc.save_client(
