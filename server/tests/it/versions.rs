@@ -11,6 +11,21 @@ use serde_json::json;
 use server::domain::Services;
 use sqlx::PgPool;
 
+/// `answer` must be `409 stale`, with the record's `field` now `value`.
+fn assert_stale<T: std::fmt::Debug>(
+    answer: Result<T, server::error::Error>,
+    field: &str,
+    value: serde_json::Value,
+) {
+    let refused = api_err(answer);
+    assert_eq!(refused.code, ErrorCode::Stale);
+    assert_eq!(
+        refused.current.expect("the record now")[field],
+        value,
+        "{field}"
+    );
+}
+
 async fn two_admins(
     pool: &PgPool,
 ) -> (Services, uuid::Uuid, [server::domain::auth::AdminCaller; 2]) {
@@ -149,12 +164,12 @@ async fn renames_from_an_older_page_are_stale(pool: PgPool) {
     svc.save_group(&ada, &rename("Front desk", Some(group.version)))
         .await
         .unwrap();
-    let refused = api_err(
+    assert_stale(
         svc.save_group(&bea, &rename("Reception", Some(group.version)))
             .await,
+        "name",
+        json!("Front desk"),
     );
-    assert_eq!(refused.code, ErrorCode::Stale);
-    assert_eq!(refused.current.unwrap()["name"], "Front desk");
     let missing = api_err(svc.save_group(&bea, &rename("Reception", None)).await);
     assert_eq!(
         (missing.code, missing.field.as_deref()),
@@ -183,7 +198,7 @@ async fn renames_from_an_older_page_are_stale(pool: PgPool) {
     assert_eq!(refused.code, ErrorCode::Stale);
     // Retiring counts as a change of the column too.
     svc.retire_column(&ada, column.id, true).await.unwrap();
-    let refused = api_err(
+    assert_stale(
         svc.save_column(
             &bea,
             &SaveColumnRequest {
@@ -194,14 +209,14 @@ async fn renames_from_an_older_page_are_stale(pool: PgPool) {
             },
         )
         .await,
+        "retired",
+        json!(true),
     );
-    assert_eq!(refused.code, ErrorCode::Stale);
-    assert_eq!(refused.current.unwrap()["retired"], true);
 
     // Clients.
     let client = new_client(&svc, &ada, "Acme").await;
     svc.archive_client(&ada, client.id, true).await.unwrap();
-    let refused = api_err(
+    assert_stale(
         svc.save_client(
             &bea,
             &SaveClientRequest {
@@ -211,9 +226,9 @@ async fn renames_from_an_older_page_are_stale(pool: PgPool) {
             },
         )
         .await,
+        "archived",
+        json!(true),
     );
-    assert_eq!(refused.code, ErrorCode::Stale);
-    assert_eq!(refused.current.unwrap()["archived"], true);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -272,12 +287,12 @@ async fn settings_and_the_directory_from_an_older_page_are_stale(pool: PgPool) {
         .save_directory(&ada, &directory("ldaps://dc1.two.example", Some(0)))
         .await
         .unwrap();
-    let refused = api_err(
+    assert_stale(
         svc.save_directory(&bea, &directory("ldaps://dc2.two.example", Some(0)))
             .await,
+        "url",
+        json!("ldaps://dc1.two.example"),
     );
-    assert_eq!(refused.code, ErrorCode::Stale);
-    assert_eq!(refused.current.unwrap()["url"], "ldaps://dc1.two.example");
     svc.save_directory(
         &bea,
         &directory("ldaps://dc2.two.example", Some(first.version)),
