@@ -5,4 +5,4 @@ pub mod lambda;
 mod meta;
 mod router;
 
-pub use router::{registered_endpoints, router};
+pub use router::{declared_server_fns, registered_endpoints, router};

@@ -31,74 +31,109 @@ struct AppState {
     endpoints: Arc<BTreeSet<&'static str>>,
 }
 
-/// Registers every server function explicitly, so a linker that drops the
-/// `app` crate's inventory entries cannot silently unplug the API.
-fn register_server_fns() {
-    use app::api::{
-        accounts, audit, directory, invitations, license, permissions, sessions, settings,
+/// One line per `#[server]` function: its path and its registration.
+///
+/// This list is the API's single inventory. The router registers from it
+/// (so a linker that drops the `app` crate's `inventory` entries cannot
+/// silently unplug an endpoint), and the tests check it against every
+/// server function the `app` crate declares and against `docs/api.md`.
+macro_rules! endpoints {
+    ($($module:ident::$function:ident),* $(,)?) => {
+        /// Every server function: (path, explicit registration).
+        const ENDPOINTS: &[(&str, fn())] = &[$((
+            <app::api::$module::$function as server_fn::ServerFn>::PATH,
+            server_fn::axum::register_explicit::<app::api::$module::$function>,
+        )),*];
     };
-    use server_fn::axum::register_explicit;
-    register_explicit::<sessions::Login>();
-    register_explicit::<sessions::Logout>();
-    register_explicit::<sessions::Heartbeat>();
-    register_explicit::<sessions::CurrentSession>();
-    register_explicit::<accounts::ListAccounts>();
-    register_explicit::<accounts::CreateAccount>();
-    register_explicit::<accounts::GetAccount>();
-    register_explicit::<accounts::UpdateAccount>();
-    register_explicit::<accounts::DeleteAccount>();
-    register_explicit::<accounts::ExportAccounts>();
-    register_explicit::<accounts::ResetPassword>();
-    register_explicit::<accounts::GetAccountFormOptions>();
-    register_explicit::<accounts::PreviewImport>();
-    register_explicit::<accounts::StageImport>();
-    register_explicit::<accounts::CommitImport>();
-    register_explicit::<accounts::DuplicateAccount>();
-    register_explicit::<settings::GetSettings>();
-    register_explicit::<settings::UpdateSettings>();
-    register_explicit::<directory::GetDirectory>();
-    register_explicit::<directory::SaveDirectory>();
-    register_explicit::<directory::TestDirectory>();
-    register_explicit::<directory::LookupDirectoryPerson>();
-    register_explicit::<directory::RefreshFromDirectory>();
-    register_explicit::<settings::ListClients>();
-    register_explicit::<settings::SaveClient>();
-    register_explicit::<settings::ArchiveClient>();
-    register_explicit::<settings::GetPasswordPolicy>();
-    register_explicit::<settings::ChangePassword>();
-    register_explicit::<invitations::ForgotPassword>();
-    register_explicit::<invitations::GetLinkStatus>();
-    register_explicit::<invitations::SetPasswordFromLink>();
-    register_explicit::<invitations::ResendInvitation>();
-    register_explicit::<invitations::RevokeInvitation>();
-    register_explicit::<permissions::ListGroups>();
-    register_explicit::<permissions::SaveGroup>();
-    register_explicit::<permissions::GroupMembers>();
-    register_explicit::<permissions::DeleteGroup>();
-    register_explicit::<permissions::ListForms>();
-    register_explicit::<permissions::SaveForm>();
-    register_explicit::<permissions::RetireForm>();
-    register_explicit::<permissions::SaveColumn>();
-    register_explicit::<permissions::RetireColumn>();
-    register_explicit::<permissions::GetPermissions>();
-    register_explicit::<permissions::SetPermissions>();
-    register_explicit::<permissions::CheckAccess>();
-    register_explicit::<permissions::AccessMatrix>();
-    register_explicit::<permissions::ListApiTokens>();
-    register_explicit::<permissions::CreateApiToken>();
-    register_explicit::<permissions::RevokeApiToken>();
-    register_explicit::<license::GetLicense>();
-    register_explicit::<audit::ListAuditEvents>();
-    register_explicit::<audit::ExportAuditEvents>();
 }
 
-/// Every server-function endpoint with its method, sorted (for docs and tests).
+endpoints![
+    sessions::Login,
+    sessions::Logout,
+    sessions::LogoutEverywhere,
+    sessions::Heartbeat,
+    sessions::CurrentSession,
+    accounts::ListAccounts,
+    accounts::CreateAccount,
+    accounts::GetAccount,
+    accounts::UpdateAccount,
+    accounts::DeleteAccount,
+    accounts::ExportAccounts,
+    accounts::ResetPassword,
+    accounts::ClearThrottle,
+    accounts::GetAccountFormOptions,
+    accounts::PreviewImport,
+    accounts::StageImport,
+    accounts::CommitImport,
+    accounts::DuplicateAccount,
+    settings::GetSettings,
+    settings::UpdateSettings,
+    directory::GetDirectory,
+    directory::SaveDirectory,
+    directory::TestDirectory,
+    directory::LookupDirectoryPerson,
+    directory::RefreshFromDirectory,
+    settings::ListClients,
+    settings::SaveClient,
+    settings::ArchiveClient,
+    settings::GetPasswordPolicy,
+    settings::ChangePassword,
+    invitations::ForgotPassword,
+    invitations::GetLinkStatus,
+    invitations::SetPasswordFromLink,
+    invitations::ResendInvitation,
+    invitations::RevokeInvitation,
+    permissions::ListGroups,
+    permissions::SaveGroup,
+    permissions::GroupMembers,
+    permissions::DeleteGroup,
+    permissions::ListForms,
+    permissions::SaveForm,
+    permissions::RetireForm,
+    permissions::SaveColumn,
+    permissions::RetireColumn,
+    permissions::GetPermissions,
+    permissions::SetPermissions,
+    permissions::CheckAccess,
+    permissions::AccessMatrix,
+    permissions::ListApiTokens,
+    permissions::CreateApiToken,
+    permissions::RevokeApiToken,
+    license::GetLicense,
+    license::SignOutHolder,
+    license::GetUsage,
+    audit::ListAuditEvents,
+    audit::ExportAuditEvents,
+];
+
+fn register_server_fns() {
+    for (_, register) in ENDPOINTS {
+        register();
+    }
+}
+
+/// Every endpoint this router registers explicitly, with its method, sorted
+/// by path (for docs and tests). `POST` for every one: each takes JSON.
 pub fn registered_endpoints() -> Vec<(String, Method)> {
     register_server_fns();
-    let mut all: Vec<_> = server_fn::axum::server_fn_paths()
-        .map(|(p, m)| (p.to_owned(), m))
+    let explicit: BTreeSet<&str> = ENDPOINTS.iter().map(|(path, _)| *path).collect();
+    server_fn::axum::server_fn_paths()
+        .filter(|(path, _)| explicit.contains(path))
+        .map(|(path, method)| (path.to_owned(), method))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .collect()
+}
+
+/// Every server function the `app` crate declares, as its `inventory`
+/// entries name them (path, sorted). The tests compare it with
+/// [`registered_endpoints`]: a function missing from the list above fails.
+pub fn declared_server_fns() -> Vec<String> {
+    let mut all: Vec<String> = server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
         .collect();
-    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all.sort();
+    all.dedup();
     all
 }
 
