@@ -8,7 +8,7 @@ use axum::body::Body;
 use http::{header, Request};
 use server::clock::SystemClock;
 use server::config::Settings;
-use server::domain::operator::Operator;
+use server::domain::caller::Operator;
 use server::domain::Services;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection};
@@ -402,7 +402,8 @@ async fn seat_transactions(
     in_flight: usize,
 ) -> Result<(), Fail> {
     use server::db::scope::Scope;
-    use server::domain::audit::{self, Action, Actor, Origin};
+    use server::domain::audit::{self, Action};
+    use server::domain::caller::{Actor, Origin};
     svc.create_tenant(
         &Operator {
             name: "bench".into(),

@@ -3,7 +3,7 @@
 
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::domain::operator::Operator;
+use crate::domain::caller::Operator;
 use crate::domain::Services;
 use crate::error::Error;
 use app::model::{ApiError, CreateAccountRequest, Role};

@@ -1,9 +1,10 @@
 //! Account administration.
 
-use super::audit::{self, Action, Actor, Origin, Target};
-use super::auth::{is_expired, today, AdminCaller};
+use super::audit::{self, Action, Target};
+use super::caller::{is_expired, today, Actor, AdminCaller, Origin};
 use super::permissions::check_groups;
-use super::settings::{check_history, tenant_policy, tenant_settings};
+use super::settings::check_history;
+use super::tenant::{tenant_policy, tenant_settings};
 use super::Services;
 use crate::crypto;
 use crate::db::{
@@ -420,15 +421,13 @@ impl Services {
             .collect::<Result<_>>()?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(admin.tenant_id.as_uuid()),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::AccountsExported,
-                target: None,
-                details: json!({ "rows": export.len(), "query": query }),
-                origin: &admin.origin,
-            },
+            audit::Event::by(
+                admin,
+                Action::AccountsExported,
+                None,
+                json!({ "rows": export.len(), "query": query }),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -450,7 +449,7 @@ impl Services {
             &self.settings.public_url,
             admin.tenant_id.as_uuid(),
             request,
-            &admin.actor(),
+            admin.actor(),
             &admin.origin,
             now,
         )
@@ -489,7 +488,7 @@ impl Services {
             &self.settings.public_url,
             tenant_id,
             &request,
-            &admin.actor(),
+            admin.actor(),
             &admin.origin,
             now,
         )
@@ -501,23 +500,21 @@ impl Services {
         };
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::AccountDuplicated,
-                target: Some(Target {
+            audit::Event::by(
+                admin,
+                Action::AccountDuplicated,
+                Some(Target {
                     kind: "account",
                     id: Some(row.id),
                     label: &row.username,
                 }),
-                details: json!({
+                json!({
                     "duplicated_from": source.username,
                     "parts": req.parts,
                     "person_cells_copied": copied_cells,
                 }),
-                origin: &admin.origin,
-            },
+                now,
+            ),
         )
         .await?;
         let version = db::accounts::version_of(&mut tx, row.tenant_id, row.id).await?;
@@ -728,23 +725,21 @@ impl Services {
         if !changed.is_empty() {
             audit::record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(tenant_id),
-                    at: now,
-                    actor: &admin.actor(),
+                audit::Event::by(
+                    admin,
                     action,
-                    target: Some(Target {
+                    Some(Target {
                         kind: "account",
                         id: Some(after.id),
                         label: &after.username,
                     }),
-                    details: json!({
+                    json!({
                         "changes": changed,
                         "sessions_ended": ended,
                         "links_closed": links_closed,
                     }),
-                    origin: &admin.origin,
-                },
+                    now,
+                ),
             )
             .await?;
         }
@@ -810,22 +805,20 @@ impl Services {
                 .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::PasswordReset,
-                target: Some(Target {
+            audit::Event::by(
+                admin,
+                Action::PasswordReset,
+                Some(Target {
                     kind: "account",
                     id: Some(account.id),
                     label: &account.username,
                 }),
-                details: json!({
+                json!({
                     "must_change_password": req.must_change_password,
                     "sessions_ended": ended,
                 }),
-                origin: &admin.origin,
-            },
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -875,19 +868,17 @@ impl Services {
         db::accounts::delete(&mut tx, tenant_id, target.id).await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::AccountDeleted,
-                target: Some(Target {
+            audit::Event::by(
+                admin,
+                Action::AccountDeleted,
+                Some(Target {
                     kind: "account",
                     id: Some(target.id),
                     label: &target.username,
                 }),
-                details: json!({ "before": audit_fields(&target, &clients, &groups) }),
-                origin: &admin.origin,
-            },
+                json!({ "before": audit_fields(&target, &clients, &groups) }),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -1,6 +1,6 @@
 //! Audit events, written in the same transaction as the change they record.
 
-use super::auth::AdminCaller;
+use super::caller::{Actor, AdminCaller, Caller, Origin};
 use super::Services;
 use crate::db;
 use crate::error::Result;
@@ -12,23 +12,6 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Who did it.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    Account {
-        id: Uuid,
-        username: String,
-    },
-    /// A platform operator using the CLI.
-    Operator {
-        name: String,
-    },
-    /// Nobody signed in yet (a sign-in attempt).
-    Anonymous {
-        claimed: String,
-    },
-}
-
 /// The label of an anonymous actor: the `organisation/username` typed, as
 /// far as the audit trail shows a name nobody has proven: at most 200
 /// characters, without characters that hide or reorder text.
@@ -38,13 +21,6 @@ pub fn claimed(tenant: &str, username: &str) -> String {
         .filter(|c| !text::is_disallowed_in_name(*c))
         .take(200)
         .collect()
-}
-
-/// Where the request came from.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
 }
 
 /// The kinds of events; names and labels are shared with the browser.
@@ -98,6 +74,22 @@ impl<'a> Event<'a> {
             tenant_id: Some(id),
             target: Some(tenant_target(id, slug)),
             ..Event::untargeted(action, details, actor, origin, at)
+        }
+    }
+
+    /// An event done by a signed-in `caller` (usually an administrator),
+    /// recorded in the caller's tenant with their actor and origin.
+    pub fn by(
+        caller: &'a Caller,
+        action: Action,
+        target: Option<Target<'a>>,
+        details: Value,
+        at: OffsetDateTime,
+    ) -> Self {
+        Event {
+            tenant_id: Some(caller.tenant_id.as_uuid()),
+            target,
+            ..Event::untargeted(action, details, caller.actor(), &caller.origin, at)
         }
     }
 
@@ -262,17 +254,15 @@ impl Services {
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
         record(
             &mut tx,
-            Event {
-                tenant_id: Some(admin.tenant_id.as_uuid()),
-                at: self.now(),
-                actor: &admin.actor(),
-                action: Action::AuditExported,
-                target: None,
-                details: json!({ "rows": events.len(), "filters": {
+            Event::by(
+                admin,
+                Action::AuditExported,
+                None,
+                json!({ "rows": events.len(), "filters": {
                     "actor": query.actor, "target": query.target, "action": query.action,
                     "from": query.from, "to": query.to } }),
-                origin: &admin.origin,
-            },
+                self.now(),
+            ),
         )
         .await?;
         tx.commit().await?;

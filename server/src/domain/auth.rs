@@ -1,6 +1,7 @@
 //! Signing in and out, sessions, and the capabilities a session grants.
 
-use super::audit::{self, Action, Actor, Origin, Target};
+use super::audit::{self, Action, Target};
+use super::caller::{is_expired, origin, Actor, AdminCaller, Caller, Origin};
 use super::licensing::{self, Decision, SeatRefusal};
 use super::refusals;
 use super::throttle::{self, Settled};
@@ -11,129 +12,11 @@ use crate::directory::Refusal;
 use crate::error::Result;
 use app::api::port::RequestMeta;
 use app::model::{
-    session::session_cookie_name, AccountId, AccountStatus, AccountType, ApiError, ErrorCode, Role,
-    SessionEnd, SessionInfo, TenantId, TenantSlug, Username,
+    session::session_cookie_name, AccountStatus, AccountType, ApiError, ErrorCode, SessionEnd,
+    SessionInfo, TenantSlug, Username,
 };
 use serde_json::json;
 use uuid::Uuid;
-
-/// A signed-in caller: proof that the request carried a live session.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub session_id: Uuid,
-    pub tenant_id: TenantId,
-    pub tenant_slug: String,
-    pub tenant_name: String,
-    pub idle_lease_seconds: u32,
-    pub account_id: AccountId,
-    pub username: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub role: Role,
-    /// The session may only set a new password.
-    pub password_change_required: bool,
-    /// An Active Directory account: its password is not Rollcall's.
-    pub directory_account: bool,
-    pub origin: Origin,
-}
-
-impl Caller {
-    fn from_row(
-        row: db::sessions::SessionContextRow,
-        origin: Origin,
-        now: time::OffsetDateTime,
-    ) -> Result<Caller> {
-        let policy = super::settings::parse_policy(row.password_policy)?;
-        Ok(Caller {
-            password_change_required: policy.change_due(
-                row.must_change_password,
-                row.rotate_password,
-                row.password_changed_at,
-                now,
-            ),
-            session_id: row.session_id,
-            tenant_id: TenantId::from_uuid(row.tenant_id),
-            tenant_slug: row.tenant_slug,
-            tenant_name: row.tenant_name,
-            idle_lease_seconds: u32::try_from(row.idle_lease_seconds).unwrap_or(0),
-            account_id: AccountId::from_uuid(row.account_id),
-            username: row.username,
-            first_name: row.first_name,
-            last_name: row.last_name,
-            role: Role::parse(&row.role).map_err(|_| ApiError::internal())?,
-            directory_account: row.account_type == AccountType::Directory.as_str(),
-            origin,
-        })
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor::Account {
-            id: self.account_id.as_uuid(),
-            username: self.username.clone(),
-        }
-    }
-
-    /// The only way to an [`AdminCaller`]: administrator operations take one,
-    /// so a forgotten role check does not compile.
-    pub fn into_admin(self) -> Result<AdminCaller, ApiError> {
-        match self.role {
-            Role::Administrator => Ok(AdminCaller(self)),
-            Role::User => Err(ApiError::forbidden()),
-        }
-    }
-
-    pub fn session_info(&self, heartbeat_seconds: u32) -> SessionInfo {
-        SessionInfo {
-            tenant_slug: self.tenant_slug.clone(),
-            tenant_name: self.tenant_name.clone(),
-            account_id: self.account_id,
-            username: self.username.clone(),
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            role: self.role,
-            heartbeat_seconds,
-            idle_lease_seconds: self.idle_lease_seconds,
-            password_change_required: self.password_change_required,
-            directory_account: self.directory_account,
-        }
-    }
-}
-
-/// A caller proven to be an administrator of `tenant_id`.
-#[derive(Debug, Clone)]
-pub struct AdminCaller(Caller);
-
-impl Caller {
-    /// The row-level security scope of everything this caller does: their
-    /// own tenant.
-    pub fn scope(&self) -> Scope<'static> {
-        Scope::Tenant(self.tenant_id.as_uuid())
-    }
-}
-
-impl std::ops::Deref for AdminCaller {
-    type Target = Caller;
-    fn deref(&self) -> &Caller {
-        &self.0
-    }
-}
-
-/// An account expires at 00:00 UTC on its expiry date.
-pub fn is_expired(expires_on: Option<time::Date>, now: time::OffsetDateTime) -> bool {
-    expires_on.is_some_and(|d| d <= today(now))
-}
-
-/// The UTC calendar date of `now`.
-pub fn today(now: time::OffsetDateTime) -> time::Date {
-    now.to_offset(time::UtcOffset::UTC).date()
-}
-
-pub fn origin(meta: &RequestMeta) -> Origin {
-    Origin {
-        ip: meta.ip.clone(),
-        user_agent: meta.user_agent.clone(),
-    }
-}
 
 pub struct LoggedIn {
     pub session: SessionInfo,
@@ -775,19 +658,17 @@ impl Services {
         .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(caller.tenant_id.as_uuid()),
-                at: now,
-                actor: &caller.actor(),
-                action: Action::LogoutEverywhere,
-                target: Some(Target {
+            audit::Event::by(
+                &caller,
+                Action::LogoutEverywhere,
+                Some(Target {
                     kind: "account",
                     id: Some(caller.account_id.as_uuid()),
                     label: &caller.username,
                 }),
-                details: json!({ "sessions_ended": ended }),
-                origin: &caller.origin,
-            },
+                json!({ "sessions_ended": ended }),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;

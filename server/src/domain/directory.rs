@@ -3,9 +3,8 @@
 //! password is write-only: sealed with `ROLLCALL_SECRET_KEY` before it is
 //! stored, opened only to bind, never returned, logged or audited.
 
-use super::audit::{self, Action, Actor, Origin};
-use super::auth::AdminCaller;
-use super::operator::Operator;
+use super::audit::{self, Action};
+use super::caller::{Actor, AdminCaller, Operator, Origin};
 use super::Services;
 use crate::db::{self, Scope};
 use crate::directory::Directory;
@@ -156,7 +155,7 @@ impl Services {
         let version = app::model::permissions::required_version(req.version)?;
         self.store_directory(
             admin.tenant_id.as_uuid(),
-            (&admin.actor(), &admin.origin),
+            (admin.actor(), &admin.origin),
             Some(version),
             req,
         )
@@ -587,7 +586,7 @@ impl Services {
             &mut tx,
             &locked,
             &person,
-            &admin.actor(),
+            admin.actor(),
             &admin.origin,
             now,
         )

@@ -4,8 +4,8 @@
 
 use super::accounts::{check_directory_allowed, check_new_clients, insert_new, NewRow};
 use super::audit::{self, Action};
-use super::auth::{today, AdminCaller};
-use super::settings::tenant_settings;
+use super::caller::{today, AdminCaller};
+use super::tenant::tenant_settings;
 use super::Services;
 use crate::crypto;
 use crate::db::{self, Scope};
@@ -388,7 +388,7 @@ impl Services {
                     source: Some(json!({ "import_line": row.line })),
                     public_url: &self.settings.public_url,
                 },
-                &actor,
+                actor,
                 &admin.origin,
                 now,
             )
@@ -401,7 +401,7 @@ impl Services {
             audit::Event {
                 tenant_id: Some(tenant_id),
                 at: now,
-                actor: &actor,
+                actor,
                 action: Action::AccountsImported,
                 target: None,
                 details: json!({ "created": rows.len() }),

@@ -2,15 +2,16 @@
 //! from a single-use link. The link's token is mailed and stored only hashed;
 //! the mail is queued in the transaction that creates the link.
 
-use super::audit::{self, Action, Actor, Origin};
-use super::auth::{is_expired, origin, AdminCaller};
-use super::settings::{check_history, tenant_policy};
+use super::audit::{self, Action};
+use super::caller::{is_expired, origin, Actor, AdminCaller, Origin};
+use super::settings::check_history;
+use super::tenant::{parse_policy, tenant_policy};
 use super::throttle::Settled;
 use super::Services;
 use crate::crypto;
 use crate::db::{self, accounts::AccountRow, links::LinkRow, sessions::EndReason, Scope};
 use crate::error::{first_error, Result};
-use crate::mail::{self, Mail};
+use crate::mail::{self, escape, html_page, Composed, Mail};
 use app::api::port::RequestMeta;
 use app::model::invitations::{
     ClosedLink, InvitationView, LinkInfo, LinkKind, LinkState, LinkStatus, PasswordSet,
@@ -77,29 +78,6 @@ fn when(t: OffsetDateTime) -> String {
         .unwrap_or_else(|_| t.to_string())
 }
 
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A message's subject, plain text and HTML.
-#[derive(Debug)]
-pub struct Composed {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
-
 /// What a link's mail says.
 pub struct LinkMail<'a> {
     pub kind: LinkKind,
@@ -113,29 +91,6 @@ pub struct LinkMail<'a> {
     /// sign-in.
     pub sign_in: &'a str,
     pub expires_at: OffsetDateTime,
-}
-
-pub(crate) fn html_page(paragraphs: &[String], button: Option<(&str, &str)>) -> String {
-    let mut body = String::from(
-        "<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#1f2933\">",
-    );
-    for (i, p) in paragraphs.iter().enumerate() {
-        body.push_str("<p>");
-        body.push_str(p);
-        body.push_str("</p>");
-        if i == 1 {
-            if let Some((href, label)) = button {
-                body.push_str(&format!(
-                    "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 18px;background:#1d4ed8;color:#fff;text-decoration:none;border-radius:6px\">{}</a></p><p style=\"font-size:13px;color:#52606d\">Or paste this address into your browser: {}</p>",
-                    escape(href),
-                    escape(label),
-                    escape(href)
-                ));
-            }
-        }
-    }
-    body.push_str("</body></html>");
-    body
 }
 
 pub fn compose_link_mail(m: &LinkMail<'_>) -> Composed {
@@ -411,7 +366,7 @@ impl Services {
             tenant_name: tenant.name,
             username: account.username,
             email: account.email,
-            policy: super::settings::parse_policy(tenant.password_policy)?,
+            policy: parse_policy(tenant.password_policy)?,
             expires_at: link.expires_at,
         }))
     }
@@ -741,7 +696,7 @@ impl Services {
                     Action::InvitationSent
                 },
                 json!({ "to": account.email, "expires_at": expires_at }),
-                &admin.actor(),
+                admin.actor(),
                 &admin.origin,
                 now,
             ),
@@ -790,7 +745,7 @@ impl Services {
                 &account,
                 Action::InvitationRevoked,
                 json!({}),
-                &admin.actor(),
+                admin.actor(),
                 &admin.origin,
                 now,
             ),

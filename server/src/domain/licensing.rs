@@ -6,8 +6,8 @@
 //! transaction that inserts the session — never in process memory, since
 //! many server instances answer at once.
 
-use super::audit::{self, Action, Actor, Origin};
-use super::auth::AdminCaller;
+use super::audit::{self, Action};
+use super::caller::{Actor, AdminCaller, Origin};
 use super::Services;
 use crate::db::{self, tenants::TenantRow};
 use crate::error::Result;
@@ -426,7 +426,7 @@ impl Services {
                     &person,
                     Action::SeatSignedOutByAdmin,
                     json!({ "sessions_ended": ended }),
-                    &admin.actor(),
+                    admin.actor(),
                     &admin.origin,
                     now,
                 ),

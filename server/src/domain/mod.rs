@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod caller;
 pub mod directory;
 pub mod import;
 pub mod invitations;
@@ -12,6 +13,7 @@ pub mod permissions;
 pub mod refusals;
 pub mod seat_alerts;
 pub mod settings;
+pub mod tenant;
 pub mod text_keys;
 pub mod throttle;
 pub mod usage;

@@ -2,7 +2,8 @@
 //! actor; each command is one transaction, so nothing is half-written.
 
 use super::accounts::create_in_tenant;
-use super::audit::{self, Action, Actor, Origin};
+use super::audit::{self, Action};
+use super::caller::{Operator, Origin};
 use super::Services;
 use crate::db::{self, accounts::AccountRow, tenants::TenantRow, Scope};
 use crate::error::{unique_violation, Error, Result};
@@ -10,49 +11,11 @@ use app::model::values::parse_admin_reserve;
 use app::model::{parse_seats, ApiError, CreateAccountRequest, TenantName, TenantSlug};
 use serde_json::json;
 
-pub struct Operator {
-    pub name: String,
-}
-
-impl Operator {
-    /// `ROLLCALL_OPERATOR`, else the login name, else "operator".
-    pub fn from_env() -> Self {
-        let name = ["ROLLCALL_OPERATOR", "USER", "LOGNAME"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-            .unwrap_or_else(|| "operator".to_owned());
-        Self { name }
-    }
-
-    /// An operator named in the audit trail as `name` (the Lambda
-    /// `operator` event's `"operator"`).
-    pub fn named(name: &str) -> Self {
-        let name = name.trim();
-        Self {
-            name: if name.is_empty() { "operator" } else { name }.to_owned(),
-        }
-    }
-
-    pub(crate) fn actor(&self) -> Actor {
-        Actor::Operator {
-            name: self.name.clone(),
-        }
-    }
-}
-
 fn invalid(field: &str, message: String) -> Error {
     ApiError::validation(field, message).into()
 }
 
 impl Services {
-    pub async fn find_tenant(&self, slug: &str) -> Result<TenantRow> {
-        let slug = TenantSlug::parse(slug).map_err(|m| invalid("slug", m))?;
-        let mut conn = db::begin(&self.pool, Scope::TenantSlug(slug.as_str())).await?;
-        db::tenants::by_slug(&mut conn, slug.as_str())
-            .await?
-            .ok_or_else(|| ApiError::not_found_named("tenant", slug.as_str()).into())
-    }
-
     pub async fn create_tenant(
         &self,
         op: &Operator,

@@ -3,8 +3,8 @@
 //! (shared with the browser); this module loads the cells and applies it.
 
 use super::audit::{self, Action, Target};
-use super::auth::AdminCaller;
-use super::text_keys::clashing_name;
+use super::caller::AdminCaller;
+use super::text_keys::name_taken;
 use super::Services;
 use crate::crypto;
 use crate::db::text_keys::Named;
@@ -411,31 +411,23 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing =
-                    clashing_name(&self.pool, tenant_id, Named::Groups, tenant_id, &name).await;
-                return Err(ApiError::conflict(
-                    "name",
-                    format!("There is already a group named “{existing}” (names ignore case). Choose another name."),
-                )
-                .into());
+                return Err(name_taken(&self.pool, tenant_id, Named::Groups, None, &name).await);
             }
             other => other?,
         };
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
+            audit::Event::by(
+                admin,
                 action,
-                target: Some(Target {
+                Some(Target {
                     kind: "group",
                     id: Some(id),
                     label: &name,
                 }),
                 details,
-                origin: &admin.origin,
-            },
+                now,
+            ),
         )
         .await?;
         let saved = dbp::get_group(&mut tx, tenant_id, id)
@@ -502,22 +494,20 @@ impl Services {
         dbp::delete_group(&mut tx, tenant_id, group.id).await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::GroupDeleted,
-                target: Some(Target {
+            audit::Event::by(
+                admin,
+                Action::GroupDeleted,
+                Some(Target {
                     kind: "group",
                     id: Some(group.id),
                     label: &group.name,
                 }),
-                details: json!({
+                json!({
                     "before": { "name": group.name, "description": group.description },
                     "members": members.iter().map(|m| &m.username).collect::<Vec<_>>(),
                 }),
-                origin: &admin.origin,
-            },
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -577,13 +567,7 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing =
-                    clashing_name(&self.pool, tenant_id, Named::Forms, tenant_id, &name).await;
-                return Err(ApiError::conflict(
-                    "name",
-                    format!("There is already a form named “{existing}” (names ignore case). Choose another name."),
-                )
-                .into());
+                return Err(name_taken(&self.pool, tenant_id, Named::Forms, None, &name).await);
             }
             other => other?,
         };
@@ -680,22 +664,10 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing = clashing_name(
-                    &self.pool,
-                    admin.tenant_id.as_uuid(),
-                    Named::FormColumns,
-                    form.id,
-                    &name,
-                )
-                .await;
-                return Err(ApiError::conflict(
-                    "name",
-                    format!(
-                        "The form “{}” already has a column named “{existing}” (names ignore case). Choose another name.",
-                        form.name
-                    ),
-                )
-                .into());
+                let form = Some((form.id, form.name.as_str()));
+                return Err(
+                    name_taken(&self.pool, tenant_id, Named::FormColumns, form, &name).await,
+                );
             }
             other => other?,
         };
@@ -760,19 +732,17 @@ impl Services {
     ) -> Result<()> {
         audit::record(
             tx,
-            audit::Event {
-                tenant_id: Some(admin.tenant_id.as_uuid()),
-                at: now,
-                actor: &admin.actor(),
+            audit::Event::by(
+                admin,
                 action,
-                target: Some(Target {
+                Some(Target {
                     kind,
                     id: Some(id),
                     label,
                 }),
                 details,
-                origin: &admin.origin,
-            },
+                now,
+            ),
         )
         .await?;
         Ok(())
@@ -867,19 +837,17 @@ impl Services {
         if !changed.is_empty() {
             audit::record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(tenant_id),
-                    at: now,
-                    actor: &admin.actor(),
-                    action: Action::PermissionsChanged,
-                    target: Some(Target {
+                audit::Event::by(
+                    admin,
+                    Action::PermissionsChanged,
+                    Some(Target {
                         kind,
                         id: target_id,
                         label: &label,
                     }),
-                    details: json!({ "cells": changed }),
-                    origin: &admin.origin,
-                },
+                    json!({ "cells": changed }),
+                    now,
+                ),
             )
             .await?;
         }
@@ -1010,19 +978,17 @@ impl Services {
         .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::ApiTokenCreated,
-                target: Some(Target {
+            audit::Event::by(
+                admin,
+                Action::ApiTokenCreated,
+                Some(Target {
                     kind: "api_token",
                     id: Some(id),
                     label: &name,
                 }),
-                details: json!({}),
-                origin: &admin.origin,
-            },
+                json!({}),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -1048,19 +1014,17 @@ impl Services {
             .ok_or_else(|| ApiError::not_found("API token"))?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
-                action: Action::ApiTokenRevoked,
-                target: Some(Target {
+            audit::Event::by(
+                admin,
+                Action::ApiTokenRevoked,
+                Some(Target {
                     kind: "api_token",
                     id: Some(id),
                     label: &name,
                 }),
-                details: json!({}),
-                origin: &admin.origin,
-            },
+                json!({}),
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -11,7 +11,8 @@
 //! and the first event of the next window says how many
 //! (`"suppressed_before": n`).
 
-use super::audit::{self, Action, Actor, Target};
+use super::audit::{self, Action, Target};
+use super::caller::Actor;
 use super::Services;
 use crate::db::{self, refusals::WindowRow};
 use crate::error::Result;
@@ -182,24 +183,22 @@ impl Services {
             let mut tx = db::begin(&self.pool, caller.scope()).await?;
             record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(caller.tenant_id.as_uuid()),
-                    actor: &caller.actor(),
-                    action: Action::AccessDenied,
-                    target: Some(Target {
+                audit::Event::by(
+                    &caller,
+                    Action::AccessDenied,
+                    Some(Target {
                         kind: "endpoint",
                         id: ids.first().copied(),
                         label: endpoint,
                     }),
-                    details: json!({
+                    json!({
                         "endpoint": endpoint,
                         "code": error.code.as_str(),
                         "ids": ids,
                         "role": caller.role.as_str(),
                     }),
-                    origin: &caller.origin,
-                    at: self.now(),
-                },
+                    self.now(),
+                ),
             )
             .await?;
             tx.commit().await?;

@@ -6,12 +6,12 @@
 //! written with the mails, makes it once per tenant and day however many
 //! workers run.
 
-use super::invitations::{escape, html_page};
 use super::usage::{load_seat_changes, load_spans, seats_at, Span};
 use super::Services;
 use crate::db::{self, scope::Scope};
 use crate::error::Result;
 use crate::mail::{self, Mail};
+use crate::mail::{escape, html_page};
 use std::collections::HashMap;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};

@@ -2,20 +2,19 @@
 //! clients, and people changing their own password.
 
 use super::audit::{self, Action, Target};
-use super::auth::{AdminCaller, Caller};
+use super::caller::{AdminCaller, Caller};
 use super::refusals;
+use super::tenant::{tenant_policy, tenant_settings};
 use super::throttle::{self, Settled};
 use super::Services;
 use crate::crypto;
 use crate::db::{self, clients::ClientRow};
 use crate::error::{check_version, first_error, unique_violation, Error, Result};
-use app::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
+use app::model::invitations::check_invitation_hours;
 use app::model::permissions::required_version;
 use app::model::session::{
     check_evict_idle_minutes, check_session_lifetime_hours, check_sessions_per_person,
-    EVICT_IDLE_MINUTES_DEFAULT, SESSIONS_PER_PERSON_DEFAULT, SESSION_LIFETIME_HOURS_DEFAULT,
 };
-use app::model::WhenFull;
 use app::model::{
     parse_client_name, ApiError, ChangePasswordRequest, Client, ClientId, PasswordOwner,
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
@@ -23,40 +22,6 @@ use app::model::{
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
-
-/// The stored policy document; a key that is missing takes the seed default.
-pub fn parse_policy(value: serde_json::Value) -> Result<PasswordPolicy> {
-    serde_json::from_value(value).map_err(|e| {
-        tracing::error!(error = %e, "unreadable password policy in the tenants table");
-        Error::Api(ApiError::internal())
-    })
-}
-
-pub async fn tenant_policy(conn: &mut PgConnection, tenant_id: Uuid) -> Result<PasswordPolicy> {
-    parse_policy(
-        db::tenants::settings(conn, tenant_id)
-            .await?
-            .password_policy,
-    )
-}
-
-pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result<TenantSettings> {
-    let row = db::tenants::settings(conn, tenant_id).await?;
-    Ok(TenantSettings {
-        directory_signin_enabled: row.directory_signin_enabled,
-        password_policy: parse_policy(row.password_policy)?,
-        invitation_hours: u32::try_from(row.invitation_hours).unwrap_or(INVITATION_HOURS_DEFAULT),
-        session_lifetime_hours: u32::try_from(row.session_lifetime_hours)
-            .unwrap_or(SESSION_LIFETIME_HOURS_DEFAULT),
-        sessions_per_person: u32::try_from(row.sessions_per_person)
-            .unwrap_or(SESSIONS_PER_PERSON_DEFAULT),
-        when_full: WhenFull::parse(&row.when_full).unwrap_or_default(),
-        evict_idle_minutes: u32::try_from(row.evict_idle_minutes)
-            .unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
-        seat_alerts: row.seat_alerts,
-        version: row.settings_version,
-    })
-}
 
 /// Refuses a password that is one of the account's last `history_count`.
 pub async fn check_history(
@@ -162,7 +127,7 @@ impl Services {
                     (tenant_id, &tenant.slug),
                     Action::SettingsChanged,
                     json!({ "changes": changed }),
-                    &admin.actor(),
+                    admin.actor(),
                     &admin.origin,
                     self.now(),
                 ),
@@ -232,37 +197,27 @@ impl Services {
                 // The failed statement ended the transaction's use: free its
                 // connection before asking on another.
                 drop(tx);
-                let existing = super::text_keys::clashing_name(
-                    &self.pool,
-                    tenant_id,
-                    crate::db::text_keys::Named::Clients,
-                    tenant_id,
-                    &name,
+                let clients = crate::db::text_keys::Named::Clients;
+                return Err(super::text_keys::name_taken(
+                    &self.pool, tenant_id, clients, None, &name,
                 )
-                .await;
-                return Err(ApiError::conflict(
-                    "name",
-                    format!("There is already a client named “{existing}” (names ignore case). Choose another name."),
-                )
-                .into());
+                .await);
             }
             other => other?,
         };
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &admin.actor(),
+            audit::Event::by(
+                admin,
                 action,
-                target: Some(Target {
+                Some(Target {
                     kind: "client",
                     id: Some(id),
                     label: &name,
                 }),
                 details,
-                origin: &admin.origin,
-            },
+                now,
+            ),
         )
         .await?;
         let saved = db::clients::get(&mut tx, tenant_id, id)
@@ -291,23 +246,21 @@ impl Services {
                 .await?;
             audit::record(
                 &mut tx,
-                audit::Event {
-                    tenant_id: Some(tenant_id),
-                    at: now,
-                    actor: &admin.actor(),
-                    action: if archived {
+                audit::Event::by(
+                    admin,
+                    if archived {
                         Action::ClientArchived
                     } else {
                         Action::ClientRestored
                     },
-                    target: Some(Target {
+                    Some(Target {
                         kind: "client",
                         id: Some(before.id),
                         label: &before.name,
                     }),
-                    details: json!({ "accounts": before.account_count }),
-                    origin: &admin.origin,
-                },
+                    json!({ "accounts": before.account_count }),
+                    now,
+                ),
             )
             .await?;
         }
@@ -376,7 +329,7 @@ impl Services {
                         &account,
                         Action::PasswordChangeFailed,
                         json!({ "reason": "throttled", "retry_after": wait.retry_after }),
-                        &actor,
+                        actor,
                         &caller.origin,
                         now,
                     ),
@@ -392,7 +345,7 @@ impl Services {
         {
             let actor = caller.actor();
             attempt
-                .settle(&mut tx, Settled::Failed, &actor, &caller.origin, now)
+                .settle(&mut tx, Settled::Failed, actor, &caller.origin, now)
                 .await?;
             audit::record(
                 &mut tx,
@@ -400,7 +353,7 @@ impl Services {
                     &account,
                     Action::PasswordChangeFailed,
                     json!({ "reason": "wrong_current_password" }),
-                    &actor,
+                    actor,
                     &caller.origin,
                     now,
                 ),
@@ -417,7 +370,7 @@ impl Services {
             .settle(
                 &mut tx,
                 Settled::Succeeded,
-                &caller.actor(),
+                caller.actor(),
                 &caller.origin,
                 now,
             )
@@ -437,22 +390,20 @@ impl Services {
         .await?;
         audit::record(
             &mut tx,
-            audit::Event {
-                tenant_id: Some(tenant_id),
-                at: now,
-                actor: &caller.actor(),
-                action: Action::PasswordChanged,
-                target: Some(Target {
+            audit::Event::by(
+                caller,
+                Action::PasswordChanged,
+                Some(Target {
                     kind: "account",
                     id: Some(account_id),
                     label: &account.username,
                 }),
-                details: json!({
+                json!({
                     "was_required": caller.password_change_required,
                     "other_sessions_ended": others_ended,
                 }),
-                origin: &caller.origin,
-            },
+                now,
+            ),
         )
         .await?;
         tx.commit().await?;

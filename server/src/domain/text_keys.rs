@@ -151,22 +151,38 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<Refreshed> {
     Ok(out)
 }
 
-/// The existing name that `name` clashes with ignoring case (a failed insert
-/// or rename leaves its transaction unusable, so this asks on another
-/// connection); `name` itself when it cannot be found.
-pub async fn clashing_name(
+/// The `409 conflict` on `name` for a name that another row of `table`
+/// already has ignoring case (the one folding, `text::fold`), quoting the
+/// existing row's spelling. `form` is the column's form (id, name) when
+/// `table` is [`Named::FormColumns`]; other names are unique per tenant.
+///
+/// A failed insert or rename leaves its transaction unusable, so the
+/// existing name is asked for on another connection; when it cannot be
+/// found, `name` itself is quoted.
+pub async fn name_taken(
     pool: &sqlx::PgPool,
     tenant_id: Uuid,
     table: Named,
-    owner: Uuid,
+    form: Option<(Uuid, &str)>,
     name: &str,
-) -> String {
+) -> crate::error::Error {
+    let owner = form.map_or(tenant_id, |(id, _)| id);
     let found = async {
         let mut conn = db::begin(pool, Scope::Tenant(tenant_id)).await?;
         keys::name_with_key(&mut conn, table, owner, &text::fold(name)).await
     };
-    match found.await {
+    let existing = match found.await {
         Ok(Some(existing)) => existing,
         _ => name.to_owned(),
-    }
+    };
+    let noun = table.noun();
+    let message = match form {
+        Some((_, form)) => format!(
+            "The form “{form}” already has a {noun} named “{existing}” (names ignore case). Choose another name."
+        ),
+        None => format!(
+            "There is already a {noun} named “{existing}” (names ignore case). Choose another name."
+        ),
+    };
+    app::model::ApiError::conflict("name", message).into()
 }

@@ -12,8 +12,8 @@
 //! Usernames that name no account count the same, so a 429 tells nothing
 //! about which accounts exist.
 
-use super::audit::{self, Action, Actor, Origin};
-use super::auth::AdminCaller;
+use super::audit::{self, Action};
+use super::caller::{Actor, AdminCaller, Origin};
 use super::Services;
 use crate::db::{self, throttles};
 use crate::error::Result;
@@ -333,7 +333,7 @@ impl Services {
                 &account,
                 Action::LoginThrottleCleared,
                 json!({ "cleared": cleared }),
-                &admin.actor(),
+                admin.actor(),
                 &admin.origin,
                 self.now(),
             ),

@@ -5,7 +5,7 @@
 //! `seat_usage_hours`, so a year answers from 8,760 rows plus the last day
 //! computed afresh.
 
-use super::auth::AdminCaller;
+use super::caller::AdminCaller;
 use super::Services;
 use crate::db::{self, scope::Scope};
 use crate::error::{Error, Result};

@@ -337,7 +337,7 @@ impl Handler {
             .get("operator")
             .and_then(Value::as_str)
             .unwrap_or("operator");
-        let op = crate::domain::operator::Operator::named(&format!(
+        let op = crate::domain::caller::Operator::named(&format!(
             "{} (Lambda request {request_id})",
             named.trim()
         ));

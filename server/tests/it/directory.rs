@@ -7,7 +7,7 @@ use super::support::*;
 use app::model::directory::{DirectoryCheck, SaveDirectoryRequest};
 use app::model::{CreateAccountRequest, ErrorCode};
 use server::config::Settings;
-use server::domain::auth::AdminCaller;
+use server::domain::caller::AdminCaller;
 use server::domain::Services;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};

@@ -412,7 +412,10 @@ fn every_server_function_is_registered_explicitly() {
         .collect();
     let in_source = server_fns_in_source();
     assert!(in_source.len() >= 50, "{in_source:?}");
-    assert_eq!(registered, in_source, "add the function to ENDPOINTS in server/src/http/router.rs");
+    assert_eq!(
+        registered, in_source,
+        "add the function to ENDPOINTS in server/src/http/router.rs"
+    );
     assert_eq!(registered, server::http::declared_server_fns());
 }
 

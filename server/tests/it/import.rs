@@ -19,14 +19,14 @@ async fn setup(
 ) -> (
     server::domain::Services,
     uuid::Uuid,
-    server::domain::auth::AdminCaller,
+    server::domain::caller::AdminCaller,
 ) {
     let (svc, t, admin) = tenant_with_admin(pool, "imp").await;
     new_client(&svc, &admin, "Acme").await;
     (svc, t, admin)
 }
 
-async fn count(svc: &server::domain::Services, admin: &server::domain::auth::AdminCaller) -> u64 {
+async fn count(svc: &server::domain::Services, admin: &server::domain::caller::AdminCaller) -> u64 {
     svc.list_accounts(admin, &AccountListQuery::default())
         .await
         .unwrap()

@@ -10,7 +10,7 @@ use app::model::permissions::{
 use app::model::{AccountId, ErrorCode, UpdateAccountRequest};
 use http::StatusCode;
 use serde_json::json;
-use server::domain::auth::AdminCaller;
+use server::domain::caller::AdminCaller;
 use server::domain::permissions::AccessCaller;
 use server::domain::Services;
 use sqlx::PgPool;

@@ -15,7 +15,7 @@ use sqlx::PgPool;
 
 async fn search(
     svc: &Services,
-    admin: &server::domain::auth::AdminCaller,
+    admin: &server::domain::caller::AdminCaller,
     term: &str,
 ) -> Vec<String> {
     svc.list_accounts(

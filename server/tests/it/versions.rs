@@ -28,7 +28,11 @@ fn assert_stale<T: std::fmt::Debug>(
 
 async fn two_admins(
     pool: &PgPool,
-) -> (Services, uuid::Uuid, [server::domain::auth::AdminCaller; 2]) {
+) -> (
+    Services,
+    uuid::Uuid,
+    [server::domain::caller::AdminCaller; 2],
+) {
     let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "two", 10).await;
     account(&svc, "two", "ada", "admin").await;
@@ -41,7 +45,7 @@ async fn two_admins(
 /// An account and a group made by `admin`.
 async fn account_and_group(
     svc: &Services,
-    admin: &server::domain::auth::AdminCaller,
+    admin: &server::domain::caller::AdminCaller,
     username: &str,
     group: &str,
 ) -> (app::model::AccountId, app::model::permissions::Group) {

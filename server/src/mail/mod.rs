@@ -5,6 +5,10 @@
 //! A crash after the server accepted a message but before it was marked sent
 //! sends it again with the same `Message-ID` (at least once, never zero).
 
+pub mod layout;
+
+pub use layout::{escape, html_page, Composed};
+
 use crate::clock::Clock;
 use crate::db;
 use crate::error::Result;
