@@ -4,6 +4,8 @@
 //! creates and drops its own database.
 
 use app::model::CreateAccountRequest;
+use app::model::NewPassword;
+use app::model::Secret;
 use axum::body::Body;
 use http::{header, Request};
 use server::clock::SystemClock;
@@ -208,7 +210,7 @@ async fn main() -> Result<(), Fail> {
                     &Default::default(),
                     "bench",
                     &format!("user{:06}", i + 1),
-                    PASSWORD,
+                    &Secret::from(PASSWORD),
                 )
                 .await?;
                 i += in_flight;
@@ -242,7 +244,7 @@ async fn main() -> Result<(), Fail> {
                         &Default::default(),
                         "bench",
                         &format!("user{:06}", i + 1),
-                        PASSWORD,
+                        &Secret::from(PASSWORD),
                     )
                     .await
                 {
@@ -605,8 +607,7 @@ fn local_account(username: &str, (first, last): (&str, &str), role: &str) -> Cre
             role: role.into(),
             ..app::model::AccountForm::default()
         },
-        password: PASSWORD.into(),
-        password_confirm: PASSWORD.into(),
+        new_password: NewPassword::new(PASSWORD, PASSWORD),
         invite: false,
     }
 }
@@ -646,7 +647,7 @@ async fn sign_in_latency(svc: &Services) -> Result<(), Fail> {
         upn_suffix: ad("AD_REALM")?,
         base_dn: ad("AD_BASE")?,
         bind_name: ad("AD_LOOKUP")?,
-        bind_password: ad("AD_LOOKUP_PASSWORD")?,
+        bind_password: Secret::from(ad("AD_LOOKUP_PASSWORD")?),
         version: None,
     };
     svc.operator_set_directory(&op, "signin", &request).await?;
@@ -683,8 +684,13 @@ async fn sign_in_latency(svc: &Services) -> Result<(), Fail> {
         let mut times = Vec::with_capacity(SIGN_IN_SAMPLES);
         for i in 0..SIGN_IN_SAMPLES + 3 {
             let t = Instant::now();
-            svc.login(&Default::default(), "signin", username, password)
-                .await?;
+            svc.login(
+                &Default::default(),
+                "signin",
+                username,
+                &Secret::from(password),
+            )
+            .await?;
             if i >= 3 {
                 times.push(t.elapsed());
             }

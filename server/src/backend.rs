@@ -15,6 +15,7 @@ use app::model::permissions::{
     EffectiveMatrix, Form, FormId, Group, GroupId, Level, Matrix, SaveColumnRequest,
     SaveFormRequest, SaveGroupRequest, SetPermissionsRequest,
 };
+use app::model::Secret;
 use app::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
@@ -30,11 +31,11 @@ impl Backend for Services {
         meta: &RequestMeta,
         tenant: &str,
         username: &str,
-        password: &str,
+        password: &Secret,
     ) -> Result<LoginOutcome, ApiError> {
         let done = Services::login(self, meta, tenant, username, password).await?;
         Ok(LoginOutcome {
-            set_cookie: self.session_cookie(&done.token),
+            set_cookie: self.session_cookie(done.token.expose()),
             session: done.session,
         })
     }
@@ -146,7 +147,7 @@ impl Backend for Services {
         Ok(forgot_password_answer())
     }
 
-    async fn link_status(&self, token: &str) -> Result<LinkStatus, ApiError> {
+    async fn link_status(&self, token: &Secret) -> Result<LinkStatus, ApiError> {
         Ok(Services::link_status(self, token).await?)
     }
 

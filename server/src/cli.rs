@@ -444,8 +444,7 @@ pub async fn run_admin_command_with(
                     role: role.as_str().to_owned(),
                     ..app::model::AccountForm::default()
                 },
-                password_confirm: password.clone(),
-                password,
+                new_password: app::model::NewPassword::new(password.clone(), password),
                 invite,
             };
             let svc = services(config, pool).await?;
@@ -548,8 +547,8 @@ pub async fn run_admin_command_with(
                 None => String::new(),
             };
             let bind_password = match &bind_name {
-                Some(_) => read_password(io.stdin)?,
-                None => String::new(),
+                Some(_) => read_password(io.stdin)?.into(),
+                None => app::model::Secret::default(),
             };
             let request = app::model::directory::SaveDirectoryRequest {
                 enabled: !off,

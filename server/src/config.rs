@@ -62,7 +62,7 @@ impl OriginSecret {
 
 impl std::fmt::Debug for OriginSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OriginSecret(…)")
+        write!(f, "OriginSecret({})", app::model::secret::REDACTED)
     }
 }
 
@@ -187,7 +187,7 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &"…")
+            .field("database_url", &app::model::secret::REDACTED)
             .field("max_connections", &self.max_connections)
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)
@@ -214,7 +214,10 @@ pub struct MailConfig {
 impl std::fmt::Debug for MailConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MailConfig")
-            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "…"))
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_ref().map(|_| app::model::secret::REDACTED),
+            )
             .field("dir", &self.dir)
             .field("from", &self.from)
             .field("poll_seconds", &self.poll_seconds)

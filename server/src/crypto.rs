@@ -6,7 +6,7 @@ pub mod pool;
 use pool::Admission;
 
 use crate::error::{Error, Result};
-use app::model::text;
+use app::model::{text, Secret};
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -136,10 +136,10 @@ fn dummy_hash(memory: &mut [Block]) -> Result<&'static str> {
 
 /// Hashes `password` as NIST SP 800-63B §5.1.1.2 asks: normalised to NFKC
 /// first ([`text::password`]), so every way of typing it verifies.
-pub async fn hash_password(password: String) -> Result<String> {
+pub async fn hash_password(password: Secret) -> Result<String> {
     pool::global()
         .run(Admission::Wait, move |memory| {
-            hash_blocking(&text::password(&password), memory)
+            hash_blocking(&text::password(password.expose()), memory)
         })
         .await
 }
@@ -179,15 +179,15 @@ fn verify_forms(hash: &str, password: &str, memory: &mut [Block]) -> Result<Veri
 
 /// Verifies `password` against `hash`; with no hash it spends the same effort
 /// on a dummy and answers [`Verified::No`].
-pub async fn verify_password(hash: Option<String>, password: String) -> Result<Verified> {
+pub async fn verify_password(hash: Option<String>, password: Secret) -> Result<Verified> {
     pool::global()
         .run(
             Admission::Within(pool::SIGN_IN_WAIT),
             move |memory| match hash {
-                Some(h) => verify_forms(&h, &password, memory),
+                Some(h) => verify_forms(&h, password.expose(), memory),
                 None => {
                     let dummy = dummy_hash(memory)?;
-                    let _ = verify_forms(dummy, &password, memory)?;
+                    let _ = verify_forms(dummy, password.expose(), memory)?;
                     Ok(Verified::No)
                 }
             },
@@ -197,11 +197,11 @@ pub async fn verify_password(hash: Option<String>, password: String) -> Result<V
 
 /// Whether `password` matches any of `hashes` (the password history), in
 /// either form [`verify_password`] accepts.
-pub async fn matches_any(hashes: Vec<String>, password: String) -> Result<bool> {
+pub async fn matches_any(hashes: Vec<String>, password: Secret) -> Result<bool> {
     pool::global()
         .run(Admission::Wait, move |memory| {
             for h in &hashes {
-                if verify_forms(h, &password, memory)?.matched() {
+                if verify_forms(h, password.expose(), memory)?.matched() {
                     return Ok(true);
                 }
             }
@@ -219,10 +219,10 @@ pub async fn prepare() -> Result<()> {
 }
 
 /// A new session token (256 bits from the OS CSPRNG) and the hash we store.
-pub fn new_session_token() -> Result<(String, [u8; 32])> {
+pub fn new_session_token() -> Result<(Secret, [u8; 32])> {
     let token = URL_SAFE_NO_PAD.encode(random_bytes::<32>()?);
     let hash = token_hash(&token);
-    Ok((token, hash))
+    Ok((token.into(), hash))
 }
 
 pub fn token_hash(token: &str) -> [u8; 32] {
@@ -237,7 +237,7 @@ pub struct SecretKey(chacha20poly1305::Key);
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(…)")
+        write!(f, "SecretKey({})", app::model::secret::REDACTED)
     }
 }
 
@@ -303,7 +303,7 @@ impl SecretKey {
 
     /// `None` when the value was sealed with another key or context, or is
     /// damaged.
-    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Option<String> {
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Option<Secret> {
         use chacha20poly1305::aead::{Aead, KeyInit, Payload};
         let (&version, rest) = sealed.split_first()?;
         if version != SEALED_V1 || rest.len() < NONCE_LEN {
@@ -320,7 +320,7 @@ impl SecretKey {
                 },
             )
             .ok()?;
-        String::from_utf8(plain).ok()
+        String::from_utf8(plain).ok().map(Secret::from)
     }
 }
 
@@ -338,7 +338,7 @@ mod tests {
             a.starts_with("$argon2id$v=19$m=19456,t=2,p=1,data=bmZrYw$"),
             "{a}"
         );
-        let verify = |h: Option<String>, p: &str| verify_password(h, p.to_owned());
+        let verify = |h: Option<String>, p: &str| verify_password(h, p.into());
         assert_eq!(
             verify(Some(a.clone()), "s3cret!pw").await.unwrap(),
             Verified::Yes
@@ -445,8 +445,8 @@ mod tests {
         let (t1, h1) = new_session_token().unwrap();
         let (t2, _) = new_session_token().unwrap();
         assert_ne!(t1, t2);
-        assert_eq!(URL_SAFE_NO_PAD.decode(&t1).unwrap().len(), 32);
-        assert_eq!(h1, token_hash(&t1));
+        assert_eq!(URL_SAFE_NO_PAD.decode(t1.expose()).unwrap().len(), 32);
+        assert_eq!(h1, token_hash(t1.expose()));
     }
 
     #[test]
@@ -457,7 +457,7 @@ mod tests {
         assert_eq!(sealed[0], SEALED_V1);
         assert!(!sealed.windows(11).any(|w| w == b"LookupPass1"));
         assert_eq!(
-            key.open(&sealed, b"tenant-a").as_deref(),
+            key.open(&sealed, b"tenant-a").as_ref().map(Secret::expose),
             Some("LookupPass1")
         );
         assert_eq!(key.open(&sealed, b"tenant-b"), None, "another tenant's row");
@@ -472,7 +472,7 @@ mod tests {
             key.seal("LookupPass1", b"tenant-a").unwrap(),
             "fresh nonce"
         );
-        assert!(format!("{key:?}").contains('…'));
+        assert_eq!(format!("{key:?}"), "SecretKey([redacted])");
     }
 
     #[test]
@@ -481,7 +481,10 @@ mod tests {
         let hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
         let from_hex = SecretKey::parse(&format!(" {hex}\n")).unwrap();
         let sealed = base64.seal("LookupPass1", b"t").unwrap();
-        assert_eq!(from_hex.open(&sealed, b"t").as_deref(), Some("LookupPass1"));
+        assert_eq!(
+            from_hex.open(&sealed, b"t").as_ref().map(Secret::expose),
+            Some("LookupPass1")
+        );
         // 63 digits are neither form.
         assert!(SecretKey::parse(&hex[1..]).is_err());
     }

@@ -15,25 +15,17 @@
 //! standard `AWS_ENDPOINT_URL_SECRETS_MANAGER` points it at another endpoint
 //! (the test suite's).
 
+use app::model::Secret;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use std::collections::HashMap;
 
 /// A database login as RDS stores it in Secrets Manager (further keys, such
 /// as `engine` or `host`, are ignored).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct DbLogin {
     pub username: String,
-    pub password: String,
-}
-
-impl std::fmt::Debug for DbLogin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbLogin")
-            .field("username", &self.username)
-            .field("password", &"…")
-            .finish()
-    }
+    pub password: Secret,
 }
 
 /// Where the database is, from the plain environment.
@@ -63,7 +55,7 @@ impl DbAddress {
         format!(
             "postgres://{}:{}@{}:{}/{}?sslmode={}{}",
             utf8_percent_encode(&login.username, USERINFO),
-            utf8_percent_encode(&login.password, USERINFO),
+            utf8_percent_encode(login.password.expose(), USERINFO),
             self.host,
             self.port,
             utf8_percent_encode(database, USERINFO),
@@ -387,5 +379,17 @@ mod tests {
         let e = LambdaSecrets::from_documents(&none, Some(("arn:db".into(), ok.into())), None)
             .unwrap_err();
         assert!(e.contains("ROLLCALL_DATABASE_HOST"), "{e}");
+    }
+
+    #[test]
+    fn a_database_login_never_shows_its_password() {
+        let login: DbLogin =
+            serde_json::from_str(r#"{"username":"rollcall_app","password":"p@ss-word"}"#).unwrap();
+        let shown = format!("{login:?}");
+        assert!(
+            shown.contains("rollcall_app") && !shown.contains("p@ss-word"),
+            "{shown}"
+        );
+        assert_eq!(login.password.expose(), "p@ss-word");
     }
 }

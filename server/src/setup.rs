@@ -205,7 +205,7 @@ pub async fn provision(
     }
     // The password goes in as its SCRAM verifier, never in clear (statement
     // logs, pg_stat_statements), as a literal quoted by Postgres itself.
-    let verifier = scram_verifier(&app.password)?;
+    let verifier = scram_verifier(app.password.expose())?;
     let set_password: String =
         sqlx::query_scalar("SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text)")
             .bind(role)

@@ -24,7 +24,7 @@ pub async fn forgot_password(
 /// What the page behind an invitation or reset link shows:
 /// `POST /api/password/link`.
 #[server(endpoint = "password/link", input = Json)]
-pub async fn get_link_status(token: String) -> Result<LinkStatus, ApiError> {
+pub async fn get_link_status(token: crate::model::Secret) -> Result<LinkStatus, ApiError> {
     let (backend, _) = super::port::context()?;
     backend.link_status(&token).await
 }

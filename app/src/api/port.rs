@@ -14,6 +14,7 @@ use crate::model::permissions::{
     FormId, Group, GroupId, Level, Matrix, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
     SetPermissionsRequest,
 };
+use crate::model::Secret;
 use crate::model::{
     AccountDetails, AccountFormOptions, AccountId, AccountListQuery, AccountPage, AccountSummary,
     ApiError, AuditPage, AuditQuery, ChangePasswordRequest, Client, ClientId, CreateAccountRequest,
@@ -28,9 +29,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
     /// The raw session token from the cookie, if any.
-    pub session_token: Option<String>,
+    pub session_token: Option<Secret>,
     /// `Authorization: Bearer <token>`: a tenant API token (the access API).
-    pub bearer_token: Option<String>,
+    pub bearer_token: Option<Secret>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -48,7 +49,7 @@ pub trait Backend: Send + Sync + 'static {
         meta: &RequestMeta,
         tenant: &str,
         username: &str,
-        password: &str,
+        password: &Secret,
     ) -> Result<LoginOutcome, ApiError>;
     /// Ends the caller's session (if any); returns the `Set-Cookie` that clears it.
     async fn logout(&self, meta: &RequestMeta) -> Result<String, ApiError>;
@@ -141,7 +142,7 @@ pub trait Backend: Send + Sync + 'static {
         tenant: &str,
         username: &str,
     ) -> Result<ForgotPasswordAnswer, ApiError>;
-    async fn link_status(&self, token: &str) -> Result<LinkStatus, ApiError>;
+    async fn link_status(&self, token: &Secret) -> Result<LinkStatus, ApiError>;
     async fn set_password_from_link(
         &self,
         meta: &RequestMeta,

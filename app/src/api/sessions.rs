@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub async fn login(
     tenant: String,
     username: String,
-    password: String,
+    password: crate::model::Secret,
 ) -> Result<SessionInfo, ApiError> {
     let (backend, meta) = super::port::context()?;
     let outcome = backend.login(&meta, &tenant, &username, &password).await?;

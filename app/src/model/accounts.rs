@@ -1,7 +1,8 @@
 use super::error::ApiError;
 use super::invitations::InvitationView;
-use super::password::{PasswordOwner, PasswordPolicy};
+use super::password::{NewPassword, PasswordOwner, PasswordPolicy};
 use super::permissions::GroupId;
+use super::secret::Secret;
 use super::values::{
     format_date, parse_date, AccountId, AccountStatus, AccountType, CaseAccess, ClientId, Email,
     PersonName, Role, Username,
@@ -363,11 +364,10 @@ pub struct CreateAccountRequest {
     pub account_type: String,
     #[serde(flatten)]
     pub form: AccountForm,
-    /// Local accounts: required unless `invite`. Directory accounts: must be empty.
-    #[serde(default)]
-    pub password: String,
-    #[serde(default)]
-    pub password_confirm: String,
+    /// `password` and `password_confirm`. Local accounts: required unless
+    /// `invite`. Directory accounts: must be empty.
+    #[serde(flatten)]
+    pub new_password: NewPassword,
     /// Local accounts: mail an invitation to set a password instead of
     /// setting one (the password fields stay empty).
     #[serde(default)]
@@ -385,32 +385,9 @@ pub struct NewAccount {
     pub account_type: AccountType,
     pub values: AccountValues,
     /// `None` for directory and invited accounts.
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     /// Mail an invitation in the same transaction.
     pub invite: bool,
-}
-
-/// Checks a new password and its confirmation, recording errors.
-pub(crate) fn check_new_password(
-    e: &mut Vec<ApiError>,
-    policy: &PasswordPolicy,
-    owner: PasswordOwner<'_>,
-    password: &str,
-    confirm: &str,
-) {
-    let checked = if password.is_empty() {
-        Err("Enter a password, or generate one.".to_owned())
-    } else {
-        policy.check(password, owner)
-    };
-    collect_field(e, fields::PASSWORD, checked);
-    // Compared as they will be hashed: one spelling of é each is no mismatch.
-    if super::text::password(confirm) != super::text::password(password) {
-        e.push(ApiError::validation(
-            fields::PASSWORD_CONFIRM,
-            "The two passwords are not the same. Type the password again.",
-        ));
-    }
 }
 
 impl CreateAccountRequest {
@@ -428,7 +405,7 @@ impl CreateAccountRequest {
                 "A directory account signs in with its domain password: there is nothing to invite it to set. Untick the invitation.",
             ));
         }
-        if !self.password.is_empty() || !self.password_confirm.is_empty() {
+        if self.new_password.is_typed() {
             e.push(ApiError::validation(
                 fields::PASSWORD,
                 "A directory account signs in with its domain password: leave the password empty.",
@@ -467,7 +444,7 @@ impl CreateAccountRequest {
         if !directory {
             e.append(&mut form_errors);
         }
-        let typed_password = !self.password.is_empty() || !self.password_confirm.is_empty();
+        let typed_password = self.new_password.is_typed();
         let invite = self.invite && account_type == Some(AccountType::Local);
         if account_type == Some(AccountType::Directory) {
             e.extend(self.directory_conflicts());
@@ -480,17 +457,13 @@ impl CreateAccountRequest {
         }
         let password = match account_type {
             Some(AccountType::Local) if invite => None,
-            Some(AccountType::Local)
-                if password_required
-                    || !self.password.is_empty()
-                    || !self.password_confirm.is_empty() =>
-            {
+            Some(AccountType::Local) if password_required || typed_password => {
                 let owner = PasswordOwner {
                     username: self.username.trim(),
                     email: self.form.email.trim(),
                 };
-                check_new_password(e, ctx.policy, owner, &self.password, &self.password_confirm);
-                Some(self.password.clone())
+                self.new_password.check(e, ctx.policy, owner);
+                Some(self.new_password.password.clone())
             }
             Some(AccountType::Local) => None,
             Some(AccountType::Directory) => None,
@@ -523,19 +496,17 @@ pub struct UpdateAccountRequest {
     pub version: i64,
     #[serde(flatten)]
     pub form: AccountForm,
-    /// A new password (local accounts): optional, except when the edit
-    /// reactivates an expired account.
-    #[serde(default)]
-    pub password: String,
-    #[serde(default)]
-    pub password_confirm: String,
+    /// `password` and `password_confirm`, a new password (local accounts):
+    /// optional, except when the edit reactivates an expired account.
+    #[serde(flatten)]
+    pub new_password: NewPassword,
 }
 
 /// An update that passed every field rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountChanges {
     pub values: AccountValues,
-    pub new_password: Option<String>,
+    pub new_password: Option<Secret>,
 }
 
 /// What the edit is checked against: the stored account.
@@ -562,7 +533,7 @@ impl UpdateAccountRequest {
             && values
                 .as_ref()
                 .is_some_and(|v| v.expires_on.is_none_or(|d| d > ctx.today));
-        let wants_password = !self.password.is_empty() || !self.password_confirm.is_empty();
+        let wants_password = self.new_password.is_typed();
         if current.account_type == AccountType::Directory {
             e.extend(self.form.directory_flag_conflicts());
         }
@@ -586,15 +557,9 @@ impl UpdateAccountRequest {
                         username: current.username,
                         email: self.form.email.trim(),
                     };
-                    check_new_password(
-                        e,
-                        ctx.policy,
-                        owner,
-                        &self.password,
-                        &self.password_confirm,
-                    );
+                    self.new_password.check(e, ctx.policy, owner);
                 }
-                Some(self.password.clone())
+                Some(self.new_password.password.clone())
             }
             AccountType::Local => None,
         };
@@ -612,8 +577,9 @@ impl UpdateAccountRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetPasswordRequest {
     pub id: AccountId,
-    pub password: String,
-    pub password_confirm: String,
+    /// `password` and `password_confirm`.
+    #[serde(flatten)]
+    pub new_password: NewPassword,
     /// On by default: the owner must choose their own at next sign-in.
     #[serde(default = "yes")]
     pub must_change_password: bool,
@@ -629,28 +595,17 @@ impl ResetPasswordRequest {
         policy: &PasswordPolicy,
         owner: PasswordOwner<'_>,
     ) -> Result<(), Vec<ApiError>> {
-        let mut errors = Vec::new();
-        check_new_password(
-            &mut errors,
-            policy,
-            owner,
-            &self.password,
-            &self.password_confirm,
-        );
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        self.new_password.validate(policy, owner).map(|_| ())
     }
 }
 
 /// Someone changing their own password (required at sign-in, or by choice).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePasswordRequest {
-    pub current_password: String,
-    pub password: String,
-    pub password_confirm: String,
+    pub current_password: Secret,
+    /// `password` and `password_confirm`.
+    #[serde(flatten)]
+    pub new_password: NewPassword,
 }
 
 impl ChangePasswordRequest {
@@ -666,16 +621,10 @@ impl ChangePasswordRequest {
                 "Enter your current password.",
             ));
         }
-        check_new_password(
-            &mut errors,
-            policy,
-            owner,
-            &self.password,
-            &self.password_confirm,
-        );
+        self.new_password.check(&mut errors, policy, owner);
         if errors.is_empty()
-            && super::text::password(&self.password)
-                == super::text::password(&self.current_password)
+            && super::text::password(self.new_password.password.expose())
+                == super::text::password(self.current_password.expose())
         {
             errors.push(ApiError::validation(
                 fields::PASSWORD,
@@ -726,8 +675,7 @@ mod tests {
                 email: "jane@example.org".into(),
                 ..AccountForm::default()
             },
-            password: "correct horse 1!".into(),
-            password_confirm: "correct horse 1!".into(),
+            new_password: NewPassword::new("correct horse 1!", "correct horse 1!"),
             invite: false,
         }
     }
@@ -736,8 +684,7 @@ mod tests {
     fn an_invitation_replaces_the_password() {
         let policy = PasswordPolicy::default();
         let invited = CreateAccountRequest {
-            password: String::new(),
-            password_confirm: String::new(),
+            new_password: NewPassword::default(),
             invite: true,
             ..good()
         };
@@ -752,16 +699,14 @@ mod tests {
         assert_eq!(errs[0].field.as_deref(), Some("password"));
         // Neither is refused too (the form's password is required).
         let neither = CreateAccountRequest {
-            password: String::new(),
-            password_confirm: String::new(),
+            new_password: NewPassword::default(),
             ..good()
         };
         assert!(neither.validate(ctx(&policy)).is_err());
         // Directory accounts have nothing to be invited to set.
         let directory = CreateAccountRequest {
             account_type: "directory".into(),
-            password: String::new(),
-            password_confirm: String::new(),
+            new_password: NewPassword::default(),
             invite: true,
             ..good()
         };
@@ -798,8 +743,8 @@ mod tests {
         req.form.email = "nope".into();
         req.form.role = "root".into();
         req.form.expires_on = "2026-11-23".into();
-        req.password = "short".into();
-        req.password_confirm = "other".into();
+        req.new_password.password = "short".into();
+        req.new_password.password_confirm = "other".into();
         let policy = PasswordPolicy::default();
         let errs = req.validate(ctx(&policy)).unwrap_err();
         let fields: Vec<_> = errs.iter().filter_map(|e| e.field.clone()).collect();
@@ -859,8 +804,7 @@ mod tests {
             req.validate(ctx(&policy)).unwrap_err()[0].field.as_deref(),
             Some("password")
         );
-        req.password.clear();
-        req.password_confirm.clear();
+        req.new_password = NewPassword::default();
         // Rollcall cannot force or rotate a directory password: refused.
         let errs = req.validate(ctx(&policy)).unwrap_err();
         assert_eq!(errs[0].field.as_deref(), Some("must_change_password"));
@@ -879,8 +823,7 @@ mod tests {
             id: AccountId::from_uuid(uuid::Uuid::nil()),
             version: 1,
             form: good().form,
-            password: String::new(),
-            password_confirm: String::new(),
+            new_password: NewPassword::default(),
         }
     }
 
@@ -930,10 +873,13 @@ mod tests {
         let errs = clear.validate(ctx(&policy), expired).unwrap_err();
         assert!(errs[0].message.contains("set a new password"));
         let mut with_password = edit();
-        with_password.password = "Fresh start 2!".into();
-        with_password.password_confirm = "Fresh start 2!".into();
+        with_password.new_password.password = "Fresh start 2!".into();
+        with_password.new_password.password_confirm = "Fresh start 2!".into();
         let changes = with_password.validate(ctx(&policy), expired).unwrap();
-        assert_eq!(changes.new_password.as_deref(), Some("Fresh start 2!"));
+        assert_eq!(
+            changes.new_password.as_ref().map(Secret::expose),
+            Some("Fresh start 2!")
+        );
         // A directory account reactivates without one.
         let directory = CurrentAccount {
             account_type: AccountType::Directory,
@@ -946,8 +892,7 @@ mod tests {
     fn password_may_not_contain_username() {
         let policy = PasswordPolicy::default();
         let req = CreateAccountRequest {
-            password: "xJDOEx12!".into(),
-            password_confirm: "xJDOEx12!".into(),
+            new_password: NewPassword::new("xJDOEx12!", "xJDOEx12!"),
             ..good()
         };
         let errs = req.validate(ctx(&policy)).unwrap_err();
@@ -964,15 +909,13 @@ mod tests {
         };
         let same = ChangePasswordRequest {
             current_password: "Old pass 1!".into(),
-            password: "Old pass 1!".into(),
-            password_confirm: "Old pass 1!".into(),
+            new_password: NewPassword::new("Old pass 1!", "Old pass 1!"),
         };
         assert!(same.validate(&policy, owner).unwrap_err()[0]
             .message
             .contains("differ"));
         let fine = ChangePasswordRequest {
-            password: "New pass 2!".into(),
-            password_confirm: "New pass 2!".into(),
+            new_password: NewPassword::new("New pass 2!", "New pass 2!"),
             ..same
         };
         assert!(fine.validate(&policy, owner).is_ok());

@@ -4,6 +4,7 @@
 //! Account") is the source of directory accounts; issue #13 of the rest.
 
 use super::error::ApiError;
+use super::secret::Secret;
 use serde::{Deserialize, Serialize};
 
 pub mod fields {
@@ -63,16 +64,10 @@ pub struct SaveDirectoryRequest {
     pub upn_suffix: String,
     pub base_dn: String,
     pub bind_name: String,
-    pub bind_password: String,
+    pub bind_password: Secret,
     /// For `save`: the `version` of the connection the edit was based on
     /// (required from administrators; `directory/test` ignores it).
     pub version: Option<i64>,
-}
-
-/// `Some("…")` for a password that is there, so logs say whether one was
-/// given and never what it is.
-fn redacted(password: &str) -> Option<&'static str> {
-    (!password.is_empty()).then_some("…")
 }
 
 impl std::fmt::Debug for SaveDirectoryRequest {
@@ -85,7 +80,7 @@ impl std::fmt::Debug for SaveDirectoryRequest {
             .field("upn_suffix", &self.upn_suffix)
             .field("base_dn", &self.base_dn)
             .field("bind_name", &self.bind_name)
-            .field("bind_password", &redacted(&self.bind_password))
+            .field("bind_password", &self.bind_password)
             .finish_non_exhaustive()
     }
 }
@@ -97,10 +92,7 @@ impl std::fmt::Debug for CheckedDirectory {
             .field("url", &self.url_text)
             .field("base_dn", &self.base_dn)
             .field("bind_name", &self.bind_name)
-            .field(
-                "bind_password",
-                &self.bind_password.as_deref().and_then(redacted),
-            )
+            .field("bind_password", &self.bind_password)
             .finish_non_exhaustive()
     }
 }
@@ -116,7 +108,7 @@ impl From<&DirectorySettings> for SaveDirectoryRequest {
             upn_suffix: s.upn_suffix.clone(),
             base_dn: s.base_dn.clone(),
             bind_name: s.bind_name.clone(),
-            bind_password: String::new(),
+            bind_password: Secret::default(),
             version: Some(s.version),
         }
     }
@@ -231,7 +223,7 @@ pub struct CheckedDirectory {
     pub base_dn: String,
     pub bind_name: Option<String>,
     /// Typed now; `None` keeps (or, without a bind name, clears) the stored one.
-    pub bind_password: Option<String>,
+    pub bind_password: Option<Secret>,
 }
 
 fn optional(s: &str) -> Option<String> {
@@ -468,7 +460,7 @@ mod tests {
         assert_eq!(c.domain.as_deref(), Some("RC"));
         assert_eq!(c.upn_suffix.as_deref(), Some("rc.test"));
         assert!(!c.allow_plain);
-        assert_eq!(c.bind_password.as_deref(), Some("secret"));
+        assert_eq!(c.bind_password.as_ref().map(Secret::expose), Some("secret"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use super::accounts::{AccountForm, CreateAccountRequest};
 use super::error::ApiError;
+use super::password::NewPassword;
 use super::values::AccountType;
 use serde::{Deserialize, Serialize};
 
@@ -310,8 +311,7 @@ pub fn read_import(text: &str) -> Result<ImportFile, ApiError> {
                         expires_on,
                         groups: Vec::new(),
                     },
-                    password_confirm: password.clone(),
-                    password,
+                    new_password: NewPassword::new(password.clone(), password),
                 },
                 errors,
                 notes,

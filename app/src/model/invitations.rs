@@ -1,9 +1,9 @@
 //! Invitations and password-reset links: a person sets their own password
 //! from a single-use link sent by mail.
 
-use super::accounts::check_new_password;
 use super::error::ApiError;
-use super::password::{PasswordOwner, PasswordPolicy};
+use super::password::{NewPassword, PasswordOwner, PasswordPolicy};
+use super::secret::Secret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -244,9 +244,10 @@ impl ClosedLink {
 /// Sets a password from a link: `POST /api/password/set`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPasswordRequest {
-    pub token: String,
-    pub password: String,
-    pub password_confirm: String,
+    pub token: Secret,
+    /// `password` and `password_confirm`.
+    #[serde(flatten)]
+    pub new_password: NewPassword,
 }
 
 impl SetPasswordRequest {
@@ -255,19 +256,7 @@ impl SetPasswordRequest {
         policy: &PasswordPolicy,
         owner: PasswordOwner<'_>,
     ) -> Result<(), Vec<ApiError>> {
-        let mut errors = Vec::new();
-        check_new_password(
-            &mut errors,
-            policy,
-            owner,
-            &self.password,
-            &self.password_confirm,
-        );
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        self.new_password.validate(policy, owner).map(|_| ())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod license;
 pub mod listing;
 pub mod password;
 pub mod permissions;
+pub mod secret;
 pub mod session;
 pub mod text;
 pub mod usage;
@@ -28,9 +29,10 @@ pub use error::{ApiError, ErrorCode};
 pub use license::{LicenseInfo, SeatDevice, SeatHolder, SignOutAnswer};
 pub use listing::{AccountListQuery, AccountPage, AccountSort};
 pub use password::{
-    common_passwords, install_common_passwords, CommonPasswords, PasswordOwner, PasswordPolicy,
-    PasswordRule,
+    common_passwords, install_common_passwords, CommonPasswords, NewPassword, PasswordOwner,
+    PasswordPolicy, PasswordRule,
 };
+pub use secret::Secret;
 pub use session::{HeartbeatInfo, SessionEnd, SessionInfo, WhenFull};
 pub use values::{
     format_date, parse_client_name, parse_date, parse_seats, AccountId, AccountStatus, AccountType,

@@ -1,6 +1,8 @@
 //! The password policy, shared: the browser's live checklist and the server's
 //! enforcement run this same code.
 
+use super::secret::Secret;
+use super::ApiError;
 use serde::{Deserialize, Serialize};
 
 /// Special characters the seed policy counts (CloudNine's list).
@@ -293,6 +295,77 @@ impl PasswordPolicy {
             "The password does not meet these rules: {}.",
             list.join("; ")
         ))
+    }
+}
+
+/// A new password as a form types it: the password and its confirmation,
+/// the JSON fields `password` and `password_confirm` of every request that
+/// sets one (create, edit, reset, change, a link's set-password). Each
+/// defaults to empty. [`NewPassword::check`] is the one place both are
+/// validated, in the browser and on the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPassword {
+    #[serde(default)]
+    pub password: Secret,
+    #[serde(default)]
+    pub password_confirm: Secret,
+}
+
+impl NewPassword {
+    /// The JSON field of the password, where its errors are reported.
+    pub const FIELD: &'static str = "password";
+    /// The JSON field of the confirmation.
+    pub const CONFIRM_FIELD: &'static str = "password_confirm";
+
+    pub fn new(password: impl Into<Secret>, confirm: impl Into<Secret>) -> Self {
+        NewPassword {
+            password: password.into(),
+            password_confirm: confirm.into(),
+        }
+    }
+
+    /// Whether either field was typed in.
+    pub fn is_typed(&self) -> bool {
+        !self.password.is_empty() || !self.password_confirm.is_empty()
+    }
+
+    /// Records on `e` what is wrong: an empty password, every unmet rule of
+    /// `policy` (one message on `password`), and a confirmation that differs
+    /// (on `password_confirm`). The two are compared as they will be hashed
+    /// ([`super::text::password`], NFKC): one spelling of é each is no
+    /// mismatch.
+    pub fn check(&self, e: &mut Vec<ApiError>, policy: &PasswordPolicy, owner: PasswordOwner<'_>) {
+        let password = self.password.expose();
+        let checked = if password.is_empty() {
+            Err("Enter a password, or generate one.".to_owned())
+        } else {
+            policy.check(password, owner)
+        };
+        if let Err(message) = checked {
+            e.push(ApiError::validation(Self::FIELD, message));
+        }
+        if super::text::password(self.password_confirm.expose()) != super::text::password(password)
+        {
+            e.push(ApiError::validation(
+                Self::CONFIRM_FIELD,
+                "The two passwords are not the same. Type the password again.",
+            ));
+        }
+    }
+
+    /// [`NewPassword::check`] alone: the password, or every error.
+    pub fn validate(
+        &self,
+        policy: &PasswordPolicy,
+        owner: PasswordOwner<'_>,
+    ) -> Result<&Secret, Vec<ApiError>> {
+        let mut errors = Vec::new();
+        self.check(&mut errors, policy, owner);
+        if errors.is_empty() {
+            Ok(&self.password)
+        } else {
+            Err(errors)
+        }
     }
 }
 

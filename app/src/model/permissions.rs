@@ -409,7 +409,7 @@ pub struct ApiToken {
 pub struct CreatedApiToken {
     pub token: ApiToken,
     /// `Authorization: Bearer <secret>`; shown this once, stored hashed.
-    pub secret: String,
+    pub secret: crate::model::Secret,
 }
 
 /// What "Duplicate" can carry over from the source account (identity,

@@ -72,7 +72,7 @@ impl DirectorySignals {
             upn_suffix: self.upn_suffix.get_untracked(),
             base_dn: self.base_dn.get_untracked(),
             bind_name: self.bind_name.get_untracked(),
-            bind_password: self.bind_password.get_untracked(),
+            bind_password: self.bind_password.get_untracked().into(),
             version: Some(self.version.get_untracked()),
         }
     }

@@ -4,7 +4,7 @@
 use crate::api::invitations::{forgot_password, get_link_status, set_password_from_link};
 use crate::components::{format_time, query_value, FormState, Loading, TextField};
 use crate::model::invitations::{LinkInfo, LinkKind, LinkStatus, SetPasswordRequest};
-use crate::model::{ApiError, PasswordOwner};
+use crate::model::{ApiError, NewPassword, PasswordOwner};
 use crate::pages::users::password::PasswordInputs;
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -131,7 +131,7 @@ fn LinkPage(kind: LinkKind) -> impl IntoView {
             },
         );
     });
-    let status = LocalResource::new(move || get_link_status(token.get()));
+    let status = LocalResource::new(move || get_link_status(token.get().into()));
     let noun = match kind {
         LinkKind::Invitation => "invitation",
         LinkKind::Reset => "reset link",
@@ -182,9 +182,11 @@ fn SetPasswordForm(info: LinkInfo, token: String) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let request = SetPasswordRequest {
-            token: token.clone(),
-            password: password.get_untracked(),
-            password_confirm: password_confirm.get_untracked(),
+            token: token.clone().into(),
+            new_password: NewPassword::new(
+                password.get_untracked(),
+                password_confirm.get_untracked(),
+            ),
         };
         let (u, m) = (username.get_untracked(), email.get_untracked());
         let checked = request.validate(

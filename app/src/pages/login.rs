@@ -76,7 +76,7 @@ pub fn LoginPage() -> impl IntoView {
             let _ = crate::app::preload_frame().await;
         });
         spawn_local(async move {
-            match login(t, u, p).await {
+            match login(t, u, p.into()).await {
                 Ok(session) => {
                     password.set(String::new());
                     device::keep(&session.tenant_slug, &session.username, remember);

@@ -6,7 +6,7 @@ use crate::api::sessions::logout_everywhere;
 use crate::api::settings::{change_password, get_password_policy};
 use crate::auth::Auth;
 use crate::components::{ConfirmDialog, ErrorState, FormState, Loading, TextField};
-use crate::model::{ChangePasswordRequest, PasswordOwner, PasswordPolicy};
+use crate::model::{ChangePasswordRequest, NewPassword, PasswordOwner, PasswordPolicy};
 use crate::pages::users::password::PasswordInputs;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -106,9 +106,11 @@ fn ChangePasswordForm(policy: PasswordPolicy) -> impl IntoView {
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
             let request = ChangePasswordRequest {
-                current_password: current.get_untracked(),
-                password: password.get_untracked(),
-                password_confirm: password_confirm.get_untracked(),
+                current_password: current.get_untracked().into(),
+                new_password: NewPassword::new(
+                    password.get_untracked(),
+                    password_confirm.get_untracked(),
+                ),
             };
             let user = username.get_untracked();
             let checked = request.validate(

@@ -10,6 +10,7 @@
 use app::model::directory::{
     CheckedDirectory, DirectoryCheck, DirectoryPerson, DirectoryUrl, Transport,
 };
+use app::model::Secret;
 use ldap3::{LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +35,7 @@ pub struct Directory {
     pub upn_suffix: Option<String>,
     pub base_dn: String,
     /// Bind name and password of the look-up account.
-    pub lookup: Option<(String, String)>,
+    pub lookup: Option<(String, Secret)>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -53,7 +54,7 @@ impl Directory {
     /// as stored), with the look-up account's password when there is one.
     ///
     /// [`SaveDirectoryRequest::validate`]: app::model::directory::SaveDirectoryRequest::validate
-    pub fn from_checked(c: &CheckedDirectory, lookup_password: Option<String>) -> Directory {
+    pub fn from_checked(c: &CheckedDirectory, lookup_password: Option<Secret>) -> Directory {
         Directory {
             url: c.url.clone(),
             ca_pem: c.ca_pem.clone(),
@@ -411,7 +412,7 @@ impl Directory {
             ));
         };
         let mut session = self.connect().await?;
-        match Self::bind(&mut session, name, password).await? {
+        match Self::bind(&mut session, name, password.expose()).await? {
             Ok(()) => Ok(session),
             Err(refusal) => Err(Failure::new(
                 DirectoryCheck::LookupCredentialsRejected,

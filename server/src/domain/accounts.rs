@@ -2,11 +2,10 @@
 
 use super::audit::{self, Action, Target};
 use super::caller::{is_expired, today, Actor, AdminCaller, Origin};
+use super::passwords;
 use super::permissions::check_groups;
-use super::settings::check_history;
 use super::tenant::{tenant_policy, tenant_settings};
 use super::Services;
-use crate::crypto;
 use crate::db::{
     self,
     accounts::{AccountRow, ListOrder},
@@ -22,7 +21,7 @@ use app::model::permissions::{DuplicateAccountRequest, DuplicatePart, GroupId};
 use app::model::{
     text, AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary,
     AccountType, ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext,
-    NewAccount, PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
+    NewAccount, ResetPasswordRequest, Role, UpdateAccountRequest,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -155,10 +154,7 @@ pub async fn create_in_tenant(
     })?;
     check_directory_allowed(&new, settings.directory_signin_enabled)?;
     let clients = check_new_clients(tx, tenant_id, &new.values.clients, &[]).await?;
-    let hash = match &new.password {
-        Some(pw) => Some(crypto::hash_password(pw.clone()).await?),
-        None => None,
-    };
+    let hash = passwords::first_password_hash(new.password.as_ref()).await?;
     insert_new(
         tx,
         NewRow {
@@ -650,9 +646,6 @@ impl Services {
             }
         }
         let clients = check_new_clients(&mut tx, tenant_id, &v.clients, &clients_before).await?;
-        if let Some(password) = &changes.new_password {
-            check_history(&mut tx, before.id, &policy, password).await?;
-        }
         let after = db::accounts::update(
             &mut tx,
             tenant_id,
@@ -676,17 +669,9 @@ impl Services {
         let groups = check_groups(&mut tx, tenant_id, &v.groups).await?;
         db::permissions::set_account_groups(&mut tx, tenant_id, after.id, &groups).await?;
         let groups_after = group_names(&mut tx, after.id).await?;
-        if let Some(password) = &changes.new_password {
-            let hash = crypto::hash_password(password.clone()).await?;
-            db::accounts::set_password(
-                &mut tx,
-                tenant_id,
-                after.id,
-                &hash,
-                v.must_change_password,
-                now,
-            )
-            .await?;
+        if changes.new_password.is_some() {
+            let (new, must_change) = (&request.new_password, v.must_change_password);
+            passwords::set_password(&mut tx, &after, &policy, new, must_change, now).await?;
         }
         let was_usable = before.status == "active" && !was_expired;
         let is_usable = after.status == "active" && !is_expired(after.expires_on, now);
@@ -780,26 +765,16 @@ impl Services {
             .into());
         }
         let policy = tenant_policy(&mut tx, tenant_id).await?;
-        req.validate(
-            &policy,
-            PasswordOwner {
-                username: &account.username,
-                email: &account.email,
-            },
-        )
-        .map_err(first_error)?;
-        check_history(&mut tx, account.id, &policy, &req.password).await?;
-        let hash = crypto::hash_password(req.password.clone()).await?;
-        db::accounts::set_password(
+        let must_change = req.must_change_password;
+        passwords::set_password(
             &mut tx,
-            tenant_id,
-            account.id,
-            &hash,
-            req.must_change_password,
+            &account,
+            &policy,
+            &req.new_password,
+            must_change,
             now,
         )
         .await?;
-        super::throttle::forget_username(&mut tx, tenant_id, &account.username).await?;
         let ended =
             db::sessions::end_for_account(&mut tx, account.id, now, EndReason::PasswordReset, None)
                 .await?;

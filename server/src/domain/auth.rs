@@ -11,6 +11,7 @@ use crate::db::{self, Scope};
 use crate::directory::Refusal;
 use crate::error::Result;
 use app::api::port::RequestMeta;
+use app::model::Secret;
 use app::model::{
     session::session_cookie_name, AccountStatus, AccountType, ApiError, ErrorCode, SessionEnd,
     SessionInfo, TenantSlug, Username,
@@ -20,7 +21,8 @@ use uuid::Uuid;
 
 pub struct LoggedIn {
     pub session: SessionInfo,
-    pub token: String,
+    /// The session token, for the cookie.
+    pub token: Secret,
 }
 
 /// Why a sign-in stops before a seat is taken.
@@ -100,9 +102,9 @@ impl Services {
     /// ([`crypto::Verified::Legacy`]), stores the hash of its NFKC form. The
     /// sign-in has succeeded either way: a failure here is only logged, and
     /// the next sign-in tries again.
-    async fn upgrade_hash(&self, tenant_id: Uuid, account_id: Uuid, old: &str, password: &str) {
+    async fn upgrade_hash(&self, tenant_id: Uuid, account_id: Uuid, old: &str, password: &Secret) {
         let upgraded = async {
-            let new = crypto::hash_password(password.to_owned()).await?;
+            let new = crypto::hash_password(password.clone()).await?;
             let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
             db::accounts::upgrade_password_hash(&mut tx, tenant_id, account_id, old, &new).await?;
             tx.commit().await?;
@@ -142,7 +144,7 @@ impl Services {
         meta: &RequestMeta,
         tenant: &str,
         username: &str,
-        password: &str,
+        password: &Secret,
     ) -> Result<LoggedIn> {
         if tenant.trim().is_empty() {
             return Err(ApiError::validation("tenant", "Enter your organisation.").into());
@@ -231,7 +233,7 @@ impl Services {
         // Every attempt pays one argon2 verification (a dummy one when there
         // is no hash, as for directory accounts), so timing does not tell
         // accounts apart.
-        let verification = crypto::verify_password(hash.clone(), password.to_owned()).await?;
+        let verification = crypto::verify_password(hash.clone(), password.clone()).await?;
         let now = self.now();
         let is_directory_account = account
             .as_ref()
@@ -239,7 +241,7 @@ impl Services {
         // The directory is asked outside any transaction or lock.
         let proof = match (&account, &directory) {
             (Some(a), Some(d)) if is_directory_account => {
-                match d.authenticate(&a.account.username, password).await {
+                match d.authenticate(&a.account.username, password.expose()).await {
                     Ok(Ok(person)) => Ok(person),
                     Ok(Err(Refusal::BadCredentials)) => Err(Refused::Credentials),
                     Ok(Err(r)) => Err(Refused::Directory(r)),
@@ -251,7 +253,7 @@ impl Services {
             // directory sign-in is off: the same 401, unless the directory
             // is down, which then answers every failure alike (a 503 must
             // not single out directory accounts).
-            (_, Some(d)) => match d.probe(password).await {
+            (_, Some(d)) => match d.probe(password.expose()).await {
                 Ok(()) => Err(Refused::Credentials),
                 Err(f) => Err(Refused::Unavailable(f)),
             },
@@ -539,7 +541,7 @@ impl Services {
     /// The 401 for a request whose session no longer lets it in, saying why
     /// when the session ended for a reason the person should know.
     async fn why_signed_out(&self, meta: &RequestMeta) -> ApiError {
-        let Some(token) = meta.session_token.as_deref() else {
+        let Some(token) = meta.session_token.as_ref().map(Secret::expose) else {
             return ApiError::unauthenticated();
         };
         let hash = crypto::token_hash(token);
@@ -591,7 +593,7 @@ impl Services {
         meta: &RequestMeta,
         active: bool,
     ) -> Result<Option<Caller>> {
-        let Some(token) = meta.session_token.as_deref() else {
+        let Some(token) = meta.session_token.as_ref().map(Secret::expose) else {
             return Ok(None);
         };
         let token_hash = crypto::token_hash(token);
@@ -610,7 +612,7 @@ impl Services {
 
     /// Ends the request's session and frees its seat at once. Idempotent.
     pub async fn logout(&self, meta: &RequestMeta) -> Result<()> {
-        let Some(token) = meta.session_token.as_deref() else {
+        let Some(token) = meta.session_token.as_ref().map(Secret::expose) else {
             return Ok(());
         };
         let now = self.now();

@@ -13,6 +13,7 @@ use app::model::directory::{
     fields, parse_url, CheckedDirectory, DirectoryCheck, DirectoryPerson, DirectorySettings,
     DirectoryTestResult, SaveDirectoryRequest,
 };
+use app::model::Secret;
 use app::model::{ApiError, ErrorCode};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -73,7 +74,7 @@ pub(crate) enum Lookup {
 }
 
 impl Services {
-    fn open_lookup_password(&self, tenant_id: Uuid, sealed: &[u8]) -> Result<String> {
+    fn open_lookup_password(&self, tenant_id: Uuid, sealed: &[u8]) -> Result<Secret> {
         let key = self.settings.secret_key.as_ref().ok_or_else(no_key)?;
         key.open(sealed, tenant_id.as_bytes()).ok_or_else(|| {
             tracing::error!(%tenant_id, "the directory look-up password does not open with ROLLCALL_SECRET_KEY (changed key?)");
@@ -191,7 +192,7 @@ impl Services {
         let sealed_new = match &c.bind_password {
             Some(pw) => {
                 let key = self.settings.secret_key.as_ref().ok_or_else(no_key)?;
-                Some(key.seal(pw, tenant_id.as_bytes())?)
+                Some(key.seal(pw.expose(), tenant_id.as_bytes())?)
             }
             None => None,
         };
@@ -582,15 +583,8 @@ impl Services {
         let locked = db::accounts::lock(&mut tx, tenant_id, account.id)
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
-        record_directory_names(
-            &mut tx,
-            &locked,
-            &person,
-            admin.actor(),
-            &admin.origin,
-            now,
-        )
-        .await?;
+        record_directory_names(&mut tx, &locked, &person, admin.actor(), &admin.origin, now)
+            .await?;
         let after = db::accounts::get(&mut tx, tenant_id, account.id)
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;

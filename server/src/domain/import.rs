@@ -15,6 +15,7 @@ use app::model::import::{
     StagedChunk,
 };
 use app::model::permissions::GroupId;
+use app::model::NewPassword;
 use app::model::{
     text, AccountType, ApiError, ClientId, CreateAccountRequest, ErrorCode, FormContext,
     NewAccount, TenantSettings, Username,
@@ -292,8 +293,7 @@ impl Services {
                 None => None,
             };
             let mut request: CreateAccountRequest = line.request;
-            request.password.clear();
-            request.password_confirm.clear();
+            request.new_password = NewPassword::default();
             staged_rows.push((line.line, request, hash));
         }
         let mut tx = db::begin(&self.pool, admin.scope()).await?;

@@ -4,21 +4,22 @@
 
 use super::audit::{self, Action};
 use super::caller::{is_expired, origin, Actor, AdminCaller, Origin};
-use super::settings::check_history;
+use super::passwords;
 use super::tenant::{parse_policy, tenant_policy};
 use super::throttle::Settled;
 use super::Services;
 use crate::crypto;
 use crate::db::{self, accounts::AccountRow, links::LinkRow, sessions::EndReason, Scope};
-use crate::error::{first_error, Result};
+use crate::error::Result;
 use crate::mail::{self, escape, html_page, Composed, Mail};
 use app::api::port::RequestMeta;
 use app::model::invitations::{
     ClosedLink, InvitationView, LinkInfo, LinkKind, LinkState, LinkStatus, PasswordSet,
     SetPasswordRequest, RESETS_PER_HOUR, RESET_LINK_MINUTES,
 };
+use app::model::Secret;
 use app::model::{
-    AccountId, AccountStatus, AccountType, ApiError, ErrorCode, PasswordOwner, TenantSlug, Username,
+    AccountId, AccountStatus, AccountType, ApiError, ErrorCode, TenantSlug, Username,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -214,7 +215,7 @@ pub async fn issue(
         },
     )
     .await?;
-    let link = link_url(public_url, kind, &token);
+    let link = link_url(public_url, kind, token.expose());
     let sign_in = sign_in_url(public_url, &tenant.slug);
     let composed = compose_link_mail(&LinkMail {
         kind,
@@ -236,7 +237,7 @@ pub async fn issue(
             subject: &composed.subject,
             text: &composed.text,
             html: &composed.html,
-            secret: Some(&token),
+            secret: Some(token.expose()),
         },
         now,
     )
@@ -330,8 +331,8 @@ pub const FORGOT_PASSWORD_ANSWER: std::time::Duration = std::time::Duration::fro
 
 impl Services {
     /// What the page behind a link shows (anyone holding the link).
-    pub async fn link_status(&self, token: &str) -> Result<LinkStatus> {
-        let Some(hash) = token_hash(token) else {
+    pub async fn link_status(&self, token: &Secret) -> Result<LinkStatus> {
+        let Some(hash) = token_hash(token.expose()) else {
             return Ok(LinkStatus::Unknown);
         };
         let now = self.now();
@@ -378,7 +379,7 @@ impl Services {
         meta: &RequestMeta,
         req: &SetPasswordRequest,
     ) -> Result<PasswordSet> {
-        let hash = token_hash(&req.token).ok_or_else(unknown_link)?;
+        let hash = token_hash(req.token.expose()).ok_or_else(unknown_link)?;
         let now = self.now();
         let mut tx = db::begin(&self.pool, Scope::Link(&hash)).await?;
         let link = db::links::by_token(&mut tx, &hash, true)
@@ -423,20 +424,8 @@ impl Services {
             .into());
         }
         let policy = tenant_policy(&mut tx, tenant.id).await?;
-        req.validate(
-            &policy,
-            PasswordOwner {
-                username: &account.username,
-                email: &account.email,
-            },
-        )
-        .map_err(first_error)?;
-        check_history(&mut tx, account.id, &policy, &req.password).await?;
-        let password_hash = crypto::hash_password(req.password.clone()).await?;
+        passwords::set_password(&mut tx, &account, &policy, &req.new_password, false, now).await?;
         db::links::mark_used(&mut tx, link.id, now).await?;
-        db::accounts::set_password(&mut tx, tenant.id, account.id, &password_hash, false, now)
-            .await?;
-        super::throttle::forget_username(&mut tx, tenant.id, &account.username).await?;
         let mut details = json!({});
         let action = match kind {
             LinkKind::Invitation => Action::InvitationAccepted,
@@ -843,7 +832,8 @@ mod tests {
     #[test]
     fn only_well_formed_tokens_are_looked_up() {
         let (token, hash) = crypto::new_session_token().unwrap();
-        assert_eq!(token_hash(&token), Some(hash));
+        let token = token.expose();
+        assert_eq!(token_hash(token), Some(hash));
         assert_eq!(token_hash(""), None);
         assert_eq!(token_hash(&format!("{token}x")), None);
         assert_eq!(

@@ -9,6 +9,7 @@ pub mod import;
 pub mod invitations;
 pub mod licensing;
 pub mod operator;
+pub mod passwords;
 pub mod permissions;
 pub mod refusals;
 pub mod seat_alerts;

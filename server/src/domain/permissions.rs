@@ -18,6 +18,7 @@ use app::model::permissions::{
     MatrixCell, MatrixForm, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
     SetPermissionsRequest, Setting, MAX_CELLS_PER_CHANGE,
 };
+use app::model::Secret;
 use app::model::{text, AccountId, ApiError, ErrorCode, Username};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -325,7 +326,7 @@ pub async fn check_groups(
 impl Services {
     /// An administrator's session, or `Authorization: Bearer <API token>`.
     pub async fn access_caller(&self, meta: &RequestMeta) -> Result<AccessCaller> {
-        if let Some(secret) = meta.bearer_token.as_deref() {
+        if let Some(secret) = meta.bearer_token.as_ref().map(Secret::expose) {
             let now = self.now();
             let hash = crypto::token_hash(secret);
             let mut tx = db::begin(&self.pool, Scope::ApiToken(&hash)).await?;
@@ -1001,7 +1002,7 @@ impl Services {
                 last_used_at: None,
                 revoked: false,
             },
-            secret,
+            secret: secret.into(),
         })
     }
 

@@ -3,6 +3,7 @@
 
 use super::audit::{self, Action, Target};
 use super::caller::{AdminCaller, Caller};
+use super::passwords;
 use super::refusals;
 use super::tenant::{tenant_policy, tenant_settings};
 use super::throttle::{self, Settled};
@@ -20,33 +21,6 @@ use app::model::{
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
 };
 use serde_json::json;
-use sqlx::PgConnection;
-use uuid::Uuid;
-
-/// Refuses a password that is one of the account's last `history_count`.
-pub async fn check_history(
-    conn: &mut PgConnection,
-    account_id: Uuid,
-    policy: &PasswordPolicy,
-    password: &str,
-) -> Result<()> {
-    if policy.history_count == 0 {
-        return Ok(());
-    }
-    let recent =
-        db::accounts::recent_passwords(conn, account_id, i64::from(policy.history_count)).await?;
-    if crypto::matches_any(recent, password.to_owned()).await? {
-        return Err(ApiError::validation(
-            "password",
-            format!(
-                "This password was used recently: choose one that is not among the last {} passwords of this account.",
-                policy.history_count
-            ),
-        )
-        .into());
-    }
-    Ok(())
-}
 
 fn client_from_row(r: ClientRow) -> Client {
     Client {
@@ -375,9 +349,7 @@ impl Services {
                 now,
             )
             .await?;
-        check_history(&mut tx, account_id, &policy, &req.password).await?;
-        let hash = crypto::hash_password(req.password.clone()).await?;
-        db::accounts::set_password(&mut tx, tenant_id, account_id, &hash, false, now).await?;
+        passwords::set_password(&mut tx, &account, &policy, &req.new_password, false, now).await?;
         // Whoever else held the old password is signed out; this session,
         // which just proved it knows the current one, stays.
         let others_ended = db::sessions::end_for_account(

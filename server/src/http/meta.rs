@@ -3,6 +3,7 @@
 use crate::config::Cidr;
 use app::api::port::RequestMeta;
 use app::model::session::session_cookie_name;
+use app::model::Secret;
 use axum::extract::ConnectInfo;
 use http::header::{AUTHORIZATION, COOKIE, USER_AGENT};
 use http::request::Parts;
@@ -35,8 +36,8 @@ pub fn request_meta(parts: &Parts, secure_cookies: bool, trusted_proxies: &[Cidr
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty());
     RequestMeta {
-        session_token,
-        bearer_token,
+        session_token: session_token.map(Secret::from),
+        bearer_token: bearer_token.map(Secret::from),
         ip: client_ip(parts, trusted_proxies),
         user_agent,
     }
@@ -222,14 +223,20 @@ mod tests {
     fn finds_the_session_cookie_among_others() {
         let p = parts(&[("cookie", "a=1; rollcall_session=tok; b=2")]);
         assert_eq!(
-            request_meta(&p, false, &[]).session_token.as_deref(),
+            request_meta(&p, false, &[])
+                .session_token
+                .as_ref()
+                .map(Secret::expose),
             Some("tok")
         );
         // Over HTTPS only the __Host- cookie counts.
         assert_eq!(request_meta(&p, true, &[]).session_token, None);
         let p = parts(&[("cookie", "__Host-rollcall_session=sec")]);
         assert_eq!(
-            request_meta(&p, true, &[]).session_token.as_deref(),
+            request_meta(&p, true, &[])
+                .session_token
+                .as_ref()
+                .map(Secret::expose),
             Some("sec")
         );
         let p = parts(&[("cookie", "rollcall_session=")]);

@@ -1,6 +1,8 @@
 //! Account administration: roles, tenants and the rules the server enforces.
 
 use super::support::*;
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{AccountId, ErrorCode};
 use server::error::Error;
 use sqlx::PgPool;
@@ -42,8 +44,7 @@ async fn administrators_create_list_and_delete(pool: PgPool) {
 
     // A policy violation names the field and changes nothing.
     let mut weak = account_request("weak", "user");
-    weak.password = "short".into();
-    weak.password_confirm = "short".into();
+    weak.new_password = NewPassword::new("short", "short");
     let err = api_err(svc.create_account(&admin, &weak).await);
     assert_eq!(err.field.as_deref(), Some("password"));
     assert_eq!(
@@ -186,8 +187,7 @@ fn edit(id: uuid::Uuid, role: &str, status: &str) -> app::model::UpdateAccountRe
             status: status.into(),
             ..app::model::AccountForm::default()
         },
-        password: String::new(),
-        password_confirm: String::new(),
+        new_password: NewPassword::default(),
     }
 }
 
@@ -259,7 +259,10 @@ async fn deactivating_ends_sessions_at_once_and_blocks_sign_in(pool: PgPool) {
         "the seat is freed at once"
     );
     assert!(svc.authenticate(&meta(Some(&token))).await.is_err());
-    match svc.login(&meta(None), "deact", "worker", PASSWORD).await {
+    match svc
+        .login(&meta(None), "deact", "worker", &Secret::from(PASSWORD))
+        .await
+    {
         Err(Error::Api(e)) => {
             assert_eq!(e.code, ErrorCode::AccountInactive);
             assert!(e.message.contains("deactivated"));

@@ -3,6 +3,7 @@
 //! and not at all when the tenant turned it off.
 
 use super::support::*;
+use app::model::Secret;
 use server::clock::Clock;
 use sqlx::PgPool;
 use time::macros::datetime;
@@ -52,11 +53,11 @@ async fn refused_sign_ins_are_reported_once_the_next_day(pool: PgPool) {
         );
         svc.authenticate(&meta(Some(&ann))).await.unwrap();
         assert!(svc
-            .login(&meta(None), "alerts", "bob", PASSWORD)
+            .login(&meta(None), "alerts", "bob", &Secret::from(PASSWORD))
             .await
             .is_err());
         assert!(svc
-            .login(&meta(None), "quiet", "qb", PASSWORD)
+            .login(&meta(None), "quiet", "qb", &Secret::from(PASSWORD))
             .await
             .is_err());
     }

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use app::model::audit::AUDIT_PAGE_SIZE;
+use app::model::Secret;
 use app::model::{AuditQuery, ErrorCode};
 use sqlx::PgPool;
 use time::Duration;
@@ -33,7 +34,7 @@ async fn filters_dates_pages_and_scope(pool: PgPool) {
                 &from_address(i),
                 "aud",
                 &format!("worker{i}"),
-                "Wrong-pass1!",
+                &Secret::from("Wrong-pass1!"),
             )
             .await;
     }
@@ -188,7 +189,12 @@ async fn the_audit_chain_holds_under_a_storm_and_names_tampering(pool: PgPool) {
             svc.logout(&meta(Some(&token))).await.unwrap();
             // A failed guess at an organisation nobody has: a platform event.
             let _ = svc
-                .login(&meta(None), &format!("nowhere-{i}"), &name, PASSWORD)
+                .login(
+                    &meta(None),
+                    &format!("nowhere-{i}"),
+                    &name,
+                    &Secret::from(PASSWORD),
+                )
                 .await;
         }));
     }

@@ -5,6 +5,8 @@
 use super::cli::{run_env, run_ok, stderr, stdout};
 use super::support::*;
 use app::model::directory::{DirectoryCheck, SaveDirectoryRequest};
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{CreateAccountRequest, ErrorCode};
 use server::config::Settings;
 use server::domain::caller::AdminCaller;
@@ -52,7 +54,7 @@ async fn sign_in(
     // answers, not about throttling.
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    svc.login(&from_address(n), slug, username, password)
+    svc.login(&from_address(n), slug, username, &Secret::from(password))
         .await
         .map(|_| ())
         .map_err(|e| app::model::ApiError::from(e).code)
@@ -129,8 +131,7 @@ async fn a_directory_account_signs_in_over_ldaps_with_names_from_the_directory(p
 
     // Password operations do not apply.
     let mut with_pw = directory_account("hank");
-    with_pw.password = "Some-pass-1".into();
-    with_pw.password_confirm = "Some-pass-1".into();
+    with_pw.new_password = NewPassword::new("Some-pass-1", "Some-pass-1");
     assert_eq!(
         api_err(svc.create_account(&admin, &with_pw).await)
             .field
@@ -142,8 +143,7 @@ async fn a_directory_account_signs_in_over_ldaps_with_names_from_the_directory(p
             &admin,
             &app::model::ResetPasswordRequest {
                 id: created.id,
-                password: "Some-pass-1".into(),
-                password_confirm: "Some-pass-1".into(),
+                new_password: NewPassword::new("Some-pass-1", "Some-pass-1"),
                 must_change_password: false,
             },
         )
@@ -244,7 +244,7 @@ async fn test_connection_says_what_happened(pool: PgPool) {
 
     // The stored password is used when none is typed…
     let mut stored = directory_request(&ad("AD_URL"));
-    stored.bind_password.clear();
+    stored.bind_password = Secret::default();
     assert_eq!(test(stored.clone()).await.outcome, DirectoryCheck::Ok);
     // …but never sent to another address: it would leak to whoever answers.
     let mut elsewhere = stored.clone();

@@ -8,6 +8,8 @@
 use super::http::{send, session_cookie};
 use super::support::*;
 use app::model::permissions::{SaveFormRequest, SaveGroupRequest};
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{ChangePasswordRequest, ErrorCode};
 use http::StatusCode;
 use serde_json::json;
@@ -24,7 +26,7 @@ async fn signing_in_over_a_live_session_ends_it_and_frees_its_seat(pool: PgPool)
     account(&svc, "desk", "ben", "user").await;
     let anna = login(&svc, "desk", "anna").await;
     let ben = svc
-        .login(&meta(Some(&anna)), "desk", "ben", PASSWORD)
+        .login(&meta(Some(&anna)), "desk", "ben", &Secret::from(PASSWORD))
         .await
         .expect("ben signs in on the browser anna left signed in")
         .token;
@@ -34,23 +36,28 @@ async fn signing_in_over_a_live_session_ends_it_and_frees_its_seat(pool: PgPool)
         .unwrap()
         .is_none());
     assert!(svc
-        .try_authenticate(&meta(Some(&ben)))
+        .try_authenticate(&meta(Some(ben.expose())))
         .await
         .unwrap()
         .is_some());
     assert_eq!(open_sessions(&pool, t).await, 1);
     assert_eq!(audit_count(&pool, t, "logout").await, 1);
     // Signing in again as oneself also gets a new token (ASVS V7.2.4).
-    let again = login_with(&svc, Some(&ben), "ben").await;
-    assert_ne!(again, ben);
+    let again = login_with(&svc, Some(ben.expose()), "ben").await;
+    assert_ne!(again, ben.expose());
     assert!(svc
-        .try_authenticate(&meta(Some(&ben)))
+        .try_authenticate(&meta(Some(ben.expose())))
         .await
         .unwrap()
         .is_none());
     // A refused sign-in leaves the browser's session alone.
     let wrong = svc
-        .login(&meta(Some(&again)), "desk", "anna", "not the password")
+        .login(
+            &meta(Some(&again)),
+            "desk",
+            "anna",
+            &Secret::from("not the password"),
+        )
         .await;
     assert_eq!(api_err(wrong).code, ErrorCode::InvalidCredentials);
     assert!(svc
@@ -61,10 +68,11 @@ async fn signing_in_over_a_live_session_ends_it_and_frees_its_seat(pool: PgPool)
 }
 
 async fn login_with(svc: &server::domain::Services, cookie: Option<&str>, who: &str) -> String {
-    svc.login(&meta(cookie), "desk", who, PASSWORD)
+    svc.login(&meta(cookie), "desk", who, &Secret::from(PASSWORD))
         .await
         .unwrap()
         .token
+        .into_exposed()
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -100,7 +108,7 @@ async fn look_alike_usernames_are_the_same_username_or_refused(pool: PgPool) {
     }
     // Signing in with the full-width spelling finds bob.
     assert!(svc
-        .login(&meta(None), "alike", "ＢＯＢ", PASSWORD)
+        .login(&meta(None), "alike", "ＢＯＢ", &Secret::from(PASSWORD))
         .await
         .is_ok());
 }
@@ -310,7 +318,7 @@ async fn throttled_sign_ins_are_audited(pool: PgPool) {
     let mut throttled = false;
     for _ in 0..40 {
         let err = api_err(
-            svc.login(&meta(None), "slow", "sam", "wrong password")
+            svc.login(&meta(None), "slow", "sam", &Secret::from("wrong password"))
                 .await,
         );
         if err.code == ErrorCode::TooManyAttempts {
@@ -331,8 +339,7 @@ async fn the_current_password_cannot_be_guessed_through_an_open_session(pool: Pg
     let caller = svc.authenticate(&meta(Some(&token))).await.unwrap();
     let guess = |current: &str| ChangePasswordRequest {
         current_password: current.into(),
-        password: "A brand new pass 9!".into(),
-        password_confirm: "A brand new pass 9!".into(),
+        new_password: NewPassword::new("A brand new pass 9!", "A brand new pass 9!"),
     };
     let mut wrong = 0;
     let throttled = loop {
@@ -416,7 +423,7 @@ async fn a_flood_of_made_up_names_from_one_address_is_one_actor(pool: PgPool) {
     for i in 0..80 {
         let who = format!("nobody-{i}");
         let err = api_err(
-            svc.login(&meta(None), "flood", &who, "wrong password")
+            svc.login(&meta(None), "flood", &who, &Secret::from("wrong password"))
                 .await,
         );
         if err.code == ErrorCode::TooManyAttempts {
@@ -434,7 +441,7 @@ async fn a_flood_of_made_up_names_from_one_address_is_one_actor(pool: PgPool) {
     // Every label stays short, whatever was typed.
     let long = "x".repeat(5_000);
     let _ = svc
-        .login(&meta(None), "flood", &long, "wrong password")
+        .login(&meta(None), "flood", &long, &Secret::from("wrong password"))
         .await;
     let longest: i32 = sqlx::query_scalar(
         "SELECT max(length(actor_label)) FROM audit_events WHERE tenant_id = $1",

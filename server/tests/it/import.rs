@@ -3,6 +3,7 @@
 
 use super::support::*;
 use app::model::import::{chunks, ImportChunk};
+use app::model::Secret;
 use app::model::{AccountListQuery, ErrorCode};
 use sqlx::PgPool;
 
@@ -83,7 +84,7 @@ async fn staged_rows_are_committed_together(pool: PgPool) {
     let done = svc.commit_import(&admin, batch).await.unwrap();
     assert_eq!(done.created, 3);
     assert_eq!(count(&svc, &admin).await, 4);
-    svc.login(&meta(None), "imp", "alice", "Import pass 1!")
+    svc.login(&meta(None), "imp", "alice", &Secret::from("Import pass 1!"))
         .await
         .unwrap();
     assert_eq!(audit_count(&pool, t, "accounts.imported").await, 1);

@@ -6,6 +6,8 @@ use super::http::send;
 use super::mail::{postman, Sink};
 use super::support::*;
 use app::model::invitations::{LinkKind, LinkState, LinkStatus, SetPasswordRequest};
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{AccountId, ErrorCode, ResetPasswordRequest, TenantSettings};
 use http::StatusCode;
 use serde_json::json;
@@ -63,15 +65,13 @@ async fn latest_token(pool: &PgPool, kind: &str) -> String {
 fn set(token: &str, password: &str) -> SetPasswordRequest {
     SetPasswordRequest {
         token: token.into(),
-        password: password.into(),
-        password_confirm: password.into(),
+        new_password: NewPassword::new(password, password),
     }
 }
 
 fn invited(username: &str) -> app::model::CreateAccountRequest {
     let mut r = account_request(username, "user");
-    r.password.clear();
-    r.password_confirm.clear();
+    r.new_password = NewPassword::default();
     r.invite = true;
     r
 }
@@ -133,10 +133,17 @@ async fn an_invited_person_sets_a_password_once_then_signs_in(pool: PgPool) {
     assert_eq!(audit_count(&pool, t, "invitation.sent").await, 1);
 
     // No password works before the invitation is accepted.
-    let refused = api_err(svc.login(&meta(None), "inv", "ivy", GOOD).await);
+    let refused = api_err(
+        svc.login(&meta(None), "inv", "ivy", &Secret::from(GOOD))
+            .await,
+    );
     assert_eq!(refused.code, ErrorCode::InvalidCredentials);
 
-    let LinkStatus::Valid(info) = svc.link_status(&token).await.unwrap() else {
+    let LinkStatus::Valid(info) = svc
+        .link_status(&Secret::from(&token.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("the link should work");
     };
     assert_eq!(info.kind, LinkKind::Invitation);
@@ -153,14 +160,16 @@ async fn an_invited_person_sets_a_password_once_then_signs_in(pool: PgPool) {
     assert_eq!(weak.code, ErrorCode::Validation);
     assert_eq!(weak.field.as_deref(), Some("password"));
     assert!(matches!(
-        svc.link_status(&token).await.unwrap(),
+        svc.link_status(&Secret::from(&token.as_str()))
+            .await
+            .unwrap(),
         LinkStatus::Valid(_)
     ));
     let mismatch = api_err(
         svc.set_password_from_link(
             &meta(None),
             &SetPasswordRequest {
-                password_confirm: "Other pass 7!".into(),
+                new_password: NewPassword::new(GOOD, "Other pass 7!"),
                 ..set(&token, GOOD)
             },
         )
@@ -179,11 +188,17 @@ async fn an_invited_person_sets_a_password_once_then_signs_in(pool: PgPool) {
     assert_eq!(audit_count(&pool, t, "invitation.accepted").await, 1);
     // Setting the password takes no seat; signing in does.
     assert_eq!(open_sessions(&pool, t).await, 1, "only the administrator's");
-    svc.login(&meta(None), "inv", "ivy", GOOD).await.unwrap();
+    svc.login(&meta(None), "inv", "ivy", &Secret::from(GOOD))
+        .await
+        .unwrap();
     assert_eq!(open_sessions(&pool, t).await, 2);
 
     // The link is spent.
-    let LinkStatus::Closed(closed) = svc.link_status(&token).await.unwrap() else {
+    let LinkStatus::Closed(closed) = svc
+        .link_status(&Secret::from(&token.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("a used link is closed");
     };
     assert_eq!(closed.state, LinkState::Accepted);
@@ -193,7 +208,9 @@ async fn an_invited_person_sets_a_password_once_then_signs_in(pool: PgPool) {
     );
     assert_eq!(again.code, ErrorCode::LinkClosed);
     assert!(again.message.contains("already used"), "{}", again.message);
-    svc.login(&meta(None), "inv", "ivy", GOOD).await.unwrap();
+    svc.login(&meta(None), "inv", "ivy", &Secret::from(GOOD))
+        .await
+        .unwrap();
 
     let details = svc.get_account(&admin, created.id).await.unwrap();
     assert!(details.has_password && !details.summary.invited);
@@ -202,12 +219,15 @@ async fn an_invited_person_sets_a_password_once_then_signs_in(pool: PgPool) {
     assert_eq!(view.sent_by.as_deref(), Some("Test boss"));
 
     // Unknown and malformed tokens are simply unknown.
-    assert_eq!(svc.link_status("nope").await.unwrap(), LinkStatus::Unknown);
+    assert_eq!(
+        svc.link_status(&Secret::from("nope")).await.unwrap(),
+        LinkStatus::Unknown
+    );
     let (other, _) = server::crypto::new_session_token().unwrap();
     assert_eq!(svc.link_status(&other).await.unwrap(), LinkStatus::Unknown);
     assert_eq!(
         api_err(
-            svc.set_password_from_link(&meta(None), &set(&other, GOOD))
+            svc.set_password_from_link(&meta(None), &set(other.expose(), GOOD))
                 .await
         )
         .code,
@@ -248,11 +268,17 @@ async fn invitations_expire_after_the_tenants_setting(pool: PgPool) {
 
     clock.advance(Duration::hours(2) - Duration::seconds(1));
     assert!(matches!(
-        svc.link_status(&token).await.unwrap(),
+        svc.link_status(&Secret::from(&token.as_str()))
+            .await
+            .unwrap(),
         LinkStatus::Valid(_)
     ));
     clock.advance(Duration::seconds(1));
-    let LinkStatus::Closed(closed) = svc.link_status(&token).await.unwrap() else {
+    let LinkStatus::Closed(closed) = svc
+        .link_status(&Secret::from(&token.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("expired");
     };
     assert_eq!(closed.state, LinkState::Expired);
@@ -275,7 +301,11 @@ async fn resend_replaces_the_link_and_revoke_withdraws_it(pool: PgPool) {
     assert_eq!(view.state, LinkState::Pending);
     let second = latest_token(&pool, "invitation").await;
     assert_ne!(first, second);
-    let LinkStatus::Closed(old) = svc.link_status(&first).await.unwrap() else {
+    let LinkStatus::Closed(old) = svc
+        .link_status(&Secret::from(&first.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("the first link no longer works");
     };
     assert_eq!(old.state, LinkState::Replaced);
@@ -283,7 +313,11 @@ async fn resend_replaces_the_link_and_revoke_withdraws_it(pool: PgPool) {
 
     let revoked = svc.revoke_invitation(&admin, ivy.id).await.unwrap();
     assert_eq!(revoked.state, LinkState::Revoked);
-    let LinkStatus::Closed(gone) = svc.link_status(&second).await.unwrap() else {
+    let LinkStatus::Closed(gone) = svc
+        .link_status(&Secret::from(&second.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("revoked");
     };
     assert_eq!(gone.state, LinkState::Revoked);
@@ -335,14 +369,17 @@ async fn a_password_set_another_way_closes_the_invitation(pool: PgPool) {
         &admin,
         &ResetPasswordRequest {
             id: ivy.id,
-            password: GOOD.into(),
-            password_confirm: GOOD.into(),
+            new_password: NewPassword::new(GOOD, GOOD),
             must_change_password: true,
         },
     )
     .await
     .unwrap();
-    let LinkStatus::Closed(closed) = svc.link_status(&token).await.unwrap() else {
+    let LinkStatus::Closed(closed) = svc
+        .link_status(&Secret::from(&token.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("closed");
     };
     assert_eq!(closed.state, LinkState::Superseded);
@@ -356,8 +393,7 @@ async fn invitations_refuse_directory_accounts_and_typed_passwords(pool: PgPool)
     let (svc, _clock, _) = setup(&pool).await;
     let admin = admin_of(&svc, "inv", "boss").await;
     let mut both = invited("ivy");
-    both.password = GOOD.into();
-    both.password_confirm = GOOD.into();
+    both.new_password = NewPassword::new(GOOD, GOOD);
     let e = api_err(svc.create_account(&admin, &both).await);
     assert_eq!(e.field.as_deref(), Some("password"));
     let mut directory = invited("alice");
@@ -416,10 +452,16 @@ async fn forgot_password_mails_a_reset_link_to_existing_local_accounts_only(pool
         .unwrap();
     assert!(svc.authenticate(&meta(Some(&ann_session))).await.is_err());
     assert_eq!(
-        api_err(svc.login(&meta(None), "inv", "ann", PASSWORD).await).code,
+        api_err(
+            svc.login(&meta(None), "inv", "ann", &Secret::from(PASSWORD))
+                .await
+        )
+        .code,
         ErrorCode::InvalidCredentials
     );
-    svc.login(&meta(None), "inv", "ann", GOOD).await.unwrap();
+    svc.login(&meta(None), "inv", "ann", &Secret::from(GOOD))
+        .await
+        .unwrap();
     assert_eq!(audit_count(&pool, t, "password.reset_completed").await, 1);
     // The password history applies to links as well.
     forgot(&svc, "inv", "ann").await;
@@ -447,12 +489,18 @@ async fn forgot_password_mails_a_reset_link_to_existing_local_accounts_only(pool
     assert_eq!(outbox(&pool).await.len(), before + 1);
     // Only the newest link works.
     let newest = latest_token(&pool, "reset").await;
-    let LinkStatus::Closed(old) = svc.link_status(&again).await.unwrap() else {
+    let LinkStatus::Closed(old) = svc
+        .link_status(&Secret::from(&again.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("replaced");
     };
     assert_eq!(old.state, LinkState::Replaced);
     assert!(matches!(
-        svc.link_status(&newest).await.unwrap(),
+        svc.link_status(&Secret::from(&newest.as_str()))
+            .await
+            .unwrap(),
         LinkStatus::Valid(_)
     ));
 
@@ -598,7 +646,9 @@ async fn a_sent_invitation_keeps_no_usable_token(pool: PgPool) {
     assert!(!stored[0].text.contains(&token) && !stored[0].html.contains(&token));
     assert!(stored[0].text.contains("[removed once sent]"));
     assert!(matches!(
-        svc.link_status(&token).await.unwrap(),
+        svc.link_status(&Secret::from(&token.as_str()))
+            .await
+            .unwrap(),
         LinkStatus::Valid(_)
     ));
 }
@@ -754,8 +804,7 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
             status: status.into(),
             ..app::model::AccountForm::default()
         },
-        password: String::new(),
-        password_confirm: String::new(),
+        new_password: NewPassword::default(),
     };
     let ivy = svc.create_account(&admin, &invited("ivy")).await.unwrap();
     let invitation = latest_token(&pool, "invitation").await;
@@ -766,7 +815,11 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
     )
     .await
     .unwrap();
-    let LinkStatus::Closed(closed) = svc.link_status(&invitation).await.unwrap() else {
+    let LinkStatus::Closed(closed) = svc
+        .link_status(&Secret::from(&invitation.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("the invitation mailed to the old address must be closed");
     };
     assert_eq!(closed.state, LinkState::EmailChanged);
@@ -790,7 +843,11 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
     )
     .await
     .unwrap();
-    let LinkStatus::Closed(closed) = svc.link_status(&second).await.unwrap() else {
+    let LinkStatus::Closed(closed) = svc
+        .link_status(&Secret::from(&second.as_str()))
+        .await
+        .unwrap()
+    else {
         panic!("a deactivated account's link must be closed");
     };
     assert_eq!(closed.state, LinkState::AccountDeactivated);
@@ -810,7 +867,9 @@ async fn changing_the_email_or_deactivating_closes_open_links(pool: PgPool) {
         .await
         .unwrap();
     assert!(matches!(
-        svc.link_status(&third).await.unwrap(),
+        svc.link_status(&Secret::from(&third.as_str()))
+            .await
+            .unwrap(),
         LinkStatus::Valid(_)
     ));
 }

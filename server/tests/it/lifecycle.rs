@@ -3,6 +3,8 @@
 //! slept on.
 
 use super::support::*;
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{
     AccountForm, AccountId, ChangePasswordRequest, ErrorCode, ResetPasswordRequest,
     UpdateAccountRequest,
@@ -22,8 +24,7 @@ fn with_form(id: uuid::Uuid, f: impl FnOnce(&mut AccountForm)) -> UpdateAccountR
         id: AccountId::from_uuid(id),
         version: 0,
         form,
-        password: String::new(),
-        password_confirm: String::new(),
+        new_password: NewPassword::default(),
     }
 }
 
@@ -48,7 +49,10 @@ async fn an_account_expires_at_midnight_utc_and_its_seat_is_freed(pool: PgPool) 
     assert!(svc.authenticate(&meta(Some(&token))).await.is_ok());
     clock.advance(Duration::minutes(1));
     assert!(svc.authenticate(&meta(Some(&token))).await.is_err());
-    let refused = api_err(svc.login(&meta(None), "exp", "temp", PASSWORD).await);
+    let refused = api_err(
+        svc.login(&meta(None), "exp", "temp", &Secret::from(PASSWORD))
+            .await,
+    );
     assert_eq!(refused.code, ErrorCode::AccountExpired);
     assert!(refused.message.contains("expired"));
     assert_eq!(audit_count(&pool, t, "login.refused_expired").await, 1);
@@ -110,8 +114,7 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
 
     // With a new password it is reactivated, audited, and the old password is dead.
     let mut with_password = clear.clone();
-    with_password.password = "Brand new 2!".into();
-    with_password.password_confirm = "Brand new 2!".into();
+    with_password.new_password = NewPassword::new("Brand new 2!", "Brand new 2!");
     let saved = svc
         .update_account(&admin, &current(&pool, with_password.clone()).await)
         .await
@@ -119,10 +122,10 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
     assert!(!saved.expired);
     assert_eq!(audit_count(&pool, t, "account.reactivated").await, 1);
     assert!(svc
-        .login(&meta(None), "react", "temp", PASSWORD)
+        .login(&meta(None), "react", "temp", &Secret::from(PASSWORD))
         .await
         .is_err());
-    svc.login(&meta(None), "react", "temp", "Brand new 2!")
+    svc.login(&meta(None), "react", "temp", &Secret::from("Brand new 2!"))
         .await
         .unwrap();
 }
@@ -139,12 +142,12 @@ async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPoo
 
     // Signs in (and holds a seat) but may do nothing else.
     let done = svc
-        .login(&meta(None), "must", "newbie", PASSWORD)
+        .login(&meta(None), "must", "newbie", &Secret::from(PASSWORD))
         .await
         .unwrap();
     assert!(done.session.password_change_required);
     assert_eq!(open_sessions(&pool, t).await, 2);
-    let m = meta(Some(&done.token));
+    let m = meta(Some(done.token.expose()));
     let refused = api_err(svc.require_admin(&m).await);
     assert_eq!(refused.code, ErrorCode::PasswordChangeRequired);
     assert_eq!(refused.status(), 403);
@@ -157,8 +160,7 @@ async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPoo
     let caller = svc.authenticate_restricted(&m).await.unwrap();
     let same = ChangePasswordRequest {
         current_password: PASSWORD.into(),
-        password: PASSWORD.into(),
-        password_confirm: PASSWORD.into(),
+        new_password: NewPassword::new(PASSWORD, PASSWORD),
     };
     assert_eq!(
         api_err(svc.change_password(&caller, &same).await)
@@ -168,8 +170,7 @@ async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPoo
     );
     let wrong = ChangePasswordRequest {
         current_password: "not it 1!".into(),
-        password: "Mine now 12!".into(),
-        password_confirm: "Mine now 12!".into(),
+        new_password: NewPassword::new("Mine now 12!", "Mine now 12!"),
     };
     assert_eq!(
         api_err(svc.change_password(&caller, &wrong).await)
@@ -204,8 +205,7 @@ async fn changing_your_password_signs_out_your_other_devices(pool: PgPool) {
         &caller,
         &ChangePasswordRequest {
             current_password: PASSWORD.into(),
-            password: "Fresh-pass 42!".into(),
-            password_confirm: "Fresh-pass 42!".into(),
+            new_password: NewPassword::new("Fresh-pass 42!", "Fresh-pass 42!"),
         },
     )
     .await
@@ -246,14 +246,15 @@ async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
     request.form.rotate_password = true;
     svc.create_account(&admin, &request).await.unwrap();
     let anonymous = meta(None);
-    let login = || svc.login(&anonymous, "rot", "rotator", PASSWORD);
+    let password = Secret::from(PASSWORD);
+    let login = || svc.login(&anonymous, "rot", "rotator", &password);
     assert!(!login().await.unwrap().session.password_change_required);
     // A day short of the interval: still free. A session opened then works
     // until the interval ends, and is restricted from that moment on.
     clock.advance(Duration::days(89));
     let almost = login().await.unwrap();
     assert!(!almost.session.password_change_required);
-    let open = meta(Some(&almost.token));
+    let open = meta(Some(almost.token.expose()));
     assert!(svc.authenticate(&open).await.is_ok());
     clock.advance(Duration::hours(23) + Duration::minutes(50));
     assert!(svc.authenticate(&open).await.is_ok());
@@ -276,8 +277,7 @@ async fn an_administrator_reset_forces_a_change_and_ends_sessions(pool: PgPool) 
     let admin = admin_of(&svc, "reset", "boss").await;
     let reset = |password: &str| ResetPasswordRequest {
         id: AccountId::from_uuid(worker),
-        password: password.into(),
-        password_confirm: password.into(),
+        new_password: NewPassword::new(password, password),
         must_change_password: true,
     };
     // The current password is in the history (last 3 by default).
@@ -295,7 +295,12 @@ async fn an_administrator_reset_forces_a_change_and_ends_sessions(pool: PgPool) 
         "signed out"
     );
     let next = svc
-        .login(&meta(None), "reset", "worker", "Temporary 77!")
+        .login(
+            &meta(None),
+            "reset",
+            "worker",
+            &Secret::from("Temporary 77!"),
+        )
         .await
         .unwrap();
     assert!(next.session.password_change_required);

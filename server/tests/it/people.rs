@@ -3,6 +3,7 @@
 //! signing a person out from the License page. Time is moved, never slept.
 
 use super::support::*;
+use app::model::Secret;
 use app::model::{AccountId, ErrorCode, SessionEnd, WhenFull};
 use server::domain::Services;
 use server::error::Error;
@@ -18,10 +19,11 @@ use uuid::Uuid;
 async fn sign_in_on(svc: &Services, tenant: &str, username: &str, device: &str) -> String {
     let mut m = meta(None);
     m.user_agent = Some(device.to_owned());
-    svc.login(&m, tenant, username, PASSWORD)
+    svc.login(&m, tenant, username, &Secret::from(PASSWORD))
         .await
         .unwrap_or_else(|e| panic!("{username} on {device}: {e}"))
         .token
+        .into_exposed()
 }
 
 /// The `reason` of the 401 a request with `token` gets.
@@ -271,7 +273,10 @@ async fn reserved_seats_admit_administrators_and_refuse_users(pool: PgPool) {
     }
     login(&svc, "reserve", "u1").await;
     login(&svc, "reserve", "u2").await;
-    let refused = api_err(svc.login(&meta(None), "reserve", "u3", PASSWORD).await);
+    let refused = api_err(
+        svc.login(&meta(None), "reserve", "u3", &Secret::from(PASSWORD))
+            .await,
+    );
     assert_eq!(refused.code, ErrorCode::SeatsExhausted);
     assert!(
         refused.message.contains("reserved for administrators"),
@@ -288,7 +293,10 @@ async fn reserved_seats_admit_administrators_and_refuse_users(pool: PgPool) {
         ),
         (3, 1, 3)
     );
-    let full = api_err(svc.login(&meta(None), "reserve", "a2", PASSWORD).await);
+    let full = api_err(
+        svc.login(&meta(None), "reserve", "a2", &Secret::from(PASSWORD))
+            .await,
+    );
     assert_eq!(full.code, ErrorCode::SeatsExhausted);
     let reasons: Vec<String> = sqlx::query_scalar(
         "SELECT details->>'reason' FROM audit_events
@@ -312,7 +320,11 @@ async fn signing_a_person_out_ends_all_their_sessions_and_frees_the_seat(pool: P
     let laptop = sign_in_on(&svc, "free", "ann", "laptop").await;
     let phone = sign_in_on(&svc, "free", "ann", "phone").await;
     assert_eq!(
-        api_err(svc.login(&meta(None), "free", "bob", PASSWORD).await).code,
+        api_err(
+            svc.login(&meta(None), "free", "bob", &Secret::from(PASSWORD))
+                .await
+        )
+        .code,
         ErrorCode::SeatsExhausted
     );
 
@@ -485,7 +497,11 @@ async fn heartbeats_alone_do_not_make_a_person_active(pool: PgPool) {
         svc.heartbeat(&meta(Some(&bob)), true).await.unwrap();
     }
     assert_eq!(
-        api_err(svc.login(&meta(None), "busy", "cat", PASSWORD).await).code,
+        api_err(
+            svc.login(&meta(None), "busy", "cat", &Secret::from(PASSWORD))
+                .await
+        )
+        .code,
         ErrorCode::SeatsExhausted
     );
     svc.authenticate(&meta(Some(&bob))).await.unwrap();

@@ -7,6 +7,7 @@ use app::model::permissions::{
     CellChange, Level, Matrix, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
     SetPermissionsRequest, Setting, Source,
 };
+use app::model::NewPassword;
 use app::model::{AccountId, ErrorCode, UpdateAccountRequest};
 use http::StatusCode;
 use serde_json::json;
@@ -72,8 +73,7 @@ async fn join_groups(
             id: AccountId::from_uuid(id),
             version: details.summary.version,
             form,
-            password: String::new(),
-            password_confirm: String::new(),
+            new_password: NewPassword::default(),
         },
     )
     .await
@@ -500,11 +500,11 @@ async fn other_systems_ask_with_a_tenant_api_token(pool: PgPool) {
     let (svc, admin, t) = setup(&pool).await;
     account(&svc, "perm", "ann", "user").await;
     let created = svc.create_api_token(&admin, "Timesheet app").await.unwrap();
-    assert!(created.secret.starts_with("rc_"));
+    assert!(created.secret.expose().starts_with("rc_"));
     let stored: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM api_tokens WHERE token_hash = sha256(convert_to($1, 'UTF8'))",
     )
-    .bind(&created.secret)
+    .bind(created.secret.expose())
     .fetch_one(&pool)
     .await
     .unwrap();
@@ -538,7 +538,11 @@ async fn other_systems_ask_with_a_tenant_api_token(pool: PgPool) {
         }
     };
     let question = json!({ "username": "ann", "form": "Staff directory", "column": "Phone" });
-    let (status, body) = ask(Some(created.secret.clone()), question.clone()).await;
+    let (status, body) = ask(
+        Some((created.secret.clone()).into_exposed()),
+        question.clone(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["allowed"], true);
     assert_eq!(body["level"], "tenant");
@@ -549,13 +553,13 @@ async fn other_systems_ask_with_a_tenant_api_token(pool: PgPool) {
     let (status, _) = ask(Some("rc_wrong".into()), question.clone()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = ask(
-        Some(created.secret.clone()),
+        Some((created.secret.clone()).into_exposed()),
         json!({ "username": "ann", "form": "Staff directory", "column": "Salary" }),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     let (status, _) = ask(
-        Some(created.secret.clone()),
+        Some((created.secret.clone()).into_exposed()),
         json!({ "username": "nobody", "form": "Staff directory", "column": "Phone" }),
     )
     .await;
@@ -580,7 +584,7 @@ async fn other_systems_ask_with_a_tenant_api_token(pool: PgPool) {
     tenant(&svc, "other", 2).await;
     account(&svc, "other", "zed", "user").await;
     let (status, _) = ask(
-        Some(created.secret.clone()),
+        Some((created.secret.clone()).into_exposed()),
         json!({ "username": "zed", "form": "Staff directory", "column": "Phone" }),
     )
     .await;
@@ -590,7 +594,7 @@ async fn other_systems_ask_with_a_tenant_api_token(pool: PgPool) {
     svc.revoke_api_token(&admin, created.token.id)
         .await
         .unwrap();
-    let (status, _) = ask(Some(created.secret.clone()), question).await;
+    let (status, _) = ask(Some((created.secret.clone()).into_exposed()), question).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(audit_count(&pool, t, "api_token.created").await, 1);
     assert_eq!(audit_count(&pool, t, "api_token.revoked").await, 1);
@@ -622,8 +626,7 @@ async fn duplicating_copies_the_chosen_parts_and_invites_the_copy(pool: PgPool) 
 
     let copy_of = |username: &str, parts: Vec<DuplicatePart>| {
         let mut account = account_request(username, "user");
-        account.password.clear();
-        account.password_confirm.clear();
+        account.new_password = NewPassword::default();
         account.form = app::model::AccountForm {
             first_name: "Copy".into(),
             last_name: username.into(),

@@ -6,6 +6,7 @@
 
 use super::http::{send, session_cookie};
 use super::support::*;
+use app::model::NewPassword;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -245,8 +246,7 @@ async fn every_endpoint_refuses_another_tenants_ids_and_changes_nothing_there(po
     let bert = account(&svc, "beta", "bert", "user").await;
     let admin_b = admin_of(&svc, "beta", "beta-admin").await;
     let mut invite = account_request("ivan", "user");
-    invite.password.clear();
-    invite.password_confirm.clear();
+    invite.new_password = NewPassword::default();
     invite.invite = true;
     let invited = svc
         .create_account(&admin_b, &invite)

@@ -3,6 +3,7 @@
 
 use super::support::*;
 use app::model::ErrorCode;
+use app::model::Secret;
 use server::domain::auth::LoggedIn;
 use server::domain::Services;
 use server::error::Error;
@@ -141,7 +142,9 @@ async fn interleaved(connect: PgConnectOptions, seats: i64) {
             match login_patiently(&svc, "busy", &name).await {
                 Ok(session) => {
                     tokio::task::yield_now().await;
-                    svc.logout(&meta(Some(&session.token))).await.unwrap();
+                    svc.logout(&meta(Some(session.token.expose())))
+                        .await
+                        .unwrap();
                     true
                 }
                 Err(Error::Api(e)) if e.code == ErrorCode::SeatsExhausted => false,
@@ -180,7 +183,7 @@ async fn interleaved(connect: PgConnectOptions, seats: i64) {
     let mut again = 0;
     for name in &names[..(seats as usize + 3)] {
         if nodes[0]
-            .login(&meta(None), "busy", name, PASSWORD)
+            .login(&meta(None), "busy", name, &Secret::from(PASSWORD))
             .await
             .is_ok()
         {

@@ -2,6 +2,7 @@
 
 use super::support::*;
 use app::model::ErrorCode;
+use app::model::Secret;
 use server::error::Error;
 use sqlx::PgPool;
 use time::Duration;
@@ -22,7 +23,10 @@ async fn stale_seat_is_reclaimed_by_the_next_login(pool: PgPool) {
     // Within the lease the seat is held.
     clock.advance(Duration::minutes(14));
     assert_eq!(
-        code_of(svc.login(&meta(None), "lease", "second", PASSWORD).await),
+        code_of(
+            svc.login(&meta(None), "lease", "second", &Secret::from(PASSWORD))
+                .await
+        ),
         ErrorCode::SeatsExhausted
     );
     // The tab was closed: no heartbeat for more than 15 minutes.
@@ -58,7 +62,10 @@ async fn heartbeats_keep_the_seat(pool: PgPool) {
     }
     // 40 minutes after sign-in, still held thanks to the heartbeats.
     assert_eq!(
-        code_of(svc.login(&meta(None), "beat", "waiter", PASSWORD).await),
+        code_of(
+            svc.login(&meta(None), "beat", "waiter", &Secret::from(PASSWORD))
+                .await
+        ),
         ErrorCode::SeatsExhausted
     );
     // An expired lease is not revived even if nobody took the seat.
@@ -94,11 +101,17 @@ async fn wrong_username_and_wrong_password_look_the_same(pool: PgPool) {
     let svc = services(pool.clone(), clock()).await;
     let t = tenant(&svc, "creds", 5).await;
     account(&svc, "creds", "real", "user").await;
-    let wrong_password = svc.login(&meta(None), "creds", "real", "Nope-123!").await;
-    let wrong_user = svc.login(&meta(None), "creds", "ghost", PASSWORD).await;
-    let wrong_tenant = svc.login(&meta(None), "nowhere", "real", PASSWORD).await;
+    let wrong_password = svc
+        .login(&meta(None), "creds", "real", &Secret::from("Nope-123!"))
+        .await;
+    let wrong_user = svc
+        .login(&meta(None), "creds", "ghost", &Secret::from(PASSWORD))
+        .await;
+    let wrong_tenant = svc
+        .login(&meta(None), "nowhere", "real", &Secret::from(PASSWORD))
+        .await;
     let malformed_tenant = svc
-        .login(&meta(None), "NOT A SLUG!", "real", PASSWORD)
+        .login(&meta(None), "NOT A SLUG!", "real", &Secret::from(PASSWORD))
         .await;
     let messages: Vec<_> = [wrong_password, wrong_user, wrong_tenant, malformed_tenant]
         .into_iter()
@@ -112,7 +125,7 @@ async fn wrong_username_and_wrong_password_look_the_same(pool: PgPool) {
     assert_eq!(open_sessions(&pool, t).await, 0);
     assert_eq!(audit_count(&pool, t, "login.failed").await, 2);
     // Usernames match ignoring case.
-    svc.login(&meta(None), "CREDS", "REAL", PASSWORD)
+    svc.login(&meta(None), "CREDS", "REAL", &Secret::from(PASSWORD))
         .await
         .unwrap();
 }
@@ -125,7 +138,10 @@ async fn empty_fields_are_named(pool: PgPool) {
         ("t", " ", "p", "username"),
         ("t", "u", "", "password"),
     ] {
-        match svc.login(&meta(None), tenant, user, pw).await {
+        match svc
+            .login(&meta(None), tenant, user, &Secret::from(pw))
+            .await
+        {
             Err(Error::Api(e)) => {
                 assert_eq!(e.code, ErrorCode::Validation);
                 assert_eq!(e.field.as_deref(), Some(field));
@@ -148,13 +164,16 @@ async fn inactive_accounts_are_refused_after_the_password_check(pool: PgPool) {
     // A wrong password does not reveal the status.
     assert_eq!(
         code_of(
-            svc.login(&meta(None), "inact", "sleepy", "Wrong-pw1!")
+            svc.login(&meta(None), "inact", "sleepy", &Secret::from("Wrong-pw1!"))
                 .await
         ),
         ErrorCode::InvalidCredentials
     );
     assert_eq!(
-        code_of(svc.login(&meta(None), "inact", "sleepy", PASSWORD).await),
+        code_of(
+            svc.login(&meta(None), "inact", "sleepy", &Secret::from(PASSWORD))
+                .await
+        ),
         ErrorCode::AccountInactive
     );
     assert_eq!(audit_count(&pool, t, "login.refused_inactive").await, 1);

@@ -1,6 +1,7 @@
 //! The tenant's password policy and clients.
 
 use super::support::*;
+use app::model::NewPassword;
 use app::model::{ErrorCode, PasswordPolicy, SaveClientRequest};
 use sqlx::PgPool;
 
@@ -40,8 +41,7 @@ async fn the_tenant_policy_applies_everywhere_including_the_cli(pool: PgPool) {
     );
     assert!(old.message.contains("15 to 128"), "{}", old.message);
     let mut common = account_request("common", "user");
-    common.password = "1q2w3e4r5t6y7u8i".into();
-    common.password_confirm = common.password.clone();
+    common.new_password = NewPassword::new("1q2w3e4r5t6y7u8i", "1q2w3e4r5t6y7u8i");
     let via_cli = api_err(
         svc.operator_create_account(&operator(), "pol", &common)
             .await,
@@ -52,8 +52,7 @@ async fn the_tenant_policy_applies_everywhere_including_the_cli(pool: PgPool) {
         via_cli.message
     );
     let mut fine = account_request("fine", "user");
-    fine.password = "a long and unusual phrase".into();
-    fine.password_confirm = fine.password.clone();
+    fine.new_password = NewPassword::new("a long and unusual phrase", "a long and unusual phrase");
     svc.create_account(&admin, &fine).await.unwrap();
 }
 

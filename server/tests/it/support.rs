@@ -1,4 +1,6 @@
 use app::api::port::RequestMeta;
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{AccountForm, CreateAccountRequest, UpdateAccountRequest};
 use server::clock::{Clock, ManualClock};
 use server::config::Settings;
@@ -108,7 +110,7 @@ pub fn directory_request(url: &str) -> app::model::directory::SaveDirectoryReque
         upn_suffix: ad("AD_REALM"),
         base_dn: ad("AD_BASE"),
         bind_name: ad("AD_LOOKUP"),
-        bind_password: ad("AD_LOOKUP_PASSWORD"),
+        bind_password: Secret::from(ad("AD_LOOKUP_PASSWORD")),
         version: None,
     }
 }
@@ -160,8 +162,7 @@ pub fn account_request(username: &str, role: &str) -> CreateAccountRequest {
             role: role.into(),
             ..AccountForm::default()
         },
-        password: PASSWORD.into(),
-        password_confirm: PASSWORD.into(),
+        new_password: NewPassword::new(PASSWORD, PASSWORD),
         invite: false,
     }
 }
@@ -227,7 +228,7 @@ pub fn from_address(n: u32) -> RequestMeta {
 
 pub fn meta(token: Option<&str>) -> RequestMeta {
     RequestMeta {
-        session_token: token.map(str::to_owned),
+        session_token: token.map(Secret::from),
         bearer_token: None,
         ip: Some("192.0.2.7".into()),
         user_agent: Some("integration-test".into()),
@@ -242,7 +243,10 @@ pub async fn login_patiently(
     username: &str,
 ) -> Result<server::domain::auth::LoggedIn, Error> {
     loop {
-        match svc.login(&meta(None), tenant, username, PASSWORD).await {
+        match svc
+            .login(&meta(None), tenant, username, &Secret::from(PASSWORD))
+            .await
+        {
             Err(Error::Api(e)) if e.code == app::model::ErrorCode::ServerBusy => {
                 let wait = u64::from(e.retry_after.unwrap_or(1));
                 tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
@@ -254,10 +258,11 @@ pub async fn login_patiently(
 
 /// Signs in and returns the session token.
 pub async fn login(svc: &Services, tenant: &str, username: &str) -> String {
-    svc.login(&meta(None), tenant, username, PASSWORD)
+    svc.login(&meta(None), tenant, username, &Secret::from(PASSWORD))
         .await
         .unwrap_or_else(|e| panic!("{username} could not sign in: {e}"))
         .token
+        .into_exposed()
 }
 
 pub async fn open_sessions(pool: &PgPool, tenant_id: Uuid) -> i64 {
@@ -382,8 +387,7 @@ pub fn edit_of(
         id: details.summary.id,
         version: details.summary.version,
         form,
-        password: String::new(),
-        password_confirm: String::new(),
+        new_password: NewPassword::default(),
     }
 }
 

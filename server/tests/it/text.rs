@@ -6,6 +6,8 @@ use super::support::*;
 use app::model::permissions::{
     AccessQuestion, SaveColumnRequest, SaveFormRequest, SaveGroupRequest,
 };
+use app::model::NewPassword;
+use app::model::Secret;
 use app::model::{text, AccountListQuery, AuditQuery, ErrorCode, SaveClientRequest};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -299,15 +301,14 @@ async fn a_password_is_one_password_however_it_is_typed(pool: PgPool) {
     let t = tenant(&svc, "pw", 5).await;
     // The reported example: set with é as U+00E9, typed as e + U+0301.
     let mut r = account_request("ann", "admin");
-    r.password = "Café-123!".into();
-    r.password_confirm = "Cafe\u{301}-123!".into();
+    r.new_password = NewPassword::new("Café-123!", "Cafe\u{301}-123!");
     svc.operator_create_account(&operator(), "pw", &r)
         .await
         .unwrap();
-    svc.login(&meta(None), "pw", "ann", "Cafe\u{301}-123!")
+    svc.login(&meta(None), "pw", "ann", &Secret::from("Cafe\u{301}-123!"))
         .await
         .unwrap();
-    svc.login(&meta(None), "pw", "ann", "Café-123!")
+    svc.login(&meta(None), "pw", "ann", &Secret::from("Café-123!"))
         .await
         .unwrap();
 
@@ -327,13 +328,16 @@ async fn a_password_is_one_password_however_it_is_typed(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let refused = api_err(svc.login(&meta(None), "pw", "ann", "Café-123!").await);
+    let refused = api_err(
+        svc.login(&meta(None), "pw", "ann", &Secret::from("Café-123!"))
+            .await,
+    );
     assert_eq!(
         refused.code,
         ErrorCode::InvalidCredentials,
         "the raw hash knows one spelling"
     );
-    svc.login(&meta(None), "pw", "ann", "Cafe\u{301}-123!")
+    svc.login(&meta(None), "pw", "ann", &Secret::from("Cafe\u{301}-123!"))
         .await
         .unwrap();
     let stored: String = sqlx::query_scalar(
@@ -344,7 +348,7 @@ async fn a_password_is_one_password_however_it_is_typed(pool: PgPool) {
     .await
     .unwrap();
     assert_ne!(stored, legacy, "rehashed on sign-in");
-    svc.login(&meta(None), "pw", "ann", "Café-123!")
+    svc.login(&meta(None), "pw", "ann", &Secret::from("Café-123!"))
         .await
         .unwrap();
 }

@@ -4,6 +4,8 @@
 use super::support::*;
 use app::api::port::RequestMeta;
 use app::model::ErrorCode;
+use app::model::NewPassword;
+use app::model::Secret;
 use server::clock::ManualClock;
 use server::domain::Services;
 use server::error::Error;
@@ -26,7 +28,10 @@ async fn attempt(
     user: &str,
     password: &str,
 ) -> Result<(), (ErrorCode, Option<u32>)> {
-    match svc.login(&from(ip), "thr", user, password).await {
+    match svc
+        .login(&from(ip), "thr", user, &Secret::from(password))
+        .await
+    {
         Ok(_) => Ok(()),
         Err(Error::Api(e)) => Err((e.code, e.retry_after)),
         Err(e) => panic!("{e}"),
@@ -193,8 +198,7 @@ async fn a_password_set_by_an_administrator_forgets_the_failures(pool: PgPool) {
         &admin,
         &app::model::ResetPasswordRequest {
             id: app::model::AccountId::from_uuid(ann),
-            password: "Fresh-pass 9!".into(),
-            password_confirm: "Fresh-pass 9!".into(),
+            new_password: NewPassword::new("Fresh-pass 9!", "Fresh-pass 9!"),
             must_change_password: false,
         },
     )
@@ -268,7 +272,10 @@ async fn right_and_wrong_passwords_at_once_never_deadlock(pool: PgPool) {
             } else {
                 "wrong password"
             };
-            match svc.login(&from(&ip), "thr", "ann", password).await {
+            match svc
+                .login(&from(&ip), "thr", "ann", &Secret::from(password))
+                .await
+            {
                 Ok(_) => None,
                 Err(Error::Api(e)) => Some(e.code),
                 Err(e) => panic!("attempt {i}: {e}"),

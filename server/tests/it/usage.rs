@@ -6,6 +6,7 @@
 use super::support::*;
 use app::model::usage::{UsageBucket, UsageRow};
 use app::model::AccountId;
+use app::model::Secret;
 use server::domain::Services;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -75,7 +76,7 @@ async fn usage_equals_the_scenario_worked_out_by_hand(pool: PgPool) {
     let cat = login(&svc, "usage", "cat").await; // Ann, Bob, Cat: 3 of 3
     at(&clock, day(10, 46));
     assert!(svc
-        .login(&meta(None), "usage", "dan", PASSWORD)
+        .login(&meta(None), "usage", "dan", &Secret::from(PASSWORD))
         .await
         .is_err()); // refused at 10:46
     at(&clock, day(10, 50));

@@ -29,7 +29,7 @@ pub fn ApiTokensPanel() -> impl IntoView {
             move || create_api_token(n),
             move |created| {
                 name.set(String::new());
-                secret.set(Some((created.token.name, created.secret)));
+                secret.set(Some((created.token.name, created.secret.into_exposed())));
                 tokens.refetch();
             },
         );

@@ -12,7 +12,8 @@ use crate::components::{
 };
 use crate::model::{
     format_date, AccountDetails, AccountForm, AccountFormOptions, AccountId, AccountType, ApiError,
-    CurrentAccount, FormContext, PasswordOwner, ResetPasswordRequest, UpdateAccountRequest,
+    CurrentAccount, FormContext, NewPassword, PasswordOwner, ResetPasswordRequest,
+    UpdateAccountRequest,
 };
 use crate::pages::access::account::AccountTabs;
 use leptos::prelude::*;
@@ -140,8 +141,10 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
                 id,
                 version: version.get_untracked(),
                 form: s.form(),
-                password: password.get_untracked(),
-                password_confirm: password_confirm.get_untracked(),
+                new_password: NewPassword::new(
+                    password.get_untracked(),
+                    password_confirm.get_untracked(),
+                ),
             };
             let checked = request
                 .validate(
@@ -315,8 +318,10 @@ fn ResetPasswordPanel(
             ev.prevent_default();
             let request = ResetPasswordRequest {
                 id,
-                password: password.get_untracked(),
-                password_confirm: password_confirm.get_untracked(),
+                new_password: NewPassword::new(
+                    password.get_untracked(),
+                    password_confirm.get_untracked(),
+                ),
                 must_change_password: must_change.get_untracked(),
             };
             let mail = email.get_untracked();

@@ -10,7 +10,7 @@ use crate::model::accounts::fields;
 use crate::model::permissions::{DuplicateAccountRequest, DuplicatePart};
 use crate::model::{
     AccountDetails, AccountForm, AccountFormOptions, AccountId, ApiError, CreateAccountRequest,
-    FormContext,
+    FormContext, NewPassword,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -179,16 +179,18 @@ fn CreateAccountForm(options: AccountFormOptions, source: Option<AccountDetails>
                 username: username.get_untracked(),
                 account_type: account_type.get_untracked(),
                 form: form_values,
-                password: if sets_password {
-                    password.get_untracked()
-                } else {
-                    String::new()
-                },
-                password_confirm: if sets_password {
-                    password_confirm.get_untracked()
-                } else {
-                    String::new()
-                },
+                new_password: NewPassword::new(
+                    if sets_password {
+                        password.get_untracked()
+                    } else {
+                        String::new()
+                    },
+                    if sets_password {
+                        password_confirm.get_untracked()
+                    } else {
+                        String::new()
+                    },
+                ),
             };
             // The same rules the server enforces, all at once. A directory
             // account's names and email are the server's to read from the
