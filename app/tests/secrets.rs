@@ -10,7 +10,7 @@ use app::model::directory::SaveDirectoryRequest;
 use app::model::invitations::SetPasswordRequest;
 use app::model::permissions::CreatedApiToken;
 use app::model::{
-    ChangePasswordRequest, CreateAccountRequest, NewPassword, ResetPasswordRequest, Secret,
+    ChangePasswordRequest, CreateAccountRequest, NewPassword, ResetPasswordRequest,
     UpdateAccountRequest,
 };
 use serde::de::DeserializeOwned;
@@ -94,8 +94,8 @@ fn every_request_that_carries_a_secret_formats_without_it() {
 #[test]
 fn what_the_server_learns_about_a_request_formats_without_its_tokens() {
     let meta = app::api::port::RequestMeta {
-        session_token: Some(Secret::from(SECRET)),
-        bearer_token: Some(Secret::from(SECRET)),
+        session_token: Some(app::model::Secret::from(SECRET)),
+        bearer_token: Some(app::model::Secret::from(SECRET)),
         ip: Some("192.0.2.1".into()),
         user_agent: None,
     };
