@@ -164,7 +164,7 @@ async function file(req, res, url) {
   const headers = {
     ...securityHeaders,
     'content-type': types[path.extname(target)] ?? 'application/octet-stream',
-    // The upload's metadata (README, "Deploy to AWS"): the content-hashed
+    // The upload's metadata (docs/deploy-aws.md): the content-hashed
     // modules under pkg/ are immutable, everything else revalidates.
     'cache-control': relative.startsWith('/pkg/')
       ? 'public, max-age=31536000, immutable'

@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-// QA points the suite at any deployment with ROLLCALL_BASE_URL (see README.md).
+// QA points the suite at any deployment with ROLLCALL_BASE_URL (see e2e/README.md).
 const baseURL = process.env.ROLLCALL_BASE_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { SignInPage } from '../fixtures/rollcall';
 
 // How `server serve` sends the site's files. (Behind CloudFront the upload's
-// metadata and CloudFront's own compression decide instead: README, "Deploy
+// metadata and CloudFront's own compression decide instead: docs/deploy-aws.md, "Deploy
 // to AWS".)
 
 test('modules come precompressed, from a build folder cached for good', async ({ page }) => {

@@ -404,8 +404,7 @@ async fn seat_transactions(
     in_flight: usize,
 ) -> Result<(), Fail> {
     use server::db::scope::Scope;
-    use server::domain::audit::{self, Action};
-    use server::domain::caller::{Actor, Origin};
+    use server::domain::caller::Origin;
     svc.create_tenant(
         &Operator {
             name: "bench".into(),
@@ -432,63 +431,30 @@ async fn seat_transactions(
             .bind(tenant_id)
             .fetch_all(loader)
             .await?;
-    let ids = Arc::new(ids);
+    let mut accounts = Vec::with_capacity(ids.len());
+    let mut tx = server::db::begin(pool, Scope::Tenant(tenant_id)).await?;
+    for id in ids {
+        let row = server::db::accounts::lock(&mut tx, tenant_id, id).await?;
+        accounts.push(row.ok_or("no account")?);
+    }
+    tx.commit().await?;
+    let accounts = Arc::new(accounts);
     let start = Instant::now();
     let mut tasks = Vec::new();
     for lane in 0..in_flight {
-        let (pool, ids) = (pool.clone(), ids.clone());
+        let (svc, accounts) = (svc.clone(), accounts.clone());
         tasks.push(tokio::spawn(async move {
             let mut i = lane;
-            while i < ids.len() {
+            while i < accounts.len() {
                 let now = server::clock::Clock::now(&SystemClock);
-                let mut tx = server::db::begin(&pool, Scope::Tenant(tenant_id)).await?;
-                let account = server::db::accounts::lock(&mut tx, tenant_id, ids[i])
-                    .await?
-                    .ok_or("no account")?;
-                let actor = Actor::Account {
-                    id: account.id,
-                    username: account.username.clone(),
-                };
-                let origin = Origin::default();
-                let taken = server::domain::licensing::take_seat(
-                    &mut tx, tenant_id, &account, &actor, &origin, now,
-                )
-                .await?;
-                if !matches!(
-                    taken.decision,
-                    server::domain::licensing::Decision::Admit { .. }
-                ) {
-                    return Err::<(), TaskFail>("refused a seat".into());
-                }
-                let token_hash = server::crypto::token_hash(&format!("hot-{i}"));
-                let session_id = server::db::sessions::insert(
-                    &mut tx,
-                    server::db::sessions::InsertSession {
-                        tenant_id,
-                        account_id: account.id,
-                        token_hash: &token_hash,
-                        now,
-                        ip: None,
-                        user_agent: None,
-                    },
-                )
-                .await?;
-                audit::record(
-                    &mut tx,
-                    audit::Event::on_account(
-                        &account,
-                        Action::LoginSucceeded,
-                        serde_json::json!({ "session_id": session_id }),
-                        &actor,
-                        &origin,
-                        now,
-                    ),
-                )
-                .await?;
-                tx.commit().await?;
+                // The sign-in's own step: seat, session and audit in one
+                // transaction under the tenant's row lock.
+                svc.open_session(&accounts[i], None, None, &Origin::default(), now)
+                    .await
+                    .map_err(|e| format!("refused a seat: {e}"))?;
                 i += in_flight;
             }
-            Ok(())
+            Ok::<(), TaskFail>(())
         }));
     }
     for t in tasks {

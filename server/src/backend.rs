@@ -1,6 +1,7 @@
 //! The server's side of the port that `app`'s server functions call.
 
 use crate::domain::Services;
+use crate::http::cookies;
 use app::api::port::{Backend, LoginOutcome, RequestMeta};
 use app::model::directory::{
     DirectoryPerson, DirectorySettings, DirectoryTestResult, SaveDirectoryRequest,
@@ -35,21 +36,21 @@ impl Backend for Services {
     ) -> Result<LoginOutcome, ApiError> {
         let done = Services::login(self, meta, tenant, username, password).await?;
         Ok(LoginOutcome {
-            set_cookie: self.session_cookie(done.token.expose()),
+            set_cookie: cookies::session_cookie(self.settings.secure_cookies, &done.token),
             session: done.session,
         })
     }
 
     async fn logout(&self, meta: &RequestMeta) -> Result<String, ApiError> {
         Services::logout(self, meta).await?;
-        Ok(self.clear_session_cookie())
+        Ok(cookies::clear_session_cookie(self.settings.secure_cookies))
     }
 
     async fn logout_everywhere(&self, meta: &RequestMeta) -> Result<(u32, String), ApiError> {
         let ended = Services::logout_everywhere(self, meta).await?;
         Ok((
             u32::try_from(ended).unwrap_or(u32::MAX),
-            self.clear_session_cookie(),
+            cookies::clear_session_cookie(self.settings.secure_cookies),
         ))
     }
 
@@ -61,7 +62,7 @@ impl Backend for Services {
     }
 
     fn clear_session_cookie(&self) -> String {
-        Services::clear_session_cookie(self)
+        cookies::clear_session_cookie(self.settings.secure_cookies)
     }
 
     async fn current_session(&self, meta: &RequestMeta) -> Result<Option<SessionInfo>, ApiError> {
@@ -180,7 +181,7 @@ impl Backend for Services {
     async fn duplicate_account(
         &self,
         meta: &RequestMeta,
-        req: app::model::permissions::DuplicateAccountRequest,
+        req: app::model::duplicate::DuplicateAccountRequest,
     ) -> Result<AccountSummary, ApiError> {
         let admin = self.require_admin(meta).await?;
         Ok(Services::duplicate_account(self, &admin, &req).await?)

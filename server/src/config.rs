@@ -1,4 +1,4 @@
-//! Configuration from the environment (documented in README.md).
+//! Configuration from the environment (documented in docs/operations.md).
 
 use std::path::PathBuf;
 
@@ -197,7 +197,7 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Outgoing mail (README.md, Configuration).
+/// Outgoing mail (docs/operations.md, Configuration).
 #[derive(Clone)]
 pub struct MailConfig {
     /// `ROLLCALL_SMTP_URL`; unset writes `.eml` files to `dir` instead.
@@ -251,7 +251,7 @@ impl MailConfig {
 pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 impl Config {
-    /// The configuration from the process environment (README.md,
+    /// The configuration from the process environment (docs/operations.md,
     /// Configuration).
     ///
     /// # Errors

@@ -1,5 +1,5 @@
 //! Checks of `deploy/template.yaml`: cfn-lint, and that every resource the
-//! README's "Deploy to AWS" names is in it.
+//! deployment guide (`docs/deploy-aws.md`) names is in it.
 
 use crate::{proc, tools, Result};
 use std::path::Path;
@@ -26,35 +26,36 @@ pub fn lint(root: &Path) -> Result<()> {
         }
         None => return Err("cfn-lint was stopped by a signal".into()),
     }
-    let readme = std::fs::read_to_string(root.join("README.md")).map_err(|e| e.to_string())?;
+    let readme = std::fs::read_to_string(root.join(GUIDE)).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
     let missing = missing_resources(&readme, &text);
     if !missing.is_empty() {
         return Err(format!(
-            "README.md names resources deploy/template.yaml does not have: {}",
+            "{GUIDE} names resources deploy/template.yaml does not have: {}",
             missing.join(", ")
         ));
     }
     println!(
-        "  cfn-lint: clean; the README's {} resources are in the template",
+        "  cfn-lint: clean; the {} resources {GUIDE} names are in the template",
         readme_resources(&readme).len()
     );
     Ok(())
 }
 
-/// The logical ids in the first column of the README's resource table (the
-/// table headed `| resource |` in "Deploy to AWS"): every \`Name\` in the
-/// first cell of its rows.
+/// The deployment guide, whose resource table the template must cover.
+const GUIDE: &str = "docs/deploy-aws.md";
+
+/// The logical ids in the first column of the guide's resource table (the
+/// first table headed `| resource |`): every \`Name\` in the first cell of
+/// its rows.
 pub fn readme_resources(readme: &str) -> Vec<String> {
-    let mut section = false;
     let mut table = false;
+    let mut seen = false;
     let mut names = Vec::new();
     for line in readme.lines() {
-        if line.starts_with("## ") {
-            section = line.trim() == "## Deploy to AWS";
-            continue;
-        }
-        table = section && (line.starts_with("| resource |") || (table && line.starts_with('|')));
+        let starts = !seen && line.starts_with("| resource |");
+        seen |= starts;
+        table = starts || (table && line.starts_with('|'));
         if !table {
             continue;
         }
@@ -93,7 +94,7 @@ pub fn template_resources(template: &str) -> Vec<String> {
     names
 }
 
-/// README resources the template lacks.
+/// Resources the guide names that the template lacks.
 pub fn missing_resources(readme: &str, template: &str) -> Vec<String> {
     let have = template_resources(template);
     readme_resources(readme)
@@ -118,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_resource_named_in_the_readme_but_absent_is_reported() {
-        let readme = "## Deploy to AWS\n\n| resource | what |\n| --- | --- |\n| `ServerFunction` | the `bootstrap` |\n| `DatabaseProxy`, `SiteBucket` | RDS Proxy |\n\n| parameter | what |\n| `VpcId` | yours |\n\n## Budgets\n\n| resource | x |\n| `NotAResource` | x |\n";
+        let readme = "# Deploy to AWS\n\n| resource | what |\n| --- | --- |\n| `ServerFunction` | the `bootstrap` |\n| `DatabaseProxy`, `SiteBucket` | RDS Proxy |\n\n| parameter | what |\n| `VpcId` | yours |\n\n## Budgets\n\n| resource | x |\n| `NotAResource` | x |\n";
         assert_eq!(
             readme_resources(readme),
             ["ServerFunction", "DatabaseProxy", "SiteBucket"]
@@ -126,12 +127,12 @@ mod tests {
         assert_eq!(missing_resources(readme, TEMPLATE), ["DatabaseProxy"]);
     }
 
-    /// The real files: every resource the README's "Deploy to AWS" lists is
-    /// in deploy/template.yaml (and it lists some).
+    /// The real files: every resource the deployment guide lists is in
+    /// deploy/template.yaml (and it lists some).
     #[test]
     fn the_readme_names_only_resources_the_template_has() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let readme = std::fs::read_to_string(root.join(GUIDE)).unwrap();
         let template = std::fs::read_to_string(root.join("deploy/template.yaml")).unwrap();
         assert!(
             readme_resources(&readme).len() >= 10,

@@ -555,7 +555,7 @@ pub fn run_e2e(
     through.run(root, &public_url, THROUGH_LAMBDA)?;
 
     crate::step("Lambda: the scheduled mail event through the emulator");
-    // The first tenant's administrator, made as README "Deploy to AWS" says:
+    // The first tenant's administrator, made as docs/deploy-aws.md says:
     // operator commands sent to the function. The invitation waits for the
     // schedule.
     let made = invoke(

@@ -5,6 +5,7 @@
 
 mod dc;
 mod deploy;
+mod docs;
 mod lambda;
 mod lighthouse;
 mod pg;
@@ -329,6 +330,8 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
     if rust {
         step("format check");
         proc::cargo(root, &["fmt", "--all", "--", "--check"], &[])?;
+        step("documentation: every relative link and `path/in/backticks` exists");
+        docs::check(root)?;
     }
 
     step("starting a fresh PostgreSQL cluster for the tests");
@@ -410,7 +413,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
             &offline,
         )?;
 
-        step("deploy/template.yaml: cfn-lint, and the resources the README names");
+        step("deploy/template.yaml: cfn-lint, and the resources docs/deploy-aws.md names");
         deploy::lint(root)?;
 
         step("Rust tests (each database test gets its own database)");

@@ -272,7 +272,7 @@ fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     Ok(bytes)
 }
 
-/// A fresh `ROLLCALL_SECRET_KEY`: 32 random bytes, base64 (README,
+/// A fresh `ROLLCALL_SECRET_KEY`: 32 random bytes, base64 (docs/operations.md,
 /// Configuration).
 pub fn generate_secret_key() -> Result<String> {
     use base64::Engine;

@@ -99,7 +99,7 @@ pub async fn commit_import(batch: uuid::Uuid) -> Result<ImportResult, ApiError> 
 /// `POST /api/accounts/duplicate`.
 #[server(endpoint = "accounts/duplicate", input = Json)]
 pub async fn duplicate_account(
-    request: crate::model::permissions::DuplicateAccountRequest,
+    request: crate::model::duplicate::DuplicateAccountRequest,
 ) -> Result<AccountSummary, ApiError> {
     let (backend, meta) = super::port::context()?;
     backend.duplicate_account(&meta, request).await

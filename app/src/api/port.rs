@@ -161,7 +161,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn duplicate_account(
         &self,
         meta: &RequestMeta,
-        req: crate::model::permissions::DuplicateAccountRequest,
+        req: crate::model::duplicate::DuplicateAccountRequest,
     ) -> Result<AccountSummary, ApiError>;
     async fn list_groups(&self, meta: &RequestMeta) -> Result<Vec<Group>, ApiError>;
     async fn save_group(

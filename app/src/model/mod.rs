@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clients;
 pub mod csv;
 pub mod directory;
+pub mod duplicate;
 pub mod error;
 pub mod import;
 pub mod invitations;

@@ -412,59 +412,6 @@ pub struct CreatedApiToken {
     pub secret: crate::model::Secret,
 }
 
-/// What "Duplicate" can carry over from the source account (identity,
-/// name, email and password never are).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DuplicatePart {
-    Role,
-    AccountType,
-    Groups,
-    FormPermissions,
-    Clients,
-    CaseAccess,
-    PasswordFlags,
-    Expiry,
-}
-
-impl DuplicatePart {
-    pub const ALL: [DuplicatePart; 8] = [
-        DuplicatePart::Role,
-        DuplicatePart::AccountType,
-        DuplicatePart::Groups,
-        DuplicatePart::FormPermissions,
-        DuplicatePart::Clients,
-        DuplicatePart::CaseAccess,
-        DuplicatePart::PasswordFlags,
-        DuplicatePart::Expiry,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DuplicatePart::Role => "Role",
-            DuplicatePart::AccountType => "Account type",
-            DuplicatePart::Groups => "Group Memberships",
-            DuplicatePart::FormPermissions => "Form permissions set on the person",
-            DuplicatePart::Clients => "Clients",
-            DuplicatePart::CaseAccess => "Case access level",
-            DuplicatePart::PasswordFlags => "Password-change requirements",
-            DuplicatePart::Expiry => "Expires/Deactivates on",
-        }
-    }
-}
-
-/// Creates an account as a copy of `source`: `account` holds the new
-/// identity and the copied fields (the form prefilled them; parts left out
-/// are at their defaults); `parts` names what was copied. Person-level form
-/// permissions are copied by the server when `form_permissions` is among
-/// them. A local account is invited.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DuplicateAccountRequest {
-    pub source: AccountId,
-    pub account: super::accounts::CreateAccountRequest,
-    pub parts: Vec<DuplicatePart>,
-}
-
 /// The version an edit of an existing record must carry: `Err` (422, field
 /// `version`) when a request with an `id` left it out.
 pub fn required_version(version: Option<i64>) -> Result<i64, super::ApiError> {

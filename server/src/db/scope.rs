@@ -229,10 +229,10 @@ pub async fn role_refusal(pool: &PgPool) -> sqlx::Result<Option<String>> {
     Ok(match (superuser, bypass) {
         (false, false) => None,
         (true, _) => Some(format!(
-            "the database role \"{role}\" is a superuser, which row-level security does not bind: connect as a role without SUPERUSER and BYPASSRLS (README, \"Database roles\")"
+            "the database role \"{role}\" is a superuser, which row-level security does not bind: connect as a role without SUPERUSER and BYPASSRLS (docs/operations.md, \"Database roles\")"
         )),
         (false, true) => Some(format!(
-            "the database role \"{role}\" has BYPASSRLS: connect as a role without it (ALTER ROLE \"{role}\" NOBYPASSRLS; README, \"Database roles\")"
+            "the database role \"{role}\" has BYPASSRLS: connect as a role without it (ALTER ROLE \"{role}\" NOBYPASSRLS; docs/operations.md, \"Database roles\")"
         )),
     })
 }

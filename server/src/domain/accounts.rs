@@ -12,12 +12,13 @@ use crate::db::{
     sessions::EndReason,
 };
 use crate::error::{first_error, unique_violation, Error, Result};
+use app::model::duplicate::{DuplicateAccountRequest, DuplicatePart};
 use app::model::invitations::{InvitationView, LinkState};
 use app::model::listing::{
     accounts_csv, AccountFilter, AccountListQuery, AccountPage, AccountSort, ExportRow,
     StatusFilter, EXPORT_MAX,
 };
-use app::model::permissions::{DuplicateAccountRequest, DuplicatePart, GroupId};
+use app::model::permissions::GroupId;
 use app::model::{
     text, AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary,
     AccountType, ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext,

@@ -424,8 +424,10 @@ impl Services {
             .into());
         }
         let policy = tenant_policy(&mut tx, tenant.id).await?;
-        passwords::set_password(&mut tx, &account, &policy, &req.new_password, false, now).await?;
+        // Used first: setting the password closes the account's other open
+        // links, and this one is not "superseded" but used.
         db::links::mark_used(&mut tx, link.id, now).await?;
+        passwords::set_password(&mut tx, &account, &policy, &req.new_password, false, now).await?;
         let mut details = json!({});
         let action = match kind {
             LinkKind::Invitation => Action::InvitationAccepted,

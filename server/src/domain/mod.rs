@@ -2,7 +2,6 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod auth;
 pub mod caller;
 pub mod directory;
 pub mod import;
@@ -13,7 +12,9 @@ pub mod passwords;
 pub mod permissions;
 pub mod refusals;
 pub mod seat_alerts;
+pub mod sessions;
 pub mod settings;
+pub mod signin;
 pub mod tenant;
 pub mod text_keys;
 pub mod throttle;

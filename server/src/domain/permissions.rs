@@ -963,7 +963,7 @@ impl Services {
     ) -> Result<CreatedApiToken> {
         let name = parse_name("token", name).map_err(|m| invalid("name", m))?;
         let (raw, _) = crypto::new_session_token()?;
-        let secret = format!("rc_{raw}");
+        let secret = format!("rc_{}", raw.expose());
         let hash = crypto::token_hash(&secret);
         let tenant_id = admin.tenant_id.as_uuid();
         let now = self.now();

@@ -9,11 +9,10 @@
 //! and, only where `ROLLCALL_ADMIN_EVENTS=on` (the template's AdminFunction,
 //! which nothing public invokes, and which alone may read the master user's
 //! secret):
-//! - `{"rollcall": "migrate"}`, sent once per deployment (README, "Deploy to
-//!   AWS"): makes the application's role and database as the master user if
+//! - `{"rollcall": "migrate"}`, sent once per deployment (`docs/deploy-aws.md`): makes the application's role and database as the master user if
 //!   a secret names one, then applies the migrations;
 //! - `{"rollcall": "operator", "args": ["tenant", "create", …], "stdin":
-//!   "…", "operator": "name"}`: one operator CLI command (README, Operator
+//!   "…", "operator": "name"}`: one operator CLI command (`docs/operations.md`, Operator
 //!   CLI), for a database only functions can reach; answers what the
 //!   command printed.
 //!
@@ -181,7 +180,7 @@ impl Handler {
             Ok(())
         } else {
             Err(format!(
-                "this function does not take {what} events: send them to the administration function (ROLLCALL_ADMIN_EVENTS=on; README, \"Deploy to AWS\")"
+                "this function does not take {what} events: send them to the administration function (ROLLCALL_ADMIN_EVENTS=on; docs/deploy-aws.md)"
             ))
         }
     }

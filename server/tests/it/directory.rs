@@ -604,7 +604,7 @@ async fn imports_and_duplicates_read_directory_people_too(pool: PgPool) {
     // A copy of a directory account is looked up like a new one, and takes
     // no invitation.
     let alice = alice(&svc, &admin).await;
-    let copy = |username: &str, invite: bool| app::model::permissions::DuplicateAccountRequest {
+    let copy = |username: &str, invite: bool| app::model::duplicate::DuplicateAccountRequest {
         source: alice.id,
         account: CreateAccountRequest {
             invite,

@@ -323,7 +323,8 @@ async fn the_migrate_event_makes_the_role_and_database_once(pool: PgPool) {
     };
     sqlx::raw_sql(&format!(
         "CREATE ROLE {} LOGIN CREATEROLE CREATEDB NOSUPERUSER PASSWORD '{}'",
-        master.username, master.password
+        master.username,
+        master.password.expose()
     ))
     .execute(&pool)
     .await

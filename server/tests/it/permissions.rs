@@ -604,7 +604,7 @@ async fn other_systems_ask_with_a_tenant_api_token(pool: PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn duplicating_copies_the_chosen_parts_and_invites_the_copy(pool: PgPool) {
-    use app::model::permissions::{DuplicateAccountRequest, DuplicatePart};
+    use app::model::duplicate::{DuplicateAccountRequest, DuplicatePart};
     let (svc, admin, t) = setup(&pool).await;
     let ann = account(&svc, "perm", "ann", "user").await;
     let groups = svc.list_groups(&admin).await.unwrap();

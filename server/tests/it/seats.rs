@@ -4,7 +4,7 @@
 use super::support::*;
 use app::model::ErrorCode;
 use app::model::Secret;
-use server::domain::auth::LoggedIn;
+use server::domain::signin::LoggedIn;
 use server::domain::Services;
 use server::error::Error;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -241,7 +241,7 @@ pub async fn login_patiently(
     svc: &Services,
     tenant: &str,
     username: &str,
-) -> Result<server::domain::auth::LoggedIn, Error> {
+) -> Result<server::domain::signin::LoggedIn, Error> {
     loop {
         match svc
             .login(&meta(None), tenant, username, &Secret::from(PASSWORD))

@@ -7,7 +7,7 @@ use crate::api::directory::lookup_directory_person;
 use crate::auth::Auth;
 use crate::components::{CheckboxField, ErrorState, FormState, Loading, SelectField, TextField};
 use crate::model::accounts::fields;
-use crate::model::permissions::{DuplicateAccountRequest, DuplicatePart};
+use crate::model::duplicate::{DuplicateAccountRequest, DuplicatePart};
 use crate::model::{
     AccountDetails, AccountForm, AccountFormOptions, AccountId, ApiError, CreateAccountRequest,
     FormContext, NewPassword,
