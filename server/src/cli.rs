@@ -333,59 +333,89 @@ pub async fn run_admin_command_with(
     pool: Option<&sqlx::PgPool>,
 ) -> Result<(), Failure> {
     match command {
-        Command::Migrate => {
-            let pool = crate::db::connect(&config.database_url, 2)
-                .await
-                .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
-            let done = crate::setup::migrate(&pool).await.map_err(Failure)?;
-            say!(io, "migrations applied");
-            for slug in done.seeded_tenants {
-                say!(io,
-                    "tenant {slug}: added the groups Admin, Editor and View Only and the demo forms"
-                );
-            }
-            if done.rekeyed_rows > 0 {
-                say!(
-                    io,
-                    "recomputed the case-insensitive keys of {} row{}",
-                    done.rekeyed_rows,
-                    if done.rekeyed_rows == 1 { "" } else { "s" }
-                );
-            }
-            for conflict in &done.warnings {
-                say!(io, "warning: {conflict}");
-            }
+        Command::Migrate => migrate_command(config, io).await,
+        Command::Tenant { command } => tenant_command(command, config, op, io, pool).await,
+        Command::Account { command } => account_command(command, config, op, io, pool).await,
+        Command::Forms { command } => forms_command(command, config, io, pool).await,
+        Command::Access { command } => access_command(command, config, io, pool).await,
+        Command::Directory { command } => directory_command(command, config, op, io, pool).await,
+        Command::Usage {
+            tenant,
+            by,
+            from,
+            to,
+        } => usage_command((tenant, by, from, to), config, io, pool).await,
+        Command::Audit { command } => audit_command(command, config, io, pool).await,
+        Command::Mail { command } => mail_command(command, config, io, pool).await,
+        Command::Serve { .. } => Err(Failure("serve is not an administrative command".into())),
+    }
+}
+
+/// `server migrate`: the migrations, then seeding and re-keying what older
+/// tenants lack.
+async fn migrate_command(config: &Config, io: &mut Io<'_>) -> Result<(), Failure> {
+    let pool = crate::db::connect(&config.database_url, 2)
+        .await
+        .map_err(|e| Failure(format!("cannot connect to the database: {e}")))?;
+    let done = crate::setup::migrate(&pool).await.map_err(Failure)?;
+    say!(io, "migrations applied");
+    for slug in done.seeded_tenants {
+        say!(
+            io,
+            "tenant {slug}: added the groups Admin, Editor and View Only and the demo forms"
+        );
+    }
+    if done.rekeyed_rows > 0 {
+        say!(
+            io,
+            "recomputed the case-insensitive keys of {} row{}",
+            done.rekeyed_rows,
+            if done.rekeyed_rows == 1 { "" } else { "s" }
+        );
+    }
+    for conflict in &done.warnings {
+        say!(io, "warning: {conflict}");
+    }
+    Ok(())
+}
+
+/// `server tenant …`: create, set seats, show.
+async fn tenant_command(
+    command: TenantCommand,
+    config: &Config,
+    op: &Operator,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    let svc = services(config, pool).await?;
+    match command {
+        TenantCommand::Create { slug, name, seats } => {
+            let t = svc.create_tenant(op, &slug, &name, seats).await?;
+            say!(
+                io,
+                "created tenant {} ({}) with {} seats",
+                t.slug,
+                t.name,
+                t.seat_limit
+            );
         }
-        Command::Tenant { command } => {
-            let svc = services(config, pool).await?;
-            match command {
-                TenantCommand::Create { slug, name, seats } => {
-                    let t = svc.create_tenant(op, &slug, &name, seats).await?;
-                    say!(
-                        io,
-                        "created tenant {} ({}) with {} seats",
-                        t.slug,
-                        t.name,
-                        t.seat_limit
-                    );
-                }
-                TenantCommand::SetSeats {
-                    slug,
-                    seats,
-                    admin_reserve,
-                } => {
-                    let t = svc.set_seats(op, &slug, seats, admin_reserve).await?;
-                    say!(
-                        io,
-                        "tenant {} now has {} seats, {} reserved for administrators",
-                        t.slug,
-                        t.seat_limit,
-                        t.admin_reserve
-                    );
-                }
-                TenantCommand::Show { slug } => {
-                    let t = svc.find_tenant(&slug).await?;
-                    say!(io,
+        TenantCommand::SetSeats {
+            slug,
+            seats,
+            admin_reserve,
+        } => {
+            let t = svc.set_seats(op, &slug, seats, admin_reserve).await?;
+            say!(
+                io,
+                "tenant {} now has {} seats, {} reserved for administrators",
+                t.slug,
+                t.seat_limit,
+                t.admin_reserve
+            );
+        }
+        TenantCommand::Show { slug } => {
+            let t = svc.find_tenant(&slug).await?;
+            say!(io,
                         "slug: {}\nname: {}\nseats: {}\nadministrator reserve: {}\nsessions per person: {}\nwhen full: {}\nidle lease: {} s",
                         t.slug,
                         t.name,
@@ -395,21 +425,29 @@ pub async fn run_admin_command_with(
                         t.when_full,
                         t.idle_lease_seconds
                     );
-                }
-            }
         }
-        Command::Account {
-            command:
-                AccountCommand::Create {
-                    tenant,
-                    username,
-                    account_type,
-                    first,
-                    last,
-                    email,
-                    role,
-                    invite,
-                },
+    }
+    Ok(())
+}
+
+/// `server account create …`.
+async fn account_command(
+    command: AccountCommand,
+    config: &Config,
+    op: &Operator,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    match command {
+        AccountCommand::Create {
+            tenant,
+            username,
+            account_type,
+            first,
+            last,
+            email,
+            role,
+            invite,
         } => {
             let role = Role::parse(&role).map_err(Failure)?;
             let directory = match account_type.as_str() {
@@ -476,9 +514,19 @@ pub async fn run_admin_command_with(
                 );
             }
         }
-        Command::Forms {
-            command: FormsCommand::List { tenant },
-        } => {
+    }
+    Ok(())
+}
+
+/// `server forms list`.
+async fn forms_command(
+    command: FormsCommand,
+    config: &Config,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    match command {
+        FormsCommand::List { tenant } => {
             let svc = services(config, pool).await?;
             for form in svc.operator_catalogue(&tenant).await? {
                 let columns: Vec<String> = form
@@ -496,20 +544,29 @@ pub async fn run_admin_command_with(
                 say!(io, "{}{retired}: {}", form.name, columns.join(", "));
             }
         }
-        Command::Access {
-            command:
-                AccessCommand::Check {
-                    tenant,
-                    username,
-                    form,
-                    column,
-                },
+    }
+    Ok(())
+}
+
+/// `server access check`.
+async fn access_command(
+    command: AccessCommand,
+    config: &Config,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    match command {
+        AccessCommand::Check {
+            tenant,
+            username,
+            form,
+            column,
         } => {
             let svc = services(config, pool).await?;
             let t = svc.find_tenant(&tenant).await?;
             let answer = svc
                 .check_access(
-                    &crate::domain::permissions::AccessCaller { tenant_id: t.id },
+                    &crate::domain::api_tokens::AccessCaller { tenant_id: t.id },
                     &app::model::permissions::AccessQuestion {
                         username,
                         form,
@@ -527,19 +584,29 @@ pub async fn run_admin_command_with(
                 answer.explanation
             );
         }
-        Command::Directory {
-            command:
-                DirectoryCommand::Set {
-                    tenant,
-                    url,
-                    base_dn,
-                    domain,
-                    upn_suffix,
-                    ca_file,
-                    bind_name,
-                    allow_plain,
-                    off,
-                },
+    }
+    Ok(())
+}
+
+/// `server directory set` and `server directory test`.
+async fn directory_command(
+    command: DirectoryCommand,
+    config: &Config,
+    op: &Operator,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    match command {
+        DirectoryCommand::Set {
+            tenant,
+            url,
+            base_dn,
+            domain,
+            upn_suffix,
+            ca_file,
+            bind_name,
+            allow_plain,
+            off,
         } => {
             let ca_pem = match ca_file {
                 Some(path) => std::fs::read_to_string(&path)
@@ -576,9 +643,7 @@ pub async fn run_admin_command_with(
                 }
             );
         }
-        Command::Directory {
-            command: DirectoryCommand::Test { tenant },
-        } => {
+        DirectoryCommand::Test { tenant } => {
             let svc = services(config, pool).await?;
             let result = svc.operator_test_directory(&tenant).await?;
             if result.outcome != app::model::directory::DirectoryCheck::Ok {
@@ -590,23 +655,36 @@ pub async fn run_admin_command_with(
             }
             say!(io, "{}", result.message);
         }
-        Command::Usage {
-            tenant,
-            by,
-            from,
-            to,
-        } => {
-            let bucket = app::model::usage::UsageBucket::parse(&by)
-                .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
-            let svc = services(config, pool).await?;
-            let rows = svc
-                .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
-                .await?;
-            let _ = write!(io.out, "{}", app::model::usage::usage_csv(bucket, &rows));
-        }
-        Command::Audit {
-            command: AuditCommand::Verify { tenant },
-        } => {
+    }
+    Ok(())
+}
+
+/// `server usage`: the seat-usage history as CSV.
+async fn usage_command(
+    (tenant, by, from, to): (String, String, Option<String>, Option<String>),
+    config: &Config,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    let bucket = app::model::usage::UsageBucket::parse(&by)
+        .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
+    let svc = services(config, pool).await?;
+    let rows = svc
+        .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
+        .await?;
+    let _ = write!(io.out, "{}", app::model::usage::usage_csv(bucket, &rows));
+    Ok(())
+}
+
+/// `server audit verify`: the audit trail's hash chain.
+async fn audit_command(
+    command: AuditCommand,
+    config: &Config,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    match command {
+        AuditCommand::Verify { tenant } => {
             let svc = services(config, pool).await?;
             match svc.verify_audit_chain(&tenant).await? {
                 Ok(rows) => say!(io, "OK {rows}"),
@@ -618,72 +696,77 @@ pub async fn run_admin_command_with(
                 }
             }
         }
-        Command::Mail { command } => {
-            let pool = connection(config, pool).await?;
-            let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
-            let postman = config
-                .mail
-                .postman(pool.clone(), clock.clone())
-                .map_err(Failure)?;
-            if let MailCommand::Test { to } = &command {
-                if to.parse::<lettre::message::Mailbox>().is_err() {
-                    return Err(Failure(format!("`{to}` is not a mail address")));
-                }
-                // A test message belongs to no tenant: an operator's write.
-                let mut tx = crate::db::begin(&pool, crate::db::Scope::EveryTenant)
-                    .await
-                    .map_err(|e| Failure(format!("database: {e}")))?;
-                crate::mail::enqueue(
-                    &mut tx,
-                    crate::mail::Mail {
-                        tenant_id: None,
-                        kind: "test",
-                        to,
-                        subject: "Rollcall test message",
-                        text: "This is a test message from Rollcall: outgoing mail works.",
-                        html: "<p>This is a test message from Rollcall: outgoing mail works.</p>",
-                        secret: None,
-                    },
-                    clock.now(),
-                )
-                .await
-                .map_err(|e| Failure(e.to_string()))?;
-                tx.commit()
-                    .await
-                    .map_err(|e| Failure(format!("database: {e}")))?;
-            }
-            if matches!(command, MailCommand::Deliver) {
-                // As a scheduler runs it: yesterday's seat alerts go out too.
-                let queued = services(config, Some(&pool))
-                    .await?
-                    .queue_seat_alerts()
-                    .await
-                    .map_err(|e| Failure(e.to_string()))?;
-                if queued > 0 {
-                    say!(io, "queued {queued} seat alert(s)");
-                }
-            }
-            let round = postman
-                .deliver_due(10_000)
-                .await
-                .map_err(|e| Failure(e.to_string()))?;
-            say!(
-                io,
-                "sent {}, not sent {} (via {})",
-                round.sent,
-                round.failed,
-                postman.delivery.describe()
-            );
-            if round.failed > 0 {
-                return Err(Failure(format!(
-                    "{} message(s) could not be sent; they stay queued and are retried",
-                    round.failed
-                )));
-            }
+    }
+    Ok(())
+}
+
+/// `server mail test` and `server mail deliver`.
+async fn mail_command(
+    command: MailCommand,
+    config: &Config,
+    io: &mut Io<'_>,
+    pool: Option<&sqlx::PgPool>,
+) -> Result<(), Failure> {
+    let pool = connection(config, pool).await?;
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
+    let postman = config
+        .mail
+        .postman(pool.clone(), clock.clone())
+        .map_err(Failure)?;
+    if let MailCommand::Test { to } = &command {
+        if to.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(Failure(format!("`{to}` is not a mail address")));
         }
-        Command::Serve { .. } => {
-            return Err(Failure("serve is not an administrative command".into()));
+        // A test message belongs to no tenant: an operator's write.
+        let mut tx = crate::db::begin(&pool, crate::db::Scope::EveryTenant)
+            .await
+            .map_err(|e| Failure(format!("database: {e}")))?;
+        crate::mail::enqueue(
+            &mut tx,
+            crate::mail::Mail {
+                tenant_id: None,
+                kind: "test",
+                to,
+                subject: "Rollcall test message",
+                text: "This is a test message from Rollcall: outgoing mail works.",
+                html: "<p>This is a test message from Rollcall: outgoing mail works.</p>",
+                secret: None,
+            },
+            clock.now(),
+        )
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+        tx.commit()
+            .await
+            .map_err(|e| Failure(format!("database: {e}")))?;
+    }
+    if matches!(command, MailCommand::Deliver) {
+        // As a scheduler runs it: yesterday's seat alerts go out too.
+        let queued = services(config, Some(&pool))
+            .await?
+            .queue_seat_alerts()
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        if queued > 0 {
+            say!(io, "queued {queued} seat alert(s)");
         }
+    }
+    let round = postman
+        .deliver_due(10_000)
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+    say!(
+        io,
+        "sent {}, not sent {} (via {})",
+        round.sent,
+        round.failed,
+        postman.delivery.describe()
+    );
+    if round.failed > 0 {
+        return Err(Failure(format!(
+            "{} message(s) could not be sent; they stay queued and are retried",
+            round.failed
+        )));
     }
     Ok(())
 }

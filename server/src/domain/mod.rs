@@ -1,12 +1,14 @@
 //! Domain services. Transactions live here; SQL lives in `db`.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod caller;
 pub mod directory;
 pub mod import;
 pub mod invitations;
 pub mod licensing;
+pub mod listing;
 pub mod operator;
 pub mod passwords;
 pub mod permissions;

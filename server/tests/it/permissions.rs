@@ -11,8 +11,8 @@ use app::model::NewPassword;
 use app::model::{AccountId, ErrorCode, UpdateAccountRequest};
 use http::StatusCode;
 use serde_json::json;
+use server::domain::api_tokens::AccessCaller;
 use server::domain::caller::AdminCaller;
-use server::domain::permissions::AccessCaller;
 use server::domain::Services;
 use sqlx::PgPool;
 

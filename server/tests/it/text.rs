@@ -11,7 +11,7 @@ use app::model::Secret;
 use app::model::{text, AccountListQuery, AuditQuery, ErrorCode, SaveClientRequest};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
-use server::domain::permissions::AccessCaller;
+use server::domain::api_tokens::AccessCaller;
 use server::domain::Services;
 use sqlx::PgPool;
 
