@@ -1,4 +1,24 @@
-//! Domain services. Transactions live here; SQL lives in `db`.
+//! Domain services: every rule and transaction of Rollcall. SQL lives in
+//! `db`; HTTP, cookies and the Lambda events in `http`; the browser and the
+//! API contract in the `app` crate.
+//!
+//! The files form floors: each uses only those below it (no import
+//! circle). Read them bottom up:
+//!
+//! 1. [`text_keys`] (Unicode folding of stored keys), [`tenant`] (an
+//!    organisation found by its short name, its decoded settings);
+//! 2. [`caller`]: who acts — a signed-in [`caller::Caller`], the
+//!    [`caller::AdminCaller`] capability, an [`caller::Operator`], and how
+//!    each is named in the audit trail;
+//! 3. [`audit`] (events written in the change's own transaction),
+//!    [`usage`] (seat-usage history);
+//! 4. [`throttle`], [`licensing`] (the seat rule under the tenant's row
+//!    lock), [`sessions`], [`api_tokens`], [`seat_alerts`];
+//! 5. [`passwords`] (setting a password, the one path), [`refusals`],
+//!    [`permissions`] (groups, catalogue, matrix, access API);
+//! 6. [`settings`], [`invitations`], then [`accounts`], [`listing`],
+//!    [`directory`], [`operator`], [`import`];
+//! 7. [`signin`]: signing in as named steps, on top of all of them.
 
 pub mod accounts;
 pub mod api_tokens;
