@@ -305,6 +305,16 @@ macro_rules! say {
     }};
 }
 
+/// What every command runs with: the configuration, the operator named in
+/// the audit trail, standard input and output, and the pool to use (else
+/// one of its own).
+struct Run<'a, 'b> {
+    config: &'a Config,
+    op: &'a Operator,
+    io: &'a mut Io<'b>,
+    pool: Option<&'a sqlx::PgPool>,
+}
+
 /// Runs `command` with the terminal's standard input and output.
 ///
 /// # Errors
@@ -332,21 +342,27 @@ pub async fn run_admin_command_with(
     io: &mut Io<'_>,
     pool: Option<&sqlx::PgPool>,
 ) -> Result<(), Failure> {
+    let run = Run {
+        config,
+        op,
+        io,
+        pool,
+    };
     match command {
-        Command::Migrate => migrate_command(config, io).await,
-        Command::Tenant { command } => tenant_command(command, config, op, io, pool).await,
-        Command::Account { command } => account_command(command, config, op, io, pool).await,
-        Command::Forms { command } => forms_command(command, config, io, pool).await,
-        Command::Access { command } => access_command(command, config, io, pool).await,
-        Command::Directory { command } => directory_command(command, config, op, io, pool).await,
+        Command::Migrate => migrate_command(run.config, run.io).await,
+        Command::Tenant { command } => tenant_command(command, run).await,
+        Command::Account { command } => account_command(command, run).await,
+        Command::Forms { command } => forms_command(command, run).await,
+        Command::Access { command } => access_command(command, run).await,
+        Command::Directory { command } => directory_command(command, run).await,
         Command::Usage {
             tenant,
             by,
             from,
             to,
-        } => usage_command((tenant, by, from, to), config, io, pool).await,
-        Command::Audit { command } => audit_command(command, config, io, pool).await,
-        Command::Mail { command } => mail_command(command, config, io, pool).await,
+        } => usage_command((tenant, by, from, to), run).await,
+        Command::Audit { command } => audit_command(command, run).await,
+        Command::Mail { command } => mail_command(command, run).await,
         Command::Serve { .. } => Err(Failure("serve is not an administrative command".into())),
     }
 }
@@ -380,13 +396,13 @@ async fn migrate_command(config: &Config, io: &mut Io<'_>) -> Result<(), Failure
 }
 
 /// `server tenant …`: create, set seats, show.
-async fn tenant_command(
-    command: TenantCommand,
-    config: &Config,
-    op: &Operator,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn tenant_command(command: TenantCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config,
+        op,
+        io,
+        pool,
+    } = run;
     let svc = services(config, pool).await?;
     match command {
         TenantCommand::Create { slug, name, seats } => {
@@ -431,13 +447,13 @@ async fn tenant_command(
 }
 
 /// `server account create …`.
-async fn account_command(
-    command: AccountCommand,
-    config: &Config,
-    op: &Operator,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn account_command(command: AccountCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config,
+        op,
+        io,
+        pool,
+    } = run;
     match command {
         AccountCommand::Create {
             tenant,
@@ -519,12 +535,10 @@ async fn account_command(
 }
 
 /// `server forms list`.
-async fn forms_command(
-    command: FormsCommand,
-    config: &Config,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn forms_command(command: FormsCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config, io, pool, ..
+    } = run;
     match command {
         FormsCommand::List { tenant } => {
             let svc = services(config, pool).await?;
@@ -549,12 +563,10 @@ async fn forms_command(
 }
 
 /// `server access check`.
-async fn access_command(
-    command: AccessCommand,
-    config: &Config,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn access_command(command: AccessCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config, io, pool, ..
+    } = run;
     match command {
         AccessCommand::Check {
             tenant,
@@ -589,13 +601,13 @@ async fn access_command(
 }
 
 /// `server directory set` and `server directory test`.
-async fn directory_command(
-    command: DirectoryCommand,
-    config: &Config,
-    op: &Operator,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn directory_command(command: DirectoryCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config,
+        op,
+        io,
+        pool,
+    } = run;
     match command {
         DirectoryCommand::Set {
             tenant,
@@ -662,10 +674,11 @@ async fn directory_command(
 /// `server usage`: the seat-usage history as CSV.
 async fn usage_command(
     (tenant, by, from, to): (String, String, Option<String>, Option<String>),
-    config: &Config,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
+    run: Run<'_, '_>,
 ) -> Result<(), Failure> {
+    let Run {
+        config, io, pool, ..
+    } = run;
     let bucket = app::model::usage::UsageBucket::parse(&by)
         .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
     let svc = services(config, pool).await?;
@@ -677,12 +690,10 @@ async fn usage_command(
 }
 
 /// `server audit verify`: the audit trail's hash chain.
-async fn audit_command(
-    command: AuditCommand,
-    config: &Config,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn audit_command(command: AuditCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config, io, pool, ..
+    } = run;
     match command {
         AuditCommand::Verify { tenant } => {
             let svc = services(config, pool).await?;
@@ -701,12 +712,10 @@ async fn audit_command(
 }
 
 /// `server mail test` and `server mail deliver`.
-async fn mail_command(
-    command: MailCommand,
-    config: &Config,
-    io: &mut Io<'_>,
-    pool: Option<&sqlx::PgPool>,
-) -> Result<(), Failure> {
+async fn mail_command(command: MailCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let Run {
+        config, io, pool, ..
+    } = run;
     let pool = connection(config, pool).await?;
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
     let postman = config

@@ -257,11 +257,7 @@ pub async fn insert_new(
             at: now,
             actor,
             action: Action::AccountCreated,
-            target: Some(Target {
-                kind: "account",
-                id: Some(row.id),
-                label: &row.username,
-            }),
+            target: Target::of("account", row.id, &row.username),
             details,
             origin,
         },
@@ -363,11 +359,7 @@ impl Services {
             audit::Event::by(
                 admin,
                 Action::AccountDuplicated,
-                Some(Target {
-                    kind: "account",
-                    id: Some(row.id),
-                    label: &row.username,
-                }),
+                Target::of("account", row.id, &row.username),
                 json!({
                     "duplicated_from": source.username,
                     "parts": req.parts,
@@ -577,11 +569,7 @@ impl Services {
                 audit::Event::by(
                     admin,
                     action,
-                    Some(Target {
-                        kind: "account",
-                        id: Some(after.id),
-                        label: &after.username,
-                    }),
+                    Target::of("account", after.id, &after.username),
                     json!({
                         "changes": changed,
                         "sessions_ended": ended,
@@ -647,11 +635,7 @@ impl Services {
             audit::Event::by(
                 admin,
                 Action::PasswordReset,
-                Some(Target {
-                    kind: "account",
-                    id: Some(account.id),
-                    label: &account.username,
-                }),
+                Target::of("account", account.id, &account.username),
                 json!({
                     "must_change_password": req.must_change_password,
                     "sessions_ended": ended,
@@ -710,11 +694,7 @@ impl Services {
             audit::Event::by(
                 admin,
                 Action::AccountDeleted,
-                Some(Target {
-                    kind: "account",
-                    id: Some(target.id),
-                    label: &target.username,
-                }),
+                Target::of("account", target.id, &target.username),
                 json!({ "before": audit_fields(&target, &clients, &groups) }),
                 now,
             ),

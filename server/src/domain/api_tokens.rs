@@ -107,11 +107,7 @@ impl Services {
             audit::Event::by(
                 admin,
                 Action::ApiTokenCreated,
-                Some(Target {
-                    kind: "api_token",
-                    id: Some(id),
-                    label: &name,
-                }),
+                Target::of("api_token", id, &name),
                 json!({}),
                 now,
             ),
@@ -143,11 +139,7 @@ impl Services {
             audit::Event::by(
                 admin,
                 Action::ApiTokenRevoked,
-                Some(Target {
-                    kind: "api_token",
-                    id: Some(id),
-                    label: &name,
-                }),
+                Target::of("api_token", id, &name),
                 json!({}),
                 now,
             ),

@@ -32,6 +32,18 @@ pub struct Target<'a> {
     pub label: &'a str,
 }
 
+impl<'a> Target<'a> {
+    /// The target `kind` (`"group"`, `"account"` …) with its `id` and the
+    /// `label` the trail shows, as an event's `target`.
+    pub fn of(kind: &'static str, id: Uuid, label: &'a str) -> Option<Self> {
+        Some(Target {
+            kind,
+            id: Some(id),
+            label,
+        })
+    }
+}
+
 pub struct Event<'a> {
     pub tenant_id: Option<Uuid>,
     pub at: OffsetDateTime,

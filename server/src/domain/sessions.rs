@@ -149,11 +149,7 @@ impl Services {
                         username: ended.username.clone(),
                     },
                     action: Action::Logout,
-                    target: Some(Target {
-                        kind: "session",
-                        id: Some(ended.session_id),
-                        label: &ended.username,
-                    }),
+                    target: Target::of("session", ended.session_id, &ended.username),
                     details: json!({}),
                     origin: &origin(meta),
                 },
@@ -183,11 +179,7 @@ impl Services {
             audit::Event::by(
                 &caller,
                 Action::LogoutEverywhere,
-                Some(Target {
-                    kind: "account",
-                    id: Some(caller.account_id.as_uuid()),
-                    label: &caller.username,
-                }),
+                Target::of("account", caller.account_id.as_uuid(), &caller.username),
                 json!({ "sessions_ended": ended }),
                 now,
             ),

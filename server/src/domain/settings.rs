@@ -181,17 +181,7 @@ impl Services {
         };
         audit::record(
             &mut tx,
-            audit::Event::by(
-                admin,
-                action,
-                Some(Target {
-                    kind: "client",
-                    id: Some(id),
-                    label: &name,
-                }),
-                details,
-                now,
-            ),
+            audit::Event::by(admin, action, Target::of("client", id, &name), details, now),
         )
         .await?;
         let saved = db::clients::get(&mut tx, tenant_id, id)
@@ -227,11 +217,7 @@ impl Services {
                     } else {
                         Action::ClientRestored
                     },
-                    Some(Target {
-                        kind: "client",
-                        id: Some(before.id),
-                        label: &before.name,
-                    }),
+                    Target::of("client", before.id, &before.name),
                     json!({ "accounts": before.account_count }),
                     now,
                 ),
@@ -365,11 +351,7 @@ impl Services {
             audit::Event::by(
                 caller,
                 Action::PasswordChanged,
-                Some(Target {
-                    kind: "account",
-                    id: Some(account_id),
-                    label: &account.username,
-                }),
+                Target::of("account", account_id, &account.username),
                 json!({
                     "was_required": caller.password_change_required,
                     "other_sessions_ended": others_ended,

@@ -430,17 +430,7 @@ impl Services {
     ) -> Result<()> {
         audit::record(
             tx,
-            audit::Event::by(
-                admin,
-                action,
-                Some(Target {
-                    kind,
-                    id: Some(id),
-                    label,
-                }),
-                details,
-                now,
-            ),
+            audit::Event::by(admin, action, Target::of(kind, id, label), details, now),
         )
         .await?;
         Ok(())

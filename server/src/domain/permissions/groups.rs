@@ -110,17 +110,7 @@ impl Services {
         };
         audit::record(
             &mut tx,
-            audit::Event::by(
-                admin,
-                action,
-                Some(Target {
-                    kind: "group",
-                    id: Some(id),
-                    label: &name,
-                }),
-                details,
-                now,
-            ),
+            audit::Event::by(admin, action, Target::of("group", id, &name), details, now),
         )
         .await?;
         let saved = dbp::get_group(&mut tx, tenant_id, id)
@@ -190,11 +180,7 @@ impl Services {
             audit::Event::by(
                 admin,
                 Action::GroupDeleted,
-                Some(Target {
-                    kind: "group",
-                    id: Some(group.id),
-                    label: &group.name,
-                }),
+                Target::of("group", group.id, &group.name),
                 json!({
                     "before": { "name": group.name, "description": group.description },
                     "members": members.iter().map(|m| &m.username).collect::<Vec<_>>(),
