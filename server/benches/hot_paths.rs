@@ -451,7 +451,7 @@ async fn seat_transactions(
                 // transaction under the tenant's row lock.
                 svc.open_session(&accounts[i], None, None, &Origin::default(), now)
                     .await
-                    .map_err(|e| format!("refused a seat: {e}"))?;
+                    .map_err(|e| format!("the seat transaction failed: {e}"))?;
                 i += in_flight;
             }
             Ok::<(), TaskFail>(())

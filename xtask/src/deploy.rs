@@ -26,9 +26,9 @@ pub fn lint(root: &Path) -> Result<()> {
         }
         None => return Err("cfn-lint was stopped by a signal".into()),
     }
-    let readme = std::fs::read_to_string(root.join(GUIDE)).map_err(|e| e.to_string())?;
+    let guide = std::fs::read_to_string(root.join(GUIDE)).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(&template).map_err(|e| e.to_string())?;
-    let missing = missing_resources(&readme, &text);
+    let missing = missing_resources(&guide, &text);
     if !missing.is_empty() {
         return Err(format!(
             "{GUIDE} names resources deploy/template.yaml does not have: {}",
@@ -37,7 +37,7 @@ pub fn lint(root: &Path) -> Result<()> {
     }
     println!(
         "  cfn-lint: clean; the {} resources {GUIDE} names are in the template",
-        readme_resources(&readme).len()
+        guide_resources(&guide).len()
     );
     Ok(())
 }
@@ -48,11 +48,11 @@ const GUIDE: &str = "docs/deploy-aws.md";
 /// The logical ids in the first column of the guide's resource table (the
 /// first table headed `| resource |`): every \`Name\` in the first cell of
 /// its rows.
-pub fn readme_resources(readme: &str) -> Vec<String> {
+pub fn guide_resources(guide: &str) -> Vec<String> {
     let mut table = false;
     let mut seen = false;
     let mut names = Vec::new();
-    for line in readme.lines() {
+    for line in guide.lines() {
         let starts = !seen && line.starts_with("| resource |");
         seen |= starts;
         table = starts || (table && line.starts_with('|'));
@@ -95,9 +95,9 @@ pub fn template_resources(template: &str) -> Vec<String> {
 }
 
 /// Resources the guide names that the template lacks.
-pub fn missing_resources(readme: &str, template: &str) -> Vec<String> {
+pub fn missing_resources(guide: &str, template: &str) -> Vec<String> {
     let have = template_resources(template);
-    readme_resources(readme)
+    guide_resources(guide)
         .into_iter()
         .filter(|n| !have.contains(n))
         .collect()
@@ -118,27 +118,27 @@ mod tests {
     }
 
     #[test]
-    fn a_resource_named_in_the_readme_but_absent_is_reported() {
-        let readme = "# Deploy to AWS\n\n| resource | what |\n| --- | --- |\n| `ServerFunction` | the `bootstrap` |\n| `DatabaseProxy`, `SiteBucket` | RDS Proxy |\n\n| parameter | what |\n| `VpcId` | yours |\n\n## Budgets\n\n| resource | x |\n| `NotAResource` | x |\n";
+    fn a_resource_named_in_the_guide_but_absent_is_reported() {
+        let guide = "# Deploy to AWS\n\n| resource | what |\n| --- | --- |\n| `ServerFunction` | the `bootstrap` |\n| `DatabaseProxy`, `SiteBucket` | RDS Proxy |\n\n| parameter | what |\n| `VpcId` | yours |\n\n## Budgets\n\n| resource | x |\n| `NotAResource` | x |\n";
         assert_eq!(
-            readme_resources(readme),
+            guide_resources(guide),
             ["ServerFunction", "DatabaseProxy", "SiteBucket"]
         );
-        assert_eq!(missing_resources(readme, TEMPLATE), ["DatabaseProxy"]);
+        assert_eq!(missing_resources(guide, TEMPLATE), ["DatabaseProxy"]);
     }
 
     /// The real files: every resource the deployment guide lists is in
     /// deploy/template.yaml (and it lists some).
     #[test]
-    fn the_readme_names_only_resources_the_template_has() {
+    fn the_guide_names_only_resources_the_template_has() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let readme = std::fs::read_to_string(root.join(GUIDE)).unwrap();
+        let guide = std::fs::read_to_string(root.join(GUIDE)).unwrap();
         let template = std::fs::read_to_string(root.join("deploy/template.yaml")).unwrap();
         assert!(
-            readme_resources(&readme).len() >= 10,
+            guide_resources(&guide).len() >= 10,
             "{:?}",
-            readme_resources(&readme)
+            guide_resources(&guide)
         );
-        assert_eq!(missing_resources(&readme, &template), Vec::<String>::new());
+        assert_eq!(missing_resources(&guide, &template), Vec::<String>::new());
     }
 }

@@ -80,7 +80,10 @@ impl std::fmt::Debug for SaveDirectoryRequest {
             .field("upn_suffix", &self.upn_suffix)
             .field("base_dn", &self.base_dn)
             .field("bind_name", &self.bind_name)
-            .field("bind_password", &self.bind_password)
+            .field(
+                "bind_password",
+                &(!self.bind_password.is_empty()).then_some(&self.bind_password),
+            )
             .finish_non_exhaustive()
     }
 }

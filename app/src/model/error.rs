@@ -4,7 +4,7 @@
 //! JSON `{"code": "...", "message": "...", "field": ...}`; the HTTP status is
 //! derived from `code`, so the browser, scripts and the docs agree on one table.
 
-use super::session::SessionEnd;
+use super::session_end::SessionEnd;
 use serde::{Deserialize, Serialize};
 use server_fn::{
     codec::JsonEncoding,

@@ -15,6 +15,7 @@ pub mod password;
 pub mod permissions;
 pub mod secret;
 pub mod session;
+pub mod session_end;
 pub mod text;
 pub mod usage;
 pub mod values;

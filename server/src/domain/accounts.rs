@@ -14,7 +14,7 @@ use app::model::permissions::GroupId;
 use app::model::{
     text, AccountDetails, AccountFormOptions, AccountId, AccountStatus, AccountSummary,
     AccountType, ApiError, CaseAccess, ClientId, CreateAccountRequest, CurrentAccount, FormContext,
-    NewAccount, ResetPasswordRequest, Role, UpdateAccountRequest,
+    NewAccount, PasswordOwner, ResetPasswordRequest, Role, UpdateAccountRequest,
 };
 use serde_json::json;
 use sqlx::PgConnection;
@@ -502,6 +502,18 @@ impl Services {
             }
         }
         let clients = check_new_clients(&mut tx, tenant_id, &v.clients, &clients_before).await?;
+        // Checked as the request was validated: with the email as edited.
+        let owner = PasswordOwner {
+            username: &before.username,
+            email: v.email.as_str(),
+        };
+        let new_password = match changes.new_password {
+            Some(_) => {
+                let new = &request.new_password;
+                Some(passwords::check(&mut tx, before.id, &policy, new, owner).await?)
+            }
+            None => None,
+        };
         let after = db::accounts::update(
             &mut tx,
             tenant_id,
@@ -525,9 +537,9 @@ impl Services {
         let groups = check_groups(&mut tx, tenant_id, &v.groups).await?;
         db::permissions::set_account_groups(&mut tx, tenant_id, after.id, &groups).await?;
         let groups_after = group_names(&mut tx, after.id).await?;
-        if changes.new_password.is_some() {
-            let (new, must_change) = (&request.new_password, v.must_change_password);
-            passwords::set_password(&mut tx, &after, &policy, new, must_change, now).await?;
+        if let Some(password) = new_password {
+            let must_change = v.must_change_password;
+            passwords::store(&mut tx, &after, password, must_change, now).await?;
         }
         let was_usable = before.status == "active" && !was_expired;
         let is_usable = after.status == "active" && !is_expired(after.expires_on, now);

@@ -12,18 +12,9 @@ use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 /// Sets `account`'s password to `new`, in `conn`'s transaction:
-/// 1. `new` meets `policy` for this owner and matches its confirmation
-///    ([`NewPassword::check`]; the first error is answered, `400 validation`);
-/// 2. it is none of the account's last `policy.history_count` passwords
-///    (`400 validation` on `password`);
-/// 3. it is hashed (argon2id, [`crypto::hash_password`]) and stored with
-///    `must_change_password`, closing the account's open links and adding
-///    it to the history ([`db::accounts::set_password`]);
-/// 4. the username's failed sign-ins are forgotten: the password they
-///    guessed at is gone.
-///
-/// Ending sessions and the audit event stay with the caller: each path
-/// ends different ones and records its own action.
+/// [`check`] with the account's own username and email as the owner, then
+/// [`store`]. Ending sessions and the audit event stay with the caller:
+/// each path ends different ones and records its own action.
 pub async fn set_password(
     conn: &mut PgConnection,
     account: &AccountRow,
@@ -36,8 +27,39 @@ pub async fn set_password(
         username: &account.username,
         email: &account.email,
     };
+    let password = check(conn, account.id, policy, new, owner).await?;
+    store(conn, account, password, must_change_password, now).await
+}
+
+/// Whether `new` may become the password of the account `account_id`
+/// owned by `owner`: it meets `policy` and matches its confirmation
+/// ([`NewPassword::check`]; the first error is answered, `400 validation`),
+/// and it is none of the account's last `policy.history_count` passwords
+/// (`400 validation` on `password`). Answers the password.
+pub async fn check<'a>(
+    conn: &mut PgConnection,
+    account_id: uuid::Uuid,
+    policy: &PasswordPolicy,
+    new: &'a NewPassword,
+    owner: PasswordOwner<'_>,
+) -> Result<&'a Secret> {
     let password = new.validate(policy, owner).map_err(first_error)?;
-    check_history(conn, account.id, policy, password).await?;
+    check_history(conn, account_id, policy, password).await?;
+    Ok(password)
+}
+
+/// Stores a [`check`]ed `password` as `account`'s: hashed (argon2id,
+/// [`crypto::hash_password`]) and saved with `must_change_password`, which
+/// closes the account's open links and adds it to the history
+/// ([`db::accounts::set_password`]); the username's failed sign-ins are
+/// forgotten, as the password they guessed at is gone.
+pub async fn store(
+    conn: &mut PgConnection,
+    account: &AccountRow,
+    password: &Secret,
+    must_change_password: bool,
+    now: OffsetDateTime,
+) -> Result<()> {
     let hash = crypto::hash_password(password.clone()).await?;
     db::accounts::set_password(
         conn,
@@ -53,7 +75,8 @@ pub async fn set_password(
 
 /// The hash a new account is created with (its password was checked with
 /// the request, [`app::model::CreateAccountRequest::validate`]); `None` for
-/// an account without one (directory, invited, imported without).
+/// an account without one (directory, invited). A CSV import hashes its
+/// rows' passwords in parallel, before its transaction (`import.rs`).
 pub async fn first_password_hash(password: Option<&Secret>) -> Result<Option<String>> {
     match password {
         Some(password) => Ok(Some(crypto::hash_password(password.clone()).await?)),

@@ -46,9 +46,11 @@ pub struct LoggedIn {
 
 /// Who the typed organisation and username name, as far as they name
 /// anyone (step 1).
-pub struct Claimant {
+struct Claimant {
     /// The organisation's short name as typed, when it is one (else empty).
     slug: String,
+    /// The organisation as typed, for the log.
+    typed_tenant: String,
     /// `organisation/username` as typed, for the audit trail.
     claimed: String,
     /// The username as typed (the throttle's key when no account matches).
@@ -75,12 +77,15 @@ impl Claimant {
 }
 
 /// What proving the password established (step 3).
-pub struct Proof {
+struct Proof {
     /// The local hash's verdict (a dummy verification for accounts without
     /// one, so timing does not tell accounts apart).
     verification: crypto::Verified,
     /// The hash that was checked, for rehashing a legacy one.
     hash: Option<String>,
+    /// When the hash was verified, before any directory bind: the time of
+    /// every record the sign-in writes.
+    at: OffsetDateTime,
     /// `Ok` with the directory's view of the person (directory accounts),
     /// or why not.
     outcome: std::result::Result<Option<DirectoryPerson>, Refused>,
@@ -207,7 +212,7 @@ impl Services {
         let (conn, claimant) = self.identify(meta, tenant, username).await?;
         let attempt = self.throttle(conn, &claimant, meta).await?;
         let proof = self.prove(&claimant, password).await?;
-        let now = self.now();
+        let now = proof.at;
         let known = claimant.tenant.as_ref().zip(claimant.account.as_ref());
         let (tenant_row, account, person) = match (proof.outcome, known) {
             (Ok(person), Some((t, a))) => (t.clone(), a.account.clone(), person),
@@ -272,6 +277,7 @@ impl Services {
         let tenant_row = db::tenants::by_slug(&mut conn, &slug).await?;
         let Some(t) = &tenant_row else {
             let claimant = Claimant {
+                typed_tenant: tenant.trim().to_owned(),
                 claimed: audit::claimed(tenant, username),
                 typed_username: username.to_owned(),
                 origin: origin(meta),
@@ -301,6 +307,7 @@ impl Services {
             }
         }
         let claimant = Claimant {
+            typed_tenant: tenant.trim().to_owned(),
             claimed: audit::claimed(tenant, username),
             typed_username: username.to_owned(),
             origin: origin(meta),
@@ -371,6 +378,7 @@ impl Services {
             .as_ref()
             .and_then(|a| a.password_hash.clone());
         let verification = crypto::verify_password(hash.clone(), password.clone()).await?;
+        let at = self.now();
         let directory_account = claimant.is_directory_account();
         let outcome = match (&claimant.account, &claimant.directory) {
             (Some(a), Some(d)) if directory_account => {
@@ -391,6 +399,7 @@ impl Services {
         Ok(Proof {
             verification,
             hash,
+            at,
             outcome,
         })
     }
@@ -419,7 +428,7 @@ impl Services {
                 directory_error(*r),
             ),
             Refused::Unavailable(f) => {
-                tracing::warn!(tenant = %claimant.slug, error = %f, "directory sign-in could not be checked");
+                tracing::warn!(tenant = %claimant.typed_tenant, error = %f, "directory sign-in could not be checked");
                 (
                     Action::LoginRefusedDirectory,
                     json!({ "reason": "directory_unavailable", "problem": f.check.as_str() }),
