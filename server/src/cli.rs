@@ -396,13 +396,15 @@ async fn migrate_command(config: &Config, io: &mut Io<'_>) -> Result<(), Failure
 }
 
 /// `server tenant …`: create, set seats, show.
-async fn tenant_command(command: TenantCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn tenant_command(
+    command: TenantCommand,
+    Run {
         config,
         op,
         io,
         pool,
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     let svc = services(config, pool).await?;
     match command {
         TenantCommand::Create { slug, name, seats } => {
@@ -447,13 +449,15 @@ async fn tenant_command(command: TenantCommand, run: Run<'_, '_>) -> Result<(), 
 }
 
 /// `server account create …`.
-async fn account_command(command: AccountCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn account_command(
+    command: AccountCommand,
+    Run {
         config,
         op,
         io,
         pool,
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     match command {
         AccountCommand::Create {
             tenant,
@@ -535,10 +539,12 @@ async fn account_command(command: AccountCommand, run: Run<'_, '_>) -> Result<()
 }
 
 /// `server forms list`.
-async fn forms_command(command: FormsCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn forms_command(
+    command: FormsCommand,
+    Run {
         config, io, pool, ..
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     match command {
         FormsCommand::List { tenant } => {
             let svc = services(config, pool).await?;
@@ -563,10 +569,12 @@ async fn forms_command(command: FormsCommand, run: Run<'_, '_>) -> Result<(), Fa
 }
 
 /// `server access check`.
-async fn access_command(command: AccessCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn access_command(
+    command: AccessCommand,
+    Run {
         config, io, pool, ..
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     match command {
         AccessCommand::Check {
             tenant,
@@ -601,13 +609,15 @@ async fn access_command(command: AccessCommand, run: Run<'_, '_>) -> Result<(), 
 }
 
 /// `server directory set` and `server directory test`.
-async fn directory_command(command: DirectoryCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn directory_command(
+    command: DirectoryCommand,
+    Run {
         config,
         op,
         io,
         pool,
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     match command {
         DirectoryCommand::Set {
             tenant,
@@ -674,11 +684,10 @@ async fn directory_command(command: DirectoryCommand, run: Run<'_, '_>) -> Resul
 /// `server usage`: the seat-usage history as CSV.
 async fn usage_command(
     (tenant, by, from, to): (String, String, Option<String>, Option<String>),
-    run: Run<'_, '_>,
-) -> Result<(), Failure> {
-    let Run {
+    Run {
         config, io, pool, ..
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     let bucket = app::model::usage::UsageBucket::parse(&by)
         .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
     let svc = services(config, pool).await?;
@@ -690,10 +699,12 @@ async fn usage_command(
 }
 
 /// `server audit verify`: the audit trail's hash chain.
-async fn audit_command(command: AuditCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn audit_command(
+    command: AuditCommand,
+    Run {
         config, io, pool, ..
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     match command {
         AuditCommand::Verify { tenant } => {
             let svc = services(config, pool).await?;
@@ -712,10 +723,12 @@ async fn audit_command(command: AuditCommand, run: Run<'_, '_>) -> Result<(), Fa
 }
 
 /// `server mail test` and `server mail deliver`.
-async fn mail_command(command: MailCommand, run: Run<'_, '_>) -> Result<(), Failure> {
-    let Run {
+async fn mail_command(
+    command: MailCommand,
+    Run {
         config, io, pool, ..
-    } = run;
+    }: Run<'_, '_>,
+) -> Result<(), Failure> {
     let pool = connection(config, pool).await?;
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
     let postman = config

@@ -270,22 +270,21 @@ impl Services {
         tenant: &str,
         username: &str,
     ) -> Result<(db::Tx, Claimant)> {
-        let slug = TenantSlug::parse(tenant)
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
-        let mut conn = db::begin(&self.pool, Scope::TenantSlug(&slug)).await?;
-        let tenant_row = db::tenants::by_slug(&mut conn, &slug).await?;
-        let Some(t) = &tenant_row else {
-            let claimant = Claimant {
-                typed_tenant: tenant.trim().to_owned(),
-                claimed: audit::claimed(tenant, username),
-                typed_username: username.to_owned(),
-                origin: origin(meta),
-                slug,
-                tenant: None,
-                account: None,
-                directory: None,
-            };
+        let mut claimant = Claimant {
+            slug: TenantSlug::parse(tenant)
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            typed_tenant: tenant.trim().to_owned(),
+            claimed: audit::claimed(tenant, username),
+            typed_username: username.to_owned(),
+            origin: origin(meta),
+            tenant: None,
+            account: None,
+            directory: None,
+        };
+        let mut conn = db::begin(&self.pool, Scope::TenantSlug(&claimant.slug)).await?;
+        claimant.tenant = db::tenants::by_slug(&mut conn, &claimant.slug).await?;
+        let Some(t) = &claimant.tenant else {
             return Ok((conn, claimant));
         };
         let mut account = match Username::lookup(username) {
@@ -306,16 +305,8 @@ impl Services {
                 }
             }
         }
-        let claimant = Claimant {
-            typed_tenant: tenant.trim().to_owned(),
-            claimed: audit::claimed(tenant, username),
-            typed_username: username.to_owned(),
-            origin: origin(meta),
-            slug,
-            tenant: tenant_row,
-            account,
-            directory,
-        };
+        claimant.account = account;
+        claimant.directory = directory;
         Ok((conn, claimant))
     }
 
