@@ -1,4 +1,4 @@
-//! Developer commands: `cargo xtask run | test | bench | db`.
+//! Developer commands: `cargo xtask run | test | bench | db | dc | lambda | site`.
 //!
 //! Each installs what it needs (idempotently), starts a private PostgreSQL
 //! cluster under the project, and cleans up after itself.

@@ -2,8 +2,9 @@
 //! `db`; HTTP, cookies and the Lambda events in `http`; the browser and the
 //! API contract in the `app` crate.
 //!
-//! The files form floors: each uses only those below it (no import
-//! circle). Read them bottom up:
+//! The files form floors: each imports only files listed before it (no
+//! import circle; `Services` methods called through `self` are not
+//! imports). Read them bottom up:
 //!
 //! 1. [`text_keys`] (Unicode folding of stored keys), [`tenant`] (an
 //!    organisation found by its short name, its decoded settings);
