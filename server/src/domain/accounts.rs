@@ -1,9 +1,11 @@
 //! Account administration.
 
+use super::account_summary::{bad, summary};
 use super::audit::{self, Action, Target};
 use super::caller::{is_expired, today, Actor, AdminCaller, Origin};
 use super::passwords;
 use super::permissions::check_groups;
+use super::tenant::directory_not_allowed;
 use super::tenant::{tenant_policy, tenant_settings};
 use super::Services;
 use crate::db::{self, accounts::AccountRow, sessions::EndReason};
@@ -20,24 +22,6 @@ use serde_json::json;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-pub(crate) fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
-    Ok(AccountSummary {
-        id: AccountId::from_uuid(r.id),
-        role: Role::parse(&r.role).map_err(|_| bad("role"))?,
-        status: AccountStatus::parse(&r.status).map_err(|_| bad("status"))?,
-        account_type: AccountType::parse(&r.account_type).map_err(|_| bad("account_type"))?,
-        username: r.username.clone(),
-        first_name: r.first_name.clone(),
-        last_name: r.last_name.clone(),
-        email: r.email.clone(),
-        expires_on: r.expires_on,
-        expired: is_expired(r.expires_on, now),
-        invited: r.account_type == AccountType::Local.as_str() && !r.has_password,
-        created_at: r.created_at,
-        version: r.version,
-    })
-}
 
 fn details(
     r: &AccountRow,
@@ -58,12 +42,6 @@ fn details(
         groups: groups.into_iter().map(GroupId::from_uuid).collect(),
         throttles: Vec::new(),
     })
-}
-
-/// A stored value the code does not know: a bug or a hand edit, not user error.
-fn bad(column: &str) -> Error {
-    tracing::error!(column, "unreadable value in the accounts table");
-    Error::Api(ApiError::internal())
 }
 
 /// The audit view of an account: what changed, never secrets.
@@ -171,14 +149,6 @@ pub fn check_directory_allowed(new: &NewAccount, directory_enabled: bool) -> Res
         return Err(directory_not_allowed());
     }
     Ok(())
-}
-
-pub(crate) fn directory_not_allowed() -> Error {
-    ApiError::validation(
-        "account_type",
-        "Directory sign-in is not switched on for this organisation: create a local account, or connect the directory in Settings → Directory.",
-    )
-    .into()
 }
 
 /// A validated account ready to insert.

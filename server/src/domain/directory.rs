@@ -430,7 +430,7 @@ impl Services {
                 .await?
         };
         let Some(directory) = directory else {
-            return Err(super::accounts::directory_not_allowed());
+            return Err(super::tenant::directory_not_allowed());
         };
         let person = find_person(&directory, &request.username).await?;
         let mut filled = request.clone();
@@ -589,6 +589,6 @@ impl Services {
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
         tx.commit().await?;
-        super::accounts::summary(&after, now)
+        super::account_summary::summary(&after, now)
     }
 }

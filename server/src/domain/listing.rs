@@ -1,7 +1,7 @@
 //! The accounts list (searched, filtered, sorted and paged on the server)
 //! and its CSV export, which takes the same query.
 
-use super::accounts::summary;
+use super::account_summary::summary;
 use super::audit::{self, Action};
 use super::caller::{today, AdminCaller};
 use super::Services;

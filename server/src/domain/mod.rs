@@ -12,15 +12,17 @@
 //!    [`caller::AdminCaller`] capability, an [`caller::Operator`], and how
 //!    each is named in the audit trail;
 //! 3. [`audit`] (events written in the change's own transaction),
-//!    [`usage`] (seat-usage history);
+//!    [`usage`] (seat-usage history), [`account_summary`] (how a stored
+//!    account is answered);
 //! 4. [`throttle`], [`licensing`] (the seat rule under the tenant's row
 //!    lock), [`sessions`], [`api_tokens`], [`seat_alerts`];
 //! 5. [`passwords`] (setting a password, the one path), [`refusals`],
 //!    [`permissions`] (groups, catalogue, matrix, access API);
-//! 6. [`settings`], [`invitations`], then [`accounts`], [`listing`],
-//!    [`directory`], [`operator`], [`import`];
+//! 6. [`settings`], [`invitations`], [`directory`], then [`accounts`], then
+//!    [`listing`], [`operator`], then [`import`];
 //! 7. [`signin`]: signing in as named steps, on top of all of them.
 
+pub mod account_summary;
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;

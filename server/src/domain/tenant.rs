@@ -59,3 +59,13 @@ impl Services {
             .ok_or_else(|| ApiError::not_found_named("tenant", slug.as_str()).into())
     }
 }
+
+/// The refusal of an Active Directory account where the organisation has
+/// not switched directory sign-in on (`422 validation` on `account_type`).
+pub(crate) fn directory_not_allowed() -> Error {
+    ApiError::validation(
+        "account_type",
+        "Directory sign-in is not switched on for this organisation: create a local account, or connect the directory in Settings → Directory.",
+    )
+    .into()
+}
