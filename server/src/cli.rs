@@ -315,6 +315,16 @@ struct Run<'a, 'b> {
     pool: Option<&'a sqlx::PgPool>,
 }
 
+impl Run<'_, '_> {
+    async fn services(&self) -> Result<Services, Failure> {
+        services(self.config, self.pool).await
+    }
+
+    async fn connection(&self) -> Result<sqlx::PgPool, Failure> {
+        connection(self.config, self.pool).await
+    }
+}
+
 /// Runs `command` with the terminal's standard input and output.
 ///
 /// # Errors
@@ -396,21 +406,13 @@ async fn migrate_command(config: &Config, io: &mut Io<'_>) -> Result<(), Failure
 }
 
 /// `server tenant …`: create, set seats, show.
-async fn tenant_command(
-    command: TenantCommand,
-    Run {
-        config,
-        op,
-        io,
-        pool,
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
-    let svc = services(config, pool).await?;
+async fn tenant_command(command: TenantCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let svc = run.services().await?;
     match command {
         TenantCommand::Create { slug, name, seats } => {
-            let t = svc.create_tenant(op, &slug, &name, seats).await?;
+            let t = svc.create_tenant(run.op, &slug, &name, seats).await?;
             say!(
-                io,
+                run.io,
                 "created tenant {} ({}) with {} seats",
                 t.slug,
                 t.name,
@@ -422,9 +424,9 @@ async fn tenant_command(
             seats,
             admin_reserve,
         } => {
-            let t = svc.set_seats(op, &slug, seats, admin_reserve).await?;
+            let t = svc.set_seats(run.op, &slug, seats, admin_reserve).await?;
             say!(
-                io,
+                run.io,
                 "tenant {} now has {} seats, {} reserved for administrators",
                 t.slug,
                 t.seat_limit,
@@ -433,7 +435,7 @@ async fn tenant_command(
         }
         TenantCommand::Show { slug } => {
             let t = svc.find_tenant(&slug).await?;
-            say!(io,
+            say!(run.io,
                         "slug: {}\nname: {}\nseats: {}\nadministrator reserve: {}\nsessions per person: {}\nwhen full: {}\nidle lease: {} s",
                         t.slug,
                         t.name,
@@ -449,15 +451,7 @@ async fn tenant_command(
 }
 
 /// `server account create …`.
-async fn account_command(
-    command: AccountCommand,
-    Run {
-        config,
-        op,
-        io,
-        pool,
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
+async fn account_command(command: AccountCommand, run: Run<'_, '_>) -> Result<(), Failure> {
     match command {
         AccountCommand::Create {
             tenant,
@@ -485,7 +479,7 @@ async fn account_command(
             let password = if invite || directory {
                 String::new()
             } else {
-                read_password(io.stdin)?
+                read_password(run.io.stdin)?
             };
             let account_type = if directory {
                 app::model::AccountType::Directory
@@ -505,11 +499,13 @@ async fn account_command(
                 new_password: app::model::NewPassword::new(password.clone(), password),
                 invite,
             };
-            let svc = services(config, pool).await?;
-            let a = svc.operator_create_account(op, &tenant, &request).await?;
+            let svc = run.services().await?;
+            let a = svc
+                .operator_create_account(run.op, &tenant, &request)
+                .await?;
             if directory {
                 say!(
-                    io,
+                    run.io,
                     "created {} directory account {} ({} {}, {}) in tenant {}",
                     a.role,
                     a.username,
@@ -520,7 +516,7 @@ async fn account_command(
                 );
             } else {
                 say!(
-                    io,
+                    run.io,
                     "created {} account {} in tenant {}",
                     a.role,
                     a.username,
@@ -528,7 +524,7 @@ async fn account_command(
                 );
             }
             if invite {
-                say!(io,
+                say!(run.io,
                     "invitation queued for {}: the server's mail worker (or `server mail deliver`) sends it",
                     a.email
                 );
@@ -539,15 +535,10 @@ async fn account_command(
 }
 
 /// `server forms list`.
-async fn forms_command(
-    command: FormsCommand,
-    Run {
-        config, io, pool, ..
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
+async fn forms_command(command: FormsCommand, run: Run<'_, '_>) -> Result<(), Failure> {
     match command {
         FormsCommand::List { tenant } => {
-            let svc = services(config, pool).await?;
+            let svc = run.services().await?;
             for form in svc.operator_catalogue(&tenant).await? {
                 let columns: Vec<String> = form
                     .columns
@@ -561,7 +552,7 @@ async fn forms_command(
                     })
                     .collect();
                 let retired = if form.retired { " (retired)" } else { "" };
-                say!(io, "{}{retired}: {}", form.name, columns.join(", "));
+                say!(run.io, "{}{retired}: {}", form.name, columns.join(", "));
             }
         }
     }
@@ -569,12 +560,7 @@ async fn forms_command(
 }
 
 /// `server access check`.
-async fn access_command(
-    command: AccessCommand,
-    Run {
-        config, io, pool, ..
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
+async fn access_command(command: AccessCommand, run: Run<'_, '_>) -> Result<(), Failure> {
     match command {
         AccessCommand::Check {
             tenant,
@@ -582,7 +568,7 @@ async fn access_command(
             form,
             column,
         } => {
-            let svc = services(config, pool).await?;
+            let svc = run.services().await?;
             let t = svc.find_tenant(&tenant).await?;
             let answer = svc
                 .check_access(
@@ -595,7 +581,7 @@ async fn access_command(
                 )
                 .await?;
             say!(
-                io,
+                run.io,
                 "{} may {}see {} / {}: {}",
                 answer.username,
                 if answer.decision.allowed { "" } else { "not " },
@@ -609,15 +595,7 @@ async fn access_command(
 }
 
 /// `server directory set` and `server directory test`.
-async fn directory_command(
-    command: DirectoryCommand,
-    Run {
-        config,
-        op,
-        io,
-        pool,
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
+async fn directory_command(command: DirectoryCommand, run: Run<'_, '_>) -> Result<(), Failure> {
     match command {
         DirectoryCommand::Set {
             tenant,
@@ -636,7 +614,7 @@ async fn directory_command(
                 None => String::new(),
             };
             let bind_password = match &bind_name {
-                Some(_) => read_password(io.stdin)?.into(),
+                Some(_) => read_password(run.io.stdin)?.into(),
                 None => app::model::Secret::default(),
             };
             let request = app::model::directory::SaveDirectoryRequest {
@@ -651,10 +629,12 @@ async fn directory_command(
                 bind_password,
                 version: None,
             };
-            let svc = services(config, pool).await?;
-            let saved = svc.operator_set_directory(op, &tenant, &request).await?;
+            let svc = run.services().await?;
+            let saved = svc
+                .operator_set_directory(run.op, &tenant, &request)
+                .await?;
             say!(
-                io,
+                run.io,
                 "directory of tenant {tenant}: {} (sign-in {}){}",
                 saved.url,
                 if saved.enabled { "on" } else { "off" },
@@ -666,7 +646,7 @@ async fn directory_command(
             );
         }
         DirectoryCommand::Test { tenant } => {
-            let svc = services(config, pool).await?;
+            let svc = run.services().await?;
             let result = svc.operator_test_directory(&tenant).await?;
             if result.outcome != app::model::directory::DirectoryCheck::Ok {
                 return Err(Failure(format!(
@@ -675,7 +655,7 @@ async fn directory_command(
                     result.message
                 )));
             }
-            say!(io, "{}", result.message);
+            say!(run.io, "{}", result.message);
         }
     }
     Ok(())
@@ -684,32 +664,29 @@ async fn directory_command(
 /// `server usage`: the seat-usage history as CSV.
 async fn usage_command(
     (tenant, by, from, to): (String, String, Option<String>, Option<String>),
-    Run {
-        config, io, pool, ..
-    }: Run<'_, '_>,
+    run: Run<'_, '_>,
 ) -> Result<(), Failure> {
     let bucket = app::model::usage::UsageBucket::parse(&by)
         .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
-    let svc = services(config, pool).await?;
+    let svc = run.services().await?;
     let rows = svc
         .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
         .await?;
-    let _ = write!(io.out, "{}", app::model::usage::usage_csv(bucket, &rows));
+    let _ = write!(
+        run.io.out,
+        "{}",
+        app::model::usage::usage_csv(bucket, &rows)
+    );
     Ok(())
 }
 
 /// `server audit verify`: the audit trail's hash chain.
-async fn audit_command(
-    command: AuditCommand,
-    Run {
-        config, io, pool, ..
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
+async fn audit_command(command: AuditCommand, run: Run<'_, '_>) -> Result<(), Failure> {
     match command {
         AuditCommand::Verify { tenant } => {
-            let svc = services(config, pool).await?;
+            let svc = run.services().await?;
             match svc.verify_audit_chain(&tenant).await? {
-                Ok(rows) => say!(io, "OK {rows}"),
+                Ok(rows) => say!(run.io, "OK {rows}"),
                 Err(broken) => {
                     return Err(Failure(format!(
                         "the audit chain of tenant {tenant} is broken: {}",
@@ -723,15 +700,11 @@ async fn audit_command(
 }
 
 /// `server mail test` and `server mail deliver`.
-async fn mail_command(
-    command: MailCommand,
-    Run {
-        config, io, pool, ..
-    }: Run<'_, '_>,
-) -> Result<(), Failure> {
-    let pool = connection(config, pool).await?;
+async fn mail_command(command: MailCommand, run: Run<'_, '_>) -> Result<(), Failure> {
+    let pool = run.connection().await?;
     let clock: Arc<dyn crate::clock::Clock> = Arc::new(SystemClock);
-    let postman = config
+    let postman = run
+        .config
         .mail
         .postman(pool.clone(), clock.clone())
         .map_err(Failure)?;
@@ -764,13 +737,13 @@ async fn mail_command(
     }
     if matches!(command, MailCommand::Deliver) {
         // As a scheduler runs it: yesterday's seat alerts go out too.
-        let queued = services(config, Some(&pool))
+        let queued = services(run.config, Some(&pool))
             .await?
             .queue_seat_alerts()
             .await
             .map_err(|e| Failure(e.to_string()))?;
         if queued > 0 {
-            say!(io, "queued {queued} seat alert(s)");
+            say!(run.io, "queued {queued} seat alert(s)");
         }
     }
     let round = postman
@@ -778,7 +751,7 @@ async fn mail_command(
         .await
         .map_err(|e| Failure(e.to_string()))?;
     say!(
-        io,
+        run.io,
         "sent {}, not sent {} (via {})",
         round.sent,
         round.failed,

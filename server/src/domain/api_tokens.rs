@@ -102,17 +102,7 @@ impl Services {
             now,
         )
         .await?;
-        audit::record(
-            &mut tx,
-            audit::Event::by(
-                admin,
-                Action::ApiTokenCreated,
-                Target::of("api_token", id, &name),
-                json!({}),
-                now,
-            ),
-        )
-        .await?;
+        record_token_event(&mut tx, admin, Action::ApiTokenCreated, (id, &name), now).await?;
         tx.commit().await?;
         Ok(CreatedApiToken {
             token: ApiToken {
@@ -134,18 +124,22 @@ impl Services {
         let name = dbp::revoke_token(&mut tx, tenant_id, id, now)
             .await?
             .ok_or_else(|| ApiError::not_found("API token"))?;
-        audit::record(
-            &mut tx,
-            audit::Event::by(
-                admin,
-                Action::ApiTokenRevoked,
-                Target::of("api_token", id, &name),
-                json!({}),
-                now,
-            ),
-        )
-        .await?;
+        record_token_event(&mut tx, admin, Action::ApiTokenRevoked, (id, &name), now).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Audits a token's creation or revocation: the token is the target, by
+/// its (id, name); its secret never.
+async fn record_token_event(
+    tx: &mut sqlx::PgConnection,
+    admin: &AdminCaller,
+    action: Action,
+    (id, name): (Uuid, &str),
+    now: time::OffsetDateTime,
+) -> Result<()> {
+    let target = Target::of("api_token", id, name);
+    audit::record(tx, audit::Event::by(admin, action, target, json!({}), now)).await?;
+    Ok(())
 }

@@ -32,20 +32,23 @@ pub async fn send(
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, c);
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::from(body.to_owned())).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let (status, headers, bytes) =
+        exchange(app, req.body(Body::from(body.to_owned())).unwrap()).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     Reply {
         status,
         headers,
         json,
     }
+}
+
+/// Sends `req` through `app` and reads the whole answer.
+pub async fn exchange(app: &Router, req: Request<Body>) -> (StatusCode, http::HeaderMap, Vec<u8>) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, headers, bytes.to_vec())
 }
 
 /// Signs `username` of `tenant` in through `app` (the test password) and
@@ -452,12 +455,7 @@ async fn requests_from_another_site_with_the_session_cookie_are_refused(pool: Pg
                 req = req.header(k, v);
             }
             let body = json!({ "client": { "name": "Forged" } }).to_string();
-            let res = app
-                .oneshot(req.body(Body::from(body)).unwrap())
-                .await
-                .unwrap();
-            let status = res.status();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            let (status, _, bytes) = exchange(&app, req.body(Body::from(body)).unwrap()).await;
             (
                 status,
                 serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
@@ -508,13 +506,9 @@ async fn another_site_cannot_sign_a_visitor_in(pool: PgPool) {
             for (k, v) in headers {
                 req = req.header(k, v);
             }
-            let res = app
-                .oneshot(req.body(Body::from(login_body("user", PASSWORD))).unwrap())
-                .await
-                .unwrap();
-            let status = res.status();
-            let cookie = res.headers().get(header::SET_COOKIE).cloned();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            let req = req.body(Body::from(login_body("user", PASSWORD))).unwrap();
+            let (status, headers, bytes) = exchange(&app, req).await;
+            let cookie = headers.get(header::SET_COOKIE).cloned();
             let json = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
             (status, cookie, json)
         }
@@ -673,15 +667,7 @@ async fn get_file(
     if !encoding.is_empty() {
         req = req.header(header::ACCEPT_ENCODING, encoding);
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-    (status, headers, body)
+    exchange(app, req.body(Body::empty()).unwrap()).await
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -781,12 +767,7 @@ async fn only_requests_through_the_front_reach_the_api(pool: PgPool) {
             if let Some(o) = origin {
                 req = req.header(server::config::ORIGIN_HEADER, o);
             }
-            let res = app
-                .oneshot(req.body(Body::from(body)).unwrap())
-                .await
-                .unwrap();
-            let status = res.status();
-            let bytes = res.into_body().collect().await.unwrap().to_bytes();
+            let (status, _, bytes) = exchange(&app, req.body(Body::from(body)).unwrap()).await;
             (status, String::from_utf8_lossy(&bytes).into_owned())
         }
     };

@@ -269,11 +269,8 @@ impl Services {
             }
             other => other?,
         };
-        self.audit_catalogue(&mut tx, admin, action, "form", id, &name, details, now)
-            .await?;
-        let all = catalogue_of(&mut tx, tenant_id).await?;
-        tx.commit().await?;
-        Ok(all)
+        let change = Change::of(action, "form", id, &name, details);
+        commit_catalogue(tx, admin, Some(change), now).await
     }
 
     /// Retires a form (its cells stay, unused) or brings it back.
@@ -296,21 +293,10 @@ impl Services {
             } else {
                 Action::FormRestored
             };
-            self.audit_catalogue(
-                &mut tx,
-                admin,
-                action,
-                "form",
-                form.id,
-                &form.name,
-                json!({}),
-                now,
-            )
-            .await?;
+            let change = Change::of(action, "form", form.id, &form.name, json!({}));
+            return commit_catalogue(tx, admin, Some(change), now).await;
         }
-        let all = catalogue_of(&mut tx, tenant_id).await?;
-        tx.commit().await?;
-        Ok(all)
+        commit_catalogue(tx, admin, None, now).await
     }
 
     /// Adds a column to a form (tenant default Deny) or renames one.
@@ -369,11 +355,8 @@ impl Services {
             }
             other => other?,
         };
-        self.audit_catalogue(&mut tx, admin, action, "column", id, &label, details, now)
-            .await?;
-        let all = catalogue_of(&mut tx, tenant_id).await?;
-        tx.commit().await?;
-        Ok(all)
+        let change = Change::of(action, "column", id, &label, details);
+        commit_catalogue(tx, admin, Some(change), now).await
     }
 
     pub async fn retire_column(
@@ -399,40 +382,49 @@ impl Services {
                 Action::ColumnRestored
             };
             let label = format!("{} / {}", form.name, column.name);
-            self.audit_catalogue(
-                &mut tx,
-                admin,
-                action,
-                "column",
-                column.id,
-                &label,
-                json!({}),
-                now,
-            )
-            .await?;
+            let change = Change::of(action, "column", column.id, &label, json!({}));
+            return commit_catalogue(tx, admin, Some(change), now).await;
         }
-        let all = catalogue_of(&mut tx, tenant_id).await?;
-        tx.commit().await?;
-        Ok(all)
+        commit_catalogue(tx, admin, None, now).await
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    async fn audit_catalogue(
-        &self,
-        tx: &mut PgConnection,
-        admin: &AdminCaller,
+/// What an administrator changed in the catalogue, for its audit event.
+struct Change<'a> {
+    action: Action,
+    target: Option<Target<'a>>,
+    details: serde_json::Value,
+}
+
+impl<'a> Change<'a> {
+    fn of(
         action: Action,
         kind: &'static str,
         id: Uuid,
-        label: &str,
+        label: &'a str,
         details: serde_json::Value,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        audit::record(
-            tx,
-            audit::Event::by(admin, action, Target::of(kind, id, label), details, now),
-        )
-        .await?;
-        Ok(())
+    ) -> Self {
+        Change {
+            action,
+            target: Target::of(kind, id, label),
+            details,
+        }
     }
+}
+
+/// Ends a catalogue edit: audits `change` (when something changed), then
+/// answers the whole catalogue as committed.
+async fn commit_catalogue(
+    mut tx: db::Tx,
+    admin: &AdminCaller,
+    change: Option<Change<'_>>,
+    now: OffsetDateTime,
+) -> Result<Vec<Form>> {
+    if let Some(c) = change {
+        let event = audit::Event::by(admin, c.action, c.target, c.details, now);
+        audit::record(&mut tx, event).await?;
+    }
+    let all = catalogue_of(&mut tx, admin.tenant_id.as_uuid()).await?;
+    tx.commit().await?;
+    Ok(all)
 }

@@ -10,7 +10,7 @@ use crate::domain::caller::AdminCaller;
 use crate::domain::Services;
 use crate::error::Result;
 use app::model::permissions::{
-    CellChange, ColumnId, Decision, Form, FormColumn, Level, Matrix, MatrixCell, MatrixForm,
+    CellChange, ColumnId, Decision, FormColumn, Level, Matrix, MatrixCell, MatrixForm,
     SetPermissionsRequest, Setting, MAX_CELLS_PER_CHANGE,
 };
 use app::model::ApiError;
@@ -132,37 +132,38 @@ impl Services {
 /// The matrix of one level over the live catalogue.
 pub async fn matrix(conn: &mut PgConnection, tenant_id: Uuid, level: Level) -> Result<Matrix> {
     let forms = live(catalogue_of(conn, tenant_id).await?);
-    let cell = |c: &FormColumn, setting: Setting, effective: Decision| MatrixCell {
-        column: c.id,
-        name: c.name.clone(),
-        setting,
-        effective,
-    };
-    let build = |f: &Form, columns: Vec<MatrixCell>| MatrixForm {
-        id: f.id,
-        name: f.name.clone(),
-        columns,
+    // Every live column with what this level sets and what results.
+    let over = |cell: &dyn Fn(&FormColumn) -> (Setting, Decision)| -> Vec<MatrixForm> {
+        forms
+            .iter()
+            .map(|f| MatrixForm {
+                id: f.id,
+                name: f.name.clone(),
+                columns: f
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let (setting, effective) = cell(c);
+                        MatrixCell {
+                            column: c.id,
+                            name: c.name.clone(),
+                            setting,
+                            effective,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect()
     };
     let forms = match level {
-        Level::Tenant => forms
-            .iter()
-            .map(|f| {
-                build(
-                    f,
-                    f.columns
-                        .iter()
-                        .map(|c| {
-                            let s = if c.default_allowed {
-                                Setting::Allow
-                            } else {
-                                Setting::Deny
-                            };
-                            cell(c, s, tenant_decision(c))
-                        })
-                        .collect(),
-                )
-            })
-            .collect(),
+        Level::Tenant => over(&|c| {
+            let s = if c.default_allowed {
+                Setting::Allow
+            } else {
+                Setting::Deny
+            };
+            (s, tenant_decision(c))
+        }),
         Level::Group(g) => {
             dbp::get_group(conn, tenant_id, g.as_uuid())
                 .await?
@@ -171,39 +172,17 @@ pub async fn matrix(conn: &mut PgConnection, tenant_id: Uuid, level: Level) -> R
                 .await?
                 .into_iter()
                 .collect();
-            forms
-                .iter()
-                .map(|f| {
-                    build(
-                        f,
-                        f.columns
-                            .iter()
-                            .map(|c| {
-                                let s = Setting::from_row(set.get(&c.id.as_uuid()).copied());
-                                cell(c, s, tenant_decision(c))
-                            })
-                            .collect(),
-                    )
-                })
-                .collect()
+            over(&|c| {
+                let s = Setting::from_row(set.get(&c.id.as_uuid()).copied());
+                (s, tenant_decision(c))
+            })
         }
         Level::Account(a) => {
             db::accounts::get(conn, tenant_id, a.as_uuid())
                 .await?
                 .ok_or_else(|| ApiError::not_found("account"))?;
             let cells = account_cells(conn, a.as_uuid()).await?;
-            forms
-                .iter()
-                .map(|f| {
-                    build(
-                        f,
-                        f.columns
-                            .iter()
-                            .map(|c| cell(c, cells.person(c.id), cells.decide(c)))
-                            .collect(),
-                    )
-                })
-                .collect()
+            over(&|c| (cells.person(c.id), cells.decide(c)))
         }
     };
     Ok(Matrix { level, forms })
