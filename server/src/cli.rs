@@ -436,14 +436,15 @@ async fn tenant_command(command: TenantCommand, run: Run<'_, '_>) -> Result<(), 
         TenantCommand::Show { slug } => {
             let t = svc.find_tenant(&slug).await?;
             say!(run.io,
-                        "slug: {}\nname: {}\nseats: {}\nadministrator reserve: {}\nsessions per person: {}\nwhen full: {}\nidle lease: {} s",
+                        "slug: {}\nname: {}\nseats: {}\nadministrator reserve: {}\nsessions per person: {}\nwhen full: {}\nidle lease: {} s\ntime zone: {}",
                         t.slug,
                         t.name,
                         t.seat_limit,
                         t.admin_reserve,
                         t.sessions_per_person,
                         t.when_full,
-                        t.idle_lease_seconds
+                        t.idle_lease_seconds,
+                        t.time_zone
                     );
         }
     }
@@ -669,13 +670,13 @@ async fn usage_command(
     let bucket = app::model::usage::UsageBucket::parse(&by)
         .ok_or_else(|| Failure(format!("--by must be `hour` or `day`, not `{by}`")))?;
     let svc = run.services().await?;
-    let rows = svc
+    let (rows, zone) = svc
         .operator_usage(&tenant, bucket, from.as_deref(), to.as_deref())
         .await?;
     let _ = write!(
         run.io.out,
         "{}",
-        app::model::usage::usage_csv(bucket, &rows)
+        app::model::usage::usage_csv(bucket, &rows, &|t| zone.rfc3339(t))
     );
     Ok(())
 }

@@ -14,3 +14,4 @@ pub mod http;
 pub mod mail;
 pub mod secrets;
 pub mod setup;
+pub mod zone;

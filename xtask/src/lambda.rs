@@ -552,7 +552,14 @@ pub fn run_e2e(
         psql: suite.psql.clone(),
         ad_env: suite.ad_env,
     };
-    through.run(root, &public_url, THROUGH_LAMBDA)?;
+    // The Lambda run proves the server mode, not the engine: Chromium, the
+    // faster one (the whole suite runs in both engines above).
+    through.run(
+        root,
+        &public_url,
+        crate::site::Engine::Chromium,
+        THROUGH_LAMBDA,
+    )?;
 
     crate::step("Lambda: the scheduled mail event through the emulator");
     // The first tenant's administrator, made as docs/deploy-aws.md says:

@@ -31,7 +31,7 @@ fn main() -> ExitCode {
         Some("site") => site(&root),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run)\n  bench   login throughput and hot-path latency against a private Postgres, and Lighthouse scores\n          of the sign-in page and the accounts list\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (under CARGO_TARGET_DIR when set), print its sizes\n          and check the size budget in site-budget.toml (what `run` serves and a deployment uploads)"
+                "usage: cargo xtask <command>\n\n  run     install what is missing, start Postgres, build and serve Rollcall at http://127.0.0.1:3000\n          (`run --ad` also starts a test Active Directory and connects the demo tenant to it)\n  test    format check, clippy, every Rust test and the Playwright suite\n          (`test rust` or `test e2e` runs one half; `test lambda` only the Lambda run;\n          `--project chromium|firefox` runs the browser suite in one engine)\n  bench   login throughput and hot-path latency against a private Postgres, and Lighthouse scores\n          of the sign-in page and the accounts list\n  db      start the development cluster and print its DATABASE_URL until Ctrl-C\n  dc      start the test Active Directory DCs and print their AD_* variables until Ctrl-C\n  lambda  build the AWS Lambda function (arm64 bootstrap.zip for deploy/template.yaml)\n  site    build the release site into target/site (under CARGO_TARGET_DIR when set), print its sizes\n          and check the size budget in site-budget.toml (what `run` serves and a deployment uploads)"
             );
             return ExitCode::from(2);
         }
@@ -306,6 +306,23 @@ fn dc(root: &Path) -> Result<()> {
 /// `cargo xtask test [rust|e2e]`
 fn test(root: &Path, args: &[String]) -> Result<()> {
     let which = args.first().map(String::as_str).unwrap_or("all");
+    // `--project NAME` (repeatable) runs the browser suite in those engines
+    // only; both by default.
+    let mut engines = Vec::new();
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        match (arg.as_str(), rest.next()) {
+            ("--project", Some(name)) => engines.push(site::Engine::parse(name)?),
+            _ => {
+                return Err(format!(
+                    "unexpected `{arg}`: the one option is --project chromium|firefox"
+                ))
+            }
+        }
+    }
+    if engines.is_empty() {
+        engines = site::Engine::ALL.to_vec();
+    }
     // `lambda` runs only the Lambda part of the browser tests.
     let (rust, e2e, lambda_only) = match which {
         "all" => (true, true, false),
@@ -435,8 +452,7 @@ fn test(root: &Path, args: &[String]) -> Result<()> {
         site::report_sizes(root)?;
         proc::cargo(root, &["build", "-p", "server"], &offline)?;
         if !lambda_only {
-            step("Playwright suite against a fresh server and database");
-            site::run_e2e(root, &guard, &ad_env)?;
+            site::run_e2e_engines(root, &guard, &ad_env, &engines)?;
         }
         step("the same server as a Lambda function, under the runtime emulator");
         let password = tools::generate_password()?;

@@ -500,11 +500,11 @@ pub struct Suite<'a> {
 }
 
 impl Suite<'_> {
-    /// `npx playwright test [files]` against `base_url`.
-    pub fn run(&self, root: &Path, base_url: &str, files: &[&str]) -> Result<()> {
+    /// `npx playwright test --project <engine> [files]` against `base_url`.
+    pub fn run(&self, root: &Path, base_url: &str, engine: Engine, files: &[&str]) -> Result<()> {
         let mail_dir = self.mail_dir.to_string_lossy();
         let psql = self.psql.to_string_lossy();
-        let mut args = vec!["playwright", "test"];
+        let mut args = vec!["playwright", "test", "--project", engine.project()];
         args.extend_from_slice(files);
         let mut cmd = proc::command(
             "npx",
@@ -523,22 +523,85 @@ impl Suite<'_> {
     }
 }
 
-pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> Result<()> {
-    let url = cluster.create_database("rollcall_e2e")?;
+/// A browser engine of the suite: a project in `e2e/playwright.config.ts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Chromium, Engine::Firefox];
+
+    /// The Playwright project's name, also what `--project` takes.
+    pub fn project(self) -> &'static str {
+        match self {
+            Engine::Chromium => "chromium",
+            Engine::Firefox => "firefox",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Engine> {
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.project() == name)
+            .ok_or_else(|| format!("unknown engine `{name}`: use chromium or firefox"))
+    }
+}
+
+/// The whole suite in each of `engines`, one after the other, each against
+/// its own fresh database and server: the tests change some fixtures
+/// (reactivation, the NIST policy, the directory), so a second run against
+/// the same ones would not start where the first did. Prints each engine's
+/// time.
+pub fn run_e2e_engines(
+    root: &Path,
+    cluster: &Running<'_>,
+    ad_env: &[(&str, &str)],
+    engines: &[Engine],
+) -> Result<()> {
+    let mut times = Vec::new();
+    for &engine in engines {
+        crate::step(&format!(
+            "Playwright suite in {} against a fresh server and database",
+            engine.project()
+        ));
+        let started = Instant::now();
+        run_e2e(root, cluster, ad_env, engine)?;
+        times.push((engine, started.elapsed()));
+    }
+    for (engine, took) in times {
+        println!(
+            "  the suite took {:.1} min in {}",
+            took.as_secs_f64() / 60.0,
+            engine.project()
+        );
+    }
+    Ok(())
+}
+
+fn run_e2e(
+    root: &Path,
+    cluster: &Running<'_>,
+    ad_env: &[(&str, &str)],
+    engine: Engine,
+) -> Result<()> {
+    let database = format!("rollcall_e2e_{}", engine.project());
+    let url = cluster.create_database(&database)?;
     let server = crate::cargo_target_dir(root).join("debug/server");
     let env = [("DATABASE_URL", url.as_str())];
     proc::run_checked(proc::command(&server, &["migrate"], &env))?;
     let password = crate::tools::generate_password()?;
-    create_fixtures(&server, &env, cluster, "rollcall_e2e", &password)?;
+    create_fixtures(&server, &env, cluster, &database, &password)?;
 
     let port = pg::free_port()?;
     let addr = format!("127.0.0.1:{port}");
-    let log_path = root.join("target/xtask/e2e-server.log");
+    let log_path = root.join(format!("target/xtask/e2e-server-{}.log", engine.project()));
     let log = fs::File::create(&log_path).map_err(|e| e.to_string())?;
     let log_err = log.try_clone().map_err(|e| e.to_string())?;
     let site_root = site_root(root);
     // The tests read invitation and reset emails from here.
-    let mail_dir = root.join("target/xtask/e2e-mail");
+    let mail_dir = root.join(format!("target/xtask/e2e-mail-{}", engine.project()));
     let _ = fs::remove_dir_all(&mail_dir);
     fs::create_dir_all(&mail_dir).map_err(|e| format!("{}: {e}", mail_dir.display()))?;
     let mut serve = proc::command(&server, &["serve", "--addr", &addr], &env);
@@ -559,11 +622,11 @@ pub fn run_e2e(root: &Path, cluster: &Running<'_>, ad_env: &[(&str, &str)]) -> R
     let suite = Suite {
         password: &password,
         mail_dir: &mail_dir,
-        arrange_url: cluster.url("rollcall_e2e"),
+        arrange_url: cluster.url(&database),
         psql: cluster.psql_path(),
         ad_env,
     };
-    let outcome = wait_healthy(&addr).and_then(|()| suite.run(root, &base_url, &[]));
+    let outcome = wait_healthy(&addr).and_then(|()| suite.run(root, &base_url, engine, &[]));
     proc::stop_child(&mut child, Duration::from_secs(10));
     outcome.map_err(|e| format!("{e}\nserver log: {}", log_path.display()))
 }

@@ -174,19 +174,33 @@ pub fn ensure_sqlx_cli() -> Result<()> {
     Ok(())
 }
 
-/// Chromium from Debian (Playwright cannot download browsers here) and the
-/// suite's npm packages.
+/// Chromium and Firefox ESR from Debian (Playwright cannot download
+/// browsers here) and the suite's npm packages.
 pub fn ensure_e2e_tools(root: &Path) -> Result<()> {
-    ensure_node()?;
-    if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("ROLLCALL_CHROMIUM").is_none() {
-        apt_install(&["chromium"])?;
+    ensure_chromium()?;
+    if !Path::new("/usr/bin/firefox-esr").exists() && std::env::var_os("ROLLCALL_FIREFOX").is_none()
+    {
+        let started = std::time::Instant::now();
+        apt_install(&["firefox-esr"])?;
+        println!(
+            "  installing Firefox ESR took {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     npm_ci_if_stale(&root.join("e2e"))
 }
 
+fn ensure_chromium() -> Result<()> {
+    ensure_node()?;
+    if !Path::new("/usr/bin/chromium").exists() && std::env::var_os("ROLLCALL_CHROMIUM").is_none() {
+        apt_install(&["chromium"])?;
+    }
+    Ok(())
+}
+
 /// Node, Chromium and `xtask/lighthouse`'s npm packages (`cargo xtask bench`).
 pub fn ensure_lighthouse(root: &Path) -> Result<()> {
-    ensure_e2e_tools(root)?;
+    ensure_chromium()?;
     npm_ci_if_stale(&root.join("xtask/lighthouse"))
 }
 

@@ -8,6 +8,7 @@ mod focus;
 mod form;
 mod states;
 mod table;
+mod zone;
 
 pub use checklist::PasswordChecklist;
 pub use dialog::ConfirmDialog;
@@ -16,18 +17,9 @@ pub use focus::{focus_first_invalid, focus_main_heading};
 pub use form::FormState;
 pub use states::{ErrorState, Loading, ScreenNotLoaded};
 pub use table::DataTable;
-
-use time::macros::format_description;
-use time::OffsetDateTime;
-
-/// Times are shown in UTC with the zone named, so admins in different
-/// places read the same thing.
-pub fn format_time(t: OffsetDateTime) -> String {
-    t.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_default()
-}
+pub use zone::{
+    browser_zone, format_day, format_time, known_zones, local, organisation_zone, Local, ZoneNote,
+};
 
 /// Hands `content` to the browser as a file download.
 #[cfg(target_arch = "wasm32")]

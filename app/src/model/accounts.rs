@@ -52,7 +52,8 @@ pub struct AccountSummary {
     pub role: Role,
     pub status: AccountStatus,
     pub account_type: AccountType,
-    /// The account deactivates at 00:00 UTC on this date.
+    /// The account deactivates at 00:00 on this date in the organisation's
+    /// time zone (#27).
     #[serde(with = "date_opt")]
     pub expires_on: Option<Date>,
     /// The expiry date has passed: the account cannot sign in until an
@@ -230,7 +231,7 @@ pub struct AccountValues {
 #[derive(Debug, Clone, Copy)]
 pub struct FormContext<'a> {
     pub policy: &'a PasswordPolicy,
-    /// Today in UTC: an expiry date must be later.
+    /// Today in the organisation's time zone: an expiry date must be later.
     pub today: Date,
     /// The tenant has active clients, so a user must have at least one.
     pub clients_required: bool,

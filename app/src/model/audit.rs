@@ -267,10 +267,10 @@ pub struct AuditQuery {
     /// One action name, e.g. `account.created`.
     #[serde(default)]
     pub action: String,
-    /// First day included, `YYYY-MM-DD` (UTC).
+    /// First day included, `YYYY-MM-DD` (the organisation's calendar).
     #[serde(default)]
     pub from: String,
-    /// Last day included, `YYYY-MM-DD` (UTC).
+    /// Last day included, `YYYY-MM-DD` (the organisation's calendar).
     #[serde(default)]
     pub to: String,
     /// 1-based.
@@ -406,15 +406,13 @@ pub struct AuditPage {
     pub has_more: bool,
 }
 
-/// The events as CSV (RFC 4180, CRLF line ends), with a header row.
-pub fn audit_csv(events: &[AuditEvent]) -> String {
+/// The events as CSV (RFC 4180, CRLF line ends), with a header row; `stamp`
+/// writes each time (RFC 3339 in the organisation's zone, #27).
+pub fn audit_csv(events: &[AuditEvent], stamp: &dyn Fn(time::OffsetDateTime) -> String) -> String {
     let mut out = String::from("time,actor,action,target,details,ip,user_agent\r\n");
     for e in events {
-        let at =
-            e.at.format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
         let cells = [
-            at,
+            stamp(e.at),
             e.actor.clone(),
             e.action.clone(),
             e.target.clone().unwrap_or_default(),
@@ -507,7 +505,11 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_defuses_formulas() {
-        let csv = audit_csv(&[event(json!({}), "=HYPERLINK(\"x\")")]);
+        let utc = |t: time::OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let csv = audit_csv(&[event(json!({}), "=HYPERLINK(\"x\")")], &utc);
         let mut lines = csv.split("\r\n");
         assert_eq!(
             lines.next(),

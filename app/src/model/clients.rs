@@ -65,10 +65,21 @@ pub struct TenantSettings {
     /// refused for lack of a seat the day before.
     #[serde(default = "default_true")]
     pub seat_alerts: bool,
+    /// The organisation's IANA time zone, e.g. `America/Toronto` (default
+    /// `UTC`). Every date and time the app, the CSV files, the mails and the
+    /// CLI show is in it, and an account's expiry date begins at 00:00
+    /// there. Unknown names are `422 validation` on `time_zone` (#27).
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
     /// Goes up whenever one of these settings changes. `settings/update`
     /// must send the version `settings/get` answered: an older one is
     /// `409 stale` (#25).
     pub version: i64,
+}
+
+/// `UTC`, the zone of an organisation that has not chosen one.
+pub fn default_time_zone() -> String {
+    "UTC".to_owned()
 }
 
 fn default_true() -> bool {

@@ -239,7 +239,7 @@ pub struct ExportRow {
 
 /// The accounts as CSV with a header row; clients and groups each in one
 /// cell ([`super::import::join_names`]). Import reads it back unchanged.
-pub fn accounts_csv(rows: &[ExportRow]) -> String {
+pub fn accounts_csv(rows: &[ExportRow], stamp: &dyn Fn(time::OffsetDateTime) -> String) -> String {
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
     let mut out = super::csv::line(&EXPORT_HEADER);
     for r in rows {
@@ -263,9 +263,7 @@ pub fn accounts_csv(rows: &[ExportRow]) -> String {
             r.case_access.clone(),
             yes_no(r.must_change_password),
             yes_no(r.rotate_password),
-            a.created_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            stamp(a.created_at),
         ]));
     }
     out

@@ -108,6 +108,10 @@ pub struct SessionInfo {
     /// directory, not in Rollcall.
     #[serde(default)]
     pub directory_account: bool,
+    /// The organisation's IANA time zone (`America/Toronto`): every date and
+    /// time on screen is shown in it (#27).
+    #[serde(default = "super::clients::default_time_zone")]
+    pub time_zone: String,
 }
 
 impl SessionInfo {

@@ -149,19 +149,23 @@ impl UsageReport {
     }
 }
 
-/// The history as CSV (RFC 4180, header row, UTC times in RFC 3339): what the
-/// License page exports and `server usage` prints.
-pub fn usage_csv(bucket: UsageBucket, rows: &[UsageRow]) -> String {
+/// The history as CSV (RFC 4180, header row): what the License page exports
+/// and `server usage` prints. `stamp` writes each time (RFC 3339 in the
+/// organisation's zone, #27); a row ends where the next begins.
+pub fn usage_csv(
+    bucket: UsageBucket,
+    rows: &[UsageRow],
+    stamp: &dyn Fn(OffsetDateTime) -> String,
+) -> String {
     let mut out = String::from("start,end,peak_people,seats,refused\r\n");
-    let stamp = |t: OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
-    for r in rows {
+    for (i, r) in rows.iter().enumerate() {
+        let end = rows
+            .get(i + 1)
+            .map_or(r.start + bucket.length(), |next| next.start);
         out.push_str(&format!(
             "{},{},{},{},{}\r\n",
             stamp(r.start),
-            stamp(r.start + bucket.length()),
+            stamp(end),
             r.peak_people,
             r.seats,
             r.refused
@@ -219,9 +223,48 @@ mod tests {
             seats: 10,
             refused: 2,
         }];
+        let utc = |t: OffsetDateTime| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
         assert_eq!(
-            usage_csv(UsageBucket::Day, &rows),
+            usage_csv(UsageBucket::Day, &rows, &utc),
             "start,end,peak_people,seats,refused\r\n2026-11-29T00:00:00Z,2026-11-30T00:00:00Z,7,10,2\r\n"
+        );
+    }
+
+    #[test]
+    fn a_day_ends_where_the_next_begins() {
+        // Toronto's fall-back day (1 November 2026) has 25 hours.
+        let row = |start, peak_people| UsageRow {
+            start,
+            peak_people,
+            seats: 10,
+            refused: 0,
+        };
+        let rows = [
+            row(datetime!(2026-11-01 04:00 UTC), 3),
+            row(datetime!(2026-11-02 05:00 UTC), 4),
+        ];
+        let toronto = |t: OffsetDateTime| {
+            let offset = if t < datetime!(2026-11-01 06:00 UTC) {
+                -4
+            } else {
+                -5
+            };
+            t.to_offset(time::UtcOffset::from_hms(offset, 0, 0).unwrap())
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        };
+        let csv = usage_csv(UsageBucket::Day, &rows, &toronto);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(
+            lines[1],
+            "2026-11-01T00:00:00-04:00,2026-11-02T00:00:00-05:00,3,10,0"
+        );
+        assert_eq!(
+            lines[2],
+            "2026-11-02T00:00:00-05:00,2026-11-03T00:00:00-05:00,4,10,0"
         );
     }
 

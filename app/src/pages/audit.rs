@@ -1,7 +1,7 @@
 use crate::api::audit::{export_audit_events, list_audit_events};
 use crate::auth::Auth;
 use crate::components::{
-    download_csv, format_time, DataTable, ErrorState, Loading, SelectField, TextField,
+    download_csv, format_time, DataTable, ErrorState, Loading, SelectField, TextField, ZoneNote,
 };
 use crate::model::{ApiError, AuditAction, AuditEvent, AuditQuery};
 use leptos::prelude::*;
@@ -98,7 +98,8 @@ pub fn AuditPage() -> impl IntoView {
                 {move || if exporting.get() { "Exporting…" } else { "Export CSV" }}
             </button>
         </div>
-        <p class="lede">"Every sign-in attempt and every change, newest first. Times are UTC. Nothing here can be changed or deleted."</p>
+        <p class="lede">"Every sign-in attempt and every change, newest first. Nothing here can be changed or deleted."</p>
+        <ZoneNote />
         {move || export_error.get().map(|m| view! { <p class="form-error" role="alert">{m}</p> })}
         <form class="panel filters" on:submit=apply novalidate aria-label="Filter events">
             <TextField label="Actor" id="actor" value=actor error=error_for("actor") required=false />

@@ -5,7 +5,7 @@
 
 use crate::api::license::{get_license, sign_out_holder};
 use crate::auth::Auth;
-use crate::components::{format_time, ConfirmDialog, DataTable, ErrorState, Loading};
+use crate::components::{format_time, ConfirmDialog, DataTable, ErrorState, Loading, ZoneNote};
 use crate::model::AccountId;
 use crate::model::{LicenseInfo, SeatHolder, WhenFull};
 use crate::pages::usage::UsageHistory;
@@ -98,6 +98,7 @@ pub fn LicensePage() -> impl IntoView {
                 <div><dt>"Free"</dt><dd>{figure(LicenseInfo::seats_free)}</dd></div>
             </dl>
             <p class="lede">{move || info.with(|i| i.as_ref().map(policy_text))}</p>
+            <ZoneNote />
             <SignInLink />
             <section class="panel" aria-labelledby="holders-heading">
                 <h2 id="holders-heading">"Signed in now"</h2>

@@ -6,7 +6,8 @@ use crate::api::settings::{
 };
 use crate::auth::Auth;
 use crate::components::{
-    format_time, CheckboxField, DataTable, ErrorState, FormState, Loading, SelectField, TextField,
+    browser_zone, format_time, known_zones, CheckboxField, DataTable, ErrorState, FormState,
+    Loading, SelectField, TextField,
 };
 use crate::model::invitations::{check_invitation_hours, INVITATION_HOURS_DEFAULT};
 use crate::model::password::limits;
@@ -143,6 +144,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
     let when_full = RwSignal::new(settings.when_full.as_str().to_owned());
     let evict_minutes = RwSignal::new(settings.evict_idle_minutes.to_string());
     let seat_alerts = RwSignal::new(settings.seat_alerts);
+    let time_zone = RwSignal::new(settings.time_zone.clone());
     // The version these settings were read at; each save answers the next.
     let version = RwSignal::new(settings.version);
     let p = PolicySignals::new(&settings.password_policy);
@@ -197,6 +199,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
             when_full: WhenFull::parse(&when_full.get_untracked()).unwrap_or_default(),
             evict_idle_minutes: minutes.unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
             seat_alerts: seat_alerts.get_untracked(),
+            time_zone: time_zone.get_untracked().trim().to_owned(),
             version: version.get_untracked(),
         };
         form.submit(
@@ -204,6 +207,13 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
             move || update_settings(request),
             move |now: TenantSettings| {
                 version.set(now.version);
+                time_zone.set(now.time_zone.clone());
+                // Every time on screen follows the new zone at once.
+                auth.session.update(|s| {
+                    if let Some(s) = s {
+                        s.time_zone = now.time_zone;
+                    }
+                });
                 saved.set(true);
                 auth.flash.set(Some("Settings saved.".into()));
             },
@@ -221,6 +231,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                     <A href="/settings/directory">"Directory settings"</A>
                 </p>
             </fieldset>
+            <TimeZoneField value=time_zone error=form.error_for("time_zone") />
             <fieldset>
                 <legend>"Invitations"</legend>
                 <TextField label="Invitation links expire after (hours)" id="invitation_hours" value=invitation_hours
@@ -249,7 +260,7 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                     input_type="number" error=form.error_for("evict_idle_minutes")
                     hint="From 1 to 1440 (a day). Idle means no use of Rollcall (keyboard, mouse or touch) on any of their devices; an open but unused tab counts as idle. Used only when the person idle longest may be signed out; if nobody has been idle this long, the sign-in is refused." />
                 <CheckboxField label="Mail the administrators when sign-ins were refused for lack of a seat" id="seat_alerts" checked=seat_alerts
-                    hint=Signal::derive(|| "At most one mail a day, about the day before (UTC).".to_owned()) />
+                    hint=Signal::derive(|| "At most one mail a day, about the day before (in the organisation's time zone).".to_owned()) />
             </fieldset>
             <fieldset>
                 <legend>"Password policy"</legend>
@@ -287,6 +298,55 @@ fn SettingsForm(settings: TenantSettings) -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// The organisation's time zone: an IANA name typed or picked from the
+/// zones this browser knows. The browser's own zone is a hint and a button,
+/// never taken without the administrator asking (#27).
+#[component]
+fn TimeZoneField(
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let browser = browser_zone();
+    let use_browser = browser.clone().map(|zone| {
+        let label = format!("Use this browser's zone ({zone})");
+        view! {
+            <button type="button" class="secondary small" on:click=move |_| value.set(zone.clone())>{label}</button>
+        }
+    });
+    let mut zones = known_zones();
+    if !zones.iter().any(|z| z == "UTC") {
+        zones.push("UTC".to_owned());
+    }
+    let described = move || {
+        if error.with(Option::is_some) {
+            "time_zone-hint time_zone-error"
+        } else {
+            "time_zone-hint"
+        }
+    };
+    view! {
+        <fieldset>
+            <legend>"Time zone"</legend>
+            <div class="field" class:has-error=move || error.with(Option::is_some)>
+                <label for="time_zone">"Organisation time zone"</label>
+                <p class="hint" id="time_zone-hint">
+                    "An IANA name such as America/Toronto. Every date and time in Rollcall, its CSV files and its mails is shown in it, and an account set to deactivate on a date stops at 00:00 of that date here. Changing it keeps every date as it is; the moment it begins moves with the zone."
+                    {browser.map(|b| format!(" This browser is set to {b}."))}
+                </p>
+                <input id="time_zone" name="time_zone" type="text" list="time-zones" autocomplete="off"
+                    required=true spellcheck="false"
+                    aria-invalid=move || if error.with(Option::is_some) { "true" } else { "false" }
+                    aria-describedby=described bind:value=value />
+                <datalist id="time-zones">
+                    {zones.into_iter().map(|z| view! { <option value=z></option> }).collect_view()}
+                </datalist>
+                {move || error.get().map(|e| view! { <p class="field-error" id="time_zone-error">{e}</p> })}
+            </div>
+            <div class="generate">{use_browser}</div>
+        </fieldset>
     }
 }
 

@@ -1,14 +1,15 @@
 //! The License page's usage history (issue #15): a chart drawn here as SVG
 //! (bars for the most people signed in at once, a line for the seats owned,
 //! marks for refused sign-ins), the same numbers as a table, and a CSV
-//! export. Times are UTC.
+//! export. Times are in the organisation's time zone (#27).
 
 use crate::api::license::get_usage;
 use crate::auth::Auth;
-use crate::components::{download_csv, DataTable, ErrorState, Loading};
+use crate::components::{
+    download_csv, local, organisation_zone, DataTable, ErrorState, Loading, Local, ZoneNote,
+};
 use crate::model::usage::{usage_csv, UsageBucket, UsagePeriod, UsageReport, UsageRow};
 use leptos::prelude::*;
-use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// The drawing area, in SVG user units.
@@ -48,20 +49,25 @@ fn tick_step(max: u32) -> u32 {
     }
 }
 
-fn label(bucket: UsageBucket, period: UsagePeriod, t: OffsetDateTime) -> String {
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+fn label(bucket: UsageBucket, period: UsagePeriod, t: &Local) -> String {
     match (bucket, period) {
-        (UsageBucket::Hour, UsagePeriod::Day) => t
-            .format(format_description!("[hour]:00"))
-            .unwrap_or_default(),
-        _ => t
-            .format(format_description!("[day padding:none] [month repr:short]"))
-            .unwrap_or_default(),
+        (UsageBucket::Hour, UsagePeriod::Day) => format!("{:02}:{:02}", t.hour, t.minute),
+        _ => format!(
+            "{} {}",
+            t.day,
+            MONTHS[usize::from(t.month.clamp(1, 12)) - 1]
+        ),
     }
 }
 
-/// The chart of `report`.
-pub fn chart(report: &UsageReport) -> Chart {
+/// The chart of `report`, its labels in `zone`.
+pub fn chart(report: &UsageReport, zone: &str) -> Chart {
     let rows = &report.rows;
+    let locals: Vec<Local> = rows.iter().map(|r| local(r.start, zone)).collect();
     let n = rows.len().max(1) as f64;
     let top_value = rows
         .iter()
@@ -107,21 +113,16 @@ pub fn chart(report: &UsageReport) -> Chart {
     // Labels on round times: every 4 hours for a day, at midnight for a
     // week, about six for the days of a month or a year.
     let every_day = (rows.len() / 6).max(1);
-    let labelled = |i: usize, r: &UsageRow| match report.period {
-        UsagePeriod::Day => r.start.hour().is_multiple_of(4),
-        UsagePeriod::Week => r.start.hour() == 0,
+    let labelled = |i: usize, l: &Local| match report.period {
+        UsagePeriod::Day => l.hour.is_multiple_of(4),
+        UsagePeriod::Week => l.hour == 0,
         UsagePeriod::Month | UsagePeriod::Year => i.is_multiple_of(every_day),
     };
-    let x_ticks = rows
+    let x_ticks = locals
         .iter()
         .enumerate()
-        .filter(|(i, r)| labelled(*i, r))
-        .map(|(i, r)| {
-            (
-                x(i) + slot / 2.0,
-                label(report.bucket, report.period, r.start),
-            )
-        })
+        .filter(|(i, l)| labelled(*i, l))
+        .map(|(i, l)| (x(i) + slot / 2.0, label(report.bucket, report.period, l)))
         .collect();
     Chart {
         bars,
@@ -132,14 +133,24 @@ pub fn chart(report: &UsageReport) -> Chart {
     }
 }
 
-fn when(bucket: UsageBucket, t: OffsetDateTime) -> String {
+/// A row's table label in `zone`: `2026-12-07 14:00–15:00 EST`, or the day.
+fn when(bucket: UsageBucket, t: OffsetDateTime, zone: &str) -> String {
+    let start = local(t, zone);
     match bucket {
-        UsageBucket::Hour => t.format(format_description!(
-            "[year]-[month]-[day] [hour]:00–[hour]:59"
-        )),
-        UsageBucket::Day => t.format(format_description!("[year]-[month]-[day]")),
+        UsageBucket::Hour => {
+            let end = local(t + bucket.length(), zone);
+            format!(
+                "{} {:02}:{:02}–{:02}:{:02} {}",
+                start.date(),
+                start.hour,
+                start.minute,
+                end.hour,
+                end.minute,
+                end.abbreviation
+            )
+        }
+        UsageBucket::Day => start.date(),
     }
-    .unwrap_or_default()
 }
 
 /// The sentence a screen reader hears for the chart.
@@ -167,7 +178,8 @@ pub fn UsageHistory() -> impl IntoView {
             <div class="section-head">
                 <h2 id="usage-heading">"Usage history"</h2>
                 {move || report.get().and_then(Result::ok).map(|r| {
-                    let csv = usage_csv(r.bucket, &r.rows);
+                    let zone = organisation_zone();
+                    let csv = usage_csv(r.bucket, &r.rows, &|t| local(t, &zone).rfc3339());
                     let name = format!("seat-usage-{}.csv", r.period.as_str());
                     view! {
                         <button type="button" class="secondary small"
@@ -190,7 +202,8 @@ pub fn UsageHistory() -> impl IntoView {
                     }
                 }).collect_view()}
             </fieldset>
-            <p class="hint">"All times are UTC. The current hour or day so far is the last one shown."</p>
+            <ZoneNote />
+            <p class="hint">"The current hour or day so far is the last one shown."</p>
             {move || match report.get() {
                 None => view! { <Loading what="the usage history" /> }.into_any(),
                 Some(Err(e)) => {
@@ -205,18 +218,19 @@ pub fn UsageHistory() -> impl IntoView {
 
 #[component]
 fn UsageView(report: UsageReport) -> impl IntoView {
-    let c = chart(&report);
+    let zone = organisation_zone();
+    let c = chart(&report, &zone);
     let said = summary(&report);
     let bucket = report.bucket;
     let headers: &'static [&'static str] = match bucket {
         UsageBucket::Hour => &[
-            "Hour (UTC)",
+            "Hour",
             "Most people signed in",
             "Seats owned",
             "Refused sign-ins",
         ],
         UsageBucket::Day => &[
-            "Day (UTC)",
+            "Day",
             "Most people signed in",
             "Seats owned",
             "Refused sign-ins",
@@ -249,7 +263,7 @@ fn UsageView(report: UsageReport) -> impl IntoView {
                 {c.x_ticks.iter().map(|(x, t)| view! {
                     <text class="x-label" x=*x y={plot_bottom + 16.0} text-anchor="middle">{t.clone()}</text>
                 }).collect_view()}
-                <text class="axis-title" x={LEFT + (WIDTH - LEFT - RIGHT) / 2.0} y={HEIGHT - 4.0} text-anchor="middle">"Time (UTC)"</text>
+                <text class="axis-title" x={LEFT + (WIDTH - LEFT - RIGHT) / 2.0} y={HEIGHT - 4.0} text-anchor="middle">{format!("Time ({zone})")}</text>
                 <text class="axis-title" transform=format!("translate(12,{}) rotate(-90)", TOP + (HEIGHT - TOP - BOTTOM) / 2.0) text-anchor="middle">"People"</text>
             </svg>
             <figcaption>
@@ -266,7 +280,7 @@ fn UsageView(report: UsageReport) -> impl IntoView {
             <DataTable caption=caption headers=headers>
                 {rows.into_iter().rev().map(|r| view! {
                     <tr>
-                        <td>{when(bucket, r.start)}</td>
+                        <td>{when(bucket, r.start, &zone)}</td>
                         <td>{r.peak_people}</td>
                         <td>{r.seats}</td>
                         <td>{r.refused}</td>
@@ -303,7 +317,7 @@ mod tests {
 
     #[test]
     fn bars_reach_their_value_and_the_seat_line_steps() {
-        let c = chart(&report(&[(0, 4, 0), (4, 4, 2), (2, 8, 0)]));
+        let c = chart(&report(&[(0, 4, 0), (4, 4, 2), (2, 8, 0)]), "UTC");
         // Ticks 0, 2, 4, 6, 8: the top of the axis is the highest seat count.
         assert_eq!(
             c.y_ticks.iter().map(|t| t.1).collect::<Vec<_>>(),

@@ -9,26 +9,32 @@ pub struct DueAlert {
     pub day: Date,
 }
 
-/// Tenants with alerts on and the UTC days in `[from, until)` on which
-/// they refused sign-ins for lack of a seat, without a mail yet. Spans
+/// Tenants with alerts on and the days of their calendar (their time zone)
+/// on which they refused sign-ins for lack of a seat, without a mail yet:
+/// the `look_back_days` days before each tenant's today at `now`. Spans
 /// tenants: run with [`super::Scope::EveryTenant`].
 pub async fn due(
     conn: &mut PgConnection,
-    from: OffsetDateTime,
-    until: OffsetDateTime,
+    now: OffsetDateTime,
+    look_back_days: i32,
 ) -> sqlx::Result<Vec<DueAlert>> {
     sqlx::query_as!(
         DueAlert,
-        r#"SELECT DISTINCT e.tenant_id AS "tenant_id!", (e.occurred_at AT TIME ZONE 'UTC')::date AS "day!"
+        r#"SELECT DISTINCT e.tenant_id AS "tenant_id!", (e.occurred_at AT TIME ZONE t.time_zone)::date AS "day!"
            FROM audit_events e JOIN tenants t ON t.id = e.tenant_id
-           WHERE e.action = 'login.refused_seats' AND e.occurred_at >= $1 AND e.occurred_at < $2
+           WHERE e.action = 'login.refused_seats'
+             AND e.occurred_at >= $1::timestamptz - make_interval(days => $2 + 1)
+             AND (e.occurred_at AT TIME ZONE t.time_zone)::date
+                 >= ($1::timestamptz AT TIME ZONE t.time_zone)::date - $2
+             AND (e.occurred_at AT TIME ZONE t.time_zone)::date
+                 < ($1::timestamptz AT TIME ZONE t.time_zone)::date
              AND t.seat_alerts
              AND NOT EXISTS (SELECT 1 FROM seat_alerts a
                              WHERE a.tenant_id = e.tenant_id
-                               AND a.day = (e.occurred_at AT TIME ZONE 'UTC')::date)
+                               AND a.day = (e.occurred_at AT TIME ZONE t.time_zone)::date)
            ORDER BY 1, 2"#,
-        from,
-        until
+        now,
+        look_back_days
     )
     .fetch_all(conn)
     .await

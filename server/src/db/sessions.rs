@@ -31,7 +31,7 @@ pub async fn reclaim_expired(
 }
 
 /// Ends the tenant's open sessions whose account's expiry date has come
-/// (00:00 UTC on that date), so their seats are free. Called under the
+/// (00:00 on that date in the tenant's time zone), so their seats are free. Called under the
 /// tenant's lock before counting, and on every authentication.
 pub async fn end_expired_accounts(
     conn: &mut PgConnection,
@@ -40,11 +40,12 @@ pub async fn end_expired_accounts(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE sessions s
-         SET ended_at = GREATEST(s.created_at, a.expires_on::timestamp AT TIME ZONE 'UTC'),
+         SET ended_at = GREATEST(s.created_at, a.expires_on::timestamp AT TIME ZONE t.time_zone),
              end_reason = 'account_expired'
-         FROM accounts a
+         FROM accounts a, tenants t
          WHERE s.tenant_id = $1 AND s.ended_at IS NULL AND a.id = s.account_id
-           AND a.expires_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date",
+           AND t.id = s.tenant_id
+           AND a.expires_on <= ($2::timestamptz AT TIME ZONE t.time_zone)::date",
         tenant_id,
         now
     )
@@ -197,6 +198,7 @@ pub struct SessionContextRow {
     pub rotate_password: bool,
     pub password_changed_at: Option<OffsetDateTime>,
     pub password_policy: serde_json::Value,
+    pub time_zone: String,
 }
 
 /// Finds the live session for `token_hash` and marks it seen now, and, when
@@ -218,14 +220,14 @@ pub async fn touch(
          WHERE s.token_hash = $1 AND s.ended_at IS NULL
            AND t.id = s.tenant_id AND a.id = s.account_id AND a.tenant_id = s.tenant_id
            AND a.status = 'active'
-           AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
+           AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE t.time_zone)::date)
            AND s.last_seen_at > $2::timestamptz - make_interval(secs => t.idle_lease_seconds)
            AND s.created_at > $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
          RETURNING s.id AS session_id, t.id AS tenant_id, t.slug AS tenant_slug,
                    t.name AS tenant_name, t.idle_lease_seconds, a.id AS account_id,
                    a.username, a.first_name, a.last_name, a.role, a.account_type,
                    a.must_change_password, a.rotate_password, a.password_changed_at,
-                   t.password_policy",
+                   t.password_policy, t.time_zone",
         token_hash,
         now,
         active
@@ -302,7 +304,7 @@ pub async fn holders(
            WHERE s.tenant_id = $1 AND s.ended_at IS NULL
              AND s.last_seen_at > $2::timestamptz - make_interval(secs => $3::int4)
              AND s.created_at > $2::timestamptz - make_interval(hours => t.session_lifetime_hours)
-             AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE 'UTC')::date)
+             AND (a.expires_on IS NULL OR a.expires_on > ($2::timestamptz AT TIME ZONE t.time_zone)::date)
            ORDER BY min(s.created_at) OVER (PARTITION BY s.account_id), s.account_id,
                     s.created_at, s.id"#,
         tenant_id,
@@ -406,7 +408,7 @@ pub async fn why_ended(
         r#"SELECT s.end_reason,
                   CASE WHEN s.ended_at IS NOT NULL THEN NULL
                        WHEN a.status <> 'active' THEN 'account_deactivated'
-                       WHEN a.expires_on <= ($2::timestamptz AT TIME ZONE 'UTC')::date THEN 'account_expired'
+                       WHEN a.expires_on <= ($2::timestamptz AT TIME ZONE t.time_zone)::date THEN 'account_expired'
                   END AS account_closed,
                   (coalesce(s.end_reason = 'lifetime', false)
                    OR (s.ended_at IS NULL

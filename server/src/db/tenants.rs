@@ -17,6 +17,8 @@ pub struct TenantRow {
     pub evict_idle_minutes: i32,
     /// Seats only administrators may take; 0, or fewer than `seat_limit`.
     pub admin_reserve: i32,
+    /// The organisation's IANA time zone ([`crate::zone::Zone`]).
+    pub time_zone: String,
 }
 
 pub async fn insert(
@@ -30,7 +32,7 @@ pub async fn insert(
         TenantRow,
         "INSERT INTO tenants (slug, name, seat_limit, created_at) VALUES ($1, $2, $3, $4)
          RETURNING id, slug, name, seat_limit, idle_lease_seconds, password_policy,
-                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve",
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve, time_zone",
         slug,
         name,
         seat_limit,
@@ -44,7 +46,7 @@ pub async fn by_slug(conn: &mut PgConnection, slug: &str) -> sqlx::Result<Option
     sqlx::query_as!(
         TenantRow,
         "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
-                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE slug = $1",
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve, time_zone FROM tenants WHERE slug = $1",
         slug
     )
     .fetch_optional(conn)
@@ -55,7 +57,7 @@ pub async fn by_id(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Ten
     sqlx::query_as!(
         TenantRow,
         "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
-                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE id = $1",
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve, time_zone FROM tenants WHERE id = $1",
         id
     )
     .fetch_optional(conn)
@@ -75,7 +77,7 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<TenantRow> 
     sqlx::query_as!(
         TenantRow,
         "SELECT id, slug, name, seat_limit, idle_lease_seconds, password_policy,
-                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+                   sessions_per_person, when_full, evict_idle_minutes, admin_reserve, time_zone FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
         id
     )
     .fetch_one(conn)
@@ -108,6 +110,7 @@ pub struct SettingsRow {
     pub when_full: String,
     pub evict_idle_minutes: i32,
     pub seat_alerts: bool,
+    pub time_zone: String,
     /// Goes up whenever one of the Settings screen's fields changes.
     pub settings_version: i64,
 }
@@ -116,7 +119,8 @@ pub async fn settings(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Setting
     sqlx::query_as!(
         SettingsRow,
         "SELECT directory_signin_enabled, password_policy, invitation_hours, session_lifetime_hours,
-                sessions_per_person, when_full, evict_idle_minutes, seat_alerts, settings_version
+                sessions_per_person, when_full, evict_idle_minutes, seat_alerts, time_zone,
+                settings_version
          FROM tenants WHERE id = $1",
         id
     )
@@ -133,6 +137,8 @@ pub struct SettingsUpdate<'a> {
     pub when_full: &'a str,
     pub evict_idle_minutes: i32,
     pub seat_alerts: bool,
+    /// A canonical IANA identifier ([`crate::zone::Zone::name`]).
+    pub time_zone: &'a str,
 }
 
 pub async fn set_settings(
@@ -142,7 +148,8 @@ pub async fn set_settings(
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE tenants SET password_policy = $2, invitation_hours = $3, session_lifetime_hours = $4,
-                sessions_per_person = $5, when_full = $6, evict_idle_minutes = $7, seat_alerts = $8
+                sessions_per_person = $5, when_full = $6, evict_idle_minutes = $7, seat_alerts = $8,
+                time_zone = $9
          WHERE id = $1",
         id,
         s.password_policy,
@@ -151,7 +158,8 @@ pub async fn set_settings(
         s.sessions_per_person,
         s.when_full,
         s.evict_idle_minutes,
-        s.seat_alerts
+        s.seat_alerts,
+        s.time_zone
     )
     .execute(conn)
     .await

@@ -4,6 +4,7 @@
 use super::caller::is_expired;
 use crate::db::accounts::AccountRow;
 use crate::error::{Error, Result};
+use crate::zone::Zone;
 use app::model::{AccountId, AccountStatus, AccountSummary, AccountType, ApiError, Role};
 use time::OffsetDateTime;
 
@@ -13,9 +14,10 @@ pub(super) fn bad(column: &str) -> Error {
     Error::Api(ApiError::internal())
 }
 
-/// The account as lists and answers show it; `now` decides `expired`.
-/// A stored role, status or type the code does not know is a `500`.
-pub(crate) fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSummary> {
+/// The account as lists and answers show it; `now` in the organisation's
+/// `zone` decides `expired`. A stored role, status or type the code does not
+/// know is a `500`.
+pub(crate) fn summary(r: &AccountRow, now: OffsetDateTime, zone: &Zone) -> Result<AccountSummary> {
     Ok(AccountSummary {
         id: AccountId::from_uuid(r.id),
         role: Role::parse(&r.role).map_err(|_| bad("role"))?,
@@ -26,7 +28,7 @@ pub(crate) fn summary(r: &AccountRow, now: OffsetDateTime) -> Result<AccountSumm
         last_name: r.last_name.clone(),
         email: r.email.clone(),
         expires_on: r.expires_on,
-        expired: is_expired(r.expires_on, now),
+        expired: is_expired(r.expires_on, now, zone),
         invited: r.account_type == AccountType::Local.as_str() && !r.has_password,
         created_at: r.created_at,
         version: r.version,

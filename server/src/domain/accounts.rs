@@ -2,7 +2,7 @@
 
 use super::account_summary::{bad, summary};
 use super::audit::{self, Action, Target};
-use super::caller::{is_expired, today, Actor, AdminCaller, Origin};
+use super::caller::{today, Actor, AdminCaller, Origin};
 use super::passwords;
 use super::permissions::check_groups;
 use super::tenant::directory_not_allowed;
@@ -10,6 +10,7 @@ use super::tenant::{tenant_policy, tenant_settings};
 use super::Services;
 use crate::db::{self, accounts::AccountRow, sessions::EndReason};
 use crate::error::{first_error, unique_violation, Error, Result};
+use crate::zone::Zone;
 use app::model::duplicate::{DuplicateAccountRequest, DuplicatePart};
 use app::model::invitations::{InvitationView, LinkState};
 use app::model::permissions::GroupId;
@@ -29,9 +30,10 @@ fn details(
     groups: Vec<Uuid>,
     invitation: Option<InvitationView>,
     now: OffsetDateTime,
+    zone: &Zone,
 ) -> Result<AccountDetails> {
     Ok(AccountDetails {
-        summary: summary(r, now)?,
+        summary: summary(r, now, zone)?,
         clients: clients.into_iter().map(ClientId::from_uuid).collect(),
         case_access: CaseAccess::parse(&r.case_access).map_err(|_| bad("case_access"))?,
         must_change_password: r.must_change_password,
@@ -112,7 +114,7 @@ pub async fn create_in_tenant(
     let settings = tenant_settings(tx, tenant_id).await?;
     let ctx = FormContext {
         policy: &settings.password_policy,
-        today: today(now),
+        today: today(now, &Zone::stored(&settings.time_zone)),
         clients_required: db::clients::any_active(tx, tenant_id).await?,
     };
     if request.account_type == AccountType::Directory.as_str() && !settings.directory_signin_enabled
@@ -288,7 +290,7 @@ impl Services {
         }
         Ok(AccountSummary {
             version,
-            ..summary(&row, now)?
+            ..summary(&row, now, &admin.zone)?
         })
     }
 
@@ -344,7 +346,7 @@ impl Services {
         self.mail_queued();
         Ok(AccountSummary {
             version,
-            ..summary(&row, now)?
+            ..summary(&row, now, &admin.zone)?
         })
     }
 
@@ -362,7 +364,7 @@ impl Services {
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let mut account = details(&row, clients, groups, invitation, now)?;
+        let mut account = details(&row, clients, groups, invitation, now, &admin.zone)?;
         account.throttles = super::throttle::account_throttles(
             &mut conn,
             row.tenant_id,
@@ -383,7 +385,7 @@ impl Services {
             settings,
             clients: self.list_clients(admin).await?,
             groups: self.list_groups(admin).await?,
-            today: today(self.now()),
+            today: admin.today(self.now()),
         })
     }
 
@@ -413,7 +415,14 @@ impl Services {
                 .collect();
             let invitation =
                 super::invitations::latest_invitation(&mut tx, tenant_id, before.id, now).await?;
-            let current = details(&before, clients_before, groups, invitation, now)?;
+            let current = details(
+                &before,
+                clients_before,
+                groups,
+                invitation,
+                now,
+                &admin.zone,
+            )?;
             return Err(ApiError::stale(
                 "account",
                 serde_json::to_value(current).unwrap_or_default(),
@@ -424,12 +433,12 @@ impl Services {
         let policy = tenant_policy(&mut tx, tenant_id).await?;
         let ctx = FormContext {
             policy: &policy,
-            today: today(now),
+            today: admin.today(now),
             clients_required: db::clients::any_active(&mut tx, tenant_id).await?,
         };
         let account_type =
             AccountType::parse(&before.account_type).map_err(|_| bad("account_type"))?;
-        let was_expired = is_expired(before.expires_on, now);
+        let was_expired = admin.is_expired(before.expires_on, now);
         let changes = request
             .validate(
                 ctx,
@@ -458,14 +467,14 @@ impl Services {
             && !was_expired;
         let stays_active_admin = v.role == Role::Administrator
             && v.status == AccountStatus::Active
-            && !is_expired(v.expires_on, now);
+            && !admin.is_expired(v.expires_on, now);
         if was_active_admin && !stays_active_admin {
             if request.id == admin.account_id {
                 return Err(ApiError::refused("You cannot demote, deactivate or expire your own account. Ask another administrator to do it.",
                 )
                 .into());
             }
-            if db::accounts::count_active_admins(&mut tx, tenant_id, today(now)).await? <= 1 {
+            if db::accounts::count_active_admins(&mut tx, tenant_id, admin.today(now)).await? <= 1 {
                 return Err(ApiError::refused("This is the organisation's last active administrator: it cannot be demoted or deactivated.",
                 )
                 .into());
@@ -512,7 +521,7 @@ impl Services {
             passwords::store(&mut tx, &after, password, must_change, now).await?;
         }
         let was_usable = before.status == "active" && !was_expired;
-        let is_usable = after.status == "active" && !is_expired(after.expires_on, now);
+        let is_usable = after.status == "active" && !admin.is_expired(after.expires_on, now);
         let action = match (was_usable, is_usable) {
             (true, false) => Action::AccountDeactivated,
             (false, true) => Action::AccountReactivated,
@@ -567,7 +576,7 @@ impl Services {
         tx.commit().await?;
         Ok(AccountSummary {
             version,
-            ..summary(&after, now)?
+            ..summary(&after, now, &admin.zone)?
         })
     }
 
@@ -651,8 +660,8 @@ impl Services {
             .ok_or_else(|| ApiError::not_found("account"))?;
         if target.role == Role::Administrator.as_str()
             && target.status == AccountStatus::Active.as_str()
-            && !is_expired(target.expires_on, now)
-            && db::accounts::count_active_admins(&mut tx, tenant_id, today(now)).await? <= 1
+            && !admin.is_expired(target.expires_on, now)
+            && db::accounts::count_active_admins(&mut tx, tenant_id, admin.today(now)).await? <= 1
         {
             return Err(ApiError::refused(
                 "This is the organisation's last active administrator and cannot be deleted.",

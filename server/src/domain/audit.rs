@@ -181,10 +181,6 @@ fn legacy_ilike(s: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn day_start(d: time::Date) -> OffsetDateTime {
-    d.midnight().assume_utc()
-}
-
 impl From<db::audit::AuditRow> for AuditEvent {
     fn from(r: db::audit::AuditRow) -> Self {
         AuditEvent {
@@ -218,8 +214,9 @@ impl Services {
             actor_ilike: actor_old.as_deref(),
             target_ilike: target_old.as_deref(),
             action: filter.action.map(Action::as_str),
-            from: filter.from.map(day_start),
-            until: filter.until.map(day_start),
+            // Days of the organisation's calendar (#27).
+            from: filter.from.map(|d| admin.zone.start_of(d)),
+            until: filter.until.map(|d| admin.zone.start_of(d)),
         };
         let mut conn = db::begin(&self.pool, admin.scope()).await?;
         let rows =
@@ -278,7 +275,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        Ok(audit_csv(&events))
+        Ok(audit_csv(&events, &|t| admin.zone.rfc3339(t)))
     }
 }
 

@@ -6,6 +6,7 @@
 use super::tenant::parse_policy;
 use crate::db::{self, Scope};
 use crate::error::Result;
+use crate::zone::Zone;
 use app::api::port::RequestMeta;
 use app::model::{AccountId, AccountType, ApiError, Role, SessionInfo, TenantId};
 use uuid::Uuid;
@@ -51,6 +52,8 @@ pub struct Caller {
     pub password_change_required: bool,
     /// An Active Directory account: its password is not Rollcall's.
     pub directory_account: bool,
+    /// The organisation's time zone: its dates and its clock.
+    pub zone: Zone,
     pub origin: Origin,
     /// How the audit trail names this caller.
     actor: Actor,
@@ -85,6 +88,7 @@ impl Caller {
             last_name: row.last_name,
             role: Role::parse(&row.role).map_err(|_| ApiError::internal())?,
             directory_account: row.account_type == AccountType::Directory.as_str(),
+            zone: Zone::stored(&row.time_zone),
             origin,
             actor,
         })
@@ -117,7 +121,18 @@ impl Caller {
             idle_lease_seconds: self.idle_lease_seconds,
             password_change_required: self.password_change_required,
             directory_account: self.directory_account,
+            time_zone: self.zone.name().to_owned(),
         }
+    }
+
+    /// Today's date in the organisation's time zone.
+    pub fn today(&self, now: time::OffsetDateTime) -> time::Date {
+        today(now, &self.zone)
+    }
+
+    /// [`is_expired`] in the organisation's time zone.
+    pub fn is_expired(&self, expires_on: Option<time::Date>, now: time::OffsetDateTime) -> bool {
+        is_expired(expires_on, now, &self.zone)
     }
 }
 
@@ -140,14 +155,16 @@ impl std::ops::Deref for AdminCaller {
     }
 }
 
-/// An account expires at 00:00 UTC on its expiry date.
-pub fn is_expired(expires_on: Option<time::Date>, now: time::OffsetDateTime) -> bool {
-    expires_on.is_some_and(|d| d <= today(now))
+/// An account is deactivated from 00:00 of its expiry date in the
+/// organisation's time zone (vendor page: it "deactivates when the date is
+/// reached"; the zone is issue #27's).
+pub fn is_expired(expires_on: Option<time::Date>, now: time::OffsetDateTime, zone: &Zone) -> bool {
+    expires_on.is_some_and(|d| d <= today(now, zone))
 }
 
-/// The UTC calendar date of `now`.
-pub fn today(now: time::OffsetDateTime) -> time::Date {
-    now.to_offset(time::UtcOffset::UTC).date()
+/// The calendar date of `now` in `zone`.
+pub fn today(now: time::OffsetDateTime, zone: &Zone) -> time::Date {
+    zone.date_of(now)
 }
 
 pub fn origin(meta: &RequestMeta) -> Origin {

@@ -589,6 +589,6 @@ impl Services {
             .await?
             .ok_or_else(|| ApiError::not_found("account"))?;
         tx.commit().await?;
-        super::account_summary::summary(&after, now)
+        super::account_summary::summary(&after, now, &admin.zone)
     }
 }

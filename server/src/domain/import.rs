@@ -4,7 +4,7 @@
 
 use super::accounts::{check_directory_allowed, check_new_clients, insert_new, NewRow};
 use super::audit::{self, Action};
-use super::caller::{today, AdminCaller};
+use super::caller::AdminCaller;
 use super::tenant::tenant_settings;
 use super::Services;
 use crate::crypto;
@@ -231,7 +231,7 @@ impl Services {
         let tenant_id = admin.tenant_id.as_uuid();
         self.fill_directory_lines(tenant_id, &mut lines).await?;
         let mut conn = db::begin(&self.pool, admin.scope()).await?;
-        let ctx = context(&mut conn, tenant_id, today(self.now())).await?;
+        let ctx = context(&mut conn, tenant_id, admin.today(self.now())).await?;
         let checked = check_lines(&mut conn, tenant_id, &ctx, lines, &HashMap::new()).await?;
         let rows: Vec<PreviewRow> = checked.iter().map(|(l, o)| preview_row(l, o)).collect();
         let valid = rows.iter().filter(|r| r.errors.is_empty()).count();
@@ -261,7 +261,7 @@ impl Services {
         let now = self.now();
         let checked = {
             let mut conn = db::begin(&self.pool, admin.scope()).await?;
-            let ctx = context(&mut conn, tenant_id, today(now)).await?;
+            let ctx = context(&mut conn, tenant_id, admin.today(now)).await?;
             // Usernames staged by earlier chunks count as seen in the file.
             let mut earlier = HashMap::new();
             if let Some(batch) = chunk.batch {
@@ -342,7 +342,7 @@ impl Services {
         if !db::imports::lock_batch(&mut tx, tenant_id, admin.account_id.as_uuid(), batch).await? {
             return Err(import_gone().into());
         }
-        let ctx = context(&mut tx, tenant_id, today(now)).await?;
+        let ctx = context(&mut tx, tenant_id, admin.today(now)).await?;
         let form = FormContext {
             policy: &ctx.settings.password_policy,
             today: ctx.today,

@@ -12,6 +12,7 @@ use crate::crypto;
 use crate::db::{self, accounts::AccountRow, links::LinkRow, sessions::EndReason, Scope};
 use crate::error::Result;
 use crate::mail::{self, escape, html_page, Composed, Mail};
+use crate::zone::Zone;
 use app::api::port::RequestMeta;
 use app::model::invitations::{
     ClosedLink, InvitationView, LinkInfo, LinkKind, LinkState, LinkStatus, PasswordSet,
@@ -71,12 +72,17 @@ pub fn sign_in_url(public_url: &str, tenant_slug: &str) -> String {
     )
 }
 
-fn when(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
+/// `26 November 2026 at 09:05 EST`: in the organisation's zone, labelled.
+fn when(t: OffsetDateTime, zone: &Zone) -> String {
+    let day = zone
+        .date_of(t)
         .format(format_description!(
-            "[day padding:none] [month repr:long] [year] at [hour]:[minute] UTC"
+            "[day padding:none] [month repr:long] [year]"
         ))
-        .unwrap_or_else(|_| t.to_string())
+        .unwrap_or_default();
+    // `2026-11-26 09:05 EST` → `09:05 EST`
+    let minute = zone.minute(t);
+    format!("{day} at {}", &minute[11..])
 }
 
 /// What a link's mail says.
@@ -92,10 +98,12 @@ pub struct LinkMail<'a> {
     /// sign-in.
     pub sign_in: &'a str,
     pub expires_at: OffsetDateTime,
+    /// The organisation's time zone, which the expiry is told in.
+    pub zone: &'a Zone,
 }
 
 pub fn compose_link_mail(m: &LinkMail<'_>) -> Composed {
-    let expires = when(m.expires_at);
+    let expires = when(m.expires_at, m.zone);
     let who = m.sender.unwrap_or("Your administrator");
     let account = format!(
         "Organisation: {}, username: {}. Sign in afterwards at {}",
@@ -227,6 +235,7 @@ pub async fn issue(
         link: &link,
         sign_in: &sign_in,
         expires_at,
+        zone: &Zone::stored(&tenant.time_zone),
     });
     mail::enqueue(
         tx,
@@ -416,7 +425,9 @@ impl Services {
             )
             .into());
         }
-        if account.status != AccountStatus::Active.as_str() || is_expired(account.expires_on, now) {
+        if account.status != AccountStatus::Active.as_str()
+            || is_expired(account.expires_on, now, &Zone::stored(&tenant.time_zone))
+        {
             return Err(ApiError::new(
                 ErrorCode::AccountInactive,
                 "This account is deactivated or has expired, so its password cannot be set. Ask your administrator.",
@@ -552,8 +563,11 @@ impl Services {
         };
         let since = now - Duration::hours(1);
         let outcome = if account.status != AccountStatus::Active.as_str()
-            || is_expired(account.expires_on, now)
-        {
+            || is_expired(
+                account.expires_on,
+                now,
+                &Zone::stored(&tenant_row.time_zone),
+            ) {
             json!({ "outcome": "not_sent", "reason": "account_inactive" })
         } else if account.account_type == AccountType::Directory.as_str() {
             if db::outbox::count_recent(&mut tx, "directory_reminder", &account.email, since)
@@ -646,7 +660,9 @@ impl Services {
             )
             .into());
         }
-        if account.status != AccountStatus::Active.as_str() || is_expired(account.expires_on, now) {
+        if account.status != AccountStatus::Active.as_str()
+            || admin.is_expired(account.expires_on, now)
+        {
             return Err(ApiError::refused(
                 "This account is deactivated or expired: reactivate it before inviting its owner.",
             )
@@ -766,6 +782,7 @@ mod tests {
             link: "https://rollcall.example/invitation#tok",
             sign_in: "https://rollcall.example/?org=smith",
             expires_at: datetime!(2026-11-26 14:05 UTC),
+            zone: &Zone::utc(),
         })
     }
 
@@ -813,6 +830,7 @@ mod tests {
             link: "http://127.0.0.1:3000/reset-password#tok",
             sign_in: "http://127.0.0.1:3000/?org=demo",
             expires_at: datetime!(2026-11-26 09:00 UTC),
+            zone: &Zone::utc(),
         });
         assert_eq!(m.subject, "Reset your Rollcall password for Demo");
         assert!(m.text.contains("/reset-password#tok") && m.text.contains("If you did not ask"));

@@ -202,7 +202,7 @@ pub async fn take_seat(
     if account.status != app::model::AccountStatus::Active.as_str()
         || account
             .expires_on
-            .is_some_and(|d| d <= now.to_offset(time::UtcOffset::UTC).date())
+            .is_some_and(|d| d <= crate::zone::Zone::stored(&tenant.time_zone).date_of(now))
     {
         return Err(ApiError::new(
             app::model::ErrorCode::AccountInactive,

@@ -3,7 +3,7 @@
 
 use super::account_summary::summary;
 use super::audit::{self, Action};
-use super::caller::{today, AdminCaller};
+use super::caller::AdminCaller;
 use super::Services;
 use crate::db::{
     self,
@@ -50,7 +50,7 @@ async fn search_rows(
             status,
             account_type: filter.account_type.map(AccountType::as_str),
             client: filter.client.map(|c| c.as_uuid()),
-            today: today(now),
+            today: admin.today(now),
         },
         order,
         filter.descending,
@@ -83,7 +83,7 @@ impl Services {
         Ok(AccountPage {
             accounts: rows
                 .iter()
-                .map(|r| summary(r, now))
+                .map(|r| summary(r, now, &admin.zone))
                 .collect::<Result<_>>()?,
             total: u64::try_from(total).unwrap_or(0),
             page: filter.page,
@@ -126,7 +126,7 @@ impl Services {
             .iter()
             .map(|r| {
                 Ok(ExportRow {
-                    account: summary(r, now)?,
+                    account: summary(r, now, &admin.zone)?,
                     case_access: r.case_access.clone(),
                     must_change_password: r.must_change_password,
                     rotate_password: r.rotate_password,
@@ -147,6 +147,6 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        Ok(accounts_csv(&export))
+        Ok(accounts_csv(&export, &|t| admin.zone.rfc3339(t)))
     }
 }

@@ -1,5 +1,6 @@
 //! "People were turned away" (issue #15): when sign-ins were refused for
-//! lack of a seat on a UTC day, the tenant's active administrators get one
+//! lack of a seat on a day of the organisation's calendar (its time zone,
+//! #27), the tenant's active administrators get one
 //! mail about that day, the day after ("7 sign-ins were refused on 29 Nov;
 //! all 10 seats were in use from 09:12 to 11:40"), through the outbox. A
 //! tenant setting (`seat_alerts`) turns it off. The `seat_alerts` row,
@@ -12,6 +13,7 @@ use crate::db::{self, scope::Scope};
 use crate::error::Result;
 use crate::mail::{self, Mail};
 use crate::mail::{escape, html_page};
+use crate::zone::Zone;
 use std::collections::HashMap;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
@@ -106,7 +108,9 @@ pub fn full_intervals(
 /// What one day's mail reports.
 pub struct DayReport<'a> {
     pub tenant_name: &'a str,
+    /// A day of `zone`'s calendar; the times below are shown in `zone`.
     pub day: Date,
+    pub zone: &'a Zone,
     /// Refused because every seat was held.
     pub refused_full: u32,
     /// Refused because only administrators' reserved seats were free.
@@ -129,11 +133,13 @@ pub fn compose(r: &DayReport<'_>) -> (String, String, String) {
         ))
         .unwrap_or_default();
     let hm = |t: OffsetDateTime| {
-        if t.time() == time::Time::MIDNIGHT && t.date() != r.day {
+        if r.zone.date_of(t) != r.day {
+            // The end of the day itself.
             "24:00".to_owned()
         } else {
-            t.format(format_description!("[hour]:[minute]"))
-                .unwrap_or_default()
+            // `2026-11-29 09:12 EST` → `09:12`
+            let minute = r.zone.minute(t);
+            minute[11..16].to_owned()
         }
     };
     let refused = r.refused_full + r.refused_reserved;
@@ -171,7 +177,8 @@ pub fn compose(r: &DayReport<'_>) -> (String, String, String) {
         r.tenant_name
     );
     let first = format!(
-        "{sign_ins} refused on {date} (UTC) for {}; {}.",
+        "{sign_ins} refused on {date} ({} time) for {}; {}.",
+        r.zone.name(),
         r.tenant_name,
         why.join("; ")
     );
@@ -188,21 +195,16 @@ pub fn compose(r: &DayReport<'_>) -> (String, String, String) {
 }
 
 impl Services {
-    /// Queues the mails for every tenant and UTC day (up to
-    /// [`LOOK_BACK_DAYS`] back, today excluded) with refused sign-ins and no
-    /// mail yet. Returns how many mails were queued. Work across tenants,
+    /// Queues the mails for every tenant and day of its calendar (up to
+    /// [`LOOK_BACK_DAYS`] back, its today excluded) with refused sign-ins
+    /// and no mail yet. Returns how many mails were queued. Work across tenants,
     /// said so in code: the refusals are found with [`Scope::EveryTenant`],
     /// each tenant's mail is written in its own scope.
     pub async fn queue_seat_alerts(&self) -> Result<u32> {
         let now = self.now();
-        let today = now.to_offset(time::UtcOffset::UTC).date();
-        let from = (today - Duration::days(LOOK_BACK_DAYS))
-            .midnight()
-            .assume_utc();
-        let until = today.midnight().assume_utc();
         let due = {
             let mut tx = db::begin(&self.pool, Scope::EveryTenant).await?;
-            db::seat_alerts::due(&mut tx, from, until).await?
+            db::seat_alerts::due(&mut tx, now, LOOK_BACK_DAYS as i32).await?
         };
         let mut queued = 0;
         for d in due {
@@ -224,8 +226,12 @@ impl Services {
         now: OffsetDateTime,
     ) -> Result<u32> {
         let mut tx = db::begin(&self.pool, Scope::Tenant(tenant_id)).await?;
-        let start = day.midnight().assume_utc();
-        let end = start + Duration::DAY;
+        let tenant = db::tenants::by_id(&mut tx, tenant_id)
+            .await?
+            .ok_or_else(app::model::ApiError::internal)?;
+        let zone = Zone::stored(&tenant.time_zone);
+        let start = zone.start_of(day);
+        let end = zone.start_of(day + Duration::DAY);
         let refused = db::seat_alerts::refused_on(&mut tx, tenant_id, start, end).await?;
         let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
         let (refused_full, refused_reserved) = (count(refused.full), count(refused.reserved));
@@ -233,7 +239,7 @@ impl Services {
         if total == 0 {
             return Ok(0);
         }
-        let today = now.to_offset(time::UtcOffset::UTC).date();
+        let today = zone.date_of(now);
         let recipients = db::seat_alerts::administrators(&mut tx, tenant_id, today).await?;
         // Claims the day first: another worker that gets here too stops.
         let claimed = db::seat_alerts::claim(
@@ -248,9 +254,6 @@ impl Services {
         if !claimed {
             return Ok(0);
         }
-        let tenant = db::tenants::by_id(&mut tx, tenant_id)
-            .await?
-            .ok_or_else(app::model::ApiError::internal)?;
         let spans = load_spans(&mut tx, tenant_id, start, end, now).await?;
         let changes = load_seat_changes(&mut tx, tenant_id).await?;
         let full: Vec<(OffsetDateTime, OffsetDateTime, u32)> =
@@ -262,6 +265,7 @@ impl Services {
         let (subject, text, html) = compose(&DayReport {
             tenant_name: &tenant.name,
             day,
+            zone: &zone,
             refused_full,
             refused_reserved,
             full: &full,
@@ -336,9 +340,11 @@ mod tests {
     #[test]
     fn the_mail_reads_as_the_issue_asks() {
         let full = [(D + Duration::minutes(552), D + Duration::minutes(700), 10)];
+        let utc = Zone::utc();
         let report = |refused_full, refused_reserved, full| DayReport {
             tenant_name: "Acme",
             day: date!(2026 - 11 - 29),
+            zone: &utc,
             refused_full,
             refused_reserved,
             full,
@@ -351,7 +357,7 @@ mod tests {
         );
         assert!(
             text.starts_with(
-                "7 sign-ins were refused on 29 Nov (UTC) for Acme; all 10 seats were in use from 09:12 to 11:40."
+                "7 sign-ins were refused on 29 Nov (UTC time) for Acme; all 10 seats were in use from 09:12 to 11:40."
             ),
             "{text}"
         );
@@ -359,7 +365,7 @@ mod tests {
         assert!(html.contains("Settings → Seats"));
         let (_, reserved, _) = compose(&report(0, 1, &[]));
         assert!(
-            reserved.starts_with("1 sign-in was refused on 29 Nov (UTC) for Acme; the seats that were free are reserved for administrators."),
+            reserved.starts_with("1 sign-in was refused on 29 Nov (UTC time) for Acme; the seats that were free are reserved for administrators."),
             "{reserved}"
         );
         let (_, both, _) = compose(&report(2, 1, &full));
@@ -371,5 +377,27 @@ mod tests {
             ..report(1, 0, &[])
         };
         assert!(compose(&escaped).2.contains("A&amp;B"));
+    }
+
+    #[test]
+    fn the_mail_speaks_the_organisations_clock() {
+        // 29 November in Toronto runs from 05:00 UTC to 05:00 UTC the next day.
+        let toronto = Zone::parse("America/Toronto").unwrap();
+        let start = toronto.start_of(date!(2026 - 11 - 29));
+        let full = [(start + Duration::hours(9), start + Duration::DAY, 3)];
+        let (subject, text, _) = compose(&DayReport {
+            tenant_name: "Acme",
+            day: date!(2026 - 11 - 29),
+            zone: &toronto,
+            refused_full: 2,
+            refused_reserved: 0,
+            full: &full,
+            license_url: "https://rc.example/license",
+        });
+        assert!(subject.contains("refused on 29 Nov"), "{subject}");
+        assert!(
+            text.starts_with("2 sign-ins were refused on 29 Nov (America/Toronto time) for Acme; all 3 seats were in use from 09:00 to 24:00."),
+            "{text}"
+        );
     }
 }

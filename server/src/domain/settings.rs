@@ -11,6 +11,7 @@ use super::Services;
 use crate::crypto;
 use crate::db::{self, clients::ClientRow};
 use crate::error::{check_version, first_error, unique_violation, Error, Result};
+use crate::zone::Zone;
 use app::model::invitations::check_invitation_hours;
 use app::model::permissions::required_version;
 use app::model::session::{
@@ -21,6 +22,20 @@ use app::model::{
     PasswordPolicy, SaveClientRequest, SessionInfo, TenantSettings,
 };
 use serde_json::json;
+
+/// A zone the bundled database knows but this Postgres does not (its copy of
+/// the database is older): `22023` from the table's check. Refused like an
+/// unknown name, so no stored zone can break a query.
+fn unknown_to_postgres(e: sqlx::Error, zone: &str) -> Error {
+    match e.as_database_error().and_then(|d| d.code()) {
+        Some(code) if code == "22023" || code == "23514" => ApiError::validation(
+            "time_zone",
+            format!("The database does not know the time zone {zone} yet: choose a neighbouring zone with the same clock, and ask your Rollcall provider to update PostgreSQL's time zone data."),
+        )
+        .into(),
+        _ => e.into(),
+    }
+}
 
 fn client_from_row(r: ClientRow) -> Client {
     Client {
@@ -53,6 +68,12 @@ impl Services {
         check_session_lifetime_hours(settings.session_lifetime_hours)?;
         check_sessions_per_person(settings.sessions_per_person)?;
         check_evict_idle_minutes(settings.evict_idle_minutes)?;
+        let zone = Zone::parse(settings.time_zone.trim())
+            .map_err(|e| ApiError::validation("time_zone", e.to_string()))?;
+        let settings = &TenantSettings {
+            time_zone: zone.name().to_owned(),
+            ..settings.clone()
+        };
         let tenant_id = admin.tenant_id.as_uuid();
         let mut tx = db::begin(&self.pool, admin.scope()).await?;
         let tenant = db::tenants::lock(&mut tx, tenant_id).await?;
@@ -75,9 +96,11 @@ impl Services {
                 when_full: settings.when_full.as_str(),
                 evict_idle_minutes: int(settings.evict_idle_minutes)?,
                 seat_alerts: settings.seat_alerts,
+                time_zone: zone.name(),
             },
         )
-        .await?;
+        .await
+        .map_err(|e| unknown_to_postgres(e, zone.name()))?;
         let flat = |s: &TenantSettings| {
             let mut v = serde_json::to_value(&s.password_policy).unwrap_or_default();
             if let Some(map) = v.as_object_mut() {
@@ -90,6 +113,7 @@ impl Services {
                 map.insert("when_full".into(), json!(s.when_full));
                 map.insert("evict_idle_minutes".into(), json!(s.evict_idle_minutes));
                 map.insert("seat_alerts".into(), json!(s.seat_alerts));
+                map.insert("time_zone".into(), json!(s.time_zone));
             }
             v
         };

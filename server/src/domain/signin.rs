@@ -27,6 +27,7 @@ use crate::crypto;
 use crate::db::{self, accounts::AccountRow, tenants::TenantRow, Scope};
 use crate::directory::{Directory, Failure, Refusal};
 use crate::error::Result;
+use crate::zone::Zone;
 use app::api::port::RequestMeta;
 use app::model::directory::DirectoryPerson;
 use app::model::{
@@ -160,6 +161,7 @@ pub fn standing(
     account: &AccountRow,
     directory_account: bool,
     now: OffsetDateTime,
+    zone: &Zone,
 ) -> Option<(Action, ApiError)> {
     if account.status != AccountStatus::Active.as_str() {
         return Some((
@@ -170,7 +172,7 @@ pub fn standing(
             ),
         ));
     }
-    if is_expired(account.expires_on, now) {
+    if is_expired(account.expires_on, now, zone) {
         return Some((
             Action::LoginRefusedExpired,
             ApiError::new(
@@ -232,7 +234,13 @@ impl Services {
             id: account.id,
             username: account.username.clone(),
         };
-        if let Some((action, error)) = standing(&account, claimant.is_directory_account(), now) {
+        let zone = claimant
+            .tenant
+            .as_ref()
+            .map_or_else(Zone::utc, |t| Zone::stored(&t.time_zone));
+        if let Some((action, error)) =
+            standing(&account, claimant.is_directory_account(), now, &zone)
+        {
             self.record_login_refusal(&account, action, json!({}), &actor, &claimant.origin, now)
                 .await?;
             return Err(error.into());
@@ -615,6 +623,7 @@ impl Services {
                 must_change_password: account.must_change_password,
                 rotate_password: account.rotate_password,
                 password_changed_at: account.password_changed_at,
+                time_zone: tenant.time_zone,
                 password_policy: tenant.password_policy,
             },
             origin,

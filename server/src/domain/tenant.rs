@@ -43,6 +43,7 @@ pub async fn tenant_settings(conn: &mut PgConnection, tenant_id: Uuid) -> Result
         evict_idle_minutes: u32::try_from(row.evict_idle_minutes)
             .unwrap_or(EVICT_IDLE_MINUTES_DEFAULT),
         seat_alerts: row.seat_alerts,
+        time_zone: row.time_zone,
         version: row.settings_version,
     })
 }

@@ -9,6 +9,7 @@ use super::caller::AdminCaller;
 use super::Services;
 use crate::db::{self, scope::Scope};
 use crate::error::{Error, Result};
+use crate::zone::Zone;
 use app::model::usage::{UsageBucket, UsagePeriod, UsageReport, UsageRow};
 use app::model::ApiError;
 use sqlx::PgConnection;
@@ -91,12 +92,15 @@ pub fn seats_at(changes: &[(OffsetDateTime, u32)], t: OffsetDateTime) -> u32 {
     }
 }
 
-/// Hourly rows folded into days: the day's highest peak, its refusals, and
-/// the seats at its end.
-pub fn by_day(hours: &[UsageRow]) -> Vec<UsageRow> {
+/// Hourly rows folded into the days of `zone`'s calendar: the day's highest
+/// peak, its refusals, and the seats at its end. A day starts at its local
+/// midnight, so it has 23 or 25 hours on the days clocks change. Hours are
+/// UTC hours: in a zone whose offset is not whole hours (Asia/Kolkata,
+/// UTC+05:30) the day takes the hour its midnight falls in.
+pub fn by_day(hours: &[UsageRow], zone: &Zone) -> Vec<UsageRow> {
     let mut days: Vec<UsageRow> = Vec::new();
     for h in hours {
-        let start = UsageBucket::Day.start_of(h.start);
+        let start = day_start(zone, zone.date_of(h.start));
         match days.last_mut() {
             Some(d) if d.start == start => {
                 d.peak_people = d.peak_people.max(h.peak_people);
@@ -107,6 +111,36 @@ pub fn by_day(hours: &[UsageRow]) -> Vec<UsageRow> {
         }
     }
     days
+}
+
+/// The start of `day` in `zone`, down to the UTC hour it falls in (the
+/// rows' grain).
+pub fn day_start(zone: &Zone, day: time::Date) -> OffsetDateTime {
+    UsageBucket::Hour.start_of(zone.start_of(day))
+}
+
+/// The window of `period` ending with the bucket that holds `now`: hours as
+/// they are, days of `zone`'s calendar (the last 30 days are today and the
+/// 29 before it there).
+pub fn window(
+    period: UsagePeriod,
+    now: OffsetDateTime,
+    zone: &Zone,
+) -> (OffsetDateTime, OffsetDateTime) {
+    match period.bucket() {
+        UsageBucket::Hour => period.window(now),
+        UsageBucket::Day => {
+            let today = zone.date_of(now);
+            let days = match period {
+                UsagePeriod::Year => 365,
+                _ => 30,
+            };
+            (
+                day_start(zone, today - Duration::days(days - 1)),
+                day_start(zone, today + Duration::DAY),
+            )
+        }
+    }
 }
 
 fn hours_between(from: OffsetDateTime, to: OffsetDateTime) -> usize {
@@ -191,14 +225,14 @@ impl Services {
         period: UsagePeriod,
     ) -> Result<UsageReport> {
         let now = self.now();
-        let (from, to) = period.window(now);
+        let (from, to) = window(period, now, &admin.zone);
         let rows = self
             .usage(
                 admin.scope(),
                 admin.tenant_id.as_uuid(),
                 period.bucket(),
-                from,
-                to,
+                (from, to),
+                &admin.zone,
             )
             .await?;
         Ok(UsageReport {
@@ -209,18 +243,19 @@ impl Services {
     }
 
     /// `server usage`: the history of tenant `slug` by `bucket` for the
-    /// whole UTC days `from` to `to` (both included; by default the last 30
-    /// days by day, or today by hour). Errors: `422 validation` naming
-    /// `from`/`to` for an unreadable date or `to` before `from`; `404` for no
-    /// tenant.
+    /// whole days `from` to `to` of the tenant's calendar (both included; by
+    /// default the last 30 days by day, or today by hour), and the tenant's
+    /// zone to print them in. Errors: `422 validation` naming `from`/`to`
+    /// for an unreadable date or `to` before `from`; `404` for no tenant.
     pub async fn operator_usage(
         &self,
         slug: &str,
         bucket: UsageBucket,
         from: Option<&str>,
         to: Option<&str>,
-    ) -> Result<Vec<UsageRow>> {
+    ) -> Result<(Vec<UsageRow>, Zone)> {
         let tenant = self.find_tenant(slug).await?;
+        let zone = Zone::stored(&tenant.time_zone);
         let date = |field: &str, text: Option<&str>| -> Result<Option<time::Date>> {
             text.map(|t| {
                 app::model::values::parse_date(t)
@@ -228,7 +263,7 @@ impl Services {
             })
             .transpose()
         };
-        let today = self.now().date();
+        let today = zone.date_of(self.now());
         let to_day = date("to", to)?.unwrap_or(today);
         let from_day = date("from", from)?.unwrap_or(match bucket {
             UsageBucket::Hour => to_day,
@@ -241,22 +276,30 @@ impl Services {
             )
             .into());
         }
-        let start = from_day.midnight().assume_utc();
-        let end = (to_day + Duration::DAY).midnight().assume_utc();
-        self.usage(Scope::Tenant(tenant.id), tenant.id, bucket, start, end)
-            .await
+        let start = day_start(&zone, from_day);
+        let end = day_start(&zone, to_day + Duration::DAY);
+        let rows = self
+            .usage(
+                Scope::Tenant(tenant.id),
+                tenant.id,
+                bucket,
+                (start, end),
+                &zone,
+            )
+            .await?;
+        Ok((rows, zone))
     }
 
-    /// Rows of `bucket` covering `[from, to)` (bucket boundaries, UTC), up
-    /// to the current one. Rolls up, once, every final hour since the last
-    /// rolled-up one; the rest is computed afresh.
+    /// Rows of `bucket` covering `[from, to)` (on UTC hours), up to the
+    /// current one; days are `zone`'s ([`by_day`]). Rolls up, once, every
+    /// final hour since the last rolled-up one; the rest is computed afresh.
     pub async fn usage(
         &self,
         scope: Scope<'_>,
         tenant_id: Uuid,
         bucket: UsageBucket,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
+        (from, to): (OffsetDateTime, OffsetDateTime),
+        zone: &Zone,
     ) -> Result<Vec<UsageRow>> {
         let now = self.now();
         let to = to.min(UsageBucket::Hour.start_of(now) + Duration::HOUR);
@@ -284,7 +327,7 @@ impl Services {
         hours.retain(|h| h.start >= first_hour);
         Ok(match bucket {
             UsageBucket::Hour => hours,
-            UsageBucket::Day => by_day(&hours),
+            UsageBucket::Day => by_day(&hours, zone),
         })
     }
 }
@@ -343,7 +386,10 @@ mod tests {
             seats,
             refused,
         };
-        let days = by_day(&[row(22, 3, 1, 5), row(23, 4, 0, 5), row(24, 1, 2, 6)]);
+        let days = by_day(
+            &[row(22, 3, 1, 5), row(23, 4, 0, 5), row(24, 1, 2, 6)],
+            &Zone::utc(),
+        );
         assert_eq!(
             days,
             [
@@ -360,6 +406,48 @@ mod tests {
                     refused: 2
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn days_are_cut_at_the_organisations_midnight() {
+        let row = |start, peak| UsageRow {
+            start,
+            peak_people: peak,
+            seats: 5,
+            refused: 1,
+        };
+        let toronto = Zone::parse("America/Toronto").unwrap();
+        // 23:00 and 00:00 in Toronto (EST): two different days.
+        let hours = [
+            row(datetime!(2026-12-07 04:00 UTC), 2),
+            row(datetime!(2026-12-07 05:00 UTC), 3),
+            row(datetime!(2026-12-08 04:00 UTC), 4),
+        ];
+        let days = by_day(&hours, &toronto);
+        assert_eq!(
+            days.iter()
+                .map(|d| (d.start, d.peak_people, d.refused))
+                .collect::<Vec<_>>(),
+            [
+                (datetime!(2026-12-06 05:00 UTC), 2, 1),
+                (datetime!(2026-12-07 05:00 UTC), 4, 2),
+            ]
+        );
+        // The last 30 days end with today there, at its local midnight.
+        let (from, to) = window(
+            UsagePeriod::Month,
+            datetime!(2026-12-08 03:00 UTC),
+            &toronto,
+        );
+        assert_eq!(to, datetime!(2026-12-08 05:00 UTC));
+        assert_eq!(from, datetime!(2026-11-08 05:00 UTC));
+        // Auckland's fall-back day (5 April 2026) has 25 hours.
+        let auckland = Zone::parse("Pacific/Auckland").unwrap();
+        assert_eq!(
+            day_start(&auckland, time::macros::date!(2026 - 04 - 06))
+                - day_start(&auckland, time::macros::date!(2026 - 04 - 05)),
+            Duration::hours(25)
         );
     }
 

@@ -27,3 +27,4 @@ mod text;
 mod throttle;
 mod usage;
 mod versions;
+mod zones;

@@ -131,7 +131,8 @@ async fn usage_equals_the_scenario_worked_out_by_hand(pool: PgPool) {
                 Some("2026-11-23"),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         // From the organisation's first hour to the current one.
         assert_eq!(hours[0].start, day(9, 0));
         assert_eq!(
@@ -151,7 +152,8 @@ async fn usage_equals_the_scenario_worked_out_by_hand(pool: PgPool) {
                 Some("2026-11-23"),
             )
             .await
-            .unwrap();
+            .unwrap()
+            .0;
         (busy(&hours), busy(&days))
     };
 

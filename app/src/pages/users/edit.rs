@@ -8,7 +8,7 @@ use crate::api::accounts::{
 use crate::api::directory::refresh_from_directory;
 use crate::auth::Auth;
 use crate::components::{
-    format_time, CheckboxField, ConfirmDialog, ErrorState, FormState, Loading,
+    format_time, CheckboxField, ConfirmDialog, ErrorState, FormState, Loading, ZoneNote,
 };
 use crate::model::{
     format_date, AccountDetails, AccountForm, AccountFormOptions, AccountId, AccountType, ApiError,
@@ -220,6 +220,7 @@ fn EditAccountForm(account: AccountDetails, options: AccountFormOptions) -> impl
         </div>
         <AccountTabs id=id current="Details" />
         <p class="lede">{status_line}</p>
+        <ZoneNote />
         {expired.then(|| view! {
             <p class="notice warn" role="status">
                 {format!(

@@ -129,7 +129,7 @@ pub fn AccessFields(
     };
     let today = crate::model::format_date(options.today);
     let expiry_hint: &'static str =
-        "The account deactivates at 00:00 UTC on this date. Leave empty for no expiry.";
+        "The account deactivates at 00:00 on this date in the organisation's time zone (Settings). Leave empty for no expiry.";
     view! {
         {if is_me {
             view! { <p class="hint">"You cannot change your own role or status; another administrator can."</p> }.into_any()
