@@ -124,7 +124,7 @@ test('clients, settings, directory, license and audit', async ({ page }) => {
   await shell.signOut();
 });
 
-test('keyboard and screen-reader focus: skip link, headings, first invalid field, dialogs, the matrix', async ({ page }) => {
+test('keyboard and screen-reader focus: skip link, headings, first invalid field, dialogs', async ({ page }) => {
   // Sign-in: a failed submit puts focus on the first field in error.
   const signInPage = new SignInPage(page);
   await signInPage.open();
@@ -197,9 +197,21 @@ test('keyboard and screen-reader focus: skip link, headings, first invalid field
   expect(await page.evaluate(() => !!document.querySelector('dialog:modal'))).toBeTruthy();
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
-  await expect(opener).toBeFocused();
+  // The opener is the page's focused element again. (Not `toBeFocused`: the
+  // last Tab above may have taken focus to the browser's own controls, as
+  // headless Firefox does, and the page then has no focus at all until a
+  // person clicks into it, which automation cannot do.)
+  await expect.poll(() => opener.evaluate((el) => el === document.activeElement)).toBe(true);
 
-  // The permission matrix: arrows move between cells without changing them.
+  await shell.signOut();
+});
+
+// Its own page: after the dialog's last Tab above, headless Firefox leaves
+// the page without focus for good.
+test('the permission matrix moves between cells by arrow keys without changing them', async ({ page }) => {
+  const shell = await signIn(page, env.tenant, env.admin);
+  await shell.go('Accounts');
+  await page.getByRole('link', { name: env.user, exact: true }).click();
   await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Permissions' }).click();
   const cells = page.locator('select.matrix-cell');
   await expect(cells.first()).toBeVisible();

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { env, signIn, SignInPage } from '../fixtures/rollcall';
+import { downloadCsv, env, signIn, SignInPage } from '../fixtures/rollcall';
 
 test('two browsers of one person hold one seat, and the administrator signs that person out', async ({ browser }) => {
   const contexts = await Promise.all([browser.newContext(), browser.newContext(), browser.newContext()]);
@@ -73,14 +73,14 @@ test('a sign-in refused for lack of a seat shows in the usage chart and its tabl
     await shell.go('License');
     const history = admin.getByRole('region', { name: 'Usage history' });
     await expect(history.getByRole('radio', { name: 'Last 24 hours' })).toBeChecked();
-    await expect(history.getByText('All times are UTC.')).toBeVisible();
+    await expect(admin.getByText("Times are in the organisation's time zone, UTC.")).toBeVisible();
     const chart = history.getByRole('img', { name: 'People signed in, seats owned and refused sign-ins' });
     await expect(chart).toBeVisible();
     await expect(chart).toHaveAccessibleDescription(/at most 3 people signed in at once, with 3 seats owned now; [1-9]\d* sign-ins? (was|were) refused/);
 
     await history.getByText('The numbers as a table').click();
     const table = history.getByRole('table', { name: 'Last 24 hours, by hour' });
-    await expect(table.getByRole('columnheader')).toHaveText(['Hour (UTC)', 'Most people signed in', 'Seats owned', 'Refused sign-ins']);
+    await expect(table.getByRole('columnheader')).toHaveText(['Hour', 'Most people signed in', 'Seats owned', 'Refused sign-ins']);
     // Newest first: this hour, with the refusal and the three people.
     const thisHour = table.getByRole('row').nth(1).getByRole('cell');
     await expect(thisHour.nth(1)).toHaveText('3');
@@ -90,9 +90,13 @@ test('a sign-in refused for lack of a seat shows in the usage chart and its tabl
     // Other periods redraw from the same data, by day.
     await history.getByRole('radio', { name: 'Last 30 days' }).check();
     await expect(history.getByRole('table', { name: 'Last 30 days, by day' })).toBeAttached();
-    const download = admin.waitForEvent('download');
-    await history.getByRole('button', { name: 'Download CSV' }).click();
-    expect((await download).suggestedFilename()).toBe('seat-usage-30d.csv');
+    const file = await downloadCsv(admin, history.getByRole('button', { name: 'Download CSV' }), 'seat-usage-30d.csv');
+    if (file) {
+      // Days of the organisation's calendar (UTC here), each ending where the next begins.
+      const lines = file.text.trim().split('\r\n');
+      expect(lines[0]).toBe('start,end,peak_people,seats,refused');
+      expect(lines[lines.length - 1]).toMatch(/^\d{4}-\d\d-\d\dT00:00:00Z,\d{4}-\d\d-\d\dT00:00:00Z,3,3,[1-9]\d*$/);
+    }
   } finally {
     for (const p of [admin, second, third, turnedAway]) {
       await p.request.post('/api/logout', { data: {} });

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { SignInPage, createAccount, env, releaseSeat, signIn, uniqueName } from '../fixtures/rollcall';
+import { SignInPage, createAccount, env, releaseSeat, retype, signIn, uniqueName } from '../fixtures/rollcall';
 
 test.afterEach(releaseSeat);
 
@@ -28,10 +28,10 @@ test('an administrator edits an account, deactivates it (signing it out) and rea
 
     // Bad input is named beside its field and nothing is saved.
     await page.getByRole('link', { name: username, exact: true }).click();
-    await page.getByLabel('Email').fill('not an email');
+    await retype(page.getByLabel('Email'), 'not an email');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await expect(page.getByText('Enter an email address like name@example.org.')).toBeVisible();
-    await page.getByLabel('Email').fill(`${username}@example.org`);
+    await retype(page.getByLabel('Email'), `${username}@example.org`);
 
     // Deactivate: the staff member is signed out at once and cannot return.
     await page.getByLabel('Status').selectOption('inactive');

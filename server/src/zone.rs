@@ -31,7 +31,7 @@ impl std::fmt::Display for UnknownZone {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "`{}` is not a time zone of the IANA database: use a name such as America/Toronto or UTC",
+            "“{}” is not a time zone of the IANA database. Use a name such as America/Toronto, or UTC.",
             self.0
         )
     }

@@ -500,11 +500,14 @@ pub struct Suite<'a> {
 }
 
 impl Suite<'_> {
-    /// `npx playwright test --project <engine> [files]` against `base_url`.
+    /// `npx playwright test --project=<engine> [files]` against `base_url`.
     pub fn run(&self, root: &Path, base_url: &str, engine: Engine, files: &[&str]) -> Result<()> {
         let mail_dir = self.mail_dir.to_string_lossy();
         let psql = self.psql.to_string_lossy();
-        let mut args = vec!["playwright", "test", "--project", engine.project()];
+        // `--project=NAME`: the spaced form takes the files after it as
+        // more project names.
+        let project = format!("--project={}", engine.project());
+        let mut args = vec!["playwright", "test", project.as_str()];
         args.extend_from_slice(files);
         let mut cmd = proc::command(
             "npx",

@@ -14,16 +14,30 @@ pub fn ConfirmDialog(
     on_confirm: impl Fn() + 'static,
 ) -> impl IntoView {
     let dialog: NodeRef<html::Dialog> = NodeRef::new();
+    // The control that opened the dialog gets focus back when it closes
+    // (WAI-ARIA APG, dialog pattern). Browsers restore it themselves only
+    // sometimes: Firefox does not once focus has left the page, as a Tab
+    // past the last control does.
+    let opener = StoredValue::new_local(None::<leptos::web_sys::HtmlElement>);
     Effect::new(move |_| {
         let want = open.get();
         if let Some(d) = dialog.get() {
             if want && !d.open() {
+                opener.set_value(document().active_element().and_then(|e| {
+                    leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(e).ok()
+                }));
                 let _ = d.show_modal();
             } else if !want && d.open() {
                 d.close();
             }
         }
     });
+    let restore_focus = move || {
+        if let Some(el) = opener.get_value().filter(|el| el.is_connected()) {
+            let _ = el.focus();
+        }
+        opener.set_value(None);
+    };
     // Several dialogs may be on one page (one per table row): each needs
     // its own ids for its name and description.
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -36,7 +50,10 @@ pub fn ConfirmDialog(
             class="dialog"
             aria-labelledby=labelled_by
             aria-describedby=described_by
-            on:close=move |_| open.set(false)
+            on:close=move |_| {
+                open.set(false);
+                restore_focus();
+            }
         >
             <h2 id=title_id>{title}</h2>
             <p id=message_id>{message}</p>

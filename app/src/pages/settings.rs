@@ -309,13 +309,9 @@ fn TimeZoneField(
     value: RwSignal<String>,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
+    // The browser's zone, shown only where it differs from the field.
     let browser = browser_zone();
-    let use_browser = browser.clone().map(|zone| {
-        let label = format!("Use this browser's zone ({zone})");
-        view! {
-            <button type="button" class="secondary small" on:click=move |_| value.set(zone.clone())>{label}</button>
-        }
-    });
+    let elsewhere = move || browser.clone().filter(|b| *b != value.get().trim());
     let mut zones = known_zones();
     if !zones.iter().any(|z| z == "UTC") {
         zones.push("UTC".to_owned());
@@ -334,7 +330,6 @@ fn TimeZoneField(
                 <label for="time_zone">"Organisation time zone"</label>
                 <p class="hint" id="time_zone-hint">
                     "An IANA name such as America/Toronto. Every date and time in Rollcall, its CSV files and its mails is shown in it, and an account set to deactivate on a date stops at 00:00 of that date here. Changing it keeps every date as it is; the moment it begins moves with the zone."
-                    {browser.map(|b| format!(" This browser is set to {b}."))}
                 </p>
                 <input id="time_zone" name="time_zone" type="text" list="time-zones" autocomplete="off"
                     required=true spellcheck="false"
@@ -345,7 +340,15 @@ fn TimeZoneField(
                 </datalist>
                 {move || error.get().map(|e| view! { <p class="field-error" id="time_zone-error">{e}</p> })}
             </div>
-            <div class="generate">{use_browser}</div>
+            {move || elsewhere().map(|zone| {
+                let label = format!("Use {zone}");
+                view! {
+                    <p class="hint">
+                        {format!("This browser is set to {zone}. ")}
+                        <button type="button" class="secondary small" on:click=move |_| value.set(zone.clone())>{label}</button>
+                    </p>
+                }
+            })}
         </fieldset>
     }
 }

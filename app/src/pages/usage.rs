@@ -6,7 +6,7 @@
 use crate::api::license::get_usage;
 use crate::auth::Auth;
 use crate::components::{
-    download_csv, local, organisation_zone, DataTable, ErrorState, Loading, Local, ZoneNote,
+    download_csv, local, organisation_zone, DataTable, ErrorState, Loading, Local,
 };
 use crate::model::usage::{usage_csv, UsageBucket, UsagePeriod, UsageReport, UsageRow};
 use leptos::prelude::*;
@@ -202,7 +202,6 @@ pub fn UsageHistory() -> impl IntoView {
                     }
                 }).collect_view()}
             </fieldset>
-            <ZoneNote />
             <p class="hint">"The current hour or day so far is the last one shown."</p>
             {move || match report.get() {
                 None => view! { <Loading what="the usage history" /> }.into_any(),
