@@ -87,6 +87,27 @@ test('the sign-in page fetches only the main module; the frame comes with sign-i
   await admin.signOut();
 });
 
+test('a screen opened by its address fetches its modules beside the main one, each once', async ({ page }) => {
+  const admin = await signIn(page, env.tenant, env.admin);
+  const modules: string[] = [];
+  page.on('request', (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith('.wasm')) modules.push(moduleOf(path));
+  });
+  await page.goto('/license');
+  await expect(page.getByRole('heading', { name: 'License', level: 1 })).toBeVisible();
+  // The boot script asked for the frame's and the License page's modules
+  // (and their chunks) itself, before the app ran; nobody fetched one twice.
+  const preloaded = await page.evaluate(() =>
+    [...document.querySelectorAll('link[rel="preload"][href$=".wasm"]')].map((l) => new URL((l as HTMLLinkElement).href).pathname),
+  );
+  expect(preloaded.map(moduleOf)).toEqual(expect.arrayContaining(['split_frame', 'split_license']));
+  expect(preloaded.map(moduleOf)).not.toContain('split_accounts');
+  expect(modules).toEqual(expect.arrayContaining(['rollcall', 'split_frame', 'split_license']));
+  expect(new Set(modules).size).toBe(modules.length);
+  await admin.signOut();
+});
+
 test('the sign-in link fills in the organisation, and the device remembers it', async ({ page }) => {
   await page.goto(`/?org=${env.tenant}`);
   await expect(page.getByLabel('Organisation')).toHaveValue(env.tenant);

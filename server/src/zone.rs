@@ -66,7 +66,10 @@ impl Zone {
     /// Like [`Zone::parse`] for a name already stored (checked when saved);
     /// a name the bundled database no longer knows falls back to UTC.
     pub fn stored(name: &str) -> Zone {
-        Zone::parse(name).unwrap_or_else(|_| Zone::utc())
+        Zone::parse(name).unwrap_or_else(|e| {
+            tracing::error!(zone = name, error = %e, "a stored time zone is unknown to the bundled database; using UTC");
+            Zone::utc()
+        })
     }
 
     /// The canonical IANA identifier, e.g. `America/Toronto`.

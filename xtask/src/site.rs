@@ -50,6 +50,9 @@ fn inputs_digest(root: &Path) -> Result<String> {
     }
     files.push(root.join("Cargo.toml"));
     files.push(root.join("Cargo.lock"));
+    // How the site is put together (the boot script's table, the build
+    // folder) is this file's.
+    files.push(root.join("xtask/src/site.rs"));
     files.sort();
     let mut hash = Sha256::new();
     for file in &files {
@@ -179,15 +182,79 @@ fn build_site(root: &Path) -> Result<()> {
                 .map_err(|e| format!("cannot move {}: {e}", from.display()))?;
         }
     }
+    let boot = fs::read_to_string(root.join("public/boot.js"))
+        .map_err(|e| format!("public/boot.js: {e}"))?;
+    let areas = split_areas(&build, &boot)?;
     for (from, to) in [
         ("frontend/index.html", "index.html"),
         ("public/boot.js", "boot.js"),
     ] {
         let text = fs::read_to_string(root.join(from)).map_err(|e| format!("{from}: {e}"))?;
+        if to == "boot.js" && !text.contains(AREAS_MARKER) {
+            return Err(format!("{from} lost its marker {AREAS_MARKER}"));
+        }
+        let text = text.replace(AREAS_MARKER, &areas);
         fs::write(site.join(to), point_at_build(&text, &digest))
             .map_err(|e| format!("cannot write {to}: {e}"))?;
     }
     precompress(&site)
+}
+
+/// Where `public/boot.js` takes the areas' files ([`split_areas`]).
+const AREAS_MARKER: &str = "{/* split areas */}";
+
+/// The split manifest of the build in `build` as the boot script's table:
+/// the chunks, as number ranges, of the frame and of each module the boot
+/// script names in quotes (`'accounts'`), e.g.
+/// `{"accounts":"9-52,56","frame":"11-13"}` (its own `split_<area>.wasm`
+/// is implied). Small, because the sign-in page downloads it.
+fn split_areas(build: &Path, boot: &str) -> Result<String> {
+    let name = file_names(build)?
+        .into_iter()
+        .find(|n| n.starts_with("__wasm_split_manifest") && n.ends_with(".json"))
+        .ok_or("no split manifest in the build")?;
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &fs::read(build.join(&name)).map_err(|e| format!("{name}: {e}"))?,
+    )
+    .map_err(|e| format!("{name}: {e}"))?;
+    let modules = manifest
+        .as_object()
+        .ok_or_else(|| format!("{name}: not an object"))?;
+    let mut table = serde_json::Map::new();
+    let named = |m: &str| m == "frame" || boot.contains(&format!("'{m}'"));
+    for (module, files) in modules.iter().filter(|(m, _)| named(m)) {
+        let mut chunks: Vec<u32> = files
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| f.as_str()?.strip_prefix("chunk_")?.parse().ok())
+            .collect();
+        chunks.sort_unstable();
+        table.insert(module.clone(), ranges(&chunks).into());
+    }
+    Ok(serde_json::Value::Object(table).to_string())
+}
+
+/// Sorted numbers as ranges: `[9, 10, 11, 14]` is `9-11,14`.
+fn ranges(numbers: &[u32]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < numbers.len() {
+        let start = numbers[i];
+        let mut end = start;
+        while i + 1 < numbers.len() && numbers[i + 1] == end + 1 {
+            i += 1;
+            end = numbers[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    out.join(",")
 }
 
 /// Writes `<file>.br` (brotli, quality 11) and `<file>.gz` (gzip, level 9)
@@ -659,12 +726,55 @@ pub fn wait_healthy(addr: &str) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// The boot script's `SCREENS` (first path segment → area) must be what
+    /// `app/src/pages/shell.rs` routes: a screen moved to another area would
+    /// otherwise preload the wrong module.
+    #[test]
+    fn the_boot_script_knows_each_screens_area() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let shell = fs::read_to_string(root.join("app/src/pages/shell.rs")).unwrap();
+        let boot = fs::read_to_string(root.join("public/boot.js")).unwrap();
+        // `admin AccountsRoute, accounts / accounts_screen => AccountsPage,`
+        let mut area_of = std::collections::HashMap::new();
+        for line in shell.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let [_, route, area, "/", _, "=>", _] = words.as_slice() {
+                area_of.insert(route.trim_end_matches(','), area.to_string());
+            }
+        }
+        // `<Route path=path!("/accounts/new") view={Lazy::<CreateAccountRoute>::new()} />`
+        let mut expected = std::collections::BTreeMap::new();
+        for line in shell.lines().filter(|l| l.contains("Lazy::<")) {
+            let path = line.split("path!(\"").nth(1).unwrap().split('"').next().unwrap();
+            let route = line.split("Lazy::<").nth(1).unwrap().split('>').next().unwrap();
+            let segment = path.trim_start_matches('/').split('/').next().unwrap().to_owned();
+            let area = area_of.get(route).unwrap_or_else(|| panic!("no area for {route}"));
+            let previous = expected.insert(segment.clone(), area.clone());
+            assert!(previous.is_none() || previous.as_ref() == Some(area), "/{segment} spans two areas");
+        }
+        assert!(!expected.is_empty());
+        let screens = boot.split("const SCREENS = {").nth(1).unwrap().split("};").next().unwrap();
+        let mut found = std::collections::BTreeMap::new();
+        for pair in screens.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once(':').unwrap();
+            found.insert(k.trim().to_owned(), v.trim().trim_matches('\'').to_owned());
+        }
+        assert_eq!(found, expected, "public/boot.js SCREENS against app/src/pages/shell.rs");
+    }
+
+    #[test]
+    fn chunk_numbers_become_ranges() {
+        assert_eq!(ranges(&[9, 10, 11, 14, 16, 17]), "9-11,14,16-17");
+        assert_eq!(ranges(&[3]), "3");
+        assert_eq!(ranges(&[]), "");
+    }
+
     #[test]
     fn the_digest_follows_every_input_file() {
         let root =
             std::env::temp_dir().join(format!("rollcall-site-digest-{}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
-        for dir in ["app/src", "frontend", "style", "public"] {
+        for dir in ["app/src", "frontend", "style", "public", "xtask/src"] {
             fs::create_dir_all(root.join(dir)).unwrap();
         }
         for (file, text) in [
@@ -674,6 +784,7 @@ mod tests {
             ("public/boot.js", "go()"),
             ("Cargo.toml", "[workspace]"),
             ("Cargo.lock", "# lock"),
+            ("xtask/src/site.rs", "fn build() {}"),
         ] {
             fs::write(root.join(file), text).unwrap();
         }
