@@ -213,10 +213,9 @@ fn split_areas(build: &Path, boot: &str) -> Result<String> {
         .into_iter()
         .find(|n| n.starts_with("__wasm_split_manifest") && n.ends_with(".json"))
         .ok_or("no split manifest in the build")?;
-    let manifest: serde_json::Value = serde_json::from_slice(
-        &fs::read(build.join(&name)).map_err(|e| format!("{name}: {e}"))?,
-    )
-    .map_err(|e| format!("{name}: {e}"))?;
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(build.join(&name)).map_err(|e| format!("{name}: {e}"))?)
+            .map_err(|e| format!("{name}: {e}"))?;
     let modules = manifest
         .as_object()
         .ok_or_else(|| format!("{name}: not an object"))?;
@@ -745,21 +744,52 @@ mod tests {
         // `<Route path=path!("/accounts/new") view={Lazy::<CreateAccountRoute>::new()} />`
         let mut expected = std::collections::BTreeMap::new();
         for line in shell.lines().filter(|l| l.contains("Lazy::<")) {
-            let path = line.split("path!(\"").nth(1).unwrap().split('"').next().unwrap();
-            let route = line.split("Lazy::<").nth(1).unwrap().split('>').next().unwrap();
-            let segment = path.trim_start_matches('/').split('/').next().unwrap().to_owned();
-            let area = area_of.get(route).unwrap_or_else(|| panic!("no area for {route}"));
+            let path = line
+                .split("path!(\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let route = line
+                .split("Lazy::<")
+                .nth(1)
+                .unwrap()
+                .split('>')
+                .next()
+                .unwrap();
+            let segment = path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned();
+            let area = area_of
+                .get(route)
+                .unwrap_or_else(|| panic!("no area for {route}"));
             let previous = expected.insert(segment.clone(), area.clone());
-            assert!(previous.is_none() || previous.as_ref() == Some(area), "/{segment} spans two areas");
+            assert!(
+                previous.is_none() || previous.as_ref() == Some(area),
+                "/{segment} spans two areas"
+            );
         }
         assert!(!expected.is_empty());
-        let screens = boot.split("const SCREENS = {").nth(1).unwrap().split("};").next().unwrap();
+        let screens = boot
+            .split("const SCREENS = {")
+            .nth(1)
+            .unwrap()
+            .split("};")
+            .next()
+            .unwrap();
         let mut found = std::collections::BTreeMap::new();
         for pair in screens.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once(':').unwrap();
             found.insert(k.trim().to_owned(), v.trim().trim_matches('\'').to_owned());
         }
-        assert_eq!(found, expected, "public/boot.js SCREENS against app/src/pages/shell.rs");
+        assert_eq!(
+            found, expected,
+            "public/boot.js SCREENS against app/src/pages/shell.rs"
+        );
     }
 
     #[test]
