@@ -6,6 +6,7 @@
 -- copy of the database does not know, so no stored zone can break a query.
 
 ALTER TABLE tenants ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC'
+    CONSTRAINT tenants_time_zone_known
     CHECK (length(time_zone) BETWEEN 1 AND 64
            AND (TIMESTAMPTZ '2000-01-01 00:00:00+00' AT TIME ZONE time_zone) IS NOT NULL);
 

@@ -68,6 +68,7 @@ test('an administrator sets the organisation time zone and sees times in it on t
   } finally {
     // Back to UTC for the other tests of this tenant.
     const settings = await (await page.request.post('/api/settings/get', { data: {} })).json();
-    await page.request.post('/api/settings/update', { data: { settings: { ...settings, time_zone: 'UTC' } } });
+    const reset = await page.request.post('/api/settings/update', { data: { settings: { ...settings, time_zone: 'UTC' } } });
+    expect(reset.ok(), 'the e2e tenant is back in UTC for the other tests').toBeTruthy();
   }
 });

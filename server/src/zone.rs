@@ -55,10 +55,14 @@ impl Zone {
             return Err(unknown());
         }
         let tz = jiff::tz::db().get(name).map_err(|_| unknown())?;
-        // Only names the database lists as identifiers, not its
-        // abbreviation-like legacy entries that are no place (`EST`, `MST`).
+        // Only places: not the database's abbreviation-like legacy entries
+        // (`EST`, `MST`), nor its fixed offsets under `Etc/` (`Etc/GMT+5`,
+        // which is UTC−5), but UTC itself.
         match tz.iana_name() {
-            Some(canonical) if canonical == "UTC" || canonical.contains('/') => Ok(Zone { tz }),
+            Some("UTC" | "Etc/UTC") => Ok(Zone { tz }),
+            Some(canonical) if canonical.contains('/') && !canonical.starts_with("Etc/") => {
+                Ok(Zone { tz })
+            }
             _ => Err(unknown()),
         }
     }
@@ -204,6 +208,7 @@ mod tests {
             "America/Toronto ",
             "../etc/passwd",
             "EST5EDT,M3.2.0,M11.1.0",
+            "Etc/GMT+5",
         ] {
             assert!(Zone::parse(bad).is_err(), "{bad:?} must be refused");
         }

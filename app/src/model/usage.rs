@@ -1,6 +1,7 @@
 //! Seat usage history (issue #15): the most people signed in at once per
 //! hour or day, against the seats owned, with the sign-ins refused for lack
-//! of a seat. All times are UTC.
+//! of a seat. Times are instants (RFC 3339); days are the organisation's
+//! (its time zone), cut by the server.
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -104,7 +105,8 @@ impl UsageBucket {
         }
     }
 
-    /// The start (UTC) of the bucket that holds `t`.
+    /// The start of the UTC hour or UTC day that holds `t` (hours are the
+    /// server's grain; days in the organisation's zone are the server's).
     pub fn start_of(self, t: OffsetDateTime) -> OffsetDateTime {
         let t = t.to_offset(time::UtcOffset::UTC);
         let day = t.replace_time(time::Time::MIDNIGHT);
@@ -118,7 +120,8 @@ impl UsageBucket {
 /// One hour or day of the history.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsageRow {
-    /// Start of the hour or day (UTC).
+    /// Start of the hour, or of the day at its local midnight in the
+    /// organisation's time zone.
     #[serde(with = "time::serde::rfc3339")]
     pub start: OffsetDateTime,
     /// The most people signed in at the same moment (a person on several

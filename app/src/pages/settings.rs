@@ -329,7 +329,7 @@ fn TimeZoneField(
             <div class="field" class:has-error=move || error.with(Option::is_some)>
                 <label for="time_zone">"Organisation time zone"</label>
                 <p class="hint" id="time_zone-hint">
-                    "An IANA name such as America/Toronto. Every date and time in Rollcall, its CSV files and its mails is shown in it, and an account set to deactivate on a date stops at 00:00 of that date here. Changing it keeps every date as it is; the moment it begins moves with the zone."
+                    "An IANA name such as America/Toronto. Every date and time in Rollcall, its CSV files and its mails is shown in it, and an account set to deactivate on a date stops at 00:00 of that date in this zone. Changing it keeps every date as it is; the moment it begins moves with the zone."
                 </p>
                 <input id="time_zone" name="time_zone" type="text" list="time-zones" autocomplete="off"
                     required=true spellcheck="false"

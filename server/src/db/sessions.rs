@@ -31,7 +31,10 @@ pub async fn reclaim_expired(
 }
 
 /// Ends the tenant's open sessions whose account's expiry date has come
-/// (00:00 on that date in the tenant's time zone), so their seats are free. Called under the
+/// (00:00 on that date in the tenant's time zone), so their seats are free.
+/// They end at that midnight, never later than `now`: on a day whose
+/// midnight happens twice (America/Havana, 1 November) PostgreSQL reads
+/// 00:00 as the later one, the date turns at the earlier. Called under the
 /// tenant's lock before counting, and on every authentication.
 pub async fn end_expired_accounts(
     conn: &mut PgConnection,
@@ -40,7 +43,8 @@ pub async fn end_expired_accounts(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         "UPDATE sessions s
-         SET ended_at = GREATEST(s.created_at, a.expires_on::timestamp AT TIME ZONE t.time_zone),
+         SET ended_at = GREATEST(s.created_at,
+                                 LEAST($2, a.expires_on::timestamp AT TIME ZONE t.time_zone)),
              end_reason = 'account_expired'
          FROM accounts a, tenants t
          WHERE s.tenant_id = $1 AND s.ended_at IS NULL AND a.id = s.account_id

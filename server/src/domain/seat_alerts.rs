@@ -177,8 +177,11 @@ pub fn compose(r: &DayReport<'_>) -> (String, String, String) {
         r.tenant_name
     );
     let first = format!(
-        "{sign_ins} refused on {date} ({} time) for {}; {}.",
-        r.zone.name(),
+        "{sign_ins} refused on {date} ({}) for {}; {}.",
+        match r.zone.name() {
+            "UTC" => "UTC".to_owned(),
+            place => format!("{place} time"),
+        },
         r.tenant_name,
         why.join("; ")
     );
@@ -357,7 +360,7 @@ mod tests {
         );
         assert!(
             text.starts_with(
-                "7 sign-ins were refused on 29 Nov (UTC time) for Acme; all 10 seats were in use from 09:12 to 11:40."
+                "7 sign-ins were refused on 29 Nov (UTC) for Acme; all 10 seats were in use from 09:12 to 11:40."
             ),
             "{text}"
         );
@@ -365,7 +368,7 @@ mod tests {
         assert!(html.contains("Settings → Seats"));
         let (_, reserved, _) = compose(&report(0, 1, &[]));
         assert!(
-            reserved.starts_with("1 sign-in was refused on 29 Nov (UTC time) for Acme; the seats that were free are reserved for administrators."),
+            reserved.starts_with("1 sign-in was refused on 29 Nov (UTC) for Acme; the seats that were free are reserved for administrators."),
             "{reserved}"
         );
         let (_, both, _) = compose(&report(2, 1, &full));

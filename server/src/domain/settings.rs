@@ -24,11 +24,15 @@ use app::model::{
 use serde_json::json;
 
 /// A zone the bundled database knows but this Postgres does not (its copy of
-/// the database is older): `22023` from the table's check. Refused like an
-/// unknown name, so no stored zone can break a query.
+/// the database is older): `22023` ("time zone not recognized") from the
+/// check `tenants_time_zone_known`. Refused like an unknown name, so no
+/// stored zone can break a query. Any other error stays what it is.
 fn unknown_to_postgres(e: sqlx::Error, zone: &str) -> Error {
-    match e.as_database_error().and_then(|d| d.code()) {
-        Some(code) if code == "22023" || code == "23514" => ApiError::validation(
+    let known_check = e.as_database_error().is_some_and(|d| {
+        d.code().as_deref() == Some("22023") || d.constraint() == Some("tenants_time_zone_known")
+    });
+    match known_check {
+        true => ApiError::validation(
             "time_zone",
             format!("The database does not know the time zone {zone} yet: choose a neighbouring zone with the same clock, and ask your Rollcall provider to update PostgreSQL's time zone data."),
         )

@@ -94,13 +94,19 @@ pub fn seats_at(changes: &[(OffsetDateTime, u32)], t: OffsetDateTime) -> u32 {
 
 /// Hourly rows folded into the days of `zone`'s calendar: the day's highest
 /// peak, its refusals, and the seats at its end. A day starts at its local
-/// midnight, so it has 23 or 25 hours on the days clocks change. Hours are
-/// UTC hours: in a zone whose offset is not whole hours (Asia/Kolkata,
-/// UTC+05:30) the day takes the hour its midnight falls in.
+/// midnight (its row's `start`), so it has 23 or 25 hours on the days clocks
+/// change. Hours are UTC hours: in a zone whose offset is not whole hours
+/// (Asia/Kolkata, UTC+05:30) a day takes the hour its midnight falls in.
 pub fn by_day(hours: &[UsageRow], zone: &Zone) -> Vec<UsageRow> {
     let mut days: Vec<UsageRow> = Vec::new();
     for h in hours {
-        let start = day_start(zone, zone.date_of(h.start));
+        // The day whose hours [day_start(d), day_start(d + 1)) hold it.
+        let local = zone.date_of(h.start);
+        let day = match local.next_day() {
+            Some(next) if h.start >= day_start(zone, next) => next,
+            _ => local,
+        };
+        let start = zone.start_of(day);
         match days.last_mut() {
             Some(d) if d.start == start => {
                 d.peak_people = d.peak_people.max(h.peak_people);
@@ -406,6 +412,38 @@ mod tests {
                     refused: 2
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn in_a_half_hour_zone_a_day_takes_the_hour_its_midnight_falls_in() {
+        // Kolkata is UTC+05:30: 8 December begins at 7 December 18:30 UTC.
+        let kolkata = Zone::parse("Asia/Kolkata").unwrap();
+        let row = |start, peak| UsageRow {
+            start,
+            peak_people: peak,
+            seats: 5,
+            refused: 0,
+        };
+        let hours = [
+            row(datetime!(2026-12-07 17:00 UTC), 1), // 22:30 on the 7th
+            row(datetime!(2026-12-07 18:00 UTC), 2), // 23:30 on the 7th, holds midnight
+            row(datetime!(2026-12-07 19:00 UTC), 3), // 00:30 on the 8th
+        ];
+        let days = by_day(&hours, &kolkata);
+        assert_eq!(
+            days.iter()
+                .map(|d| (d.start, d.peak_people))
+                .collect::<Vec<_>>(),
+            [
+                (datetime!(2026-12-06 18:30 UTC), 1),
+                (datetime!(2026-12-07 18:30 UTC), 3),
+            ],
+            "each row starts at its local midnight"
+        );
+        assert_eq!(
+            kolkata.date_of(days[1].start),
+            time::macros::date!(2026 - 12 - 08)
         );
     }
 

@@ -99,7 +99,7 @@ async fn refused_sign_ins_are_reported_once_the_next_day(pool: PgPool) {
     );
     assert!(
         text.starts_with(
-            "3 sign-ins were refused on 22 Nov (UTC time) for Tenant alerts; the only seat was in use from 09:12 to 11:40."
+            "3 sign-ins were refused on 22 Nov (UTC) for Tenant alerts; the only seat was in use from 09:12 to 11:40."
         ),
         "{text}"
     );

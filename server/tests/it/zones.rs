@@ -29,7 +29,7 @@ fn move_to(clock: &ManualClock, t: OffsetDateTime) {
 
 /// Each case: the zone, the expiry date, and that date's first instant
 /// there (local midnight), in UTC.
-const CASES: [(&str, &str, OffsetDateTime); 8] = [
+const CASES: [(&str, &str, OffsetDateTime); 10] = [
     (
         "America/Toronto",
         "2026-12-31",
@@ -73,6 +73,20 @@ const CASES: [(&str, &str, OffsetDateTime); 8] = [
         "Pacific/Auckland",
         "2026-04-06",
         datetime!(2026-04-05 12:00 UTC),
+    ),
+    // Midnight skipped (6 September, 00:00 -04 → 01:00 -03): the day
+    // starts at 01:00.
+    (
+        "America/Santiago",
+        "2026-09-06",
+        datetime!(2026-09-06 04:00 UTC),
+    ),
+    // Midnight twice (1 November, 01:00 CDT → 00:00 CST): the day starts
+    // at the first.
+    (
+        "America/Havana",
+        "2026-11-01",
+        datetime!(2026-11-01 04:00 UTC),
     ),
 ];
 
