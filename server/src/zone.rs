@@ -241,24 +241,16 @@ mod tests {
     #[test]
     fn days_that_change_clocks_start_at_their_own_midnight() {
         let toronto = Zone::parse("America/Toronto").unwrap();
-        // Spring forward on 8 March 2026 at 02:00: the day starts at 00:00 EST.
-        assert_eq!(
-            toronto.start_of(date!(2026 - 03 - 08)),
-            datetime!(2026-03-08 05:00 UTC)
-        );
-        assert_eq!(
-            toronto.start_of(date!(2026 - 03 - 09)),
-            datetime!(2026-03-09 04:00 UTC)
-        );
-        // Fall back on 1 November 2026: that day starts at 00:00 EDT.
-        assert_eq!(
-            toronto.start_of(date!(2026 - 11 - 01)),
-            datetime!(2026-11-01 04:00 UTC)
-        );
-        assert_eq!(
-            toronto.start_of(date!(2026 - 11 - 02)),
-            datetime!(2026-11-02 05:00 UTC)
-        );
+        for (day, midnight) in [
+            // Spring forward on 8 March 2026 at 02:00: the day starts at 00:00 EST.
+            (date!(2026 - 03 - 08), datetime!(2026-03-08 05:00 UTC)),
+            (date!(2026 - 03 - 09), datetime!(2026-03-09 04:00 UTC)),
+            // Fall back on 1 November 2026: that day starts at 00:00 EDT.
+            (date!(2026 - 11 - 01), datetime!(2026-11-01 04:00 UTC)),
+            (date!(2026 - 11 - 02), datetime!(2026-11-02 05:00 UTC)),
+        ] {
+            assert_eq!(toronto.start_of(day), midnight, "{day}");
+        }
         // Santiago skips midnight itself (6 September 2026, 00:00 -> 01:00):
         // the day starts at 01:00 local, the end of the gap.
         let santiago = Zone::parse("America/Santiago").unwrap();

@@ -3,7 +3,6 @@
 //! and not at all when the tenant turned it off.
 
 use super::support::*;
-use app::model::Secret;
 use server::clock::Clock;
 use sqlx::PgPool;
 use time::macros::datetime;
@@ -52,14 +51,8 @@ async fn refused_sign_ins_are_reported_once_the_next_day(pool: PgPool) {
             datetime!(2026-11-22 00:00 UTC) + Duration::hours(h) + Duration::minutes(m),
         );
         svc.authenticate(&meta(Some(&ann))).await.unwrap();
-        assert!(svc
-            .login(&meta(None), "alerts", "bob", &Secret::from(PASSWORD))
-            .await
-            .is_err());
-        assert!(svc
-            .login(&meta(None), "quiet", "qb", &Secret::from(PASSWORD))
-            .await
-            .is_err());
+        assert!(try_login(&svc, "alerts", "bob").await.is_err());
+        assert!(try_login(&svc, "quiet", "qb").await.is_err());
     }
     at(&clock, datetime!(2026-11-22 11:40 UTC));
     svc.logout(&meta(Some(&ann))).await.unwrap();

@@ -74,9 +74,7 @@ async fn an_account_expires_at_midnight_utc_and_its_seat_is_freed(pool: PgPool) 
 async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
     let clock = clock();
     let svc = services(pool.clone(), clock.clone()).await;
-    let t = tenant(&svc, "react", 5).await;
-    account(&svc, "react", "boss", "admin").await;
-    let admin = admin_of(&svc, "react", "boss").await;
+    let (t, admin) = tenant_with_boss(&svc, "react").await;
     let mut request = account_request("temp", "user");
     request.form.expires_on = "2026-11-25".into();
     let temp = svc.create_account(&admin, &request).await.unwrap();
@@ -104,13 +102,7 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
             .await,
     );
     assert_eq!(err.field.as_deref(), Some("password"));
-    assert!(
-        svc.get_account(&admin, temp.id)
-            .await
-            .unwrap()
-            .summary
-            .expired
-    );
+    assert!(listed_expired(&svc, &admin, temp.id).await);
 
     // With a new password it is reactivated, audited, and the old password is dead.
     let mut with_password = clear.clone();
@@ -133,9 +125,7 @@ async fn reactivating_an_expired_account_requires_a_new_password(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn must_change_restricts_the_session_to_setting_a_new_password(pool: PgPool) {
     let svc = services(pool.clone(), clock()).await;
-    let t = tenant(&svc, "must", 5).await;
-    account(&svc, "must", "boss", "admin").await;
-    let admin = admin_of(&svc, "must", "boss").await;
+    let (t, admin) = tenant_with_boss(&svc, "must").await;
     let mut request = account_request("newbie", "administrator");
     request.form.must_change_password = true;
     svc.create_account(&admin, &request).await.unwrap();
@@ -237,11 +227,9 @@ async fn changing_your_password_signs_out_your_other_devices(pool: PgPool) {
 async fn rotation_comes_due_after_the_policy_interval(pool: PgPool) {
     let clock = clock();
     let svc = services(pool.clone(), clock.clone()).await;
-    let t = tenant(&svc, "rot", 5).await;
+    let (t, admin) = tenant_with_boss(&svc, "rot").await;
     // A day-long lease, so sessions live through the day without heartbeats.
     day_long_lease(&pool, t).await;
-    account(&svc, "rot", "boss", "admin").await;
-    let admin = admin_of(&svc, "rot", "boss").await;
     let mut request = account_request("rotator", "user");
     request.form.rotate_password = true;
     svc.create_account(&admin, &request).await.unwrap();
@@ -319,9 +307,7 @@ async fn an_administrator_reset_forces_a_change_and_ends_sessions(pool: PgPool) 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn directory_accounts_need_a_connected_directory(pool: PgPool) {
     let svc = services(pool.clone(), clock()).await;
-    tenant(&svc, "ad", 5).await;
-    account(&svc, "ad", "boss", "admin").await;
-    let admin = admin_of(&svc, "ad", "boss").await;
+    let (_, admin) = tenant_with_boss(&svc, "ad").await;
     let request = directory_account("alice", "user");
     let off = api_err(svc.create_account(&admin, &request).await);
     assert_eq!(off.field.as_deref(), Some("account_type"));

@@ -243,10 +243,7 @@ pub async fn login_patiently(
     username: &str,
 ) -> Result<server::domain::signin::LoggedIn, Error> {
     loop {
-        match svc
-            .login(&meta(None), tenant, username, &Secret::from(PASSWORD))
-            .await
-        {
+        match try_login(svc, tenant, username).await {
             Err(Error::Api(e)) if e.code == app::model::ErrorCode::ServerBusy => {
                 let wait = u64::from(e.retry_after.unwrap_or(1));
                 tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
@@ -258,7 +255,7 @@ pub async fn login_patiently(
 
 /// Signs in and returns the session token.
 pub async fn login(svc: &Services, tenant: &str, username: &str) -> String {
-    svc.login(&meta(None), tenant, username, &Secret::from(PASSWORD))
+    try_login(svc, tenant, username)
         .await
         .unwrap_or_else(|e| panic!("{username} could not sign in: {e}"))
         .token
@@ -328,10 +325,36 @@ pub async fn admin_of(svc: &Services, tenant: &str, username: &str) -> AdminCall
 /// the services, the tenant's id and the administrator's capability.
 pub async fn tenant_with_admin(pool: &PgPool, slug: &str) -> (Services, Uuid, AdminCaller) {
     let svc = services(pool.clone(), clock()).await;
-    let t = tenant(&svc, slug, 5).await;
-    account(&svc, slug, "boss", "admin").await;
-    let admin = admin_of(&svc, slug, "boss").await;
+    let (t, admin) = tenant_with_boss(&svc, slug).await;
     (svc, t, admin)
+}
+
+/// [`tenant_with_admin`] on the caller's services (and so its clock): the
+/// tenant's id and `boss`'s administrator capability.
+pub async fn tenant_with_boss(svc: &Services, slug: &str) -> (Uuid, AdminCaller) {
+    let t = tenant(svc, slug, 5).await;
+    account(svc, slug, "boss", "admin").await;
+    (t, admin_of(svc, slug, "boss").await)
+}
+
+/// Whether the account `id` is listed as expired (its date has come in the
+/// organisation's time zone), as `admin` sees it.
+pub async fn listed_expired(
+    svc: &Services,
+    admin: &AdminCaller,
+    id: app::model::AccountId,
+) -> bool {
+    svc.get_account(admin, id).await.unwrap().summary.expired
+}
+
+/// A sign-in with the fixtures' password, as it answered.
+pub async fn try_login(
+    svc: &Services,
+    tenant: &str,
+    username: &str,
+) -> Result<server::domain::signin::LoggedIn, Error> {
+    svc.login(&meta(None), tenant, username, &Secret::from(PASSWORD))
+        .await
 }
 
 /// Gives the tenant a 24-hour idle lease and a week-long session lifetime
